@@ -1,0 +1,220 @@
+//! Quorum's provider layer: one trait, one module per model API family.
+//!
+//! This crate exists so that everything that speaks HTTP to a model lives behind one
+//! small, testable seam. It knows nothing of findings, files or reports: a [`Request`]
+//! (a system prompt, a user prompt and an optional JSON Schema) goes in, and a
+//! [`Completion`] (answer text, reasoning kept apart, token usage, finish reason) or a
+//! typed [`ProviderError`] comes out. Retrying is the caller's job: every error says
+//! whether it is worth retrying and how long the server asked us to wait.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+pub mod http;
+pub mod openai;
+
+pub use openai::{OpenAiCompatible, OpenAiSettings, StructuredOutput, TokenLimitField};
+
+/// One chat request, independent of any API's wire format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// A caller-chosen identifier for this request (used in logs, and by replaying
+    /// providers to find a recorded answer). Never sent to a server.
+    pub id: String,
+    /// The system prompt.
+    pub system: String,
+    /// The user prompt.
+    pub user: String,
+    /// A JSON Schema the answer must match, when the provider can enforce one.
+    pub schema: Option<serde_json::Value>,
+    /// Upper bound on generated tokens (reasoning included, where the API counts it).
+    pub max_output_tokens: u32,
+    pub temperature: f32,
+    pub seed: Option<u64>,
+}
+
+/// Why generation stopped, normalised across APIs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model finished its answer.
+    Stop,
+    /// The output limit cut the answer: its JSON must be treated as incomplete.
+    Length,
+    /// A safety filter or refusal replaced the answer.
+    Filtered,
+    /// Anything else the server said, verbatim.
+    Other(String),
+    /// The server did not say.
+    Unknown,
+}
+
+/// Tokens the server says it used. `None` where the server did not report a figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// The answer, with any reasoning the server separated (or that sat in a leading
+    /// `<think>` block) removed.
+    pub text: String,
+    /// The model's reasoning, where the server returned it apart from the answer.
+    pub reasoning: Option<String>,
+    pub usage: Usage,
+    pub finish: FinishReason,
+    /// The model the server says answered (servers such as LM Studio may serve a
+    /// different one than was asked for).
+    pub model: Option<String>,
+}
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The key was missing, wrong or lacks permission (401/403).
+    Auth,
+    /// The model (or route) does not exist on this server (404).
+    NotFound,
+    /// Too many requests for now: retry after a while (429).
+    RateLimited,
+    /// Out of credit or quota: retrying will not help until a person acts.
+    QuotaExhausted,
+    /// The prompt does not fit the model's context window.
+    ContextOverflow,
+    /// The server failed or is overloaded (5xx, 529).
+    Server,
+    /// No answer within the time allowed.
+    Timeout,
+    /// The server could not be reached at all.
+    Connect,
+    /// The server rejected the request as malformed (other 4xx).
+    InvalidRequest,
+    /// The answer was not what the API documents.
+    BadResponse,
+}
+
+impl ErrorKind {
+    /// Whether trying the same request again later may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Connect
+        )
+    }
+}
+
+/// A failed request, with everything needed to decide what to do next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    /// The HTTP status, when there was a response.
+    pub status: Option<u16>,
+    /// How long the server asked us to wait before retrying.
+    pub retry_after: Option<Duration>,
+    /// A one-line explanation that says what to do, never containing a key.
+    pub message: String,
+    /// The start of the response body, for diagnosis.
+    pub body_excerpt: Option<String>,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            status: None,
+            retry_after: None,
+            message: message.into(),
+            body_excerpt: None,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+}
+
+/// A model behind some API. Implementations translate a [`Request`] into their wire
+/// format, send it once (no retries), and translate the answer back.
+pub trait Provider: Send + Sync {
+    /// Sends one request and waits for the whole answer.
+    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>>;
+}
+
+/// Splits a leading `<think>…</think>` block (or everything up to a lone `</think>`,
+/// which some models emit without the opening tag) off an answer.
+/// Returns (answer, reasoning).
+pub fn split_think(text: &str) -> (String, Option<String>) {
+    let trimmed = text.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("<think>") {
+        return match rest.find("</think>") {
+            Some(end) => (
+                rest[end + "</think>".len()..].trim().to_string(),
+                Some(rest[..end].trim().to_string()),
+            ),
+            // An unclosed think block: the whole text is reasoning, no answer yet.
+            None => (String::new(), Some(rest.trim().to_string())),
+        };
+    }
+    if let Some(end) = text.find("</think>") {
+        if !text[..end].contains("<think>") {
+            return (
+                text[end + "</think>".len()..].trim().to_string(),
+                Some(text[..end].trim().to_string()),
+            );
+        }
+    }
+    (text.to_string(), None)
+}
+
+/// The default per-request timeout when none is configured: local servers may need
+/// minutes to load a model and prefill a long prompt.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn think_block_is_split_from_answer() {
+        let (a, r) = split_think("<think>hmm\nok</think>\n{\"findings\":[]}");
+        assert_eq!(a, "{\"findings\":[]}");
+        assert_eq!(r.as_deref(), Some("hmm\nok"));
+    }
+
+    #[test]
+    fn missing_opening_tag_drops_everything_before_close() {
+        let (a, r) = split_think("reasoning here</think>{\"findings\":[]}");
+        assert_eq!(a, "{\"findings\":[]}");
+        assert_eq!(r.as_deref(), Some("reasoning here"));
+    }
+
+    #[test]
+    fn text_without_think_is_untouched() {
+        let (a, r) = split_think("{\"findings\":[]}");
+        assert_eq!(a, "{\"findings\":[]}");
+        assert_eq!(r, None);
+    }
+
+    #[test]
+    fn unclosed_think_is_all_reasoning() {
+        let (a, r) = split_think("<think>still going");
+        assert_eq!(a, "");
+        assert_eq!(r.as_deref(), Some("still going"));
+    }
+
+    #[test]
+    fn only_rate_limits_server_errors_timeouts_and_connects_retry() {
+        assert!(ErrorKind::RateLimited.is_retryable());
+        assert!(ErrorKind::Server.is_retryable());
+        assert!(!ErrorKind::QuotaExhausted.is_retryable());
+        assert!(!ErrorKind::ContextOverflow.is_retryable());
+        assert!(!ErrorKind::Auth.is_retryable());
+        assert!(!ErrorKind::BadResponse.is_retryable());
+    }
+}

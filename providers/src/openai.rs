@@ -1,0 +1,700 @@
+//! The OpenAI-compatible chat-completions provider.
+//!
+//! One implementation serves OpenAI itself, LM Studio, Ollama's `/v1`, llama.cpp's
+//! `llama-server`, vLLM, OpenRouter and Gemini's compat endpoint. The request body is
+//! built with `async-openai`'s typed builders (so field names and shapes follow the
+//! published API), then sent through Quorum's own transport ([`crate::http`]): the
+//! crate's client would lose the HTTP status on non-OpenAI error bodies, retry behind our
+//! back and drop `reasoning_content`. Responses are read leniently with local types,
+//! because each server omits or adds different fields (see PROTOCOLS.md §1–§6).
+
+use std::fmt;
+use std::time::Duration;
+
+use async_openai::types::chat::{
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs,
+    ResponseFormat, ResponseFormatJsonSchema,
+};
+use futures::future::BoxFuture;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http;
+use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+
+/// The name given to the JSON Schema in `response_format.json_schema.name`.
+const SCHEMA_NAME: &str = "review_findings";
+
+/// How to reach one model on an OpenAI-compatible server.
+#[derive(Clone)]
+pub struct OpenAiSettings {
+    /// The API root including `/v1`, e.g. `http://127.0.0.1:1234/v1`. Trailing slashes
+    /// are ignored; `/chat/completions` is appended.
+    pub base_url: String,
+    /// The model name the server knows (`qwen/qwen3-coder-30b`, `gpt-4.1-mini`, …).
+    pub model: String,
+    /// The key, sent as `Authorization: Bearer …` when present (and not empty). Never
+    /// printed: [`fmt::Debug`] redacts it and errors have it scrubbed.
+    pub api_key: Option<String>,
+    /// The *name* of the environment variable the key came from, to name it in errors.
+    pub api_key_env: Option<String>,
+    /// Time allowed for one whole request (connect, prefill, generate, read).
+    pub timeout: Duration,
+    /// Which field carries the output limit.
+    pub token_limit_field: TokenLimitField,
+    /// How to ask for JSON output.
+    pub structured_output: StructuredOutput,
+}
+
+impl fmt::Debug for OpenAiSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key_env", &self.api_key_env)
+            .field("timeout", &self.timeout)
+            .field("token_limit_field", &self.token_limit_field)
+            .field("structured_output", &self.structured_output)
+            .finish()
+    }
+}
+
+/// The request field that caps generated tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenLimitField {
+    /// `max_tokens`: what LM Studio, Ollama, llama.cpp, vLLM and OpenRouter read.
+    #[default]
+    MaxTokens,
+    /// `max_completion_tokens`: what OpenAI proper wants (its reasoning models reject
+    /// `max_tokens`). Ollama ignores it silently.
+    MaxCompletionTokens,
+}
+
+/// How the answer is constrained to JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StructuredOutput {
+    /// `response_format: {"type":"json_schema", …, "strict": true}` (OpenAI, LM Studio,
+    /// llama.cpp, vLLM, Ollama, OpenRouter, Gemini compat).
+    #[default]
+    JsonSchema,
+    /// `response_format: {"type":"json_object"}`: plain JSON mode (LM Studio rejects it).
+    JsonObject,
+    /// No `response_format`: rely on the prompt alone.
+    None,
+}
+
+/// A model behind an OpenAI-compatible `/chat/completions` route.
+pub struct OpenAiCompatible {
+    settings: OpenAiSettings,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl fmt::Debug for OpenAiCompatible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiCompatible")
+            .field("url", &self.url)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl OpenAiCompatible {
+    /// `client` is shared between providers (see [`http::client`]); the per-request
+    /// timeout comes from `settings.timeout`.
+    pub fn new(settings: OpenAiSettings, client: reqwest::Client) -> Self {
+        let url = chat_url(&settings.base_url);
+        OpenAiCompatible { settings, client, url }
+    }
+
+    pub fn settings(&self) -> &OpenAiSettings {
+        &self.settings
+    }
+
+    /// The full chat-completions URL requests go to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The JSON body for `req` (see PROTOCOLS.md §1): model, system + user messages,
+    /// temperature, seed (if any), `max_tokens` or `max_completion_tokens`, `stream:false`
+    /// and, when `req.schema` is set and the settings allow, a `response_format`.
+    pub fn build_body(&self, req: &Request) -> Value {
+        let s = &self.settings;
+        let mut args = CreateChatCompletionRequestArgs::default();
+        args.model(s.model.as_str())
+            .messages([
+                ChatCompletionRequestSystemMessage::from(req.system.as_str()).into(),
+                ChatCompletionRequestUserMessage::from(req.user.as_str()).into(),
+            ])
+            .temperature(req.temperature)
+            .stream(false);
+        // `seed` is i64 on the wire type; a u64 beyond i64::MAX is patched in below.
+        let seed = req.seed.map(|seed| (seed, i64::try_from(seed)));
+        // OpenAI marks max_tokens and seed deprecated; every other server still reads them.
+        #[allow(deprecated)]
+        {
+            match s.token_limit_field {
+                TokenLimitField::MaxTokens => args.max_tokens(req.max_output_tokens),
+                TokenLimitField::MaxCompletionTokens => args.max_completion_tokens(req.max_output_tokens),
+            };
+            if let Some((_, Ok(seed))) = seed {
+                args.seed(seed);
+            }
+        }
+        if let Some(schema) = &req.schema {
+            match s.structured_output {
+                StructuredOutput::JsonSchema => {
+                    args.response_format(ResponseFormat::JsonSchema {
+                        json_schema: ResponseFormatJsonSchema {
+                            name: SCHEMA_NAME.into(),
+                            description: None,
+                            schema: schema.clone(),
+                            strict: Some(true),
+                        },
+                    });
+                }
+                StructuredOutput::JsonObject => {
+                    args.response_format(ResponseFormat::JsonObject);
+                }
+                StructuredOutput::None => {}
+            }
+        }
+        // Every field of the builder has a default, so `build` cannot fail.
+        let typed = args
+            .build()
+            .expect("CreateChatCompletionRequest fields all have defaults");
+        let mut body = serde_json::to_value(&typed).expect("a chat request always serializes to JSON");
+        if let Value::Object(map) = &mut body {
+            // f32 → JSON goes through f64 and would send 0.2 as 0.20000000298023224.
+            if let Some(t) = shortest_decimal(req.temperature) {
+                map.insert("temperature".into(), t);
+            }
+            if let Some((seed, Err(_))) = seed {
+                map.insert("seed".into(), Value::from(seed));
+            }
+        }
+        body
+    }
+
+    /// Removes the key from an error, in case a server echoed it back.
+    fn scrub(&self, mut err: ProviderError) -> ProviderError {
+        if let Some(key) = self.key() {
+            if key.len() >= 4 {
+                err.message = err.message.replace(key, "<redacted>");
+                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
+            }
+        }
+        err
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.settings
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
+        let body = self.build_body(req);
+        let mut request = self.client.post(&self.url);
+        if let Some(key) = self.key() {
+            request = request.bearer_auth(key);
+        }
+        let raw = http::send_json(request, &body, self.settings.timeout).await?;
+        let key_hint = if self.key().is_some() {
+            self.settings.api_key_env.as_deref()
+        } else {
+            None
+        };
+        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
+        if let Err(err) = &mut result {
+            if err.kind == ErrorKind::Auth && self.key().is_none() {
+                let said = http::server_message(&raw.body)
+                    .map(|m| format!("; the server said: {m}"))
+                    .unwrap_or_default();
+                err.message = match &self.settings.api_key_env {
+                    Some(var) => format!(
+                        "the server at {} requires an API key ({}) and none was sent: ${var} is not set or empty{said}",
+                        self.url, raw.status
+                    ),
+                    None => format!(
+                        "the server at {} requires an API key ({}) and none is configured: set `api_key_env` to the \
+                         name of the environment variable that holds it{said}",
+                        self.url, raw.status
+                    ),
+                };
+            }
+        }
+        result
+    }
+}
+
+impl Provider for OpenAiCompatible {
+    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+    }
+}
+
+/// `base_url` without trailing slashes, plus `/chat/completions` (unless it is already
+/// there). A doubled slash matters: LM Studio answers `/v1//chat/completions` with a 200
+/// "Unexpected endpoint" error.
+fn chat_url(base_url: &str) -> String {
+    let base = base_url.trim().trim_end_matches('/');
+    if base.ends_with("/chat/completions") {
+        base.to_string()
+    } else {
+        format!("{base}/chat/completions")
+    }
+}
+
+/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
+fn shortest_decimal(x: f32) -> Option<Value> {
+    let n = x.to_string().parse::<f64>().ok()?;
+    serde_json::Number::from_f64(n).map(Value::Number)
+}
+
+// ---- Response parsing ---------------------------------------------------------------
+
+/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
+/// from one server must not make the whole answer unreadable.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireResponse {
+    #[serde(default, deserialize_with = "lenient")]
+    choices: Option<Vec<WireChoice>>,
+    #[serde(default, deserialize_with = "lenient")]
+    usage: Option<WireUsage>,
+    #[serde(default, deserialize_with = "lenient")]
+    model: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireChoice {
+    #[serde(default, deserialize_with = "lenient")]
+    message: Option<WireMessage>,
+    #[serde(default, deserialize_with = "lenient")]
+    finish_reason: Option<String>,
+    /// OpenRouter puts a mid-generation failure here (with `finish_reason: "error"`).
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireMessage {
+    /// A string, `null`, or (rarely) an array of `{"type":"text","text":…}` parts.
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    reasoning_content: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    reasoning: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    refusal: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireUsage {
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    completion_tokens: Option<u64>,
+}
+
+fn content_text(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.as_str().or_else(|| p.get("text").and_then(Value::as_str)))
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+/// Turns one chat-completions answer into a [`Completion`] or a [`ProviderError`].
+/// Pure: give it a captured status, `Retry-After` and body. `key_hint` is the name of the
+/// key's environment variable, for 401/403 messages.
+///
+/// - non-2xx: classified by [`http::error_from_status`];
+/// - 2xx with an error object instead of choices (LM Studio unknown route or overflow,
+///   OpenRouter mid-generation failure with `finish_reason:"error"`): the matching error;
+/// - body not JSON, or no choices: [`ErrorKind::BadResponse`];
+/// - reasoning from `reasoning_content` / `reasoning`, else from a `<think>` block;
+/// - a refusal gives [`FinishReason::Filtered`], with the refusal as `text` if there is
+///   no other content;
+/// - an empty answer with finish `stop` (or none) is an error (LM Studio's silent GGUF
+///   overflow, or reasoning that ate the budget); with `length` it is returned, since the
+///   caller treats `Length` as truncation anyway.
+pub fn parse_response(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(http::error_from_status(status, retry_after, body, key_hint));
+    }
+    let bad = |message: String| ProviderError {
+        kind: ErrorKind::BadResponse,
+        status: Some(status),
+        retry_after: None,
+        message,
+        body_excerpt: Some(http::excerpt(body)),
+    };
+    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
+        bad(format!(
+            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` \
+             may not point at an OpenAI-compatible API ending in /v1"
+        ))
+    })?;
+    // A bare array is how Gemini's compat endpoint wraps errors.
+    if let Value::Array(items) = &value {
+        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
+            return Err(error_in_ok_body(status, retry_after, body, key_hint, Some(error)));
+        }
+        return Err(bad(format!(
+            "the server's answer ({status}) is a JSON array, not a chat completion"
+        )));
+    }
+    let wire: WireResponse = serde_json::from_value(value)
+        .map_err(|e| bad(format!("the server's answer ({status}) is not a chat completion ({e})")))?;
+
+    let choice = wire.choices.as_ref().and_then(|c| c.first());
+    let Some(choice) = choice else {
+        if wire.error.as_ref().is_some_and(|e| !e.is_null()) {
+            return Err(error_in_ok_body(
+                status,
+                retry_after,
+                body,
+                key_hint,
+                wire.error.as_ref(),
+            ));
+        }
+        return Err(bad(format!("the server's answer ({status}) has no choices")));
+    };
+    if choice.finish_reason.as_deref() == Some("error") {
+        let err = choice.error.as_ref().or(wire.error.as_ref());
+        return Err(error_in_ok_body(status, retry_after, body, key_hint, err));
+    }
+
+    let message = choice.message.as_ref();
+    let raw_text = content_text(message.and_then(|m| m.content.as_ref()));
+    let (mut text, think) = crate::split_think(&raw_text);
+    let reasoning = non_empty(message.and_then(|m| m.reasoning_content.clone()))
+        .or_else(|| non_empty(message.and_then(|m| m.reasoning.clone())))
+        .or_else(|| non_empty(think));
+    let refusal = non_empty(message.and_then(|m| m.refusal.clone()));
+
+    let finish = match (&refusal, choice.finish_reason.as_deref()) {
+        (Some(_), _) | (None, Some("content_filter")) => FinishReason::Filtered,
+        (None, Some("stop")) => FinishReason::Stop,
+        (None, Some("length")) => FinishReason::Length,
+        (None, Some(other)) => FinishReason::Other(other.to_string()),
+        (None, None) => FinishReason::Unknown,
+    };
+    if text.trim().is_empty() {
+        if let Some(refusal) = refusal {
+            text = refusal;
+        }
+    }
+    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
+        let why = match &reasoning {
+            Some(r) => format!(
+                "only reasoning came back ({} characters): thinking may have used the whole output budget; \
+                 raise max_output_tokens or turn thinking off",
+                r.chars().count()
+            ),
+            None => "the prompt may exceed the context length the model was loaded with (LM Studio answers an \
+                     overflow this way), or the model failed; check the server's log"
+                .to_string(),
+        };
+        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+    }
+
+    Ok(Completion {
+        text,
+        reasoning,
+        usage: Usage {
+            input_tokens: wire.usage.as_ref().and_then(|u| u.prompt_tokens),
+            output_tokens: wire.usage.as_ref().and_then(|u| u.completion_tokens),
+        },
+        finish,
+        model: wire.model,
+    })
+}
+
+/// An error carried in a 2xx body. An integer `code` that looks like an HTTP status
+/// (OpenRouter, llama.cpp) is classified as that status; otherwise the text decides:
+/// overflow → ContextOverflow, out of credit → QuotaExhausted, LM Studio's "Unexpected
+/// endpoint" → NotFound, anything else → Server (a failure mid-generation may pass).
+fn error_in_ok_body(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+    error: Option<&Value>,
+) -> ProviderError {
+    let code = error
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c));
+    // The error object alone (it may sit inside `choices[0]`), in the shape the
+    // classifiers read.
+    let error_body = match error {
+        Some(e) => serde_json::json!({ "error": e }).to_string(),
+        None => body.to_string(),
+    };
+    let said = http::server_message(&error_body)
+        .or_else(|| http::server_message(body))
+        .unwrap_or_else(|| "no message".into());
+    let mut err = match code {
+        Some(code) => {
+            let mut e = http::error_from_status(code, retry_after, &error_body, key_hint);
+            e.message = format!("the server answered {status} but reported an error: {}", e.message);
+            e.body_excerpt = Some(http::excerpt(body));
+            e
+        }
+        None => {
+            let (kind, what) = if http::is_context_overflow(body) {
+                (
+                    ErrorKind::ContextOverflow,
+                    "the prompt does not fit the model's context window: split the file, or give the model a \
+                     larger context (LM Studio: load it with a larger context length)",
+                )
+            } else if http::is_quota_exhausted(body) {
+                (
+                    ErrorKind::QuotaExhausted,
+                    "out of credit or quota: add credit or raise the limit",
+                )
+            } else if said.to_lowercase().contains("unexpected endpoint") {
+                (
+                    ErrorKind::NotFound,
+                    "the server does not know this route: check `base_url` (it should end in /v1, with no \
+                     trailing path)",
+                )
+            } else {
+                (ErrorKind::Server, "the server reported an error instead of an answer")
+            };
+            ProviderError {
+                kind,
+                status: Some(status),
+                retry_after: if kind.is_retryable() { retry_after } else { None },
+                message: format!("the server answered {status} but reported an error: {what}; the server said: {said}"),
+                body_excerpt: Some(http::excerpt(body)),
+            }
+        }
+    };
+    err.status = Some(status);
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings() -> OpenAiSettings {
+        OpenAiSettings {
+            base_url: "http://127.0.0.1:1234/v1/".into(),
+            model: "m".into(),
+            api_key: Some("sk-secret-123".into()),
+            api_key_env: Some("OPENAI_API_KEY".into()),
+            timeout: Duration::from_secs(5),
+            token_limit_field: TokenLimitField::MaxTokens,
+            structured_output: StructuredOutput::JsonSchema,
+        }
+    }
+
+    fn request() -> Request {
+        Request {
+            id: "r".into(),
+            system: "sys".into(),
+            user: "usr".into(),
+            schema: Some(json!({"type":"object"})),
+            max_output_tokens: 100,
+            temperature: 0.2,
+            seed: Some(u64::MAX),
+        }
+    }
+
+    fn ok(body: Value) -> Result<Completion, ProviderError> {
+        parse_response(200, None, &body.to_string(), None)
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
+        let shown = format!("{p:?} {:?}", settings());
+        assert!(!shown.contains("sk-secret-123"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn url_is_normalised() {
+        assert_eq!(chat_url("http://h:1/v1/"), "http://h:1/v1/chat/completions");
+        assert_eq!(chat_url("http://h:1/v1//"), "http://h:1/v1/chat/completions");
+        assert_eq!(chat_url("http://h:1/v1"), "http://h:1/v1/chat/completions");
+        assert_eq!(
+            chat_url("http://h:1/v1/chat/completions/"),
+            "http://h:1/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn temperature_is_sent_as_written_and_large_seeds_survive() {
+        let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
+        let body = p.build_body(&request());
+        assert_eq!(body["temperature"], json!(0.2));
+        assert_eq!(body["seed"], json!(u64::MAX));
+    }
+
+    #[test]
+    fn no_schema_means_no_response_format() {
+        let mut s = settings();
+        s.structured_output = StructuredOutput::JsonObject;
+        let p = OpenAiCompatible::new(s, reqwest::Client::new());
+        let body = p.build_body(&Request {
+            schema: None,
+            ..request()
+        });
+        assert!(body.get("response_format").is_none());
+    }
+
+    #[test]
+    fn scrub_removes_an_echoed_key() {
+        let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
+        let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-secret-123");
+        e.body_excerpt = Some("{\"key\":\"sk-secret-123\"}".into());
+        let e = p.scrub(e);
+        assert!(!e.message.contains("sk-secret-123") && !e.body_excerpt.unwrap().contains("sk-secret-123"));
+    }
+
+    #[test]
+    fn reasoning_field_wins_and_think_is_still_stripped() {
+        let c = ok(json!({"choices":[{"message":{"content":"<think>a</think>{}","reasoning_content":"b"},"finish_reason":"stop"}]}))
+            .unwrap();
+        assert_eq!(c.text, "{}");
+        assert_eq!(c.reasoning.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn gpt_oss_reasoning_field() {
+        let c =
+            ok(json!({"choices":[{"message":{"content":"{}","reasoning":"thought"},"finish_reason":"stop"}]})).unwrap();
+        assert_eq!(c.reasoning.as_deref(), Some("thought"));
+    }
+
+    #[test]
+    fn missing_opening_think_tag() {
+        let c = ok(json!({"choices":[{"message":{"content":"musing</think>{}"},"finish_reason":"stop"}]})).unwrap();
+        assert_eq!(c.text, "{}");
+        assert_eq!(c.reasoning.as_deref(), Some("musing"));
+    }
+
+    #[test]
+    fn finish_reasons_map() {
+        let f = |r: Value| {
+            ok(json!({"choices":[{"message":{"content":"x"},"finish_reason":r}]}))
+                .unwrap()
+                .finish
+        };
+        assert_eq!(f(json!("stop")), FinishReason::Stop);
+        assert_eq!(f(json!("length")), FinishReason::Length);
+        assert_eq!(f(json!("content_filter")), FinishReason::Filtered);
+        assert_eq!(f(json!("tool_calls")), FinishReason::Other("tool_calls".into()));
+        assert_eq!(f(json!(null)), FinishReason::Unknown);
+        assert_eq!(f(json!(7)), FinishReason::Unknown);
+    }
+
+    #[test]
+    fn refusal_is_filtered_and_kept_as_text() {
+        let c = ok(json!({"choices":[{"message":{"content":null,"refusal":"I can't help"},"finish_reason":"stop"}]}))
+            .unwrap();
+        assert_eq!(c.finish, FinishReason::Filtered);
+        assert_eq!(c.text, "I can't help");
+    }
+
+    #[test]
+    fn empty_answer_with_length_is_returned() {
+        let c = ok(json!({"choices":[{"message":{"content":"","reasoning_content":"long"},"finish_reason":"length"}]}))
+            .unwrap();
+        assert_eq!(c.finish, FinishReason::Length);
+        assert_eq!(c.text, "");
+    }
+
+    #[test]
+    fn empty_answer_after_reasoning_mentions_reasoning() {
+        let e = ok(json!({"choices":[{"message":{"content":"","reasoning_content":"long"},"finish_reason":"stop"}]}))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(
+            e.message.contains("empty answer") && e.message.contains("reasoning"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn content_parts_are_joined() {
+        let c = ok(json!({"choices":[{"message":{"content":[{"type":"text","text":"{\"a\""},{"type":"text","text":":1}"}]},"finish_reason":"stop"}]}))
+            .unwrap();
+        assert_eq!(c.text, "{\"a\":1}");
+    }
+
+    #[test]
+    fn odd_fields_do_not_break_parsing() {
+        let c = ok(json!({"id":1,"object":null,"model":5,"usage":{"prompt_tokens":"x","completion_tokens":3},
+            "choices":[{"index":"0","message":{"content":"{}","reasoning":{"nested":true}},"finish_reason":"stop","logprobs":7}]}))
+        .unwrap();
+        assert_eq!(c.text, "{}");
+        assert_eq!(c.model, None);
+        assert_eq!(
+            c.usage,
+            Usage {
+                input_tokens: None,
+                output_tokens: Some(3)
+            }
+        );
+    }
+
+    #[test]
+    fn openrouter_mid_generation_error() {
+        let e = ok(json!({"choices":[{"message":{"content":""},"finish_reason":"error",
+            "error":{"code":502,"message":"Upstream provider died"}}]}))
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert_eq!(e.status, Some(200));
+        assert!(e.message.contains("Upstream provider died"), "{}", e.message);
+    }
+
+    #[test]
+    fn lm_studio_overflow_with_http_200() {
+        let e = ok(json!({"error":"The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096)."}))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ContextOverflow);
+    }
+
+    #[test]
+    fn gemini_array_error_with_200() {
+        let e = ok(json!([{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}])).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        let e = ok(json!([1, 2])).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+    }
+}
