@@ -1,0 +1,560 @@
+//! The one TOML file that configures a review: which files, which providers, how.
+//!
+//! Configuration errors are the first thing a new user meets, so every error names the
+//! file, the line and the key, and says what is expected. API keys are never in the
+//! file: a provider names the environment variable that holds its key, and the key is
+//! read from there only when a review needs it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The commented configuration `quorum init` writes, also the reference for every key.
+pub const EXAMPLE_CONFIG: &str = include_str!("../config/quorum.example.toml");
+
+/// A configuration error, pointing at the place in the file to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line, when the error belongs to one place in the file.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Which files to review.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewSettings {
+    /// Globs (relative to the review root) a file must match to be reviewed.
+    pub include: Vec<String>,
+    /// Globs that remove files again, after `.gitignore` rules.
+    pub exclude: Vec<String>,
+    /// Files larger than this are skipped with a reason.
+    pub max_file_bytes: u64,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        ReviewSettings {
+            include: vec!["**/*".to_string()],
+            exclude: Vec::new(),
+            max_file_bytes: 200_000,
+        }
+    }
+}
+
+/// The API family a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible chat-completions server (OpenAI, LM Studio, Ollama, vLLM,
+    /// llama.cpp, OpenRouter).
+    Openai,
+    /// Answers from a recorded `responses.jsonl`: runs the pipeline with no model server.
+    Replay,
+}
+
+/// How the answer is constrained to JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredOutputMode {
+    JsonSchema,
+    JsonObject,
+    None,
+}
+
+/// Which request field carries the output limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLimitFieldName {
+    MaxTokens,
+    MaxCompletionTokens,
+}
+
+/// One `[providers.NAME]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    kind: Spanned<ProviderKind>,
+    base_url: Option<Spanned<String>>,
+    model: Option<Spanned<String>>,
+    api_key_env: Option<Spanned<String>>,
+    family: Option<String>,
+    max_concurrency: Option<Spanned<u32>>,
+    timeout_secs: Option<Spanned<u64>>,
+    max_output_tokens: Option<u32>,
+    temperature: Option<Spanned<f32>>,
+    structured_output: Option<StructuredOutputMode>,
+    token_limit_field: Option<TokenLimitFieldName>,
+    max_attempts: Option<Spanned<u32>>,
+    replay_file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    review: ReviewSettings,
+    #[serde(default)]
+    providers: BTreeMap<String, RawProvider>,
+}
+
+/// A provider, validated, with defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    /// The table name: the provider's name in every report.
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: Option<String>,
+    pub model: String,
+    /// The environment variable holding the key (never the key itself).
+    pub api_key_env: Option<String>,
+    /// Providers serving the same model share a family and count as one voice.
+    pub family: String,
+    pub max_concurrency: usize,
+    pub timeout_secs: u64,
+    pub max_output_tokens: u32,
+    pub temperature: f32,
+    pub structured_output: StructuredOutputMode,
+    pub token_limit_field: TokenLimitFieldName,
+    /// Attempts per request, the first included, for retryable failures.
+    pub max_attempts: u32,
+    /// For `replay`: the recorded answers, resolved against the config file's folder.
+    pub replay_file: Option<PathBuf>,
+    /// Line of `api_key_env` in the file, to point at when its variable is missing.
+    api_key_env_line: Option<usize>,
+}
+
+/// A whole configuration file, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub review: ReviewSettings,
+    /// Sorted by name, so runs are deterministic.
+    pub providers: Vec<ProviderConfig>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!(
+                "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
+            ),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates configuration text; `path` is used in messages and to resolve
+    /// relative paths in the file.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        let at = Locator { path, text };
+        validate_globs(path, text, &raw.review)?;
+        if raw.review.max_file_bytes == 0 {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: find_line(text, "max_file_bytes"),
+                message: "review.max_file_bytes must be greater than 0".into(),
+            });
+        }
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        let mut providers = Vec::new();
+        for (name, p) in raw.providers {
+            providers.push(validate_provider(name, p, base_dir, &at)?);
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            review: raw.review,
+            providers,
+        })
+    }
+
+    /// The providers to run: all of them, or those named (each name must exist).
+    pub fn select(&self, names: &[String]) -> Result<Vec<ProviderConfig>, ConfigError> {
+        if self.providers.is_empty() {
+            return Err(ConfigError {
+                path: self.path.clone(),
+                line: None,
+                message: "no providers are configured: add a [providers.NAME] table (see `quorum init`)".into(),
+            });
+        }
+        if names.is_empty() {
+            return Ok(self.providers.clone());
+        }
+        let mut chosen = Vec::new();
+        for name in names {
+            match self.providers.iter().find(|p| &p.name == name) {
+                Some(p) if !chosen.contains(p) => chosen.push(p.clone()),
+                Some(_) => {}
+                None => {
+                    let known: Vec<&str> = self.providers.iter().map(|p| p.name.as_str()).collect();
+                    return Err(ConfigError {
+                        path: self.path.clone(),
+                        line: None,
+                        message: format!("--provider {name}: no such provider; configured: {}", known.join(", ")),
+                    });
+                }
+            }
+        }
+        Ok(chosen)
+    }
+}
+
+impl ProviderConfig {
+    /// Reads this provider's API key from its environment variable. `Ok(None)` when the
+    /// provider needs no key.
+    pub fn api_key(&self, config_path: &Path) -> Result<Option<String>, ConfigError> {
+        let Some(var) = &self.api_key_env else {
+            return Ok(None);
+        };
+        match std::env::var(var) {
+            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
+            _ => Err(ConfigError {
+                path: config_path.to_path_buf(),
+                line: self.api_key_env_line,
+                message: format!(
+                    "providers.{}.api_key_env: the environment variable {var} is not set (or is empty); \
+                     export it with the key, or remove api_key_env if the server needs none",
+                    self.name
+                ),
+            }),
+        }
+    }
+}
+
+/// Points errors at a place in the configuration text.
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn line(&self, span: Span) -> usize {
+        line_of(self.text, span.start)
+    }
+
+    fn error(&self, span: Span, message: String) -> ConfigError {
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line: Some(self.line(span)),
+            message,
+        }
+    }
+}
+
+type Span = std::ops::Range<usize>;
+
+fn validate_provider(
+    name: String,
+    p: RawProvider,
+    base_dir: &Path,
+    loc: &Locator,
+) -> Result<ProviderConfig, ConfigError> {
+    let at = |span: Span, message: String| loc.error(span, message);
+    let kind = *p.kind.get_ref();
+    let key = |k: &str| format!("providers.{name}.{k}");
+    let missing = |k: &str, what: &str| at(p.kind.span(), format!("{} is missing: {what}", key(k)));
+    if name.trim().is_empty() || name.contains(char::is_whitespace) {
+        return Err(at(
+            p.kind.span(),
+            format!("provider name {name:?} must be non-empty and without spaces"),
+        ));
+    }
+    let model = match (&p.model, kind) {
+        (Some(m), _) if !m.get_ref().trim().is_empty() => m.get_ref().trim().to_string(),
+        (Some(m), _) => return Err(at(m.span(), format!("{} must not be empty", key("model")))),
+        (None, ProviderKind::Replay) => name.clone(),
+        (None, ProviderKind::Openai) => {
+            return Err(missing(
+                "model",
+                "name the model the server should run, e.g. model = \"google/gemma-3-12b\"",
+            ))
+        }
+    };
+    let base_url = match (&p.base_url, kind) {
+        (Some(u), _) => {
+            let url = u.get_ref().trim().trim_end_matches('/').to_string();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(at(
+                    u.span(),
+                    format!(
+                        "{} must start with http:// or https://, e.g. \"http://127.0.0.1:1234/v1\"",
+                        key("base_url")
+                    ),
+                ));
+            }
+            Some(url)
+        }
+        (None, ProviderKind::Openai) => {
+            return Err(missing(
+                "base_url",
+                "e.g. base_url = \"http://127.0.0.1:1234/v1\" for LM Studio",
+            ))
+        }
+        (None, ProviderKind::Replay) => None,
+    };
+    let replay_file = match (&p.replay_file, kind) {
+        (Some(f), ProviderKind::Replay) => Some(base_dir.join(f.get_ref())),
+        (Some(f), _) => {
+            return Err(at(
+                f.span(),
+                format!("{} is only for kind = \"replay\"", key("replay_file")),
+            ))
+        }
+        (None, ProviderKind::Replay) => {
+            return Err(missing(
+                "replay_file",
+                "name the recorded responses.jsonl to answer from",
+            ))
+        }
+        (None, _) => None,
+    };
+    let max_concurrency = positive(&p.max_concurrency, 1, &key("max_concurrency"), loc)? as usize;
+    let max_attempts = positive(&p.max_attempts, 3, &key("max_attempts"), loc)?;
+    let timeout_secs = match &p.timeout_secs {
+        Some(t) if *t.get_ref() == 0 => {
+            return Err(at(t.span(), format!("{} must be at least 1", key("timeout_secs"))))
+        }
+        Some(t) => *t.get_ref(),
+        None => 600,
+    };
+    let temperature = match &p.temperature {
+        Some(t) if !(0.0..=2.0).contains(t.get_ref()) => {
+            return Err(at(t.span(), format!("{} must be between 0 and 2", key("temperature"))))
+        }
+        Some(t) => *t.get_ref(),
+        None => 0.0,
+    };
+    if let Some(env) = &p.api_key_env {
+        let var = env.get_ref();
+        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(at(
+                env.span(),
+                format!(
+                    "{} must be the NAME of an environment variable (letters, digits, _), not a key",
+                    key("api_key_env")
+                ),
+            ));
+        }
+    }
+    let is_openai_proper = base_url.as_deref().is_some_and(|u| u.contains("api.openai.com"));
+    Ok(ProviderConfig {
+        family: p
+            .family
+            .clone()
+            .filter(|f| !f.trim().is_empty())
+            .unwrap_or_else(|| model.clone()),
+        kind,
+        base_url,
+        model,
+        api_key_env: p.api_key_env.as_ref().map(|e| e.get_ref().clone()),
+        api_key_env_line: p.api_key_env.as_ref().map(|e| loc.line(e.span())),
+        max_concurrency,
+        timeout_secs,
+        max_output_tokens: p.max_output_tokens.unwrap_or(4096),
+        temperature,
+        structured_output: p.structured_output.unwrap_or(StructuredOutputMode::JsonSchema),
+        token_limit_field: p.token_limit_field.unwrap_or(if is_openai_proper {
+            TokenLimitFieldName::MaxCompletionTokens
+        } else {
+            TokenLimitFieldName::MaxTokens
+        }),
+        max_attempts,
+        replay_file,
+        name,
+    })
+}
+
+fn positive(value: &Option<Spanned<u32>>, default: u32, key: &str, loc: &Locator) -> Result<u32, ConfigError> {
+    match value {
+        Some(v) if *v.get_ref() == 0 => Err(loc.error(v.span(), format!("{key} must be at least 1"))),
+        Some(v) => Ok(*v.get_ref()),
+        None => Ok(default),
+    }
+}
+
+fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<(), ConfigError> {
+    for (key, globs) in [("include", &review.include), ("exclude", &review.exclude)] {
+        for glob in globs {
+            if let Err(e) = globset::Glob::new(glob) {
+                return Err(ConfigError {
+                    path: path.to_path_buf(),
+                    line: find_line(text, key),
+                    message: format!("review.{key}: {glob:?} is not a valid glob: {e}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Turns a TOML error into one that names the line, keeping toml's own explanation.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let mut message = e.message().trim().to_string();
+    if message.starts_with("unknown field") {
+        message.push_str(" (see `quorum init` or config/quorum.example.toml for every key)");
+    }
+    ConfigError {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message,
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// 1-based line of the first `key =` assignment, for errors toml gives no span for.
+fn find_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("quorum.toml"), text)
+    }
+
+    const GOOD: &str = r#"
+[review]
+include = ["**/*.go"]
+
+[providers.gemma]
+kind = "openai"
+base_url = "http://127.0.0.1:1234/v1/"
+model = "google/gemma-3-12b"
+
+[providers.gpt]
+kind = "openai"
+base_url = "https://api.openai.com/v1"
+model = "gpt-4.1"
+api_key_env = "OPENAI_API_KEY"
+family = "openai"
+max_concurrency = 4
+"#;
+
+    #[test]
+    fn valid_config_applies_defaults() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.review.include, vec!["**/*.go"]);
+        assert_eq!(c.review.max_file_bytes, 200_000);
+        let gemma = &c.providers[0];
+        assert_eq!(gemma.name, "gemma");
+        assert_eq!(gemma.base_url.as_deref(), Some("http://127.0.0.1:1234/v1"));
+        assert_eq!(gemma.family, "google/gemma-3-12b");
+        assert_eq!(gemma.max_concurrency, 1);
+        assert_eq!(gemma.token_limit_field, TokenLimitFieldName::MaxTokens);
+        let gpt = &c.providers[1];
+        assert_eq!(gpt.family, "openai");
+        assert_eq!(gpt.max_concurrency, 4);
+        assert_eq!(gpt.token_limit_field, TokenLimitFieldName::MaxCompletionTokens);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmodle = \"m\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("modle"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let e = parse(
+            "[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_concurrency = \"four\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+    }
+
+    #[test]
+    fn duplicate_provider_is_an_error() {
+        let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\n[providers.a]\nkind = \"openai\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("duplicate") || e.message.contains("redefin"), "{e}");
+    }
+
+    #[test]
+    fn missing_model_points_at_table() {
+        let e = parse("\n[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("providers.a.model is missing"), "{e}");
+    }
+
+    #[test]
+    fn missing_key_variable_names_variable_and_line() {
+        let c = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\napi_key_env = \"QUORUM_TEST_SURELY_UNSET_VAR\"\n").unwrap();
+        let e = c.providers[0].api_key(&c.path).unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("QUORUM_TEST_SURELY_UNSET_VAR"), "{e}");
+    }
+
+    #[test]
+    fn api_key_env_that_looks_like_a_key_is_rejected() {
+        let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\napi_key_env = \"sk-abc.def\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.message.contains("NAME of an environment variable"), "{e}");
+    }
+
+    #[test]
+    fn zero_concurrency_and_bad_url_and_bad_glob_are_errors() {
+        let e =
+            parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_concurrency = 0\n")
+                .unwrap_err();
+        assert_eq!(e.line, Some(5));
+        let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"localhost:1234\"\nmodel = \"m\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        let e = parse("[review]\ninclude = [\"src/[\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn unknown_kind_and_structured_output_are_errors() {
+        let e = parse("[providers.a]\nkind = \"bard\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nstructured_output = \"yaml\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+    }
+
+    #[test]
+    fn select_restricts_and_rejects_unknown_names() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.select(&[]).unwrap().len(), 2);
+        assert_eq!(c.select(&["gpt".into()]).unwrap()[0].name, "gpt");
+        let e = c.select(&["claude".into()]).unwrap_err();
+        assert!(e.message.contains("gemma, gpt"), "{e}");
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let c = parse(EXAMPLE_CONFIG).unwrap();
+        assert!(c.providers.len() >= 2);
+    }
+}

@@ -1,0 +1,472 @@
+//! The common finding schema, and the normalizer that maps what each model wrote into it.
+//!
+//! Models disagree on vocabulary ("HIGH", "severe", "SQL Injection", "CWE-89") and are
+//! sometimes wrong about lines. Normalization makes their findings comparable: one
+//! severity scale, one category vocabulary, lines clamped into the file (and flagged
+//! when they had to be), and findings about files that were never sent dropped.
+
+use serde::{Deserialize, Serialize};
+
+use crate::parse::RawFinding;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Maps a model's wording; `None` when the word means nothing on this scale.
+    pub fn from_word(word: &str) -> Option<Severity> {
+        let word = word.trim().to_ascii_lowercase();
+        Some(match word.as_str() {
+            "critical" | "crit" | "blocker" | "p0" => Severity::Critical,
+            "high" | "severe" | "major" | "error" | "important" | "p1" => Severity::High,
+            "medium" | "moderate" | "med" | "warning" | "warn" | "p2" => Severity::Medium,
+            "low" | "minor" | "p3" => Severity::Low,
+            "info" | "informational" | "information" | "note" | "none" | "trivial" => Severity::Info,
+            _ => return None,
+        })
+    }
+}
+
+/// The fixed category vocabulary of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Injection,
+    Auth,
+    AccessControl,
+    Crypto,
+    Secrets,
+    Dos,
+    PathTraversal,
+    Ssrf,
+    Deserialization,
+    Memory,
+    Concurrency,
+    ErrorHandling,
+    Logic,
+    Config,
+    Other,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Injection => "injection",
+            Category::Auth => "auth",
+            Category::AccessControl => "access-control",
+            Category::Crypto => "crypto",
+            Category::Secrets => "secrets",
+            Category::Dos => "dos",
+            Category::PathTraversal => "path-traversal",
+            Category::Ssrf => "ssrf",
+            Category::Deserialization => "deserialization",
+            Category::Memory => "memory",
+            Category::Concurrency => "concurrency",
+            Category::ErrorHandling => "error-handling",
+            Category::Logic => "logic",
+            Category::Config => "config",
+            Category::Other => "other",
+        }
+    }
+
+    /// The category a CWE belongs to, for the weaknesses models name most.
+    pub fn from_cwe(cwe: u32) -> Option<Category> {
+        Some(match cwe {
+            74 | 77 | 78 | 79 | 88 | 89 | 90 | 91 | 94 | 95 | 117 | 564 | 643 | 917 | 1336 => Category::Injection,
+            22 | 23 | 24 | 35 | 36 | 73 | 59 => Category::PathTraversal,
+            918 => Category::Ssrf,
+            259 | 321 | 798 | 312 | 522 | 532 => Category::Secrets,
+            261 | 295 | 310 | 326 | 327 | 328 | 329 | 330 | 331 | 338 | 759 | 760 | 916 => Category::Crypto,
+            287 | 288 | 290 | 294 | 304 | 306 | 307 | 352 | 384 | 521 | 613 | 620 | 640 | 1391 => Category::Auth,
+            269 | 276 | 284 | 285 | 639 | 732 | 862 | 863 | 915 => Category::AccessControl,
+            400 | 401 | 404 | 409 | 770 | 789 | 834 | 835 | 1333 => Category::Dos,
+            502 => Category::Deserialization,
+            119 | 120 | 121 | 122 | 125 | 190 | 415 | 416 | 476 | 787 | 824 => Category::Memory,
+            362 | 366 | 367 | 667 | 833 => Category::Concurrency,
+            209 | 248 | 252 | 390 | 391 | 703 | 754 | 755 => Category::ErrorHandling,
+            16 | 614 | 693 | 942 | 1004 | 1021 => Category::Config,
+            20 | 601 | 840 | 1284 => Category::Logic,
+            _ => return None,
+        })
+    }
+
+    /// Maps free text ("SQL Injection", "Hard-coded credentials") to a category by keyword.
+    pub fn from_text(text: &str) -> Option<Category> {
+        let t = text.trim().to_ascii_lowercase();
+        let exact = [
+            Category::Injection,
+            Category::Auth,
+            Category::AccessControl,
+            Category::Crypto,
+            Category::Secrets,
+            Category::Dos,
+            Category::PathTraversal,
+            Category::Ssrf,
+            Category::Deserialization,
+            Category::Memory,
+            Category::Concurrency,
+            Category::ErrorHandling,
+            Category::Logic,
+            Category::Config,
+            Category::Other,
+        ];
+        if let Some(c) = exact.iter().find(|c| c.as_str() == t.replace([' ', '_'], "-")) {
+            return Some(*c);
+        }
+        const KEYWORDS: &[(&[&str], Category)] = &[
+            (&["ssrf", "server-side request", "server side request"], Category::Ssrf),
+            (
+                &[
+                    "traversal",
+                    "directory",
+                    "path manipulation",
+                    "file inclusion",
+                    "zip slip",
+                ],
+                Category::PathTraversal,
+            ),
+            (&["deserializ", "unpickl", "unmarshal"], Category::Deserialization),
+            (
+                &[
+                    "hard-coded",
+                    "hardcoded",
+                    "hard coded",
+                    "secret",
+                    "credential",
+                    "api key",
+                    "password in",
+                ],
+                Category::Secrets,
+            ),
+            (
+                &[
+                    "inject",
+                    "sqli",
+                    "xss",
+                    "cross-site scripting",
+                    "cross site scripting",
+                    "command exec",
+                    "rce",
+                    "template",
+                ],
+                Category::Injection,
+            ),
+            (
+                &[
+                    "authoriz",
+                    "access control",
+                    "access-control",
+                    "idor",
+                    "privilege",
+                    "permission",
+                    "insecure direct",
+                ],
+                Category::AccessControl,
+            ),
+            (
+                &[
+                    "csrf", "authent", "session", "login", "password", "brute", "jwt", "token",
+                ],
+                Category::Auth,
+            ),
+            (
+                &["crypt", "hash", "md5", "sha1", "random", "tls", "certificate", "cipher"],
+                Category::Crypto,
+            ),
+            (
+                &["denial", "dos", "resource", "exhaust", "unbounded", "redos"],
+                Category::Dos,
+            ),
+            (
+                &[
+                    "buffer",
+                    "overflow",
+                    "memory",
+                    "use after free",
+                    "use-after-free",
+                    "null pointer",
+                    "out-of-bounds",
+                ],
+                Category::Memory,
+            ),
+            (
+                &["race", "concurren", "deadlock", "toctou", "thread"],
+                Category::Concurrency,
+            ),
+            (&["error", "exception", "panic", "unchecked"], Category::ErrorHandling),
+            (
+                &["config", "cors", "header", "debug", "cookie", "misconfig"],
+                Category::Config,
+            ),
+            (&["logic", "validation", "redirect"], Category::Logic),
+        ];
+        KEYWORDS
+            .iter()
+            .find(|(words, _)| words.iter().any(|w| t.contains(w)))
+            .map(|(_, c)| *c)
+    }
+}
+
+/// One model's finding, in the common schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The configured provider name.
+    pub provider: String,
+    pub model: String,
+    /// The independence group agreement is counted by.
+    pub family: String,
+    /// Relative to the review root; always one of the files sent.
+    pub file: String,
+    /// 1-based, inside the file; `None` when the model gave no usable line.
+    pub start_line: Option<u32>,
+    pub end_line: Option<u32>,
+    /// True when the model's lines fell outside the file and were clamped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lines_clamped: bool,
+    pub severity: Severity,
+    pub category: Category,
+    pub cwe: Option<u32>,
+    pub title: String,
+    pub description: String,
+    pub suggestion: Option<String>,
+    pub confidence: Option<f32>,
+}
+
+/// Who answered, about which file, and how long that file is.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub provider: &'a str,
+    pub model: &'a str,
+    pub family: &'a str,
+    /// The file that was sent.
+    pub file: &'a str,
+    pub line_count: u32,
+}
+
+/// Why a raw finding was not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dropped {
+    /// It named a file other than the one sent.
+    ForeignFile(String),
+}
+
+/// Maps one raw finding into the common schema.
+pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped> {
+    if let Some(named) = raw.file.as_deref() {
+        if !same_file(named, ctx.file) {
+            return Err(Dropped::ForeignFile(named.to_string()));
+        }
+    }
+    let (start_line, end_line, lines_clamped) = clamp_lines(raw.start_line, raw.end_line, ctx.line_count);
+    let cwe = raw.cwe.filter(|&c| c > 0);
+    let category = raw
+        .category
+        .as_deref()
+        .and_then(Category::from_text)
+        .or_else(|| cwe.and_then(Category::from_cwe))
+        .or_else(|| raw.title.as_deref().and_then(Category::from_text))
+        .unwrap_or(Category::Other);
+    let description = clean(raw.description.as_deref()).unwrap_or_default();
+    let title = clean(raw.title.as_deref())
+        .or_else(|| first_sentence(&description))
+        .unwrap_or_else(|| category.as_str().to_string());
+    Ok(Finding {
+        provider: ctx.provider.to_string(),
+        model: ctx.model.to_string(),
+        family: ctx.family.to_string(),
+        file: ctx.file.to_string(),
+        start_line,
+        end_line,
+        lines_clamped,
+        severity: raw
+            .severity
+            .as_deref()
+            .and_then(Severity::from_word)
+            .unwrap_or(Severity::Medium),
+        category,
+        cwe,
+        description: if description.is_empty() {
+            title.clone()
+        } else {
+            description
+        },
+        title,
+        suggestion: clean(raw.suggestion.as_deref()),
+        confidence: raw.confidence.filter(|c| c.is_finite()).map(|c| c.clamp(0.0, 1.0)),
+    })
+}
+
+/// Whether the path a model named is the file it was sent. Models echo the path with
+/// or without a leading `./`, with backslashes, or with only the base name.
+fn same_file(named: &str, sent: &str) -> bool {
+    let named = named.trim().replace('\\', "/");
+    let named = named.trim_start_matches("./").trim_start_matches('/');
+    if named.is_empty() || named == sent {
+        return true;
+    }
+    let ends_with_component =
+        |long: &str, short: &str| long.ends_with(short) && long[..long.len() - short.len()].ends_with('/');
+    ends_with_component(named, sent) || ends_with_component(sent, named)
+}
+
+/// Puts lines inside `1..=line_count`, in order. Returns (start, end, clamped).
+fn clamp_lines(start: Option<u32>, end: Option<u32>, line_count: u32) -> (Option<u32>, Option<u32>, bool) {
+    let Some(start) = start.or(end) else {
+        return (None, None, false);
+    };
+    let end = end.unwrap_or(start);
+    let (lo, hi) = (start.min(end), start.max(end));
+    let max = line_count.max(1);
+    let (clo, chi) = (lo.clamp(1, max), hi.clamp(1, max));
+    (Some(clo), Some(chi), clo != lo || chi != hi)
+}
+
+fn clean(text: Option<&str>) -> Option<String> {
+    text.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+}
+
+fn first_sentence(text: &str) -> Option<String> {
+    let sentence = text.split(['.', '\n']).next()?.trim();
+    if sentence.is_empty() {
+        return None;
+    }
+    Some(match sentence.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &sentence[..cut]),
+        None => sentence.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context<'static> {
+        Context {
+            provider: "gemma",
+            model: "google/gemma-3-12b",
+            family: "gemma",
+            file: "internal/db/users.go",
+            line_count: 50,
+        }
+    }
+
+    fn raw() -> RawFinding {
+        RawFinding {
+            start_line: Some(10),
+            end_line: Some(12),
+            severity: Some("high".into()),
+            category: Some("SQL Injection".into()),
+            title: Some("SQL injection in lookup".into()),
+            description: Some("User input is concatenated into the query.".into()),
+            ..RawFinding::default()
+        }
+    }
+
+    #[test]
+    fn maps_vocabulary() {
+        let f = normalize(&raw(), ctx()).unwrap();
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.category, Category::Injection);
+        assert_eq!((f.start_line, f.end_line, f.lines_clamped), (Some(10), Some(12), false));
+        assert_eq!(f.file, "internal/db/users.go");
+    }
+
+    #[test]
+    fn category_falls_back_to_cwe_then_title() {
+        let mut r = raw();
+        r.category = None;
+        r.cwe = Some(22);
+        assert_eq!(normalize(&r, ctx()).unwrap().category, Category::PathTraversal);
+        r.cwe = None;
+        r.title = Some("Hard-coded JWT secret".into());
+        assert_eq!(normalize(&r, ctx()).unwrap().category, Category::Secrets);
+        r.title = Some("Odd thing".into());
+        assert_eq!(normalize(&r, ctx()).unwrap().category, Category::Other);
+    }
+
+    #[test]
+    fn lines_outside_the_file_are_clamped_and_flagged() {
+        let mut r = raw();
+        r.start_line = Some(48);
+        r.end_line = Some(75);
+        let f = normalize(&r, ctx()).unwrap();
+        assert_eq!((f.start_line, f.end_line, f.lines_clamped), (Some(48), Some(50), true));
+        r.start_line = Some(9);
+        r.end_line = Some(4);
+        let f = normalize(&r, ctx()).unwrap();
+        assert_eq!((f.start_line, f.end_line, f.lines_clamped), (Some(4), Some(9), false));
+        r.start_line = None;
+        r.end_line = None;
+        let f = normalize(&r, ctx()).unwrap();
+        assert_eq!((f.start_line, f.end_line), (None, None));
+    }
+
+    #[test]
+    fn foreign_files_are_dropped_but_path_variants_are_kept() {
+        for named in [
+            "internal/db/users.go",
+            "./internal/db/users.go",
+            "users.go",
+            "app/internal/db/users.go",
+            "internal\\db\\users.go",
+        ] {
+            let mut r = raw();
+            r.file = Some(named.into());
+            assert!(normalize(&r, ctx()).is_ok(), "{named}");
+        }
+        let mut r = raw();
+        r.file = Some("internal/db/admin.go".into());
+        assert_eq!(
+            normalize(&r, ctx()),
+            Err(Dropped::ForeignFile("internal/db/admin.go".into()))
+        );
+        r.file = Some("sers.go".into());
+        assert!(normalize(&r, ctx()).is_err());
+    }
+
+    #[test]
+    fn unknown_severity_is_medium_and_confidence_is_bounded() {
+        let mut r = raw();
+        r.severity = Some("spicy".into());
+        r.confidence = Some(3.0);
+        let f = normalize(&r, ctx()).unwrap();
+        assert_eq!(f.severity, Severity::Medium);
+        assert_eq!(f.confidence, Some(1.0));
+    }
+
+    #[test]
+    fn missing_title_comes_from_description() {
+        let mut r = raw();
+        r.title = None;
+        assert_eq!(
+            normalize(&r, ctx()).unwrap().title,
+            "User input is concatenated into the query"
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! Quorum: review a codebase with several language models at once and report the
+//! problems they independently agree on.
+//!
+//! The pipeline, each stage a plain function over plain data:
+//! [`config`] → [`walk`] → [`prompt`] → [`engine`] (providers, [`store`]) →
+//! [`parse`] → [`finding`] (normalize) → [`consensus`] (cluster, rank) → [`report`].
+//! [`analysis`] runs everything after the store, for `review` and `aggregate` alike.
+
+pub mod analysis;
+pub mod commands;
+pub mod config;
+pub mod consensus;
+pub mod engine;
+pub mod finding;
+pub mod hash;
+pub mod parse;
+pub mod prompt;
+pub mod replay;
+pub mod report;
+pub mod store;
+pub mod walk;

@@ -1,0 +1,343 @@
+//! Reports: the terminal table, `report.md` and `report.json`.
+//!
+//! Everything a model wrote is untrusted text: control characters are removed before it
+//! reaches a terminal (no escape-sequence injection), and Markdown metacharacters are
+//! escaped so a finding cannot inject links, HTML or table cells into `report.md`.
+//! `report.json` is the contract other tools read; its shape changes only with
+//! `SCHEMA_VERSION`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::analysis::{Analysis, ProviderTotals, RunError};
+use crate::consensus::Issue;
+use crate::walk::Skipped;
+
+/// Version of the `report.json` shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+impl Format {
+    /// Parses `--format md,json`.
+    pub fn parse_list(list: &str) -> Result<Vec<Format>> {
+        let mut formats = Vec::new();
+        for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let format = match word.to_ascii_lowercase().as_str() {
+                "md" | "markdown" => Format::Markdown,
+                "json" => Format::Json,
+                other => bail!("unknown report format {other:?}: use md, json or both (md,json)"),
+            };
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+        Ok(formats)
+    }
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Format::Markdown => "report.md",
+            Format::Json => "report.json",
+        }
+    }
+}
+
+/// Writes the chosen report files into `out`; returns their paths.
+pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for format in formats {
+        let text = match format {
+            Format::Markdown => markdown(analysis),
+            Format::Json => json(analysis)?,
+        };
+        let path = out.join(format.file_name());
+        crate::store::write_atomically(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    run: JsonRun<'a>,
+    issues: &'a [Issue],
+    errors: &'a [RunError],
+    skipped: &'a [Skipped],
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    run_id: &'a str,
+    root: &'a str,
+    started_at: &'a str,
+    finished_at: Option<&'a str>,
+    files_sent: usize,
+    files_reviewed: usize,
+    files_skipped: usize,
+    providers: &'a [ProviderTotals],
+}
+
+/// `report.json`.
+pub fn json(a: &Analysis) -> Result<String> {
+    let report = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        run: JsonRun {
+            run_id: &a.meta.run_id,
+            root: &a.meta.root,
+            started_at: &a.meta.started_at,
+            finished_at: a.meta.finished_at.as_deref(),
+            files_sent: a.meta.files.len(),
+            files_reviewed: a.files_reviewed,
+            files_skipped: a.meta.skipped.len(),
+            providers: &a.providers,
+        },
+        issues: &a.issues,
+        errors: &a.errors,
+        skipped: &a.meta.skipped,
+    };
+    Ok(serde_json::to_string_pretty(&report)? + "\n")
+}
+
+/// The terminal table of ranked issues.
+pub fn table(a: &Analysis, width: Option<u16>) -> String {
+    if a.issues.is_empty() {
+        return "No issues reported.".to_string();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["#", "agreed", "severity", "location", "issue", "reported by"]);
+    if let Some(w) = width {
+        t.set_width(w);
+    }
+    for (i, issue) in a.issues.iter().enumerate() {
+        t.add_row([
+            (i + 1).to_string(),
+            agreement(issue),
+            issue.severity.as_str().to_string(),
+            terminal_safe(&location(issue)),
+            terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+            issue.agreement.providers.join(", "),
+        ]);
+    }
+    t.to_string()
+}
+
+fn agreement(issue: &Issue) -> String {
+    format!("{}/{}", issue.agreement.count, issue.agreement.of)
+}
+
+fn location(issue: &Issue) -> String {
+    match (issue.start_line, issue.end_line) {
+        (Some(s), Some(e)) if s != e => format!("{}:{s}-{e}", issue.file),
+        (Some(s), _) => format!("{}:{s}", issue.file),
+        _ => issue.file.clone(),
+    }
+}
+
+fn cwe_suffix(cwe: Option<u32>) -> String {
+    cwe.map(|c| format!(" (CWE-{c})")).unwrap_or_default()
+}
+
+/// `report.md`.
+pub fn markdown(a: &Analysis) -> String {
+    let mut md = String::new();
+    let m = &a.meta;
+    let _ = writeln!(md, "# Quorum review of `{}`\n", code_span(&m.root));
+    let _ = writeln!(
+        md,
+        "Run `{}`, started {}. {} files sent, {} reviewed by at least one model, {} skipped. \
+         {} issues, ranked by how many independent models reported them.\n",
+        m.run_id,
+        m.started_at,
+        m.files.len(),
+        a.files_reviewed,
+        m.skipped.len(),
+        a.issues.len()
+    );
+    markdown_summary(&mut md, a);
+    markdown_issues(&mut md, a);
+    markdown_providers(&mut md, &a.providers);
+    if !a.errors.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Errors\n\n| provider | file | what failed | message |\n|---|---|---|---|"
+        );
+        for e in &a.errors {
+            let stage = match &e.kind {
+                Some(kind) => format!("{} ({kind})", e.stage),
+                None => e.stage.clone(),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_text(&e.provider),
+                md_text(&e.file),
+                stage,
+                md_text(&e.message)
+            );
+        }
+        md.push('\n');
+    }
+    if !m.skipped.is_empty() {
+        let _ = writeln!(md, "## Files not reviewed\n\n| file | reason |\n|---|---|");
+        for s in &m.skipped {
+            let _ = writeln!(md, "| {} | {} |", md_text(&s.path), md_text(&s.reason));
+        }
+        md.push('\n');
+    }
+    md
+}
+
+fn markdown_summary(md: &mut String, a: &Analysis) {
+    if a.issues.is_empty() {
+        md.push_str("No issues reported.\n\n");
+        return;
+    }
+    md.push_str("| # | id | agreed | severity | location | issue | reported by |\n|---|---|---|---|---|---|---|\n");
+    for (i, issue) in a.issues.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            issue.id,
+            agreement(issue),
+            issue.severity.as_str(),
+            md_text(&location(issue)),
+            md_text(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+            md_text(&issue.agreement.providers.join(", "))
+        );
+    }
+    md.push('\n');
+}
+
+fn markdown_issues(md: &mut String, a: &Analysis) {
+    if a.issues.is_empty() {
+        return;
+    }
+    md.push_str("## Issues\n\n");
+    for (i, issue) in a.issues.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "### {}. {} ({})\n\n**{}** · {} · agreed by {} · `{}`{}\n",
+            i + 1,
+            md_text(&issue.title),
+            issue.id,
+            issue.severity.as_str(),
+            issue.category.as_str(),
+            agreement(issue),
+            code_span(&location(issue)),
+            cwe_suffix(issue.cwe)
+        );
+        for f in &issue.findings {
+            let lines = match (f.start_line, f.end_line) {
+                (Some(s), Some(e)) => format!(" (lines {s}-{e}{})", if f.lines_clamped { ", clamped" } else { "" }),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                md,
+                "- **{}**{}, {}: {} — {}",
+                md_text(&f.provider),
+                lines,
+                f.severity.as_str(),
+                md_text(&f.title),
+                md_text(&f.description)
+            );
+            if let Some(s) = &f.suggestion {
+                let _ = writeln!(md, "  - Fix: {}", md_text(s));
+            }
+        }
+        md.push('\n');
+    }
+}
+
+fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
+    md.push_str("## Providers\n\n| provider | model | family | files answered | failed | unusable answers | findings | dropped | input tokens | output tokens | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for p in providers {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            md_text(&p.name),
+            md_text(&p.model),
+            md_text(&p.family),
+            p.requests,
+            p.failures,
+            p.unusable_answers,
+            p.findings,
+            p.dropped_findings,
+            p.input_tokens,
+            p.output_tokens,
+            p.median_latency_ms as f64 / 1000.0
+        );
+    }
+    md.push('\n');
+}
+
+/// Removes control characters (terminal escape sequences included) from untrusted text.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
+/// Escapes untrusted text for a Markdown paragraph or table cell.
+pub fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in terminal_safe(text).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for inside a `code span`: backticks cannot close it early.
+fn code_span(text: &str) -> String {
+    terminal_safe(text).replace('`', "'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_list_parses_and_rejects_unknown() {
+        assert_eq!(
+            Format::parse_list("md,json").unwrap(),
+            vec![Format::Markdown, Format::Json]
+        );
+        assert_eq!(
+            Format::parse_list("json, md ,json").unwrap(),
+            vec![Format::Json, Format::Markdown]
+        );
+        assert!(Format::parse_list("sarif")
+            .unwrap_err()
+            .to_string()
+            .contains("md, json"));
+    }
+
+    #[test]
+    fn untrusted_text_is_defused() {
+        assert_eq!(terminal_safe("ok\u{1b}[31mred\u{7}"), "ok[31mred");
+        assert_eq!(
+            md_text("<img src=x onerror=alert(1)> | [a](b)"),
+            "\\<img src=x onerror=alert(1)\\> \\| \\[a\\](b)"
+        );
+    }
+}
