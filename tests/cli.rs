@@ -1,0 +1,216 @@
+//! The command line as a user meets it: `init`, the offline demo, and every kind of bad
+//! input, each of which must name what is wrong and where, exit with status 2, and
+//! leave nothing half-written.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn quorum(cwd: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("quorum")
+        .unwrap()
+        .current_dir(cwd)
+        .env_remove("QUORUM_CLI_TEST_UNSET")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `review` on a one-file project with `config` and expects a configuration error.
+fn config_error(config: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
+    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    let out = quorum(dir.path(), &["review", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!dir.path().join("out").exists(), "a failed start writes nothing");
+    stderr(&out)
+}
+
+const GOOD: &str = "[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let err = config_error(&format!("{GOOD}temprature = 0.2\n"));
+    assert!(err.contains("quorum.toml:5:"), "{err}");
+    assert!(err.contains("temprature"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_line() {
+    let err = config_error(&format!("{GOOD}max_concurrency = \"two\"\n"));
+    assert!(err.contains("quorum.toml:5:"), "{err}");
+}
+
+#[test]
+fn duplicate_provider_names_line() {
+    let err = config_error(&format!("{GOOD}{GOOD}"));
+    assert!(err.contains("quorum.toml:5:"), "{err}");
+}
+
+#[test]
+fn missing_required_key_names_it() {
+    let err = config_error("[providers.local]\nkind = \"openai\"\nmodel = \"m\"\n");
+    assert!(
+        err.contains("quorum.toml:2:") && err.contains("providers.local.base_url is missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_kind_is_named() {
+    let err = config_error("[providers.local]\nkind = \"palm\"\n");
+    assert!(err.contains("quorum.toml:2:") && err.contains("palm"), "{err}");
+}
+
+#[test]
+fn missing_key_variable_is_named_without_guessing_a_key() {
+    let err = config_error(&format!("{GOOD}api_key_env = \"QUORUM_CLI_TEST_UNSET\"\n"));
+    assert!(
+        err.contains("quorum.toml:5:") && err.contains("QUORUM_CLI_TEST_UNSET is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_values_are_named() {
+    for (line, why) in [
+        ("max_concurrency = 0", "max_concurrency must be at least 1"),
+        ("temperature = 5.0", "temperature must be between 0 and 2"),
+        ("timeout_secs = 0", "timeout_secs must be at least 1"),
+        ("structured_output = \"xml\"", "xml"),
+    ] {
+        let err = config_error(&format!("{GOOD}{line}\n"));
+        assert!(err.contains("quorum.toml:5:") && err.contains(why), "{line}: {err}");
+    }
+}
+
+#[test]
+fn invalid_toml_is_named() {
+    let err = config_error("[providers.local\nkind = \"openai\"\n");
+    assert!(err.contains("quorum.toml:1:"), "{err}");
+}
+
+#[test]
+fn no_config_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quorum(dir.path(), &["review"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("quorum init"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_provider_flag_lists_the_configured_ones() {
+    let err = {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
+        std::fs::write(dir.path().join("quorum.toml"), GOOD).unwrap();
+        stderr(&quorum(dir.path(), &["review", "--provider", "gpt"]))
+    };
+    assert!(
+        err.contains("--provider gpt") && err.contains("configured: local"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_format_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quorum(dir.path(), &["review", "--format", "pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pdf"));
+}
+
+#[test]
+fn nothing_to_review_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("quorum.toml"),
+        format!("[review]\ninclude = [\"**/*.rs\"]\n{GOOD}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
+    let out = quorum(dir.path(), &["review"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nothing to review"), "{}", stderr(&out));
+}
+
+#[test]
+fn init_writes_a_valid_config_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quorum(dir.path(), &["init"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = std::fs::read_to_string(dir.path().join("quorum.toml")).unwrap();
+    assert!(written.contains("[providers.nemotron]") && written.contains("[providers.gemma]"));
+    let again = quorum(dir.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"));
+    assert!(quorum(dir.path(), &["init", "--force"]).status.success());
+}
+
+#[test]
+fn aggregate_of_a_folder_that_is_no_run_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quorum(dir.path(), &["aggregate", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--out folder of a review"), "{}", stderr(&out));
+}
+
+/// The README's first command: the offline demo ranks real issues above the noise.
+#[test]
+fn demo_ranks_planted_vulnerabilities_above_noise() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = quorum(
+        repo_root(),
+        &[
+            "review",
+            "examples/vulnerable-app",
+            "--config",
+            "examples/demo.toml",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
+    let truth: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("examples/vulnerable-app/truth.toml")).unwrap())
+            .unwrap();
+    let vulns = truth["vuln"].as_array().unwrap();
+    let is_true = |issue: &serde_json::Value| {
+        vulns.iter().any(|v| {
+            let (s, e) = (
+                issue["start_line"].as_i64().unwrap_or(0),
+                issue["end_line"].as_i64().unwrap_or(0),
+            );
+            v["file"].as_str() == issue["file"].as_str()
+                && s <= v["end_line"].as_integer().unwrap() + 3
+                && e + 3 >= v["start_line"].as_integer().unwrap()
+        })
+    };
+    let issues = report["issues"].as_array().unwrap();
+    let labels: Vec<bool> = issues.iter().map(is_true).collect();
+    let true_count = labels.iter().filter(|t| **t).count();
+    assert_eq!(
+        true_count,
+        vulns.len(),
+        "each planted vulnerability is one issue: {labels:?}"
+    );
+    // Only the decoy two weak models share may rank among the real issues; every
+    // other false positive ranks below all of them.
+    let last_true = labels.iter().rposition(|t| *t).unwrap();
+    let noise_above = labels[..last_true].iter().filter(|t| !**t).count();
+    assert!(noise_above <= 1, "{labels:?}");
+    let top: Vec<bool> = labels[..vulns.len()].to_vec();
+    assert!(top.iter().filter(|t| **t).count() >= vulns.len() - 1, "{labels:?}");
+}

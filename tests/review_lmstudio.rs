@@ -1,0 +1,252 @@
+//! End to end: `quorum review` against a loopback server that answers as LM Studio does.
+//!
+//! Four providers share one server, told apart by the `model` field, each answering in a
+//! style real local models have: `<think>` preambles with aliased fields, JSON fenced in
+//! prose after a 500, `reasoning_content` after a 429 with `Retry-After`, and a body cut
+//! off mid-JSON. The run must retry what is retryable, record what is not, and still
+//! rank the one real bug first, agreed by every model that could answer.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const DB_GO: &str = "package db\n\nfunc Find(db *sql.DB, name string) {\n\tq := \"SELECT * FROM users WHERE name = '\" + name + \"'\"\n\tdb.Query(q)\n}\n";
+const UTIL_GO: &str = "package db\n\nfunc Max(a, b int) int {\n\tif a > b {\n\t\treturn a\n\t}\n\treturn b\n}\n";
+const SECRET: &str = "sk-test-DO-NOT-LEAK-1234567890";
+
+/// Answers chat completions the way LM Studio would for each model.
+#[derive(Clone, Default)]
+struct LmStudio {
+    calls: Arc<Mutex<HashMap<(String, String), usize>>>,
+    auth: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+fn completion(content: &str, extra: Value) -> ResponseTemplate {
+    let mut message = json!({"role": "assistant", "content": content});
+    if let (Some(m), Some(e)) = (message.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1764000000, "model": "x",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 420, "completion_tokens": 80, "total_tokens": 500}
+    }))
+}
+
+impl Respond for LmStudio {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).expect("quorum sends JSON");
+        let model = body["model"].as_str().unwrap_or_default().to_string();
+        let user = body["messages"][1]["content"].as_str().unwrap_or_default();
+        let file = user
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("File: ")
+            .to_string();
+        let auth = request
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string());
+        self.auth.lock().unwrap().push(auth);
+        let call = {
+            let mut calls = self.calls.lock().unwrap();
+            let n = calls.entry((model.clone(), file.clone())).or_default();
+            *n += 1;
+            *n
+        };
+        let db = file == "db.go";
+        match model.as_str() {
+            "nvidia/nemotron-nano-9b-v2" if db => completion(
+                "<think>The name parameter is concatenated into SQL. That is injection.</think>\n\
+                 {\"issues\":[{\"lines\":\"4-5\",\"risk\":\"HIGH\",\"type\":\"SQL Injection\",\"cwe\":\"CWE-89\",\
+                 \"issue\":\"SQL injection via name\",\"details\":\"name is concatenated into the query string.\"}]}",
+                json!({}),
+            ),
+            "nvidia/nemotron-nano-9b-v2" => completion("<think>Nothing here.</think>{\"issues\": []}", json!({})),
+            "google/gemma-3-12b" if db && call == 1 => {
+                ResponseTemplate::new(500).set_body_json(json!({"error": "Model crashed while generating"}))
+            }
+            "google/gemma-3-12b" if db => completion(
+                "Here is my review of the file.\n\n```json\n{\"findings\": [{\"file\": \"db.go\", \"start_line\": 4, \"end_line\": 4,\
+                 \"severity\": \"critical\", \"category\": \"injection\", \"cwe\": 89, \"title\": \"Unsanitized user input in SQL query\",\
+                 \"description\": \"User-controlled name is concatenated into a SQL statement.\", \"suggestion\": \"Use placeholders.\",\
+                 \"confidence\": 0.9}]}\n```\n\nLet me know if you need anything else!",
+                json!({}),
+            ),
+            "google/gemma-3-12b" => completion("No issues found.\n```json\n{\"findings\": []}\n```", json!({})),
+            "qwen/qwen3-coder-30b" if call == 1 => ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(json!({"error": "Too many requests"})),
+            "qwen/qwen3-coder-30b" if db => completion(
+                "{\"findings\":[{\"file\":\"db.go\",\"start_line\":4,\"end_line\":5,\"severity\":\"high\",\"category\":\"injection\",\
+                 \"cwe\":89,\"title\":\"SQL injection in Find\",\"description\":\"The query concatenates name.\",\"suggestion\":null,\
+                 \"confidence\":0.8}]}",
+                json!({"reasoning_content": "Let me look at the query construction."}),
+            ),
+            "qwen/qwen3-coder-30b" => completion("{\"findings\":[]}", json!({"reasoning_content": "Looks fine."})),
+            _ => ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string("{\"id\":\"chatcmpl-2\",\"choices\":[{\"message\":{\"content\":\"{\\\"findings\\\":["),
+        }
+    }
+}
+
+fn write_project(root: &Path) {
+    std::fs::write(root.join("db.go"), DB_GO).unwrap();
+    std::fs::write(root.join("util.go"), UTIL_GO).unwrap();
+}
+
+fn config(server: &str) -> String {
+    let provider = |name: &str, model: &str, extra: &str| {
+        format!(
+            "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{server}/v1/\"\nmodel = \"{model}\"\nmax_concurrency = 2\ntimeout_secs = 20\n{extra}\n"
+        )
+    };
+    [
+        "[review]\ninclude = [\"**/*.go\"]\n\n".to_string(),
+        provider("nemotron", "nvidia/nemotron-nano-9b-v2", ""),
+        provider("gemma", "google/gemma-3-12b", "structured_output = \"none\""),
+        provider("qwen", "qwen/qwen3-coder-30b", "api_key_env = \"QUORUM_E2E_KEY\""),
+        provider("broken", "broken-model", ""),
+    ]
+    .concat()
+}
+
+fn quorum(args: &[&str], cwd: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(args)
+        .current_dir(cwd)
+        .env("QUORUM_E2E_KEY", SECRET)
+        .output()
+        .expect("the quorum binary runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_against_an_lmstudio_like_server() {
+    let server = MockServer::start().await;
+    let lmstudio = LmStudio::default();
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(lmstudio.clone())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    write_project(&project);
+    std::fs::write(dir.path().join("quorum.toml"), config(&server.uri())).unwrap();
+
+    let cwd = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || quorum(&["review", "project", "--out", "out"], &cwd))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+
+    // The terminal table ranks the real bug first, agreed by all three working models.
+    let first_row = stdout.lines().find(|l| l.contains("db.go")).expect("a row for db.go");
+    assert!(first_row.contains("3/3"), "{stdout}");
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], 1);
+    let issues = report["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{report:#}");
+    let top = &issues[0];
+    assert_eq!(top["file"], "db.go");
+    assert_eq!(top["cwe"], 89);
+    assert_eq!(top["category"], "injection");
+    assert_eq!(top["agreement"]["count"], 3);
+    assert_eq!(top["agreement"]["of"], 3);
+    assert_eq!(top["agreement"]["providers"], json!(["gemma", "nemotron", "qwen"]));
+    assert_eq!(top["findings"].as_array().unwrap().len(), 3);
+
+    // The malformed body is recorded per file, not retried, and stops nobody else.
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors
+        .iter()
+        .all(|e| e["provider"] == "broken" && e["kind"] == "bad_response"));
+    let calls = lmstudio.calls.lock().unwrap().clone();
+    assert_eq!(calls[&("broken-model".to_string(), "db.go".to_string())], 1);
+    // The 500 and the 429 were retried once each.
+    assert_eq!(calls[&("google/gemma-3-12b".to_string(), "db.go".to_string())], 2);
+    assert_eq!(calls[&("qwen/qwen3-coder-30b".to_string(), "util.go".to_string())], 2);
+
+    let store = std::fs::read_to_string(dir.path().join("out/responses.jsonl")).unwrap();
+    let records: Vec<Value> = store.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 8, "one record per (file, provider)");
+    let qwen_db = records
+        .iter()
+        .find(|r| r["provider"] == "qwen" && r["file"] == "db.go")
+        .unwrap();
+    assert_eq!(qwen_db["attempts"], 2);
+    assert!(
+        qwen_db["latency_ms"].as_u64().unwrap() >= 1000,
+        "Retry-After: 1 was honoured"
+    );
+    assert_eq!(qwen_db["reasoning"], "Let me look at the query construction.");
+    let nemo_db = records
+        .iter()
+        .find(|r| r["provider"] == "nemotron" && r["file"] == "db.go")
+        .unwrap();
+    assert!(nemo_db["reasoning"].as_str().unwrap().contains("concatenated into SQL"));
+    assert!(!nemo_db["text"].as_str().unwrap().contains("<think>"));
+
+    // The key went to the server, and nowhere else.
+    let auth = lmstudio.auth.lock().unwrap().clone();
+    assert!(auth.contains(&Some(format!("Bearer {SECRET}"))));
+    for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains(SECRET));
+    }
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+
+    // aggregate rebuilds the same report without a server.
+    drop(server);
+    let cwd = dir.path().to_path_buf();
+    let again = tokio::task::spawn_blocking(move || quorum(&["aggregate", "out", "--quiet"], &cwd))
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let rebuilt: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(rebuilt["issues"], report["issues"]);
+    assert_eq!(rebuilt["errors"], report["errors"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_review_keeps_the_first_runs_answers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(completion("{\"findings\": []}", json!({})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    write_project(dir.path());
+    let cfg = format!(
+        "[providers.one]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n",
+        server.uri()
+    );
+    std::fs::write(dir.path().join("quorum.toml"), cfg).unwrap();
+    for _ in 0..2 {
+        let cwd = dir.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || quorum(&["review", "--out", "out", "--quiet"], &cwd))
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("responses.") && n != "responses.jsonl")
+        .collect();
+    assert_eq!(kept.len(), 1, "the first run's answers were set aside, not overwritten");
+}
