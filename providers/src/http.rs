@@ -148,7 +148,12 @@ pub async fn send_json(
     body: &Value,
     timeout: Duration,
 ) -> Result<RawResponse, ProviderError> {
-    let (client, built) = request.json(body).timeout(timeout).build_split();
+    send(request.json(body), timeout).await
+}
+
+/// Like [`send_json`], for a request that carries no body (or has one set already).
+pub async fn send(request: reqwest::RequestBuilder, timeout: Duration) -> Result<RawResponse, ProviderError> {
+    let (client, built) = request.timeout(timeout).build_split();
     let built = built.map_err(|e| {
         ProviderError::new(
             ErrorKind::InvalidRequest,

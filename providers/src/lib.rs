@@ -11,9 +11,14 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+pub mod anthropic;
+pub mod discovery;
+pub mod gemini;
 pub mod http;
 pub mod openai;
 
+pub use anthropic::{Anthropic, AnthropicOutput, AnthropicSettings};
+pub use gemini::{Gemini, GeminiOutput, GeminiSettings};
 pub use openai::{OpenAiCompatible, OpenAiSettings, StructuredOutput, TokenLimitField};
 
 /// One chat request, independent of any API's wire format.
@@ -139,9 +144,35 @@ impl ProviderError {
     }
 }
 
+/// A model a server offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The name to put in `model` (Gemini's `models/` prefix removed).
+    pub id: String,
+    /// The context window in tokens, where the listing says.
+    pub context_tokens: Option<u64>,
+}
+
 /// A model behind some API. Implementations translate a [`Request`] into their wire
 /// format, send it once (no retries), and translate the answer back.
 pub trait Provider: Send + Sync {
+    /// The models the server offers. A provider that cannot list them says so with
+    /// [`ErrorKind::InvalidRequest`].
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        Box::pin(async {
+            Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
+                "this provider cannot list models",
+            ))
+        })
+    }
+
+    /// The context window the configured model runs with, where the server tells it
+    /// (LM Studio, Ollama and llama.cpp do, on routes of their own).
+    fn context_window(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async { None })
+    }
+
     /// Sends one request and waits for the whole answer.
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>>;
 }

@@ -20,8 +20,8 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+use crate::{discovery, http};
+use crate::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request, Usage};
 
 /// The name given to the JSON Schema in `response_format.json_schema.name`.
 const SCHEMA_NAME: &str = "review_findings";
@@ -45,6 +45,10 @@ pub struct OpenAiSettings {
     pub token_limit_field: TokenLimitField,
     /// How to ask for JSON output.
     pub structured_output: StructuredOutput,
+    /// Extra top-level fields merged into every request body, for server-specific
+    /// options (OpenRouter's `provider.require_parameters`, llama.cpp's
+    /// `chat_template_kwargs`, …). They never override the fields built above.
+    pub extra_body: Option<Value>,
 }
 
 impl fmt::Debug for OpenAiSettings {
@@ -57,6 +61,7 @@ impl fmt::Debug for OpenAiSettings {
             .field("timeout", &self.timeout)
             .field("token_limit_field", &self.token_limit_field)
             .field("structured_output", &self.structured_output)
+            .field("extra_body", &self.extra_body)
             .finish()
     }
 }
@@ -175,6 +180,11 @@ impl OpenAiCompatible {
             if let Some((seed, Err(_))) = seed {
                 map.insert("seed".into(), Value::from(seed));
             }
+            if let Some(Value::Object(extra)) = &s.extra_body {
+                for (k, v) in extra {
+                    map.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
         }
         body
     }
@@ -236,6 +246,39 @@ impl OpenAiCompatible {
 impl Provider for OpenAiCompatible {
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+    }
+
+    /// `GET {base_url}/models`.
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        Box::pin(async move {
+            let mut request = self.client.get(format!("{}/models", self.api_root()));
+            if let Some(key) = self.key() {
+                request = request.bearer_auth(key);
+            }
+            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
+            discovery::fetch_model_list(request, key_hint)
+                .await
+                .map_err(|e| self.scrub(e))
+        })
+    }
+
+    /// Local servers (plain `http://`) are asked on their own routes; hosted APIs do not say.
+    fn context_window(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async move {
+            let root = self.api_root();
+            if !root.starts_with("http://") {
+                return None;
+            }
+            let server_root = root.strip_suffix("/v1").unwrap_or(root);
+            discovery::local_context_window(&self.client, server_root, &self.settings.model).await
+        })
+    }
+}
+
+impl OpenAiCompatible {
+    /// The API root (`…/v1`), without the chat-completions path.
+    fn api_root(&self) -> &str {
+        self.url.strip_suffix("/chat/completions").unwrap_or(&self.url)
     }
 }
 
@@ -518,6 +561,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             token_limit_field: TokenLimitField::MaxTokens,
             structured_output: StructuredOutput::JsonSchema,
+            extra_body: None,
         }
     }
 
@@ -535,6 +579,16 @@ mod tests {
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
         parse_response(200, None, &body.to_string(), None)
+    }
+
+    #[test]
+    fn extra_body_adds_fields_but_never_overrides_built_ones() {
+        let mut s = settings();
+        s.extra_body = Some(json!({"provider": {"require_parameters": true}, "model": "other", "stream": true}));
+        let body = OpenAiCompatible::new(s, reqwest::Client::new()).build_body(&request());
+        assert_eq!(body["provider"], json!({"require_parameters": true}));
+        assert_eq!(body["model"], "m");
+        assert_eq!(body["stream"], false);
     }
 
     #[test]

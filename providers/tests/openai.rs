@@ -47,6 +47,7 @@ fn settings(server: &MockServer) -> OpenAiSettings {
         timeout: Duration::from_secs(10),
         token_limit_field: TokenLimitField::MaxTokens,
         structured_output: StructuredOutput::JsonSchema,
+        extra_body: None,
     }
 }
 
@@ -590,6 +591,7 @@ async fn refused_connection_is_a_connect_error() {
         timeout: Duration::from_secs(5),
         token_limit_field: TokenLimitField::MaxTokens,
         structured_output: StructuredOutput::JsonSchema,
+        extra_body: None,
     };
     let e = provider(s).complete(&request()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Connect);

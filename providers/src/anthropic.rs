@@ -1,0 +1,859 @@
+//! The native Anthropic Messages API provider (`POST /v1/messages`).
+//!
+//! Claude is reachable only through its own protocol: the key goes in `x-api-key` with
+//! an `anthropic-version` header, the system prompt is a top-level field, there is no
+//! `seed`, `max_tokens` is required, and JSON output is obtained by forcing a tool whose
+//! `input_schema` is the finding schema (PROTOCOLS.md §2.7). Its answers are content
+//! blocks (`text`, `tool_use`, `thinking`), its stop reasons and error types are its own,
+//! and 529 `overloaded_error` is a retryable failure that no other API uses. This module
+//! translates both ways and sends through the shared transport ([`crate::http`]), so
+//! callers see the same [`Completion`] and [`ProviderError`] as for every other API.
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::http;
+use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+
+/// Where the Anthropic API lives; `/v1/messages` is appended.
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The API version every request declares (the only stable one).
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// The forced tool whose input is the structured answer.
+pub const TOOL_NAME: &str = "report_findings";
+const TOOL_DESCRIPTION: &str = "Report the review findings";
+
+/// How to reach one Claude model.
+#[derive(Clone)]
+pub struct AnthropicSettings {
+    /// The API root, with or without `/v1` (e.g. `https://api.anthropic.com`, or a proxy).
+    /// Trailing slashes are ignored; empty means [`DEFAULT_BASE_URL`].
+    pub base_url: String,
+    /// The model id (`claude-sonnet-4-5`, …).
+    pub model: String,
+    /// The key, sent as `x-api-key` when present (and not empty). Never printed:
+    /// [`fmt::Debug`] redacts it and errors have it scrubbed.
+    pub api_key: Option<String>,
+    /// The *name* of the environment variable the key came from, to name it in errors.
+    pub api_key_env: Option<String>,
+    /// Time allowed for one whole request (connect, generate, read).
+    pub timeout: Duration,
+    /// How to ask for JSON output.
+    pub structured_output: AnthropicOutput,
+}
+
+impl fmt::Debug for AnthropicSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnthropicSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key_env", &self.api_key_env)
+            .field("timeout", &self.timeout)
+            .field("structured_output", &self.structured_output)
+            .finish()
+    }
+}
+
+/// How the answer is constrained to JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnthropicOutput {
+    /// One tool, `report_findings`, whose `input_schema` is the request's schema, forced
+    /// with `tool_choice`; the answer is the tool call's `input`. Works on every Claude
+    /// model (but excludes extended thinking, which needs `tool_choice` auto).
+    #[default]
+    Tool,
+    /// No tools: rely on the prompt alone and read the text blocks.
+    None,
+}
+
+/// A Claude model behind the Messages API.
+pub struct Anthropic {
+    settings: AnthropicSettings,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl fmt::Debug for Anthropic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Anthropic")
+            .field("url", &self.url)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Anthropic {
+    /// `client` is shared between providers (see [`http::client`]); the per-request
+    /// timeout comes from `settings.timeout`.
+    pub fn new(settings: AnthropicSettings, client: reqwest::Client) -> Self {
+        let url = messages_url(&settings.base_url);
+        Anthropic { settings, client, url }
+    }
+
+    pub fn settings(&self) -> &AnthropicSettings {
+        &self.settings
+    }
+
+    /// The full Messages URL requests go to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The JSON body for `req` (see PROTOCOLS.md §2.7): model, `max_tokens`, temperature,
+    /// top-level `system` (omitted when empty), one user message and, when `req.schema`
+    /// is set and the settings allow, the forced `report_findings` tool. Never a `seed`:
+    /// the API has none and rejects unknown fields.
+    pub fn build_body(&self, req: &Request) -> Value {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(self.settings.model));
+        body.insert("max_tokens".into(), json!(req.max_output_tokens));
+        if let Some(t) = shortest_decimal(req.temperature) {
+            body.insert("temperature".into(), t);
+        }
+        if !req.system.is_empty() {
+            body.insert("system".into(), json!(req.system));
+        }
+        body.insert("messages".into(), json!([{"role": "user", "content": req.user}]));
+        if let (Some(schema), AnthropicOutput::Tool) = (&req.schema, self.settings.structured_output) {
+            body.insert(
+                "tools".into(),
+                json!([{"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}]),
+            );
+            body.insert("tool_choice".into(), json!({"type": "tool", "name": TOOL_NAME}));
+        }
+        Value::Object(body)
+    }
+
+    /// Removes the key from an error, in case a server echoed it back.
+    fn scrub(&self, mut err: ProviderError) -> ProviderError {
+        if let Some(key) = self.key() {
+            if key.len() >= 4 {
+                err.message = err.message.replace(key, "<redacted>");
+                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
+            }
+        }
+        err
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.settings
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
+        let body = self.build_body(req);
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("anthropic-version", ANTHROPIC_VERSION);
+        if let Some(key) = self.key() {
+            request = request.header("x-api-key", key);
+        }
+        let raw = http::send_json(request, &body, self.settings.timeout).await?;
+        let key_hint = if self.key().is_some() {
+            self.settings.api_key_env.as_deref()
+        } else {
+            None
+        };
+        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
+        if let Err(err) = &mut result {
+            if err.kind == ErrorKind::Auth && self.key().is_none() {
+                let said = http::server_message(&raw.body)
+                    .map(|m| format!("; the server said: {m}"))
+                    .unwrap_or_default();
+                err.message = match &self.settings.api_key_env {
+                    Some(var) => format!(
+                        "the Anthropic API at {} requires an API key ({}) and none was sent: ${var} is not set or \
+                         empty{said}",
+                        self.url, raw.status
+                    ),
+                    None => format!(
+                        "the Anthropic API at {} requires an API key ({}) and none is configured: set `api_key_env` \
+                         to the name of the environment variable that holds it (usually ANTHROPIC_API_KEY){said}",
+                        self.url, raw.status
+                    ),
+                };
+            }
+        }
+        result
+    }
+}
+
+impl Provider for Anthropic {
+    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+    }
+
+    /// `GET /v1/models` (entries carry `max_input_tokens`).
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
+        Box::pin(async move {
+            let url = format!(
+                "{}/models?limit=1000",
+                self.url.strip_suffix("/messages").unwrap_or(&self.url)
+            );
+            let mut request = self.client.get(url).header("anthropic-version", ANTHROPIC_VERSION);
+            if let Some(key) = self.key() {
+                request = request.header("x-api-key", key);
+            }
+            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
+            crate::discovery::fetch_model_list(request, key_hint)
+                .await
+                .map_err(|e| self.scrub(e))
+        })
+    }
+}
+
+/// `base_url` without trailing slashes, plus whatever of `/v1/messages` it lacks.
+fn messages_url(base_url: &str) -> String {
+    let base = base_url.trim().trim_end_matches('/');
+    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    if base.ends_with("/v1/messages") {
+        base.to_string()
+    } else if base.ends_with("/v1") {
+        format!("{base}/messages")
+    } else {
+        format!("{base}/v1/messages")
+    }
+}
+
+/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
+fn shortest_decimal(x: f32) -> Option<Value> {
+    let n = x.to_string().parse::<f64>().ok()?;
+    serde_json::Number::from_f64(n).map(Value::Number)
+}
+
+// ---- Response parsing ---------------------------------------------------------------
+
+/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
+/// must not make the whole answer unreadable.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireMessage {
+    #[serde(default, rename = "type", deserialize_with = "lenient")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    content: Option<Vec<Value>>,
+    #[serde(default, deserialize_with = "lenient")]
+    stop_reason: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    usage: Option<WireUsage>,
+    #[serde(default, deserialize_with = "lenient")]
+    model: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireUsage {
+    #[serde(default, deserialize_with = "lenient")]
+    input_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    output_tokens: Option<u64>,
+}
+
+/// Turns one Messages API answer into a [`Completion`] or a [`ProviderError`]. Pure:
+/// give it a captured status, `Retry-After` and body. `key_hint` is the name of the key's
+/// environment variable, for 401/403 messages.
+///
+/// - non-2xx: classified by [`http::error_from_status`], corrected where Anthropic's
+///   typed errors say more (see `error_response`);
+/// - a 2xx `{"type":"error",…}` body: the error its `error.type` names;
+/// - body not JSON, or no `content` array: [`ErrorKind::BadResponse`];
+/// - the `report_findings` tool call's `input`, serialized, is the answer when present
+///   (any text blocks beside it are commentary, kept with the reasoning); otherwise the
+///   text blocks joined;
+/// - `thinking` blocks are the reasoning;
+/// - `stop_reason`: `end_turn` / `tool_use` / `stop_sequence` → Stop; `max_tokens` and
+///   `model_context_window_exceeded` → Length (the output was cut either way); `refusal`
+///   → Filtered; anything else (`pause_turn`) → Other;
+/// - an empty answer that claims to be complete is an error; one cut by the limit is
+///   returned, since the caller treats `Length` as truncation anyway.
+pub fn parse_response(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(error_response(status, retry_after, body, key_hint));
+    }
+    let bad = |message: String| ProviderError {
+        kind: ErrorKind::BadResponse,
+        status: Some(status),
+        retry_after: None,
+        message,
+        body_excerpt: Some(http::excerpt(body)),
+    };
+    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
+        bad(format!(
+            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` may not \
+             point at the Anthropic API"
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(bad(format!(
+            "the server's answer ({status}) is not a Messages API object"
+        )));
+    }
+    let wire: WireMessage = serde_json::from_value(value).map_err(|e| {
+        bad(format!(
+            "the server's answer ({status}) is not a Messages API answer ({e})"
+        ))
+    })?;
+    if wire.kind.as_deref() == Some("error")
+        || (wire.content.is_none() && wire.error.as_ref().is_some_and(Value::is_object))
+    {
+        return Err(error_in_ok_body(
+            status,
+            retry_after,
+            body,
+            key_hint,
+            wire.error.as_ref(),
+        ));
+    }
+    let Some(blocks) = wire.content else {
+        return Err(bad(format!(
+            "the server's answer ({status}) has no content blocks: `base_url` may not point at the Anthropic API"
+        )));
+    };
+
+    let mut texts = Vec::new();
+    let mut thinking = Vec::new();
+    let mut tool_input = None;
+    for block in &blocks {
+        match block.get("type").and_then(Value::as_str) {
+            Some("text") => texts.extend(block.get("text").and_then(Value::as_str)),
+            Some("thinking") => thinking.extend(block.get("thinking").and_then(Value::as_str)),
+            // Only one tool is offered and it is forced, so there is one call; keep the first.
+            Some("tool_use")
+                if tool_input.is_none() && block.get("name").and_then(Value::as_str) == Some(TOOL_NAME) =>
+            {
+                tool_input = block.get("input");
+            }
+            _ => {}
+        }
+    }
+    let prose = texts.concat();
+    let mut reasoning_parts: Vec<&str> = thinking.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    let text = match tool_input {
+        Some(input) => {
+            // Text beside a forced tool call is commentary ("Here are the findings"): keep
+            // it, but not in the answer, which must be the JSON alone.
+            if !prose.trim().is_empty() {
+                reasoning_parts.push(prose.trim());
+            }
+            serde_json::to_string(input).expect("a JSON value serializes")
+        }
+        None => prose.clone(),
+    };
+    let reasoning = (!reasoning_parts.is_empty()).then(|| reasoning_parts.join("\n\n"));
+
+    let finish = match wire.stop_reason.as_deref() {
+        Some("end_turn" | "tool_use" | "stop_sequence") => FinishReason::Stop,
+        Some("max_tokens" | "model_context_window_exceeded") => FinishReason::Length,
+        Some("refusal") => FinishReason::Filtered,
+        Some(other) => FinishReason::Other(other.to_string()),
+        None => FinishReason::Unknown,
+    };
+    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
+        let why = match &reasoning {
+            Some(r) => format!(
+                "only reasoning came back ({} characters); check the prompt and max_output_tokens",
+                r.chars().count()
+            ),
+            None => "no text block and no report_findings tool call; check the server's answer".to_string(),
+        };
+        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+    }
+
+    Ok(Completion {
+        text,
+        reasoning,
+        usage: Usage {
+            input_tokens: wire.usage.as_ref().and_then(|u| u.input_tokens),
+            output_tokens: wire.usage.as_ref().and_then(|u| u.output_tokens),
+        },
+        finish,
+        model: wire.model,
+    })
+}
+
+/// The typed parts of an Anthropic error body:
+/// `{"type":"error","error":{"type":…,"message":…,"details":{"error_code":…}}}`.
+#[derive(Debug, Default)]
+struct ErrorInfo {
+    kind: Option<String>,
+    message: Option<String>,
+    error_code: Option<String>,
+}
+
+impl ErrorInfo {
+    fn from_error(error: Option<&Value>) -> Self {
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        match error {
+            Some(e) => ErrorInfo {
+                kind: s(e.get("type")),
+                message: s(e.get("message")),
+                error_code: s(e.get("details").and_then(|d| d.get("error_code"))),
+            },
+            None => ErrorInfo::default(),
+        }
+    }
+
+    fn from_body(body: &str) -> Self {
+        let value: Option<Value> = serde_json::from_str(body.trim()).ok();
+        Self::from_error(value.as_ref().and_then(|v| v.get("error")))
+    }
+}
+
+/// The status Anthropic documents for each error type, to classify an error that came
+/// with some other status (inside a 200, or behind a proxy that rewrote it).
+fn status_of_error_type(kind: &str) -> Option<u16> {
+    Some(match kind {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "billing_error" => 402,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "conflict_error" => 409,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "api_error" => 500,
+        "overloaded_error" => 529,
+        _ => return None,
+    })
+}
+
+/// Classifies a non-2xx answer: [`http::error_from_status`] gets most of it right
+/// (401/403 Auth, 404 NotFound, 402 Quota, 413 and "prompt is too long" ContextOverflow,
+/// 429 RateLimited or, with `enforced_spend_limit_reached`, Quota, 5xx and 529 Server).
+/// Corrected here where Anthropic's typed error says more:
+/// - "input length and `max_tokens` exceed context limit" → ContextOverflow;
+/// - a 400 about the workspace's own usage/spend limit → QuotaExhausted;
+/// - `rate_limit_error` is a rate limit even if its text mentions credit or billing,
+///   unless `error_code` says the spend limit was reached;
+/// - `permission_error` says the key lacks permission rather than being wrong.
+fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hint: Option<&str>) -> ProviderError {
+    let info = ErrorInfo::from_body(body);
+    let mut err = http::error_from_status(status, retry_after, body, key_hint);
+    let message = info.message.as_deref().unwrap_or("").to_lowercase();
+    let kind = info.kind.as_deref();
+    let spend_limit = info.error_code.as_deref() == Some("enforced_spend_limit_reached");
+    let retry_after = retry_after.or_else(|| http::retry_delay_in_body(body));
+
+    if spend_limit || kind == Some("billing_error") {
+        if err.kind != ErrorKind::QuotaExhausted {
+            reclassify(
+                &mut err,
+                body,
+                ErrorKind::QuotaExhausted,
+                format!(
+                    "the Anthropic spend limit or credit is used up ({status}): raise the limit or add credit in the \
+                     Anthropic Console; retrying will not help"
+                ),
+                None,
+            );
+        }
+    } else if message.contains("exceed context limit") {
+        reclassify(
+            &mut err,
+            body,
+            ErrorKind::ContextOverflow,
+            format!(
+                "the prompt plus max_output_tokens do not fit the model's context window ({status}): lower \
+                 max_output_tokens or split the file"
+            ),
+            None,
+        );
+    } else if status == 400 && (message.contains("usage limit") || message.contains("spend limit")) {
+        reclassify(
+            &mut err,
+            body,
+            ErrorKind::QuotaExhausted,
+            format!(
+                "the API usage limit set for this Anthropic workspace was reached ({status}): raise it in the \
+                 Anthropic Console; retrying will not help until it resets"
+            ),
+            None,
+        );
+    } else if kind == Some("rate_limit_error") && err.kind != ErrorKind::RateLimited {
+        reclassify(
+            &mut err,
+            body,
+            ErrorKind::RateLimited,
+            format!(
+                "rate limited ({status}){}; lower max_concurrency if this keeps happening",
+                match retry_after {
+                    Some(d) => format!(": the server asked to wait {:.1} s", d.as_secs_f64()),
+                    None => String::new(),
+                }
+            ),
+            retry_after,
+        );
+    } else if kind == Some("permission_error") {
+        let whose = match key_hint {
+            Some(var) => format!("the API key from ${var}"),
+            None => "the API key".to_string(),
+        };
+        reclassify(
+            &mut err,
+            body,
+            ErrorKind::Auth,
+            format!(
+                "{whose} is not allowed to make this request ({status}): check the key's workspace and its access to \
+                 this model"
+            ),
+            None,
+        );
+    }
+    err
+}
+
+/// Gives `err` another kind and explanation, keeping the server's own words.
+fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String, retry_after: Option<Duration>) {
+    let said = http::server_message(body);
+    err.kind = kind;
+    err.retry_after = if kind.is_retryable() { retry_after } else { None };
+    err.message = match said {
+        Some(said) => format!("{what}; the server said: {said}"),
+        None => what,
+    };
+}
+
+/// An `{"type":"error",…}` body that came with a 2xx status: classified as the status
+/// its `error.type` documents, with the real status kept.
+fn error_in_ok_body(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+    error: Option<&Value>,
+) -> ProviderError {
+    let info = ErrorInfo::from_error(error);
+    let as_status = info.kind.as_deref().and_then(status_of_error_type).unwrap_or(500);
+    let mut err = error_response(as_status, retry_after, body, key_hint);
+    err.message = format!("the server answered {status} but reported an error: {}", err.message);
+    err.status = Some(status);
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> AnthropicSettings {
+        AnthropicSettings {
+            base_url: "https://api.anthropic.com/".into(),
+            model: "claude-sonnet-4-5".into(),
+            api_key: Some("sk-ant-secret-123".into()),
+            api_key_env: Some("ANTHROPIC_API_KEY".into()),
+            timeout: Duration::from_secs(5),
+            structured_output: AnthropicOutput::Tool,
+        }
+    }
+
+    fn request() -> Request {
+        Request {
+            id: "r".into(),
+            system: "You review code.".into(),
+            user: "…source…".into(),
+            schema: Some(json!({"type": "object", "properties": {"findings": {"type": "array"}}})),
+            max_output_tokens: 8192,
+            temperature: 0.2,
+            seed: Some(42),
+        }
+    }
+
+    fn ok(body: Value) -> Result<Completion, ProviderError> {
+        parse_response(200, None, &body.to_string(), None)
+    }
+
+    fn err(status: u16, body: Value) -> ProviderError {
+        parse_response(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
+    }
+
+    fn error_body(kind: &str, message: &str) -> Value {
+        json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011"})
+    }
+
+    /// The documented answer shape (PROTOCOLS.md §2.7).
+    fn message(content: Value, stop_reason: &str) -> Value {
+        json!({"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
+            "content": content, "stop_reason": stop_reason, "stop_sequence": null,
+            "usage": {"input_tokens": 2095, "output_tokens": 503, "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0}})
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let p = Anthropic::new(settings(), reqwest::Client::new());
+        let shown = format!("{p:?} {:?}", settings());
+        assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn url_accepts_a_base_with_or_without_v1() {
+        assert_eq!(
+            messages_url("https://api.anthropic.com"),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(
+            messages_url("https://api.anthropic.com/"),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(
+            messages_url("https://api.anthropic.com/v1/"),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(
+            messages_url("http://proxy:8080/anthropic/v1/messages"),
+            "http://proxy:8080/anthropic/v1/messages"
+        );
+        assert_eq!(messages_url("  "), "https://api.anthropic.com/v1/messages");
+    }
+
+    #[test]
+    fn body_matches_the_documented_request() {
+        let p = Anthropic::new(settings(), reqwest::Client::new());
+        let body = p.build_body(&request());
+        assert_eq!(
+            body,
+            json!({"model": "claude-sonnet-4-5", "max_tokens": 8192, "temperature": 0.2,
+                "system": "You review code.",
+                "messages": [{"role": "user", "content": "…source…"}],
+                "tools": [{"name": "report_findings", "description": "Report the review findings",
+                    "input_schema": request().schema.unwrap()}],
+                "tool_choice": {"type": "tool", "name": "report_findings"}})
+        );
+        assert!(body.get("seed").is_none());
+    }
+
+    #[test]
+    fn no_tool_without_schema_or_in_none_mode_and_no_empty_system() {
+        let p = Anthropic::new(settings(), reqwest::Client::new());
+        let body = p.build_body(&Request {
+            schema: None,
+            system: String::new(),
+            ..request()
+        });
+        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+        assert!(body.get("system").is_none());
+        let mut s = settings();
+        s.structured_output = AnthropicOutput::None;
+        let body = Anthropic::new(s, reqwest::Client::new()).build_body(&request());
+        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+    }
+
+    #[test]
+    fn scrub_removes_an_echoed_key() {
+        let p = Anthropic::new(settings(), reqwest::Client::new());
+        let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-ant-secret-123");
+        e.body_excerpt = Some("{\"key\":\"sk-ant-secret-123\"}".into());
+        let e = p.scrub(e);
+        assert!(!e.message.contains("sk-ant-secret-123") && !e.body_excerpt.unwrap().contains("sk-ant-secret-123"));
+    }
+
+    #[test]
+    fn tool_input_is_the_answer_and_text_beside_it_is_not() {
+        let c = ok(message(
+            json!([{"type": "text", "text": "Here are the findings."},
+                {"type": "tool_use", "id": "toolu_01", "name": "report_findings",
+                    "input": {"findings": [{"line": 3}]}}]),
+            "tool_use",
+        ))
+        .unwrap();
+        assert_eq!(c.text, r#"{"findings":[{"line":3}]}"#);
+        assert_eq!(c.reasoning.as_deref(), Some("Here are the findings."));
+        assert_eq!(c.finish, FinishReason::Stop);
+        assert_eq!(c.model.as_deref(), Some("claude-sonnet-4-5-20250929"));
+        assert_eq!(
+            c.usage,
+            Usage {
+                input_tokens: Some(2095),
+                output_tokens: Some(503)
+            }
+        );
+    }
+
+    #[test]
+    fn text_blocks_are_joined_and_thinking_is_reasoning() {
+        let c = ok(message(
+            json!([{"type": "thinking", "thinking": "Line 3 is odd.", "signature": "EqQB"},
+                {"type": "redacted_thinking", "data": "xyz"},
+                {"type": "text", "text": "{\"findings\":"}, {"type": "text", "text": "[]}"}]),
+            "end_turn",
+        ))
+        .unwrap();
+        assert_eq!(c.text, r#"{"findings":[]}"#);
+        assert_eq!(c.reasoning.as_deref(), Some("Line 3 is odd."));
+    }
+
+    #[test]
+    fn other_tools_are_ignored() {
+        let c = ok(message(
+            json!([{"type": "tool_use", "id": "t", "name": "other", "input": {}}, {"type": "text", "text": "{}"}]),
+            "end_turn",
+        ))
+        .unwrap();
+        assert_eq!(c.text, "{}");
+    }
+
+    #[test]
+    fn stop_reasons_map() {
+        let f = |r: Value| {
+            let mut m = message(json!([{"type": "text", "text": "x"}]), "end_turn");
+            m["stop_reason"] = r;
+            ok(m).unwrap().finish
+        };
+        assert_eq!(f(json!("end_turn")), FinishReason::Stop);
+        assert_eq!(f(json!("tool_use")), FinishReason::Stop);
+        assert_eq!(f(json!("stop_sequence")), FinishReason::Stop);
+        assert_eq!(f(json!("max_tokens")), FinishReason::Length);
+        assert_eq!(f(json!("model_context_window_exceeded")), FinishReason::Length);
+        assert_eq!(f(json!("refusal")), FinishReason::Filtered);
+        assert_eq!(f(json!("pause_turn")), FinishReason::Other("pause_turn".into()));
+        assert_eq!(f(json!(null)), FinishReason::Unknown);
+    }
+
+    #[test]
+    fn empty_answer_is_an_error_unless_truncated_or_refused() {
+        let e = ok(message(json!([]), "end_turn")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("empty answer"), "{}", e.message);
+        let c = ok(message(json!([]), "max_tokens")).unwrap();
+        assert_eq!((c.text.as_str(), c.finish), ("", FinishReason::Length));
+        let c = ok(message(json!([]), "refusal")).unwrap();
+        assert_eq!(c.finish, FinishReason::Filtered);
+    }
+
+    #[test]
+    fn not_a_message_is_a_bad_response() {
+        for body in ["not json", "[1]", r#"{"id":"x"}"#, r#"{"content":"text"}"#] {
+            let e = parse_response(200, None, body, None).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
+            assert_eq!(e.body_excerpt.as_deref(), Some(body));
+        }
+    }
+
+    #[test]
+    fn documented_errors_map() {
+        let kind = |status, t: &str, m: &str| err(status, error_body(t, m)).kind;
+        assert_eq!(kind(401, "authentication_error", "invalid x-api-key"), ErrorKind::Auth);
+        assert_eq!(kind(403, "permission_error", "no access"), ErrorKind::Auth);
+        assert_eq!(kind(404, "not_found_error", "model: claude-9"), ErrorKind::NotFound);
+        assert_eq!(
+            kind(
+                400,
+                "invalid_request_error",
+                "prompt is too long: 208656 tokens > 200000 maximum"
+            ),
+            ErrorKind::ContextOverflow
+        );
+        assert_eq!(
+            kind(
+                400,
+                "invalid_request_error",
+                "input length and `max_tokens` exceed context limit: 197626 + 21333 > 200000, decrease input length \
+                 or `max_tokens` and try again"
+            ),
+            ErrorKind::ContextOverflow
+        );
+        assert_eq!(
+            kind(400, "invalid_request_error", "temperature: range: 0..1"),
+            ErrorKind::InvalidRequest
+        );
+        assert_eq!(
+            kind(
+                400,
+                "invalid_request_error",
+                "Your credit balance is too low to access the Anthropic API."
+            ),
+            ErrorKind::QuotaExhausted
+        );
+        assert_eq!(
+            kind(
+                400,
+                "invalid_request_error",
+                "You have reached your specified API usage limits. You will regain access on 2026-01-01 at 00:00 UTC."
+            ),
+            ErrorKind::QuotaExhausted
+        );
+        assert_eq!(
+            kind(413, "request_too_large", "Request exceeds the maximum size"),
+            ErrorKind::ContextOverflow
+        );
+        assert_eq!(
+            kind(402, "billing_error", "payment required"),
+            ErrorKind::QuotaExhausted
+        );
+        assert_eq!(
+            kind(
+                429,
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit"
+            ),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(kind(500, "api_error", "Internal server error"), ErrorKind::Server);
+        assert_eq!(kind(529, "overloaded_error", "Overloaded"), ErrorKind::Server);
+        assert_eq!(kind(409, "conflict_error", "conflict"), ErrorKind::InvalidRequest);
+    }
+
+    #[test]
+    fn spend_limit_429_is_quota_not_rate_limit() {
+        let body = json!({"type": "error", "error": {"type": "rate_limit_error",
+            "message": "You have reached your spend limit.", "details": {"error_code": "enforced_spend_limit_reached"}}});
+        let e = parse_response(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+        assert_eq!(e.retry_after, None);
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn rate_limit_mentioning_credit_is_still_a_rate_limit() {
+        let body = error_body("rate_limit_error", "Rate limited; credit usage is fine, slow down");
+        let e = parse_response(429, None, &body.to_string(), None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        assert!(e.message.contains("slow down"), "{}", e.message);
+    }
+
+    #[test]
+    fn auth_names_the_variable_and_permission_says_so() {
+        let e = err(401, error_body("authentication_error", "invalid x-api-key"));
+        assert!(e.message.contains("$ANTHROPIC_API_KEY"), "{}", e.message);
+        assert!(e.message.contains("invalid x-api-key"), "{}", e.message);
+        let e = err(
+            403,
+            error_body("permission_error", "Your API key does not have permission"),
+        );
+        assert!(
+            e.message.contains("$ANTHROPIC_API_KEY") && e.message.contains("not allowed"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn error_inside_a_200_is_classified_by_its_type() {
+        let e = ok(error_body("overloaded_error", "Overloaded")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert_eq!(e.status, Some(200));
+        assert!(e.message.starts_with("the server answered 200"), "{}", e.message);
+        let e = ok(error_body("strange_error", "?")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
+    }
+}

@@ -1,0 +1,1134 @@
+//! The native Google Gemini provider (`POST …/models/{model}:generateContent`).
+//!
+//! Gemini's own API differs from the OpenAI shape at every step (PROTOCOLS.md §2.8): the
+//! system prompt is `systemInstruction`, messages are `contents` of `parts`, settings sit
+//! in `generationConfig`, JSON output is `responseMimeType` plus one of two schema slots
+//! (standard JSON Schema, or an older OpenAPI subset that rejects unknown keywords), and
+//! thinking arrives as parts flagged `thought`, counted against the output limit. Its
+//! errors are Google RPC statuses: a bad key is a 400, a per-minute limit and a daily
+//! quota are both 429 `RESOURCE_EXHAUSTED` (only the details tell them apart), and a
+//! blocked prompt is a 200 with no candidates. This module translates both ways and sends
+//! through the shared transport ([`crate::http`]). The key travels only in the
+//! `x-goog-api-key` header, never in the URL, where proxies and logs would keep it.
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::http;
+use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+
+/// Where the Gemini API lives, version included.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
+
+/// How to reach one Gemini model.
+#[derive(Clone)]
+pub struct GeminiSettings {
+    /// The API root including its version, e.g. [`DEFAULT_BASE_URL`]. Trailing slashes are
+    /// ignored; a bare host gets `/v1beta`; empty means [`DEFAULT_BASE_URL`].
+    pub base_url: String,
+    /// The model (`gemini-2.5-flash`), with or without the `models/` prefix.
+    pub model: String,
+    /// The key, sent as `x-goog-api-key` when present (and not empty), never in the URL.
+    /// Never printed: [`fmt::Debug`] redacts it and errors have it scrubbed.
+    pub api_key: Option<String>,
+    /// The *name* of the environment variable the key came from, to name it in errors.
+    pub api_key_env: Option<String>,
+    /// Time allowed for one whole request (connect, think, generate, read).
+    pub timeout: Duration,
+    /// How to ask for JSON output.
+    pub structured_output: GeminiOutput,
+}
+
+impl fmt::Debug for GeminiSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeminiSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key_env", &self.api_key_env)
+            .field("timeout", &self.timeout)
+            .field("structured_output", &self.structured_output)
+            .finish()
+    }
+}
+
+/// How the answer is constrained to JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GeminiOutput {
+    /// `responseMimeType: application/json` + `responseJsonSchema` (standard JSON
+    /// Schema, sent as is; Gemini 2.5 and later).
+    #[default]
+    JsonSchema,
+    /// `responseMimeType: application/json` + `responseSchema`: the schema translated to
+    /// the OpenAPI 3.0 subset older models take (see [`to_openapi_schema`]).
+    OpenApiSchema,
+    /// Neither: rely on the prompt alone.
+    None,
+}
+
+/// A Gemini model behind the native `generateContent` API.
+pub struct Gemini {
+    settings: GeminiSettings,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl fmt::Debug for Gemini {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gemini")
+            .field("url", &self.url)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Gemini {
+    /// `client` is shared between providers (see [`http::client`]); the per-request
+    /// timeout comes from `settings.timeout`.
+    pub fn new(settings: GeminiSettings, client: reqwest::Client) -> Self {
+        let url = generate_url(&settings.base_url, &settings.model);
+        Gemini { settings, client, url }
+    }
+
+    pub fn settings(&self) -> &GeminiSettings {
+        &self.settings
+    }
+
+    /// The full `generateContent` URL requests go to (it never carries the key).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The JSON body for `req` (see PROTOCOLS.md §2.8): `systemInstruction` (omitted when
+    /// empty), one user turn in `contents`, and `generationConfig` with temperature,
+    /// seed (if any), `maxOutputTokens` and, when `req.schema` is set and the settings
+    /// allow, `responseMimeType` with `responseJsonSchema` or `responseSchema`.
+    ///
+    /// The API reads `seed` and `maxOutputTokens` as int32: a seed beyond `i32::MAX` is
+    /// folded into range (deterministically, so runs stay reproducible) and a larger
+    /// limit is capped.
+    pub fn build_body(&self, req: &Request) -> Value {
+        let mut config = Map::new();
+        if let Some(t) = shortest_decimal(req.temperature) {
+            config.insert("temperature".into(), t);
+        }
+        if let Some(seed) = req.seed {
+            config.insert("seed".into(), json!(seed % (i32::MAX as u64 + 1)));
+        }
+        config.insert(
+            "maxOutputTokens".into(),
+            json!(req.max_output_tokens.min(i32::MAX as u32)),
+        );
+        if let Some(schema) = &req.schema {
+            let slot = match self.settings.structured_output {
+                GeminiOutput::JsonSchema => Some(("responseJsonSchema", schema.clone())),
+                GeminiOutput::OpenApiSchema => Some(("responseSchema", to_openapi_schema(schema))),
+                GeminiOutput::None => None,
+            };
+            if let Some((field, schema)) = slot {
+                config.insert("responseMimeType".into(), json!("application/json"));
+                config.insert(field.into(), schema);
+            }
+        }
+        let mut body = Map::new();
+        if !req.system.is_empty() {
+            body.insert("systemInstruction".into(), json!({"parts": [{"text": req.system}]}));
+        }
+        body.insert(
+            "contents".into(),
+            json!([{"role": "user", "parts": [{"text": req.user}]}]),
+        );
+        body.insert("generationConfig".into(), Value::Object(config));
+        Value::Object(body)
+    }
+
+    /// Removes the key from an error, in case a server echoed it back.
+    fn scrub(&self, mut err: ProviderError) -> ProviderError {
+        if let Some(key) = self.key() {
+            if key.len() >= 4 {
+                err.message = err.message.replace(key, "<redacted>");
+                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
+            }
+        }
+        err
+    }
+
+    fn key(&self) -> Option<&str> {
+        self.settings
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
+        let body = self.build_body(req);
+        let mut request = self.client.post(&self.url);
+        if let Some(key) = self.key() {
+            request = request.header("x-goog-api-key", key);
+        }
+        let raw = http::send_json(request, &body, self.settings.timeout).await?;
+        let key_hint = if self.key().is_some() {
+            self.settings.api_key_env.as_deref()
+        } else {
+            None
+        };
+        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
+        if let Err(err) = &mut result {
+            if err.kind == ErrorKind::Auth && self.key().is_none() {
+                let said = http::server_message(&raw.body)
+                    .map(|m| format!("; the server said: {m}"))
+                    .unwrap_or_default();
+                err.message = match &self.settings.api_key_env {
+                    Some(var) => format!(
+                        "the Gemini API at {} requires an API key ({}) and none was sent: ${var} is not set or \
+                         empty{said}",
+                        self.url, raw.status
+                    ),
+                    None => format!(
+                        "the Gemini API at {} requires an API key ({}) and none is configured: set `api_key_env` to \
+                         the name of the environment variable that holds it (usually GEMINI_API_KEY){said}",
+                        self.url, raw.status
+                    ),
+                };
+            }
+        }
+        result
+    }
+}
+
+impl Provider for Gemini {
+    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+    }
+
+    /// `GET {base}/models` (entries carry `inputTokenLimit`); the key goes in a header.
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
+        Box::pin(async move {
+            let base = self.url.rsplit_once("/models/").map_or(self.url.as_str(), |(b, _)| b);
+            let mut request = self.client.get(format!("{base}/models?pageSize=1000"));
+            if let Some(key) = self.key() {
+                request = request.header("x-goog-api-key", key);
+            }
+            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
+            crate::discovery::fetch_model_list(request, key_hint)
+                .await
+                .map_err(|e| self.scrub(e))
+        })
+    }
+}
+
+/// `{base}/models/{model}:generateContent`, with `base` normalised (no trailing slash,
+/// `/v1beta` added to a bare host, a trailing `/models` folded in) and `model` taking
+/// `models/` only when it has no resource prefix of its own (`tunedModels/…` keeps its).
+fn generate_url(base_url: &str, model: &str) -> String {
+    let base = base_url.trim().trim_end_matches('/');
+    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    let bare_host = reqwest::Url::parse(base).is_ok_and(|u| u.path() == "/" || u.path().is_empty());
+    let mut base = if bare_host {
+        format!("{base}/v1beta")
+    } else {
+        base.to_string()
+    };
+    if let Some(stripped) = base.strip_suffix("/models") {
+        base = stripped.to_string();
+    }
+    let model = model.trim().trim_matches('/');
+    let model = model.strip_suffix(":generateContent").unwrap_or(model);
+    if model.contains('/') {
+        format!("{base}/{model}:generateContent")
+    } else {
+        format!("{base}/models/{model}:generateContent")
+    }
+}
+
+/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
+fn shortest_decimal(x: f32) -> Option<Value> {
+    let n = x.to_string().parse::<f64>().ok()?;
+    serde_json::Number::from_f64(n).map(Value::Number)
+}
+
+// ---- Schema translation -------------------------------------------------------------
+
+/// The keywords `responseSchema` (an OpenAPI 3.0 subset) knows. The API rejects a
+/// request with any other (`Unknown name "additionalProperties"`), so the rest are dropped.
+const OPENAPI_KEYWORDS: &[&str] = &[
+    "type",
+    "format",
+    "title",
+    "description",
+    "nullable",
+    "enum",
+    "maxItems",
+    "minItems",
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "example",
+    "anyOf",
+    "propertyOrdering",
+    "default",
+    "items",
+    "minimum",
+    "maximum",
+];
+
+/// Translates a JSON Schema into the OpenAPI subset `responseSchema` takes:
+/// - `type` is written in upper case; `["integer","null"]` becomes
+///   `{"type":"INTEGER","nullable":true}`; several non-null types become an `anyOf`;
+/// - `oneOf` becomes `anyOf`, and a `{"type":"null"}` branch becomes `nullable`;
+/// - `enum` keeps its strings (a `null` member becomes `nullable`; an enum of other
+///   values is dropped, since Gemini enums are strings); a string `const` becomes a
+///   one-value `enum`;
+/// - `format` is kept only where Gemini supports it (`enum`, `date-time`, `int32`,
+///   `int64`, `float`, `double`);
+/// - every keyword outside the subset (`additionalProperties`, `$schema`, `$ref`, …) is
+///   dropped, recursively through `properties`, `items` and `anyOf`.
+pub fn to_openapi_schema(schema: &Value) -> Value {
+    let Value::Object(map) = schema else {
+        // `true` (anything) and other non-object schemas have no OpenAPI form.
+        return json!({});
+    };
+    let mut out = Map::new();
+    let mut nullable = false;
+    match map.get("type") {
+        Some(Value::String(t)) if t == "null" => nullable = true,
+        Some(Value::String(t)) => {
+            out.insert("type".into(), json!(t.to_uppercase()));
+        }
+        Some(Value::Array(types)) => {
+            let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+            nullable |= names.contains(&"null");
+            let non_null: Vec<&str> = names.into_iter().filter(|t| *t != "null").collect();
+            match non_null.as_slice() {
+                [] => {}
+                [one] => {
+                    out.insert("type".into(), json!(one.to_uppercase()));
+                }
+                many => {
+                    let branches: Vec<Value> = many.iter().map(|t| json!({"type": t.to_uppercase()})).collect();
+                    out.insert("anyOf".into(), Value::Array(branches));
+                }
+            }
+        }
+        _ => {}
+    }
+    for (key, value) in map {
+        match key.as_str() {
+            "type" => {}
+            "properties" => {
+                if let Value::Object(props) = value {
+                    let props: Map<String, Value> =
+                        props.iter().map(|(k, v)| (k.clone(), to_openapi_schema(v))).collect();
+                    out.insert("properties".into(), Value::Object(props));
+                }
+            }
+            "items" => {
+                // A draft-4 tuple (`items: [..]`) has no OpenAPI form; its first schema is
+                // the closest.
+                let item = match value {
+                    Value::Array(items) => items.first().cloned().unwrap_or(json!({})),
+                    other => other.clone(),
+                };
+                out.insert("items".into(), to_openapi_schema(&item));
+            }
+            "anyOf" | "oneOf" => {
+                if let Value::Array(branches) = value {
+                    let mut kept = Vec::new();
+                    for branch in branches {
+                        if branch.get("type").and_then(Value::as_str) == Some("null") {
+                            nullable = true;
+                        } else {
+                            kept.push(to_openapi_schema(branch));
+                        }
+                    }
+                    match kept.len() {
+                        0 => {}
+                        // `anyOf: [X, null]` is just a nullable X.
+                        1 if !out.contains_key("type") => {
+                            if let Value::Object(only) = kept.remove(0) {
+                                for (k, v) in only {
+                                    out.entry(k).or_insert(v);
+                                }
+                            }
+                        }
+                        _ => {
+                            out.insert("anyOf".into(), Value::Array(kept));
+                        }
+                    }
+                }
+            }
+            "enum" => {
+                if let Value::Array(values) = value {
+                    nullable |= values.iter().any(Value::is_null);
+                    let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+                    if non_null.iter().all(|v| v.is_string()) && !non_null.is_empty() {
+                        out.insert("enum".into(), Value::Array(non_null.into_iter().cloned().collect()));
+                    }
+                }
+            }
+            "const" if value.is_string() => {
+                out.insert("enum".into(), json!([value]));
+            }
+            "nullable" => nullable |= value.as_bool() == Some(true),
+            "format" => {
+                if matches!(
+                    value.as_str(),
+                    Some("enum" | "date-time" | "int32" | "int64" | "float" | "double")
+                ) {
+                    out.insert("format".into(), value.clone());
+                }
+            }
+            k if OPENAPI_KEYWORDS.contains(&k) => {
+                out.insert(key.clone(), value.clone());
+            }
+            _ => {}
+        }
+    }
+    if nullable {
+        out.insert("nullable".into(), json!(true));
+    }
+    Value::Object(out)
+}
+
+// ---- Response parsing ---------------------------------------------------------------
+
+/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
+/// must not make the whole answer unreadable.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireResponse {
+    #[serde(default, deserialize_with = "lenient")]
+    candidates: Option<Vec<WireCandidate>>,
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_feedback: Option<WirePromptFeedback>,
+    #[serde(default, deserialize_with = "lenient")]
+    usage_metadata: Option<WireUsage>,
+    #[serde(default, deserialize_with = "lenient")]
+    model_version: Option<String>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCandidate {
+    #[serde(default, deserialize_with = "lenient")]
+    content: Option<WireContent>,
+    #[serde(default, deserialize_with = "lenient")]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WireContent {
+    #[serde(default, deserialize_with = "lenient")]
+    parts: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePromptFeedback {
+    #[serde(default, deserialize_with = "lenient")]
+    block_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireUsage {
+    #[serde(default, deserialize_with = "lenient")]
+    prompt_token_count: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    candidates_token_count: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    thoughts_token_count: Option<u64>,
+}
+
+/// Turns one `generateContent` answer into a [`Completion`] or a [`ProviderError`].
+/// Pure: give it a captured status, `Retry-After` and body. `key_hint` is the name of the
+/// key's environment variable, for key errors.
+///
+/// - non-2xx: classified by [`http::error_from_status`], corrected where Google's
+///   statuses and details say more (see `error_response`);
+/// - a 2xx `{"error":{…}}` body: the error its `code` names;
+/// - body not JSON, or neither candidates nor a block reason: [`ErrorKind::BadResponse`];
+/// - a prompt blocked before generation (no candidates, `promptFeedback.blockReason`):
+///   a [`FinishReason::Filtered`] completion with empty text, like any other filtered
+///   answer;
+/// - parts flagged `thought` are the reasoning; the other parts' text, joined, is the
+///   answer;
+/// - `finishReason`: `STOP` → Stop; `MAX_TOKENS` → Length (often with no text at all,
+///   when thinking used the budget); `SAFETY` / `RECITATION` / `BLOCKLIST` /
+///   `PROHIBITED_CONTENT` / `SPII` → Filtered; anything else → Other;
+/// - usage: `promptTokenCount` in, `candidatesTokenCount + thoughtsTokenCount` out
+///   (thinking is billed and limited as output);
+/// - an empty answer that claims to be complete is an error.
+pub fn parse_response(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(error_response(status, retry_after, body, key_hint));
+    }
+    let bad = |message: String| ProviderError {
+        kind: ErrorKind::BadResponse,
+        status: Some(status),
+        retry_after: None,
+        message,
+        body_excerpt: Some(http::excerpt(body)),
+    };
+    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
+        bad(format!(
+            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` may not \
+             point at the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)"
+        ))
+    })?;
+    if let Value::Array(items) = &value {
+        // The compat endpoint's error shape; the native one may use it behind some proxies.
+        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
+            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
+        }
+    }
+    if !value.is_object() {
+        return Err(bad(format!(
+            "the server's answer ({status}) is not a generateContent response"
+        )));
+    }
+    let wire: WireResponse = serde_json::from_value(value).map_err(|e| {
+        bad(format!(
+            "the server's answer ({status}) is not a generateContent response ({e})"
+        ))
+    })?;
+    let usage = Usage {
+        input_tokens: wire.usage_metadata.as_ref().and_then(|u| u.prompt_token_count),
+        output_tokens: wire.usage_metadata.as_ref().and_then(|u| {
+            match (u.candidates_token_count, u.thoughts_token_count) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            }
+        }),
+    };
+
+    let Some(candidate) = wire.candidates.as_ref().and_then(|c| c.first()) else {
+        if let Some(error) = wire.error.as_ref().filter(|e| e.is_object()) {
+            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
+        }
+        if wire
+            .prompt_feedback
+            .as_ref()
+            .and_then(|f| f.block_reason.as_ref())
+            .is_some()
+        {
+            // The prompt itself was blocked (safety, blocklist, …): no answer will come,
+            // whatever the retry. Reported like any filtered answer.
+            return Ok(Completion {
+                text: String::new(),
+                reasoning: None,
+                usage,
+                finish: FinishReason::Filtered,
+                model: wire.model_version,
+            });
+        }
+        return Err(bad(format!(
+            "the server's answer ({status}) has no candidates and no block reason"
+        )));
+    };
+
+    let mut text = String::new();
+    let mut thoughts = Vec::new();
+    let parts = candidate
+        .content
+        .as_ref()
+        .and_then(|c| c.parts.as_deref())
+        .unwrap_or(&[]);
+    for part in parts {
+        let Some(t) = part.get("text").and_then(Value::as_str) else {
+            continue;
+        };
+        if part.get("thought").and_then(Value::as_bool) == Some(true) {
+            let t = t.trim();
+            if !t.is_empty() {
+                thoughts.push(t);
+            }
+        } else {
+            text.push_str(t);
+        }
+    }
+    let reasoning = (!thoughts.is_empty()).then(|| thoughts.join("\n\n"));
+
+    let finish = match candidate.finish_reason.as_deref() {
+        Some("STOP") => FinishReason::Stop,
+        Some("MAX_TOKENS") => FinishReason::Length,
+        Some("SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII") => FinishReason::Filtered,
+        Some(other) => FinishReason::Other(other.to_string()),
+        None => FinishReason::Unknown,
+    };
+    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
+        let why = match &reasoning {
+            Some(r) => format!(
+                "only thoughts came back ({} characters): thinking may have used the whole output budget; raise \
+                 max_output_tokens",
+                r.chars().count()
+            ),
+            None => "no text part; check the server's answer".to_string(),
+        };
+        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+    }
+
+    Ok(Completion {
+        text,
+        reasoning,
+        usage,
+        finish,
+        model: wire.model_version,
+    })
+}
+
+/// What a Google RPC error body says beyond its message:
+/// `{"error":{"code","message","status","details":[{"@type":…ErrorInfo,"reason"},
+/// {"@type":…QuotaFailure,"violations":[{"quotaId","quotaValue"}]}, {…RetryInfo,"retryDelay"}]}}`.
+#[derive(Debug, Default)]
+struct GoogleError {
+    status: Option<String>,
+    reasons: Vec<String>,
+    quota_ids: Vec<String>,
+    quota_values: Vec<String>,
+}
+
+impl GoogleError {
+    fn from_body(body: &str) -> Self {
+        let value: Value = match serde_json::from_str(body.trim()) {
+            Ok(v) => v,
+            Err(_) => return GoogleError::default(),
+        };
+        // The compat endpoint (and some proxies) wrap the object in an array.
+        let error = match &value {
+            Value::Array(items) => items.iter().find_map(|i| i.get("error")),
+            other => other.get("error"),
+        };
+        let Some(error) = error else {
+            return GoogleError::default();
+        };
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let mut info = GoogleError {
+            status: s(error.get("status")),
+            ..GoogleError::default()
+        };
+        for detail in error.get("details").and_then(Value::as_array).into_iter().flatten() {
+            info.reasons.extend(s(detail.get("reason")));
+            for violation in detail.get("violations").and_then(Value::as_array).into_iter().flatten() {
+                info.quota_ids.extend(s(violation.get("quotaId")));
+                // Usually a string ("50"), sometimes a number.
+                match violation.get("quotaValue") {
+                    Some(Value::String(v)) => info.quota_values.push(v.clone()),
+                    Some(Value::Number(n)) => info.quota_values.push(n.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        info
+    }
+
+    /// A quota that will not come back within a backoff: a daily (or longer) limit, or a
+    /// limit of zero (the model has no free tier).
+    fn long_term_quota(&self) -> Option<String> {
+        let long = self
+            .quota_ids
+            .iter()
+            .find(|id| ["PerDay", "PerMonth", "PerYear"].iter().any(|p| id.contains(p)));
+        if let Some(id) = long {
+            return Some(format!("the quota {id} is used up"));
+        }
+        if self.quota_values.iter().any(|v| v == "0") {
+            return Some("this model has no quota on this project's tier (limit 0)".into());
+        }
+        None
+    }
+}
+
+/// Classifies a non-2xx answer: [`http::error_from_status`] gets most of it right (400
+/// `API_KEY_INVALID` and 403 Auth, 404 NotFound, "input token count … exceeds"
+/// ContextOverflow, 429 with `retryDelay` RateLimited and without one but with "billing"
+/// Quota, 500/503/504 Server). Corrected here where Google's details say more:
+/// - a 429 whose `QuotaFailure` names a daily (or longer) quota, or a limit of 0, is
+///   QuotaExhausted even though Gemini attaches a `retryDelay` of seconds to it;
+/// - `FAILED_PRECONDITION` (e.g. free tier unavailable in the region) is InvalidRequest,
+///   though its text mentions billing;
+/// - `DEADLINE_EXCEEDED` says the server's own deadline passed.
+fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hint: Option<&str>) -> ProviderError {
+    let info = GoogleError::from_body(body);
+    let mut err = http::error_from_status(status, retry_after, body, key_hint);
+    let said = || {
+        http::server_message(body)
+            .map(|m| format!("; the server said: {m}"))
+            .unwrap_or_default()
+    };
+    let exhausted = status == 429 || info.status.as_deref() == Some("RESOURCE_EXHAUSTED");
+    if let Some(what) = info.long_term_quota().filter(|_| exhausted) {
+        err.kind = ErrorKind::QuotaExhausted;
+        err.retry_after = None;
+        err.message = format!(
+            "out of Gemini quota ({status}): {what}; it will not reset within a retry: wait for the reset, enable \
+             billing or raise the limit in Google AI Studio{}",
+            said()
+        );
+    } else if info.status.as_deref() == Some("FAILED_PRECONDITION") && err.kind != ErrorKind::Auth {
+        err.kind = ErrorKind::InvalidRequest;
+        err.retry_after = None;
+        err.message = format!(
+            "Gemini cannot serve this project as it is set up ({status} FAILED_PRECONDITION): the free tier may be \
+             unavailable in your region; enabling billing in Google AI Studio usually fixes it{}",
+            said()
+        );
+    } else if info.status.as_deref() == Some("DEADLINE_EXCEEDED") && err.kind == ErrorKind::Server {
+        err.message = format!(
+            "Gemini gave up before finishing ({status} DEADLINE_EXCEEDED): retry, or send less input{}",
+            said()
+        );
+    } else if err.kind == ErrorKind::InvalidRequest && info.reasons.iter().any(|r| r.starts_with("API_KEY")) {
+        // API_KEY_EXPIRED and the like, beyond the API_KEY_INVALID the shared code knows.
+        err.kind = ErrorKind::Auth;
+        err.message = match key_hint {
+            Some(var) => format!(
+                "the server rejected the API key from ${var} ({status}): check the key{}",
+                said()
+            ),
+            None => format!("the server refused the API key ({status}){}", said()),
+        };
+    }
+    err
+}
+
+/// An error object that came with a 2xx status: classified as the HTTP status its
+/// `code` names (500 when it names none), with the real status kept.
+fn error_in_ok_body(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+    error: &Value,
+) -> ProviderError {
+    let code = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c))
+        .unwrap_or(500);
+    let mut err = error_response(code, retry_after, body, key_hint);
+    err.message = format!("the server answered {status} but reported an error: {}", err.message);
+    err.status = Some(status);
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> GeminiSettings {
+        GeminiSettings {
+            base_url: DEFAULT_BASE_URL.into(),
+            model: "gemini-2.5-flash".into(),
+            api_key: Some("AIza-secret-123".into()),
+            api_key_env: Some("GEMINI_API_KEY".into()),
+            timeout: Duration::from_secs(5),
+            structured_output: GeminiOutput::JsonSchema,
+        }
+    }
+
+    fn schema() -> Value {
+        json!({"type": "object",
+            "properties": {"findings": {"type": "array", "items": {"type": "object",
+                "properties": {"cwe": {"type": ["integer", "null"], "description": "CWE number"},
+                    "severity": {"type": "string", "enum": ["high", "low"]}},
+                "required": ["cwe", "severity"], "additionalProperties": false}}},
+            "required": ["findings"], "additionalProperties": false})
+    }
+
+    fn request() -> Request {
+        Request {
+            id: "r".into(),
+            system: "You review code.".into(),
+            user: "…source…".into(),
+            schema: Some(schema()),
+            max_output_tokens: 8192,
+            temperature: 0.2,
+            seed: Some(42),
+        }
+    }
+
+    fn ok(body: Value) -> Result<Completion, ProviderError> {
+        parse_response(200, None, &body.to_string(), None)
+    }
+
+    fn err(status: u16, body: Value) -> ProviderError {
+        parse_response(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
+    }
+
+    /// The documented answer shape (PROTOCOLS.md §2.8).
+    fn answer(parts: Value, finish: &str) -> Value {
+        json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
+            "usageMetadata": {"promptTokenCount": 1000, "candidatesTokenCount": 200, "thoughtsTokenCount": 300,
+                "totalTokenCount": 1500},
+            "modelVersion": "gemini-2.5-flash", "responseId": "abc"})
+    }
+
+    #[test]
+    fn debug_redacts_the_key_and_the_url_never_holds_it() {
+        let p = Gemini::new(settings(), reqwest::Client::new());
+        let shown = format!("{p:?} {:?}", settings());
+        assert!(!shown.contains("AIza-secret-123"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+        assert!(!p.url().contains("key"), "{}", p.url());
+    }
+
+    #[test]
+    fn url_takes_model_with_or_without_prefix() {
+        let u = |b: &str, m: &str| generate_url(b, m);
+        let want = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent";
+        assert_eq!(u(DEFAULT_BASE_URL, "gemini-2.5-flash"), want);
+        assert_eq!(u(DEFAULT_BASE_URL, "models/gemini-2.5-flash"), want);
+        assert_eq!(
+            u("https://generativelanguage.googleapis.com/v1beta/", "gemini-2.5-flash"),
+            want
+        );
+        assert_eq!(u("https://generativelanguage.googleapis.com", "gemini-2.5-flash"), want);
+        assert_eq!(
+            u(
+                "https://generativelanguage.googleapis.com/v1beta/models",
+                "gemini-2.5-flash"
+            ),
+            want
+        );
+        assert_eq!(u("", " gemini-2.5-flash "), want);
+        assert_eq!(
+            u("http://127.0.0.1:9/v1", "tunedModels/mine"),
+            "http://127.0.0.1:9/v1/tunedModels/mine:generateContent"
+        );
+    }
+
+    #[test]
+    fn body_matches_the_documented_request() {
+        let p = Gemini::new(settings(), reqwest::Client::new());
+        assert_eq!(
+            p.build_body(&request()),
+            json!({"systemInstruction": {"parts": [{"text": "You review code."}]},
+                "contents": [{"role": "user", "parts": [{"text": "…source…"}]}],
+                "generationConfig": {"temperature": 0.2, "seed": 42, "maxOutputTokens": 8192,
+                    "responseMimeType": "application/json", "responseJsonSchema": schema()}})
+        );
+    }
+
+    #[test]
+    fn seed_and_limit_fit_int32_and_absent_seed_is_omitted() {
+        let p = Gemini::new(settings(), reqwest::Client::new());
+        let body = p.build_body(&Request {
+            seed: Some(u64::MAX),
+            max_output_tokens: u32::MAX,
+            ..request()
+        });
+        let seed = body["generationConfig"]["seed"].as_i64().unwrap();
+        assert!((0..=i32::MAX as i64).contains(&seed));
+        assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(i32::MAX));
+        let body = p.build_body(&Request {
+            seed: None,
+            schema: None,
+            system: String::new(),
+            ..request()
+        });
+        assert_eq!(
+            body,
+            json!({"contents": [{"role": "user", "parts": [{"text": "…source…"}]}],
+                "generationConfig": {"temperature": 0.2, "maxOutputTokens": 8192}})
+        );
+    }
+
+    #[test]
+    fn openapi_mode_sends_the_translated_schema() {
+        let mut s = settings();
+        s.structured_output = GeminiOutput::OpenApiSchema;
+        let body = Gemini::new(s, reqwest::Client::new()).build_body(&request());
+        let config = &body["generationConfig"];
+        assert_eq!(config["responseMimeType"], json!("application/json"));
+        assert!(config.get("responseJsonSchema").is_none());
+        assert_eq!(
+            config["responseSchema"],
+            json!({"type": "OBJECT", "required": ["findings"],
+                "properties": {"findings": {"type": "ARRAY", "items": {"type": "OBJECT",
+                    "required": ["cwe", "severity"],
+                    "properties": {"cwe": {"type": "INTEGER", "nullable": true, "description": "CWE number"},
+                        "severity": {"type": "STRING", "enum": ["high", "low"]}}}}}})
+        );
+        let mut s = settings();
+        s.structured_output = GeminiOutput::None;
+        let body = Gemini::new(s, reqwest::Client::new()).build_body(&request());
+        assert!(body["generationConfig"].get("responseMimeType").is_none());
+    }
+
+    #[test]
+    fn openapi_translation_edge_cases() {
+        assert_eq!(
+            to_openapi_schema(&json!({"anyOf": [{"type": "string"}, {"type": "null"}], "$schema": "x"})),
+            json!({"type": "STRING", "nullable": true})
+        );
+        assert_eq!(
+            to_openapi_schema(&json!({"type": ["string", "integer"]})),
+            json!({"anyOf": [{"type": "STRING"}, {"type": "INTEGER"}]})
+        );
+        assert_eq!(
+            to_openapi_schema(&json!({"type": "string", "enum": ["a", null], "format": "uri"})),
+            json!({"type": "STRING", "enum": ["a"], "nullable": true})
+        );
+        assert_eq!(
+            to_openapi_schema(&json!({"type": "integer", "enum": [1, 2], "format": "int64", "minimum": 1})),
+            json!({"type": "INTEGER", "format": "int64", "minimum": 1})
+        );
+        assert_eq!(to_openapi_schema(&json!({"const": "x"})), json!({"enum": ["x"]}));
+        assert_eq!(to_openapi_schema(&json!(true)), json!({}));
+    }
+
+    #[test]
+    fn scrub_removes_an_echoed_key() {
+        let p = Gemini::new(settings(), reqwest::Client::new());
+        let mut e = ProviderError::new(ErrorKind::Auth, "bad key AIza-secret-123");
+        e.body_excerpt = Some("{\"key\":\"AIza-secret-123\"}".into());
+        let e = p.scrub(e);
+        assert!(!e.message.contains("AIza-secret-123") && !e.body_excerpt.unwrap().contains("AIza-secret-123"));
+    }
+
+    #[test]
+    fn thoughts_are_kept_apart_and_text_parts_joined() {
+        let c = ok(answer(
+            json!([{"text": "Line 3 looks off.", "thought": true}, {"text": "{\"findings\":"},
+                {"text": "[]}", "thoughtSignature": "sig"}]),
+            "STOP",
+        ))
+        .unwrap();
+        assert_eq!(c.text, r#"{"findings":[]}"#);
+        assert_eq!(c.reasoning.as_deref(), Some("Line 3 looks off."));
+        assert_eq!(c.finish, FinishReason::Stop);
+        assert_eq!(c.model.as_deref(), Some("gemini-2.5-flash"));
+        assert_eq!(
+            c.usage,
+            Usage {
+                input_tokens: Some(1000),
+                output_tokens: Some(500)
+            }
+        );
+    }
+
+    #[test]
+    fn finish_reasons_map() {
+        let f = |r: &str| ok(answer(json!([{"text": "x"}]), r)).unwrap().finish;
+        assert_eq!(f("STOP"), FinishReason::Stop);
+        assert_eq!(f("MAX_TOKENS"), FinishReason::Length);
+        for filtered in ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"] {
+            assert_eq!(f(filtered), FinishReason::Filtered, "{filtered}");
+        }
+        assert_eq!(f("LANGUAGE"), FinishReason::Other("LANGUAGE".into()));
+        assert_eq!(
+            f("MALFORMED_FUNCTION_CALL"),
+            FinishReason::Other("MALFORMED_FUNCTION_CALL".into())
+        );
+        let mut no_reason = answer(json!([{"text": "x"}]), "STOP");
+        no_reason["candidates"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("finishReason");
+        assert_eq!(ok(no_reason).unwrap().finish, FinishReason::Unknown);
+    }
+
+    #[test]
+    fn max_tokens_with_only_thinking_is_an_empty_truncated_answer() {
+        let body = json!({"candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS"}],
+            "usageMetadata": {"promptTokenCount": 900, "thoughtsTokenCount": 8192}, "modelVersion": "gemini-2.5-pro"});
+        let c = ok(body).unwrap();
+        assert_eq!(c.text, "");
+        assert_eq!(c.finish, FinishReason::Length);
+        assert_eq!(c.usage.output_tokens, Some(8192));
+    }
+
+    #[test]
+    fn blocked_prompt_is_a_filtered_empty_completion() {
+        let c = ok(json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+            "usageMetadata": {"promptTokenCount": 12}, "modelVersion": "gemini-2.5-flash"}))
+        .unwrap();
+        assert_eq!(c.finish, FinishReason::Filtered);
+        assert_eq!(c.text, "");
+        assert_eq!(c.usage.input_tokens, Some(12));
+    }
+
+    #[test]
+    fn safety_stop_without_content_is_filtered() {
+        let c = ok(json!({"candidates": [{"finishReason": "SAFETY", "safetyRatings": []}]})).unwrap();
+        assert_eq!(c.finish, FinishReason::Filtered);
+    }
+
+    #[test]
+    fn empty_stop_is_an_error() {
+        let e = ok(answer(json!([{"text": "pondering", "thought": true}]), "STOP")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert!(e.message.contains("only thoughts"), "{}", e.message);
+    }
+
+    #[test]
+    fn not_a_response_is_a_bad_response() {
+        for body in ["<html>", "[1]", r#"{"candidates":[]}"#, r#"{"x":1}"#] {
+            let e = parse_response(200, None, body, None).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
+        }
+    }
+
+    fn google_error(code: u16, status: &str, message: &str, details: Value) -> Value {
+        json!({"error": {"code": code, "message": message, "status": status, "details": details}})
+    }
+
+    #[test]
+    fn bad_key_400_is_auth_and_names_the_variable() {
+        let e = err(
+            400,
+            google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com"}]),
+            ),
+        );
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert!(e.message.contains("$GEMINI_API_KEY"), "{}", e.message);
+        let e = err(
+            400,
+            google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key expired. Please renew the API key.",
+                json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_EXPIRED"}]),
+            ),
+        );
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert!(e.message.contains("$GEMINI_API_KEY"), "{}", e.message);
+    }
+
+    #[test]
+    fn documented_statuses_map() {
+        let kind = |code, status: &str, message: &str| err(code, google_error(code, status, message, json!([]))).kind;
+        assert_eq!(
+            kind(
+                400,
+                "INVALID_ARGUMENT",
+                "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."
+            ),
+            ErrorKind::ContextOverflow
+        );
+        assert_eq!(
+            kind(
+                400,
+                "INVALID_ARGUMENT",
+                "Invalid JSON payload received. Unknown name \"x\""
+            ),
+            ErrorKind::InvalidRequest
+        );
+        assert_eq!(kind(403, "PERMISSION_DENIED", "denied"), ErrorKind::Auth);
+        assert_eq!(
+            kind(404, "NOT_FOUND", "models/gemini-9 is not found"),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(500, "INTERNAL", "An internal error has occurred."),
+            ErrorKind::Server
+        );
+        assert_eq!(kind(503, "UNAVAILABLE", "The model is overloaded."), ErrorKind::Server);
+        assert_eq!(kind(504, "DEADLINE_EXCEEDED", "Deadline expired"), ErrorKind::Server);
+    }
+
+    #[test]
+    fn failed_precondition_is_invalid_request_with_its_message() {
+        let e = err(
+            400,
+            google_error(
+                400,
+                "FAILED_PRECONDITION",
+                "Gemini API free tier is not available in your country. Please enable billing on your project.",
+                json!([]),
+            ),
+        );
+        assert_eq!(e.kind, ErrorKind::InvalidRequest);
+        assert!(e.message.contains("free tier is not available"), "{}", e.message);
+    }
+
+    fn quota_429(quota_id: &str, value: &str, delay: &str) -> Value {
+        google_error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details.",
+            json!([{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaId": quota_id, "quotaDimensions": {"model": "gemini-2.5-pro"}, "quotaValue": value}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]),
+        )
+    }
+
+    #[test]
+    fn per_minute_quota_is_a_rate_limit_with_its_delay() {
+        let e = err(
+            429,
+            quota_429("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "5", "37s"),
+        );
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        assert_eq!(e.retry_after, Some(Duration::from_secs(37)));
+    }
+
+    #[test]
+    fn daily_or_zero_quota_is_exhausted_despite_the_delay() {
+        let e = err(
+            429,
+            quota_429("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "50", "11s"),
+        );
+        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+        assert_eq!(e.retry_after, None);
+        assert!(e.message.contains("PerDay"), "{}", e.message);
+        let e = err(
+            429,
+            quota_429("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "0", "11s"),
+        );
+        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+    }
+
+    #[test]
+    fn billing_429_without_delay_is_exhausted() {
+        let e = err(
+            429,
+            google_error(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota, please check your plan and billing details.",
+                json!([]),
+            ),
+        );
+        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+    }
+
+    #[test]
+    fn error_inside_a_200_is_classified_by_its_code() {
+        let e = ok(google_error(503, "UNAVAILABLE", "overloaded", json!([]))).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert_eq!(e.status, Some(200));
+        let e = ok(json!([{"error": {"code": 429, "message": "slow", "status": "RESOURCE_EXHAUSTED"}}])).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+    }
+}
