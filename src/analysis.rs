@@ -49,6 +49,9 @@ pub struct ProviderTotals {
     pub output_tokens: u64,
     /// Median request latency, in milliseconds.
     pub median_latency_ms: u64,
+    /// US dollars, from the server's token counts and the configured prices; `None`
+    /// when no price is configured.
+    pub cost_usd: Option<f64>,
 }
 
 /// Everything the reports show.
@@ -131,9 +134,15 @@ pub fn analyze(
             }
         }
     }
-    for (t, mut l) in totals.iter_mut().zip(latencies) {
+    for ((t, mut l), p) in totals.iter_mut().zip(latencies).zip(&meta.providers) {
         l.sort_unstable();
         t.median_latency_ms = l.get(l.len().saturating_sub(1) / 2).copied().unwrap_or(0);
+        t.cost_usd = cost(
+            t.input_tokens,
+            t.output_tokens,
+            p.price_input_per_mtok,
+            p.price_output_per_mtok,
+        );
     }
     errors.sort_by(|a, b| (&a.provider, &a.file).cmp(&(&b.provider, &b.file)));
     let files_reviewed = reviewed.len();
@@ -145,6 +154,16 @@ pub fn analyze(
         providers: totals,
         files_reviewed,
     }
+}
+
+/// Dollars for the tokens at the given per-million prices; `None` without any price.
+pub fn cost(input_tokens: u64, output_tokens: u64, input_price: Option<f64>, output_price: Option<f64>) -> Option<f64> {
+    if input_price.is_none() && output_price.is_none() {
+        return None;
+    }
+    let dollars = input_tokens as f64 * input_price.unwrap_or(0.0) / 1e6
+        + output_tokens as f64 * output_price.unwrap_or(0.0) / 1e6;
+    Some((dollars * 1e6).round() / 1e6)
 }
 
 /// The last record of each (provider, file): a later answer supersedes an earlier one.

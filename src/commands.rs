@@ -6,16 +6,13 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::{self, Analysis};
-use crate::config::{Config, ProviderConfig, ProviderKind, StructuredOutputMode, TokenLimitFieldName};
+use crate::config::{Config, ProviderConfig};
 use crate::consensus::Settings;
 use crate::engine::{self, Backoff, Reviewer};
-use crate::replay::Replay;
 use crate::report::{self, Format};
 use crate::store::{self, FileMeta, ProviderMeta, RunMeta, StoreWriter};
 use crate::walk::{self, SourceFile};
@@ -43,13 +40,35 @@ pub struct Outcome {
     pub reports: Vec<PathBuf>,
 }
 
-/// `quorum review`: walk, fan out, store, then aggregate.
-pub async fn review(opts: &ReviewOptions) -> Result<Outcome> {
-    let config_path = opts.config.clone().unwrap_or_else(|| PathBuf::from("quorum.toml"));
-    if opts.config.is_none() && !config_path.exists() {
+/// Loads `--config FILE`, or `./quorum.toml`.
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    let config_path = path.map_or_else(|| PathBuf::from("quorum.toml"), Path::to_path_buf);
+    if path.is_none() && !config_path.exists() {
         bail!("no quorum.toml here: create one with `quorum init`, or pass --config FILE");
     }
-    let config = Config::load(&config_path)?;
+    Ok(Config::load(&config_path)?)
+}
+
+/// `quorum providers list`: the resolved configuration, presets applied, keys hidden.
+pub fn providers_list(config: Option<&Path>) -> Result<String> {
+    let config = load_config(config)?;
+    Ok(crate::check::list_text(&config.providers))
+}
+
+/// `quorum providers check`: returns the table, the problems found, and whether every
+/// provider is usable.
+pub async fn providers_check(config: Option<&Path>, names: &[String]) -> Result<(String, Vec<String>, bool)> {
+    let config = load_config(config)?;
+    let selected = config.select(names)?;
+    let reports = crate::check::check_all(&config, &selected).await;
+    let problems = reports.iter().flat_map(|r| r.problems()).collect();
+    let all_usable = reports.iter().all(|r| r.usable());
+    Ok((crate::check::check_table(&reports, table_width()), problems, all_usable))
+}
+
+/// `quorum review`: walk, fan out, store, then aggregate.
+pub async fn review(opts: &ReviewOptions) -> Result<Outcome> {
+    let config = load_config(opts.config.as_deref())?;
     let selected = config.select(&opts.providers)?;
     let reviewers = selected
         .iter()
@@ -130,38 +149,9 @@ fn finish(out: &Path, meta: RunMeta, texts: HashMap<String, String>, formats: &[
 
 /// Creates the provider a configuration describes. Reads its key from the environment.
 fn build_reviewer(config: &ProviderConfig, config_path: &Path) -> Result<Reviewer> {
-    let provider: Arc<dyn providers::Provider> = match config.kind {
-        ProviderKind::Replay => {
-            let file = config
-                .replay_file
-                .as_ref()
-                .expect("validated: replay has a replay_file");
-            Arc::new(Replay::load(file, &config.name).with_context(|| format!("provider {}", config.name))?)
-        }
-        ProviderKind::Openai => {
-            let settings = providers::OpenAiSettings {
-                base_url: config.base_url.clone().expect("validated: openai has a base_url"),
-                model: config.model.clone(),
-                api_key: config.api_key(config_path)?,
-                api_key_env: config.api_key_env.clone(),
-                timeout: Duration::from_secs(config.timeout_secs),
-                token_limit_field: match config.token_limit_field {
-                    TokenLimitFieldName::MaxTokens => providers::TokenLimitField::MaxTokens,
-                    TokenLimitFieldName::MaxCompletionTokens => providers::TokenLimitField::MaxCompletionTokens,
-                },
-                structured_output: match config.structured_output {
-                    StructuredOutputMode::JsonSchema => providers::StructuredOutput::JsonSchema,
-                    StructuredOutputMode::JsonObject => providers::StructuredOutput::JsonObject,
-                    StructuredOutputMode::None => providers::StructuredOutput::None,
-                },
-            };
-            let client = providers::http::client(Duration::from_secs(10));
-            Arc::new(providers::OpenAiCompatible::new(settings, client))
-        }
-    };
     Ok(Reviewer {
         config: config.clone(),
-        provider,
+        provider: crate::backend::build(config, config_path)?,
     })
 }
 
@@ -183,10 +173,12 @@ fn run_meta(root: &Path, selected: &[ProviderConfig], walked: &walk::Walked) -> 
             .iter()
             .map(|p| ProviderMeta {
                 name: p.name.clone(),
-                kind: format!("{:?}", p.kind).to_lowercase(),
+                kind: p.kind.as_str().to_string(),
                 model: p.model.clone(),
                 family: p.family.clone(),
                 base_url: p.base_url.clone(),
+                price_input_per_mtok: p.price_input_per_mtok,
+                price_output_per_mtok: p.price_output_per_mtok,
             })
             .collect(),
         files,

@@ -64,17 +64,48 @@ pub enum ProviderKind {
     /// Any OpenAI-compatible chat-completions server (OpenAI, LM Studio, Ollama, vLLM,
     /// llama.cpp, OpenRouter).
     Openai,
+    /// Anthropic's native Messages API.
+    Anthropic,
+    /// Google Gemini's native `generateContent` API.
+    Gemini,
     /// Answers from a recorded `responses.jsonl`: runs the pipeline with no model server.
     Replay,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Replay => "replay",
+        }
+    }
 }
 
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StructuredOutputMode {
+    /// A JSON Schema the server enforces (OpenAI-compatible servers, Gemini).
     JsonSchema,
+    /// Plain JSON mode, no schema (OpenAI-compatible servers; not LM Studio).
     JsonObject,
+    /// A forced tool call whose input schema is the finding schema (Anthropic).
+    Tool,
+    /// Ask in the prompt only.
     None,
+}
+
+impl StructuredOutputMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StructuredOutputMode::JsonSchema => "json_schema",
+            StructuredOutputMode::JsonObject => "json_object",
+            StructuredOutputMode::Tool => "tool",
+            StructuredOutputMode::None => "none",
+        }
+    }
 }
 
 /// Which request field carries the output limit.
@@ -85,11 +116,24 @@ pub enum TokenLimitFieldName {
     MaxCompletionTokens,
 }
 
-/// One `[providers.NAME]` table as written.
-#[derive(Debug, Clone, Deserialize)]
+/// The presets `preset = "NAME"` can name, embedded in the binary.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("lmstudio", include_str!("../config/presets/lmstudio.toml")),
+    ("ollama", include_str!("../config/presets/ollama.toml")),
+    ("llamacpp", include_str!("../config/presets/llamacpp.toml")),
+    ("vllm", include_str!("../config/presets/vllm.toml")),
+    ("openai", include_str!("../config/presets/openai.toml")),
+    ("openrouter", include_str!("../config/presets/openrouter.toml")),
+    ("anthropic", include_str!("../config/presets/anthropic.toml")),
+    ("gemini", include_str!("../config/presets/gemini.toml")),
+];
+
+/// One `[providers.NAME]` table as written (or a preset's fields).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProvider {
-    kind: Spanned<ProviderKind>,
+    preset: Option<Spanned<String>>,
+    kind: Option<Spanned<ProviderKind>>,
     base_url: Option<Spanned<String>>,
     model: Option<Spanned<String>>,
     api_key_env: Option<Spanned<String>>,
@@ -102,6 +146,46 @@ struct RawProvider {
     token_limit_field: Option<TokenLimitFieldName>,
     max_attempts: Option<Spanned<u32>>,
     replay_file: Option<Spanned<String>>,
+    price_input_per_mtok: Option<Spanned<f64>>,
+    price_output_per_mtok: Option<Spanned<f64>>,
+    extra_body: Option<toml::Table>,
+}
+
+impl RawProvider {
+    /// Fills what the table leaves out from `preset`. A preset's values take the span
+    /// of the table's `preset = …` line, so errors about them point there.
+    fn with_preset(self, preset: RawProvider, at: Span) -> RawProvider {
+        fn pick<T>(own: Option<Spanned<T>>, preset: Option<Spanned<T>>, at: &Span) -> Option<Spanned<T>> {
+            own.or_else(|| preset.map(|v| Spanned::new(at.clone(), v.into_inner())))
+        }
+        RawProvider {
+            preset: self.preset,
+            kind: pick(self.kind, preset.kind, &at),
+            base_url: pick(self.base_url, preset.base_url, &at),
+            model: pick(self.model, preset.model, &at),
+            api_key_env: pick(self.api_key_env, preset.api_key_env, &at),
+            family: self.family.or(preset.family),
+            max_concurrency: pick(self.max_concurrency, preset.max_concurrency, &at),
+            timeout_secs: pick(self.timeout_secs, preset.timeout_secs, &at),
+            max_output_tokens: self.max_output_tokens.or(preset.max_output_tokens),
+            temperature: pick(self.temperature, preset.temperature, &at),
+            structured_output: self.structured_output.or(preset.structured_output),
+            token_limit_field: self.token_limit_field.or(preset.token_limit_field),
+            max_attempts: pick(self.max_attempts, preset.max_attempts, &at),
+            replay_file: pick(self.replay_file, preset.replay_file, &at),
+            price_input_per_mtok: pick(self.price_input_per_mtok, preset.price_input_per_mtok, &at),
+            price_output_per_mtok: pick(self.price_output_per_mtok, preset.price_output_per_mtok, &at),
+            extra_body: self.extra_body.or(preset.extra_body),
+        }
+    }
+}
+
+/// Reads an embedded preset.
+fn preset(name: &str) -> Option<RawProvider> {
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| toml::from_str(text).expect("embedded presets are valid"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,7 +194,7 @@ struct RawConfig {
     #[serde(default)]
     review: ReviewSettings,
     #[serde(default)]
-    providers: BTreeMap<String, RawProvider>,
+    providers: BTreeMap<String, Spanned<RawProvider>>,
 }
 
 /// A provider, validated, with defaults applied.
@@ -135,6 +219,15 @@ pub struct ProviderConfig {
     pub max_attempts: u32,
     /// For `replay`: the recorded answers, resolved against the config file's folder.
     pub replay_file: Option<PathBuf>,
+    /// US dollars per million input tokens, for cost figures.
+    pub price_input_per_mtok: Option<f64>,
+    /// US dollars per million output tokens.
+    pub price_output_per_mtok: Option<f64>,
+    /// Extra top-level fields merged into every request body (OpenAI-compatible
+    /// servers), e.g. OpenRouter's `provider.require_parameters`.
+    pub extra_body: Option<serde_json::Value>,
+    /// The preset the table named, if any.
+    pub preset: Option<String>,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -263,17 +356,44 @@ type Span = std::ops::Range<usize>;
 
 fn validate_provider(
     name: String,
-    p: RawProvider,
+    table: Spanned<RawProvider>,
     base_dir: &Path,
     loc: &Locator,
 ) -> Result<ProviderConfig, ConfigError> {
     let at = |span: Span, message: String| loc.error(span, message);
-    let kind = *p.kind.get_ref();
     let key = |k: &str| format!("providers.{name}.{k}");
-    let missing = |k: &str, what: &str| at(p.kind.span(), format!("{} is missing: {what}", key(k)));
+    let table_span = table.span();
+    let mut p = table.into_inner();
+    let preset_name = p.preset.as_ref().map(|s| s.get_ref().clone());
+    if let Some(preset_field) = p.preset.clone() {
+        let Some(defaults) = preset(preset_field.get_ref()) else {
+            let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+            return Err(at(
+                preset_field.span(),
+                format!(
+                    "{}: no preset {:?}; presets: {}",
+                    key("preset"),
+                    preset_field.get_ref(),
+                    names.join(", ")
+                ),
+            ));
+        };
+        p = p.with_preset(defaults, preset_field.span());
+    }
+    let Some(kind_field) = p.kind.clone() else {
+        return Err(at(
+            table_span,
+            format!(
+                "{} is missing: set kind = \"openai\" | \"anthropic\" | \"gemini\" | \"replay\", or preset = \"lmstudio\" (see `quorum providers list`)",
+                key("kind")
+            ),
+        ));
+    };
+    let kind = *kind_field.get_ref();
+    let missing = |k: &str, what: &str| at(kind_field.span(), format!("{} is missing: {what}", key(k)));
     if name.trim().is_empty() || name.contains(char::is_whitespace) {
         return Err(at(
-            p.kind.span(),
+            table_span,
             format!("provider name {name:?} must be non-empty and without spaces"),
         ));
     }
@@ -281,7 +401,7 @@ fn validate_provider(
         (Some(m), _) if !m.get_ref().trim().is_empty() => m.get_ref().trim().to_string(),
         (Some(m), _) => return Err(at(m.span(), format!("{} must not be empty", key("model")))),
         (None, ProviderKind::Replay) => name.clone(),
-        (None, ProviderKind::Openai) => {
+        (None, _) => {
             return Err(missing(
                 "model",
                 "name the model the server should run, e.g. model = \"google/gemma-3-12b\"",
@@ -302,13 +422,13 @@ fn validate_provider(
             }
             Some(url)
         }
-        (None, ProviderKind::Openai) => {
+        (None, ProviderKind::Replay) => None,
+        (None, _) => {
             return Err(missing(
                 "base_url",
-                "e.g. base_url = \"http://127.0.0.1:1234/v1\" for LM Studio",
+                "e.g. base_url = \"http://127.0.0.1:1234/v1\" for LM Studio, or use a preset",
             ))
         }
-        (None, ProviderKind::Replay) => None,
     };
     let replay_file = match (&p.replay_file, kind) {
         (Some(f), ProviderKind::Replay) => Some(base_dir.join(f.get_ref())),
@@ -354,6 +474,32 @@ fn validate_provider(
             ));
         }
     }
+    let structured_output = p.structured_output.unwrap_or(match kind {
+        ProviderKind::Anthropic => StructuredOutputMode::Tool,
+        _ => StructuredOutputMode::JsonSchema,
+    });
+    check_structured_output(kind, structured_output)
+        .map_err(|why| at(kind_field.span(), format!("{}: {why}", key("structured_output"))))?;
+    let price = |v: &Option<Spanned<f64>>, k: &str| match v {
+        Some(p) if !(p.get_ref().is_finite() && *p.get_ref() >= 0.0) => Err(at(
+            p.span(),
+            format!("{} must be a price in US dollars, 0 or more", key(k)),
+        )),
+        Some(p) => Ok(Some(*p.get_ref())),
+        None => Ok(None),
+    };
+    let price_input_per_mtok = price(&p.price_input_per_mtok, "price_input_per_mtok")?;
+    let price_output_per_mtok = price(&p.price_output_per_mtok, "price_output_per_mtok")?;
+    if p.extra_body.is_some() && kind != ProviderKind::Openai {
+        return Err(at(
+            kind_field.span(),
+            format!("{} is only for kind = \"openai\"", key("extra_body")),
+        ));
+    }
+    let extra_body = p
+        .extra_body
+        .as_ref()
+        .map(|t| serde_json::to_value(t).expect("TOML tables are JSON-representable"));
     let is_openai_proper = base_url.as_deref().is_some_and(|u| u.contains("api.openai.com"));
     Ok(ProviderConfig {
         family: p
@@ -370,7 +516,11 @@ fn validate_provider(
         timeout_secs,
         max_output_tokens: p.max_output_tokens.unwrap_or(4096),
         temperature,
-        structured_output: p.structured_output.unwrap_or(StructuredOutputMode::JsonSchema),
+        structured_output,
+        price_input_per_mtok,
+        price_output_per_mtok,
+        extra_body,
+        preset: preset_name,
         token_limit_field: p.token_limit_field.unwrap_or(if is_openai_proper {
             TokenLimitFieldName::MaxCompletionTokens
         } else {
@@ -380,6 +530,20 @@ fn validate_provider(
         replay_file,
         name,
     })
+}
+
+/// Which structured-output modes each API family really supports.
+fn check_structured_output(kind: ProviderKind, mode: StructuredOutputMode) -> Result<(), String> {
+    use StructuredOutputMode as M;
+    match (kind, mode) {
+        (ProviderKind::Replay, _) | (_, M::None) => Ok(()),
+        (ProviderKind::Openai, M::JsonSchema | M::JsonObject) => Ok(()),
+        (ProviderKind::Anthropic, M::Tool) => Ok(()),
+        (ProviderKind::Gemini, M::JsonSchema) => Ok(()),
+        (ProviderKind::Openai, _) => Err("openai servers take json_schema, json_object or none".into()),
+        (ProviderKind::Anthropic, _) => Err("anthropic takes tool (a forced tool call) or none".into()),
+        (ProviderKind::Gemini, _) => Err("gemini takes json_schema or none".into()),
+    }
 }
 
 fn positive(value: &Option<Spanned<u32>>, default: u32, key: &str, loc: &Locator) -> Result<u32, ConfigError> {
@@ -550,6 +714,67 @@ max_concurrency = 4
         assert_eq!(c.select(&["gpt".into()]).unwrap()[0].name, "gpt");
         let e = c.select(&["claude".into()]).unwrap_err();
         assert!(e.message.contains("gemma, gpt"), "{e}");
+    }
+
+    #[test]
+    fn preset_fills_fields_and_the_table_wins() {
+        let c =
+            parse("[providers.local]\npreset = \"lmstudio\"\nmodel = \"google/gemma-3-12b\"\nmax_concurrency = 2\n")
+                .unwrap();
+        let p = &c.providers[0];
+        assert_eq!(p.kind, ProviderKind::Openai);
+        assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:1234/v1"));
+        assert_eq!(p.structured_output, StructuredOutputMode::JsonSchema);
+        assert_eq!(p.timeout_secs, 900);
+        assert_eq!(p.max_concurrency, 2, "the table wins");
+        assert_eq!(p.preset.as_deref(), Some("lmstudio"));
+        let c = parse("[providers.or]\npreset = \"openrouter\"\nmodel = \"x/y\"\n").unwrap();
+        assert_eq!(c.providers[0].api_key_env.as_deref(), Some("OPENROUTER_API_KEY"));
+        assert_eq!(
+            c.providers[0].extra_body,
+            Some(serde_json::json!({"provider": {"require_parameters": true}}))
+        );
+        let c = parse("[providers.claude]\npreset = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n").unwrap();
+        assert_eq!(c.providers[0].kind, ProviderKind::Anthropic);
+        assert_eq!(c.providers[0].structured_output, StructuredOutputMode::Tool);
+    }
+
+    #[test]
+    fn every_preset_parses_and_validates() {
+        for (name, _) in PRESETS {
+            let c = parse(&format!("[providers.p]\npreset = \"{name}\"\nmodel = \"m\"\n"));
+            assert!(c.is_ok(), "{name}: {}", c.unwrap_err());
+        }
+    }
+
+    #[test]
+    fn preset_errors_point_at_the_users_file() {
+        let e = parse("[providers.local]\npreset = \"lmstudoi\"\nmodel = \"m\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("lmstudio, ollama"), "{e}");
+        let e = parse("\n[providers.local]\npreset = \"lmstudio\"\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("providers.local.model is missing"), "{e}");
+        let e = parse("[providers.local]\nmodel = \"m\"\n").unwrap_err();
+        assert!(e.message.contains("providers.local.kind is missing"), "{e}");
+    }
+
+    #[test]
+    fn structured_output_must_suit_the_api() {
+        let e = parse("[providers.c]\npreset = \"anthropic\"\nmodel = \"m\"\nstructured_output = \"json_object\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("anthropic takes tool"), "{e}");
+        let e =
+            parse("[providers.g]\npreset = \"lmstudio\"\nmodel = \"m\"\nstructured_output = \"tool\"\n").unwrap_err();
+        assert!(e.message.contains("openai servers take"), "{e}");
+    }
+
+    #[test]
+    fn prices_must_be_non_negative() {
+        let e = parse("[providers.g]\npreset = \"openai\"\nmodel = \"m\"\nprice_input_per_mtok = -1.0\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        let c = parse("[providers.g]\npreset = \"openai\"\nmodel = \"m\"\nprice_input_per_mtok = 0.4\nprice_output_per_mtok = 1.6\n").unwrap();
+        assert_eq!(c.providers[0].price_output_per_mtok, Some(1.6));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! [`analysis`] runs everything after the store, for `review` and `aggregate` alike.
 
 pub mod analysis;
+pub mod backend;
+pub mod check;
 pub mod commands;
 pub mod config;
 pub mod consensus;

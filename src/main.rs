@@ -58,6 +58,11 @@ enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+    /// See the configured providers, or check that each one works.
+    Providers {
+        #[command(subcommand)]
+        action: ProvidersAction,
+    },
     /// Rebuild every report from OUT_DIR/responses.jsonl, without calling any model.
     Aggregate {
         /// A review's --out folder.
@@ -68,6 +73,26 @@ enum Command {
         /// Print no table.
         #[arg(long, short)]
         quiet: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProvidersAction {
+    /// Show every provider with presets applied (keys are never shown).
+    List {
+        /// The configuration file [default: ./quorum.toml].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Check each provider: reachable, key accepted, model present, context window,
+    /// structured output accepted, latency. Exits 1 if any provider is unusable.
+    Check {
+        /// The configuration file [default: ./quorum.toml].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Only check this provider (repeatable).
+        #[arg(long = "provider", value_name = "NAME")]
+        providers: Vec<String>,
     },
 }
 
@@ -112,6 +137,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let outcome = runtime.block_on(commands::review(&opts))?;
             Ok(conclude(&outcome, quiet))
+        }
+        Command::Providers {
+            action: ProvidersAction::List { config },
+        } => {
+            print!("{}", commands::providers_list(config.as_deref())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Providers {
+            action: ProvidersAction::Check { config, providers },
+        } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let (table, problems, all_usable) =
+                runtime.block_on(commands::providers_check(config.as_deref(), &providers))?;
+            println!("{table}");
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            Ok(if all_usable {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Aggregate { out_dir, format, quiet } => {
             let outcome = commands::aggregate(&out_dir, &Format::parse_list(&format)?)?;

@@ -263,11 +263,11 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
 }
 
 fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
-    md.push_str("## Providers\n\n| provider | model | family | files answered | failed | unusable answers | findings | dropped | input tokens | output tokens | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("## Providers\n\n| provider | model | family | files answered | failed | unusable answers | findings | dropped | input tokens | output tokens | cost | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for p in providers {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
             md_text(&p.name),
             md_text(&p.model),
             md_text(&p.family),
@@ -278,6 +278,7 @@ fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
             p.dropped_findings,
             p.input_tokens,
             p.output_tokens,
+            p.cost_usd.map_or_else(|| "–".to_string(), |c| format!("${c:.4}")),
             p.median_latency_ms as f64 / 1000.0
         );
     }

@@ -1,0 +1,86 @@
+//! Turns a provider's configuration into a live provider.
+//!
+//! The one place that knows both Quorum's configuration vocabulary and the provider
+//! crate's settings types, so neither has to know the other. API keys are read from the
+//! environment here, at the last moment, and handed only to the provider.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use providers::{anthropic, gemini, Provider};
+
+use crate::config::{ProviderConfig, ProviderKind, StructuredOutputMode, TokenLimitFieldName};
+use crate::replay::Replay;
+
+/// How long to wait for a TCP connection before calling a server unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds the provider `config` describes, reading its key from the environment.
+pub fn build(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Provider>> {
+    let timeout = Duration::from_secs(config.timeout_secs);
+    let base_url = || {
+        config
+            .base_url
+            .clone()
+            .expect("validated: network kinds have a base_url")
+    };
+    Ok(match config.kind {
+        ProviderKind::Replay => {
+            let file = config
+                .replay_file
+                .as_ref()
+                .expect("validated: replay has a replay_file");
+            Arc::new(Replay::load(file, &config.name).with_context(|| format!("provider {}", config.name))?)
+        }
+        ProviderKind::Openai => Arc::new(providers::OpenAiCompatible::new(
+            providers::OpenAiSettings {
+                base_url: base_url(),
+                model: config.model.clone(),
+                api_key: config.api_key(config_path)?,
+                api_key_env: config.api_key_env.clone(),
+                timeout,
+                token_limit_field: match config.token_limit_field {
+                    TokenLimitFieldName::MaxTokens => providers::TokenLimitField::MaxTokens,
+                    TokenLimitFieldName::MaxCompletionTokens => providers::TokenLimitField::MaxCompletionTokens,
+                },
+                structured_output: match config.structured_output {
+                    StructuredOutputMode::JsonSchema => providers::StructuredOutput::JsonSchema,
+                    StructuredOutputMode::JsonObject => providers::StructuredOutput::JsonObject,
+                    StructuredOutputMode::Tool | StructuredOutputMode::None => providers::StructuredOutput::None,
+                },
+                extra_body: config.extra_body.clone(),
+            },
+            providers::http::client(CONNECT_TIMEOUT),
+        )),
+        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
+            anthropic::AnthropicSettings {
+                base_url: base_url(),
+                model: config.model.clone(),
+                api_key: config.api_key(config_path)?,
+                api_key_env: config.api_key_env.clone(),
+                timeout,
+                structured_output: match config.structured_output {
+                    StructuredOutputMode::None => anthropic::AnthropicOutput::None,
+                    _ => anthropic::AnthropicOutput::Tool,
+                },
+            },
+            providers::http::client(CONNECT_TIMEOUT),
+        )),
+        ProviderKind::Gemini => Arc::new(gemini::Gemini::new(
+            gemini::GeminiSettings {
+                base_url: base_url(),
+                model: config.model.clone(),
+                api_key: config.api_key(config_path)?,
+                api_key_env: config.api_key_env.clone(),
+                timeout,
+                structured_output: match config.structured_output {
+                    StructuredOutputMode::None => gemini::GeminiOutput::None,
+                    _ => gemini::GeminiOutput::JsonSchema,
+                },
+            },
+            providers::http::client(CONNECT_TIMEOUT),
+        )),
+    })
+}

@@ -1,0 +1,304 @@
+//! `quorum providers list` and `quorum providers check`: see the resolved configuration,
+//! and find out before a long run whether each provider will work.
+//!
+//! A review against slow local models can take hours; learning after the first hour that
+//! the key was wrong, the model not loaded, or the server rejects the structured-output
+//! mode wastes all of it. `check` asks each provider, concurrently, the cheapest
+//! questions that reveal those failures: list the models, and answer one tiny request in
+//! the configured structured-output mode.
+
+use std::time::{Duration, Instant};
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use futures::future::join_all;
+use providers::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request};
+
+use crate::config::{Config, ProviderConfig, ProviderKind, StructuredOutputMode};
+use crate::report::terminal_safe;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Ok(String),
+    Failed(String),
+    /// The server does not say (e.g. it cannot list models).
+    Unknown(String),
+    /// Not checked, because an earlier check failed or it does not apply.
+    Skipped,
+}
+
+impl Verdict {
+    fn failed(&self) -> bool {
+        matches!(self, Verdict::Failed(_))
+    }
+
+    fn cell(&self) -> String {
+        match self {
+            Verdict::Ok(s) if s.is_empty() => "ok".into(),
+            Verdict::Ok(s) => format!("ok ({s})"),
+            Verdict::Failed(_) => "FAILED".into(),
+            Verdict::Unknown(s) => format!("? ({s})"),
+            Verdict::Skipped => "–".into(),
+        }
+    }
+}
+
+/// What `check` found out about one provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckReport {
+    pub name: String,
+    pub reachable: Verdict,
+    pub key: Verdict,
+    pub model: Verdict,
+    pub context_tokens: Option<u64>,
+    pub structured_output: Verdict,
+    pub latency: Option<Duration>,
+}
+
+impl CheckReport {
+    /// Whether a review can use this provider.
+    pub fn usable(&self) -> bool {
+        ![&self.reachable, &self.key, &self.model, &self.structured_output]
+            .iter()
+            .any(|v| v.failed())
+    }
+
+    /// The reasons for each failure, for the lines under the table.
+    pub fn problems(&self) -> Vec<String> {
+        [
+            ("reachable", &self.reachable),
+            ("key", &self.key),
+            ("model", &self.model),
+            ("structured output", &self.structured_output),
+        ]
+        .iter()
+        .filter_map(|(what, v)| match v {
+            Verdict::Failed(why) => Some(format!("{}: {what}: {}", self.name, terminal_safe(why))),
+            _ => None,
+        })
+        .collect()
+    }
+}
+
+/// Checks every provider concurrently.
+pub async fn check_all(config: &Config, selected: &[ProviderConfig]) -> Vec<CheckReport> {
+    join_all(selected.iter().map(|p| async move {
+        match crate::backend::build(p, &config.path) {
+            Ok(provider) => check_one(p, provider.as_ref()).await,
+            Err(err) => CheckReport {
+                name: p.name.clone(),
+                reachable: Verdict::Skipped,
+                key: Verdict::Failed(format!("{err:#}")),
+                model: Verdict::Skipped,
+                context_tokens: None,
+                structured_output: Verdict::Skipped,
+                latency: None,
+            },
+        }
+    }))
+    .await
+}
+
+/// Checks one provider: list its models, then send one tiny structured request.
+pub async fn check_one(config: &ProviderConfig, provider: &dyn Provider) -> CheckReport {
+    let mut report = CheckReport {
+        name: config.name.clone(),
+        reachable: Verdict::Skipped,
+        key: Verdict::Skipped,
+        model: Verdict::Skipped,
+        context_tokens: None,
+        structured_output: Verdict::Skipped,
+        latency: None,
+    };
+    if config.kind == ProviderKind::Replay {
+        report.reachable = Verdict::Ok("recorded answers loaded".into());
+        return report;
+    }
+    let listed = provider.list_models().await;
+    match &listed {
+        Ok(models) => {
+            report.reachable = Verdict::Ok(String::new());
+            report.key = key_verdict(config);
+            report.model = model_verdict(&config.model, models);
+            report.context_tokens = find_model(&config.model, models).and_then(|m| m.context_tokens);
+        }
+        Err(e) if matches!(e.kind, ErrorKind::Connect | ErrorKind::Timeout) => {
+            report.reachable = Verdict::Failed(e.message.clone());
+            return report;
+        }
+        Err(e) if e.kind == ErrorKind::Auth => {
+            report.reachable = Verdict::Ok(String::new());
+            report.key = Verdict::Failed(e.message.clone());
+            return report;
+        }
+        Err(e) => {
+            report.reachable = Verdict::Ok(String::new());
+            report.model = Verdict::Unknown(format!("cannot list models: {}", short(&e.message)));
+        }
+    }
+    if report.context_tokens.is_none() {
+        report.context_tokens = provider.context_window().await;
+    }
+    let started = Instant::now();
+    let answer = provider.complete(&probe_request(config)).await;
+    report.latency = Some(started.elapsed());
+    match answer {
+        Err(e) if e.kind == ErrorKind::Auth => report.key = Verdict::Failed(e.message),
+        answer => {
+            report.structured_output = structured_verdict(config, answer);
+            if report.key == Verdict::Skipped && !report.structured_output.failed() {
+                report.key = key_verdict(config);
+            }
+        }
+    }
+    report
+}
+
+/// The key was accepted (the server answered an authenticated request).
+fn key_verdict(config: &ProviderConfig) -> Verdict {
+    match &config.api_key_env {
+        Some(var) => Verdict::Ok(format!("${var}")),
+        None => Verdict::Ok("none needed".into()),
+    }
+}
+
+fn find_model<'a>(wanted: &str, models: &'a [ModelInfo]) -> Option<&'a ModelInfo> {
+    models
+        .iter()
+        .find(|m| m.id == wanted)
+        .or_else(|| models.iter().find(|m| m.id.eq_ignore_ascii_case(wanted)))
+}
+
+fn model_verdict(wanted: &str, models: &[ModelInfo]) -> Verdict {
+    if models.is_empty() {
+        return Verdict::Unknown("the server listed no models".into());
+    }
+    if find_model(wanted, models).is_some() {
+        return Verdict::Ok(String::new());
+    }
+    let mut names: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+    names.sort_unstable();
+    let shown = names.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+    let more = if names.len() > 12 {
+        format!(" and {} more", names.len() - 12)
+    } else {
+        String::new()
+    };
+    Verdict::Failed(format!("{wanted:?} is not on the server; it has: {shown}{more}"))
+}
+
+/// The tiny request: the real system prompt's schema, a trivial question.
+fn probe_request(config: &ProviderConfig) -> Request {
+    Request {
+        id: "quorum-providers-check".into(),
+        system: "You are a health check. Answer with JSON only.".into(),
+        user: "Answer with exactly this JSON and nothing else: {\"findings\": []}".into(),
+        schema: (config.structured_output != StructuredOutputMode::None).then(crate::prompt::finding_schema),
+        max_output_tokens: config.max_output_tokens,
+        temperature: config.temperature,
+        seed: Some(42),
+    }
+}
+
+fn structured_verdict(config: &ProviderConfig, answer: Result<Completion, ProviderError>) -> Verdict {
+    let mode = config.structured_output.as_str();
+    match answer {
+        Err(e) => Verdict::Failed(format!("the {mode} request failed: {}", e.message)),
+        Ok(c) if c.finish == FinishReason::Length => Verdict::Failed(format!(
+            "the answer ran out of output tokens ({} allowed): raise max_output_tokens (reasoning models think inside it)",
+            config.max_output_tokens
+        )),
+        Ok(c) => match crate::parse::parse_findings(&c.text) {
+            Ok(_) => Verdict::Ok(mode.to_string()),
+            Err(e) => Verdict::Failed(format!("answered, but not with the JSON asked for ({e}); try another structured_output")),
+        },
+    }
+}
+
+fn short(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// The table `providers check` prints.
+pub fn check_table(reports: &[CheckReport], width: Option<u16>) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "provider",
+            "reachable",
+            "key",
+            "model",
+            "context",
+            "structured output",
+            "latency",
+            "usable",
+        ]);
+    if let Some(w) = width {
+        t.set_width(w);
+    }
+    for r in reports {
+        t.add_row([
+            r.name.clone(),
+            r.reachable.cell(),
+            r.key.cell(),
+            r.model.cell(),
+            r.context_tokens.map_or("?".into(), |n| n.to_string()),
+            r.structured_output.cell(),
+            r.latency.map_or("–".into(), |d| format!("{:.1} s", d.as_secs_f64())),
+            if r.usable() { "yes".into() } else { "NO".into() },
+        ]);
+    }
+    t.to_string()
+}
+
+/// What `providers list` prints: each provider with presets applied, one block each
+/// (too many settings for one readable table row). Keys are never shown, only the
+/// variable's name and whether it is set.
+pub fn list_text(providers: &[ProviderConfig]) -> String {
+    let mut out = String::new();
+    for p in providers {
+        let kind = match &p.preset {
+            Some(preset) => format!("{} (preset {preset})", p.kind.as_str()),
+            None => p.kind.as_str().to_string(),
+        };
+        let key = match &p.api_key_env {
+            Some(var) if std::env::var(var).is_ok_and(|v| !v.trim().is_empty()) => format!("${var} (set)"),
+            Some(var) => format!("${var} (NOT SET)"),
+            None => "none".into(),
+        };
+        let price = |v: Option<f64>| v.map_or("not set".to_string(), |p| format!("${p} per million tokens"));
+        let endpoint = match (&p.base_url, &p.replay_file) {
+            (Some(url), _) => ("base_url", url.clone()),
+            (None, Some(file)) => ("replay_file", file.display().to_string()),
+            (None, None) => ("base_url", String::new()),
+        };
+        let rows = [
+            ("kind", kind),
+            endpoint,
+            ("model", p.model.clone()),
+            ("family", p.family.clone()),
+            ("key", key),
+            ("max_concurrency", p.max_concurrency.to_string()),
+            ("timeout_secs", p.timeout_secs.to_string()),
+            ("max_attempts", p.max_attempts.to_string()),
+            ("max_output_tokens", p.max_output_tokens.to_string()),
+            ("temperature", p.temperature.to_string()),
+            ("structured_output", p.structured_output.as_str().to_string()),
+            ("input price", price(p.price_input_per_mtok)),
+            ("output price", price(p.price_output_per_mtok)),
+        ];
+        out.push_str(&format!("[{}]\n", p.name));
+        for (k, v) in rows {
+            out.push_str(&format!("  {k:<18} {v}\n"));
+        }
+        if let Some(extra) = &p.extra_body {
+            out.push_str(&format!("  {:<18} {extra}\n", "extra_body"));
+        }
+        out.push('\n');
+    }
+    out
+}

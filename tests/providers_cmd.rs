@@ -1,0 +1,190 @@
+//! `quorum providers list` and `quorum providers check` against a loopback server that
+//! answers as LM Studio does: its model list, its native `/api/v0/models` with the
+//! loaded context length, and its 400 for a `json_object` response format.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const KEY: &str = "lm-studio-token-SECRET-987";
+
+fn quorum(cwd: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(args)
+        .current_dir(cwd)
+        .env("QUORUM_CHECK_KEY", KEY)
+        .env("QUORUM_CHECK_WRONG_KEY", "wrong")
+        .output()
+        .unwrap()
+}
+
+struct Chat;
+
+impl Respond for Chat {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        if body["response_format"]["type"] == "json_object" {
+            return ResponseTemplate::new(400)
+                .set_body_json(json!({"error": "'response_format.type' must be 'json_schema' or 'text'"}));
+        }
+        ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c", "object": "chat.completion", "created": 1, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "<think>ok</think>{\"findings\": []}"}}],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35}
+        }))
+    }
+}
+
+async fn lmstudio() -> MockServer {
+    let server = MockServer::start().await;
+    let unauthorized = ResponseTemplate::new(401).set_body_json(json!({"error": "Invalid API key"}));
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
+                {"id": "google/gemma-3-12b", "object": "model", "owned_by": "organization_owner"},
+                {"id": "nvidia/nemotron-nano-9b-v2", "object": "model", "owned_by": "organization_owner"}
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(unauthorized.clone())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v0/models"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
+                {"id": "google/gemma-3-12b", "type": "llm", "state": "loaded",
+                 "max_context_length": 131072, "loaded_context_length": 8192}
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(Chat)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(unauthorized)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn provider(name: &str, server: &str, model: &str, key_var: &str, extra: &str) -> String {
+    format!(
+        "[providers.{name}]\npreset = \"lmstudio\"\nbase_url = \"{server}/v1\"\nmodel = \"{model}\"\napi_key_env = \"{key_var}\"\ntimeout_secs = 10\n{extra}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_each_way_a_provider_can_be_unusable() {
+    let server = lmstudio().await;
+    let uri = server.uri();
+    let config = [
+        provider("good", &uri, "google/gemma-3-12b", "QUORUM_CHECK_KEY", ""),
+        provider("absent", &uri, "qwen/qwen3-coder-30b", "QUORUM_CHECK_KEY", ""),
+        provider(
+            "jsonobj",
+            &uri,
+            "nvidia/nemotron-nano-9b-v2",
+            "QUORUM_CHECK_KEY",
+            "structured_output = \"json_object\"",
+        ),
+        provider("badkey", &uri, "google/gemma-3-12b", "QUORUM_CHECK_WRONG_KEY", ""),
+        "[providers.down]\npreset = \"lmstudio\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n".into(),
+    ]
+    .concat();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    let cwd = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    // Cells: provider, reachable, key, model, context, structured output, latency, usable.
+    let row = |name: &str| -> Vec<String> {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_default();
+        line.split(['│', '┆'])
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    assert_eq!(row("good")[4], "8192", "{stdout}");
+    assert_eq!(row("good")[7], "yes", "{stdout}");
+    assert_eq!(
+        (row("absent")[3].as_str(), row("absent")[7].as_str()),
+        ("FAILED", "NO"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "\"qwen/qwen3-coder-30b\" is not on the server; it has: google/gemma-3-12b, nvidia/nemotron-nano-9b-v2"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        (row("jsonobj")[5].as_str(), row("jsonobj")[7].as_str()),
+        ("FAILED", "NO"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("must be 'json_schema' or 'text'"), "{stderr}");
+    assert_eq!(
+        (row("badkey")[2].as_str(), row("badkey")[7].as_str()),
+        ("FAILED", "NO"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("QUORUM_CHECK_WRONG_KEY"), "{stderr}");
+    assert_eq!(
+        (row("down")[1].as_str(), row("down")[7].as_str()),
+        ("FAILED", "NO"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("could not be reached"), "{stderr}");
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_passes_when_every_provider_works_and_list_hides_keys() {
+    let server = lmstudio().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("quorum.toml"),
+        provider("good", &server.uri(), "google/gemma-3-12b", "QUORUM_CHECK_KEY", ""),
+    )
+    .unwrap();
+    let cwd = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cwd = dir.path().to_path_buf();
+    let list = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "list"]))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success());
+    assert!(
+        stdout.contains("openai (preset lmstudio)")
+            && stdout.contains("$QUORUM_CHECK_KEY (set)")
+            && stdout.contains("timeout_secs       10"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY));
+}

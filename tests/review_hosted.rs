@@ -1,0 +1,94 @@
+//! End to end through the hosted APIs' native protocols: `quorum review` with an
+//! Anthropic provider (forced tool use) and a Gemini provider (JSON schema, thought
+//! parts), each against a loopback server answering in that API's documented shape,
+//! configured from presets with only `base_url`, `model` and prices overridden.
+
+use serde_json::{json, Value};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CODE: &str = "import os\n\ndef run(cmd):\n    os.system('ls ' + cmd)\n";
+
+fn finding() -> Value {
+    json!({"file": "tool.py", "start_line": 4, "end_line": 4, "severity": "high", "category": "injection",
+           "cwe": 78, "title": "Command injection in run", "description": "cmd reaches os.system unescaped.",
+           "suggestion": "Use subprocess with a list.", "confidence": 0.9})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_with_anthropic_and_gemini_native_apis() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", "ant-key-123456"))
+        .and(header("anthropic-version", "2023-06-01"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "report_findings",
+                         "input": {"findings": [finding()]}}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 1000, "output_tokens": 200}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1beta/models/gemini-2.5-flash:generateContent"))
+        .and(header("x-goog-api-key", "gem-key-654321"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "candidates": [{"content": {"role": "model", "parts": [
+                {"text": "The cmd argument flows into a shell.", "thought": true},
+                {"text": json!({"findings": [finding()]}).to_string()}
+            ]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 900, "candidatesTokenCount": 150, "thoughtsTokenCount": 50,
+                              "totalTokenCount": 1100},
+            "modelVersion": "gemini-2.5-flash"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/tool.py"), CODE).unwrap();
+    let config = format!(
+        "[providers.claude]\npreset = \"anthropic\"\nbase_url = \"{uri}\"\nmodel = \"claude-sonnet-4-5\"\n\
+         price_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n\n\
+         [providers.gemini]\npreset = \"gemini\"\nbase_url = \"{uri}/v1beta\"\nmodel = \"gemini-2.5-flash\"\n",
+        uri = server.uri()
+    );
+    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    let cwd = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .args(["review", "src", "--out", "out", "--quiet"])
+            .current_dir(cwd)
+            .env("ANTHROPIC_API_KEY", "ant-key-123456")
+            .env("GEMINI_API_KEY", "gem-key-654321")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let issue = &report["issues"][0];
+    assert_eq!(issue["agreement"]["count"], 2, "{report:#}");
+    assert_eq!(issue["cwe"], 78);
+    assert_eq!(issue["file"], "tool.py");
+    let providers = report["run"]["providers"].as_array().unwrap();
+    let claude = providers.iter().find(|p| p["name"] == "claude").unwrap();
+    assert_eq!(claude["input_tokens"], 1000);
+    assert_eq!(claude["cost_usd"], 0.006, "1000 × $3/M + 200 × $15/M");
+    let gemini = providers.iter().find(|p| p["name"] == "gemini").unwrap();
+    assert_eq!(gemini["output_tokens"], 200, "thinking tokens count as output");
+    assert_eq!(gemini["cost_usd"], Value::Null, "no price configured");
+    let store = std::fs::read_to_string(dir.path().join("out/responses.jsonl")).unwrap();
+    assert!(
+        store.contains("The cmd argument flows into a shell."),
+        "thought parts are kept apart, in the store"
+    );
+    assert!(!store.contains("ant-key-123456") && !store.contains("gem-key-654321"));
+}
