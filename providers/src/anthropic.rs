@@ -13,10 +13,10 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::{self, ApiKey};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
 
@@ -49,14 +49,17 @@ pub struct AnthropicSettings {
 
 impl fmt::Debug for AnthropicSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AnthropicSettings")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("api_key_env", &self.api_key_env)
-            .field("timeout", &self.timeout)
-            .field("structured_output", &self.structured_output)
-            .finish()
+        auth::debug_settings(
+            f,
+            "AnthropicSettings",
+            &self.base_url,
+            &self.model,
+            self.api_key.as_deref(),
+            self.api_key_env.as_deref(),
+            self.timeout,
+        )
+        .field("structured_output", &self.structured_output)
+        .finish()
     }
 }
 
@@ -81,10 +84,7 @@ pub struct Anthropic {
 
 impl fmt::Debug for Anthropic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Anthropic")
-            .field("url", &self.url)
-            .field("settings", &self.settings)
-            .finish()
+        auth::debug_provider(f, "Anthropic", &self.url, &self.settings)
     }
 }
 
@@ -113,7 +113,7 @@ impl Anthropic {
         let mut body = Map::new();
         body.insert("model".into(), json!(self.settings.model));
         body.insert("max_tokens".into(), json!(req.max_output_tokens));
-        if let Some(t) = shortest_decimal(req.temperature) {
+        if let Some(t) = http::shortest_decimal(req.temperature) {
             body.insert("temperature".into(), t);
         }
         if !req.system.is_empty() {
@@ -130,67 +130,32 @@ impl Anthropic {
         Value::Object(body)
     }
 
-    /// Removes the key from an error, in case a server echoed it back.
-    fn scrub(&self, mut err: ProviderError) -> ProviderError {
-        if let Some(key) = self.key() {
-            if key.len() >= 4 {
-                err.message = err.message.replace(key, "<redacted>");
-                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
-            }
-        }
-        err
+    fn api_key(&self) -> ApiKey<'_> {
+        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
     }
 
-    fn key(&self) -> Option<&str> {
-        self.settings
-            .api_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+    /// `request` with the `anthropic-version` header and the key, if any, as `x-api-key`.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let request = request.header("anthropic-version", ANTHROPIC_VERSION);
+        match self.api_key().key() {
+            Some(key) => request.header("x-api-key", key),
+            None => request,
+        }
     }
 
     async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
         let body = self.build_body(req);
-        let mut request = self
-            .client
-            .post(&self.url)
-            .header("anthropic-version", ANTHROPIC_VERSION);
-        if let Some(key) = self.key() {
-            request = request.header("x-api-key", key);
-        }
+        let request = self.authorized(self.client.post(&self.url));
         let raw = http::send_json(request, &body, self.settings.timeout).await?;
-        let key_hint = if self.key().is_some() {
-            self.settings.api_key_env.as_deref()
-        } else {
-            None
-        };
-        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
-        if let Err(err) = &mut result {
-            if err.kind == ErrorKind::Auth && self.key().is_none() {
-                let said = http::server_message(&raw.body)
-                    .map(|m| format!("; the server said: {m}"))
-                    .unwrap_or_default();
-                err.message = match &self.settings.api_key_env {
-                    Some(var) => format!(
-                        "the Anthropic API at {} requires an API key ({}) and none was sent: ${var} is not set or \
-                         empty{said}",
-                        self.url, raw.status
-                    ),
-                    None => format!(
-                        "the Anthropic API at {} requires an API key ({}) and none is configured: set `api_key_env` \
-                         to the name of the environment variable that holds it (usually ANTHROPIC_API_KEY){said}",
-                        self.url, raw.status
-                    ),
-                };
-            }
-        }
-        result
+        let key = self.api_key();
+        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
+            .map_err(|err| key.explain_missing(err, "the Anthropic API", &self.url, &raw, Some("ANTHROPIC_API_KEY")))
     }
 }
 
 impl Provider for Anthropic {
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
     }
 
     /// `GET /v1/models` (entries carry `max_input_tokens`).
@@ -200,14 +165,11 @@ impl Provider for Anthropic {
                 "{}/models?limit=1000",
                 self.url.strip_suffix("/messages").unwrap_or(&self.url)
             );
-            let mut request = self.client.get(url).header("anthropic-version", ANTHROPIC_VERSION);
-            if let Some(key) = self.key() {
-                request = request.header("x-api-key", key);
-            }
-            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
-            crate::discovery::fetch_model_list(request, key_hint)
+            let request = self.authorized(self.client.get(url));
+            let key = self.api_key();
+            crate::discovery::fetch_model_list(request, key.hint())
                 .await
-                .map_err(|e| self.scrub(e))
+                .map_err(|e| key.scrub(e))
         })
     }
 }
@@ -225,32 +187,19 @@ fn messages_url(base_url: &str) -> String {
     }
 }
 
-/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
-fn shortest_decimal(x: f32) -> Option<Value> {
-    let n = x.to_string().parse::<f64>().ok()?;
-    serde_json::Number::from_f64(n).map(Value::Number)
-}
-
 // ---- Response parsing ---------------------------------------------------------------
-
-/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
-/// must not make the whole answer unreadable.
-fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
 
 #[derive(Debug, Default, Deserialize)]
 struct WireMessage {
-    #[serde(default, rename = "type", deserialize_with = "lenient")]
+    #[serde(default, rename = "type", deserialize_with = "http::lenient")]
     kind: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     content: Option<Vec<Value>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     stop_reason: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     usage: Option<WireUsage>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     model: Option<String>,
     #[serde(default)]
     error: Option<Value>,
@@ -258,9 +207,9 @@ struct WireMessage {
 
 #[derive(Debug, Default, Deserialize)]
 struct WireUsage {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     input_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     output_tokens: Option<u64>,
 }
 
@@ -290,19 +239,8 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(error_response(status, retry_after, body, key_hint));
     }
-    let bad = |message: String| ProviderError {
-        kind: ErrorKind::BadResponse,
-        status: Some(status),
-        retry_after: None,
-        message,
-        body_excerpt: Some(http::excerpt(body)),
-    };
-    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
-        bad(format!(
-            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` may not \
-             point at the Anthropic API"
-        ))
-    })?;
+    let bad = |message: String| http::bad_response(status, body, message);
+    let value = http::json_body(status, body, "the Anthropic API")?;
     if !value.is_object() {
         return Err(bad(format!(
             "the server's answer ({status}) is not a Messages API object"
@@ -524,13 +462,9 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
 
 /// Gives `err` another kind and explanation, keeping the server's own words.
 fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String, retry_after: Option<Duration>) {
-    let said = http::server_message(body);
     err.kind = kind;
     err.retry_after = if kind.is_retryable() { retry_after } else { None };
-    err.message = match said {
-        Some(said) => format!("{what}; the server said: {said}"),
-        None => what,
-    };
+    err.message = format!("{what}{}", http::server_said(body));
 }
 
 /// An `{"type":"error",…}` body that came with a 2xx status: classified as the status
@@ -544,10 +478,7 @@ fn error_in_ok_body(
 ) -> ProviderError {
     let info = ErrorInfo::from_error(error);
     let as_status = info.kind.as_deref().and_then(status_of_error_type).unwrap_or(500);
-    let mut err = error_response(as_status, retry_after, body, key_hint);
-    err.message = format!("the server answered {status} but reported an error: {}", err.message);
-    err.status = Some(status);
-    err
+    http::reported_with_ok_status(status, error_response(as_status, retry_after, body, key_hint))
 }
 
 #[cfg(test)]
@@ -663,7 +594,7 @@ mod tests {
         let p = Anthropic::new(settings(), reqwest::Client::new());
         let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-ant-secret-123");
         e.body_excerpt = Some("{\"key\":\"sk-ant-secret-123\"}".into());
-        let e = p.scrub(e);
+        let e = p.api_key().scrub(e);
         assert!(!e.message.contains("sk-ant-secret-123") && !e.body_excerpt.unwrap().contains("sk-ant-secret-123"));
     }
 

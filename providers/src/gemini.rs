@@ -15,10 +15,10 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::auth::{self, ApiKey};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
 
@@ -46,14 +46,17 @@ pub struct GeminiSettings {
 
 impl fmt::Debug for GeminiSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GeminiSettings")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("api_key_env", &self.api_key_env)
-            .field("timeout", &self.timeout)
-            .field("structured_output", &self.structured_output)
-            .finish()
+        auth::debug_settings(
+            f,
+            "GeminiSettings",
+            &self.base_url,
+            &self.model,
+            self.api_key.as_deref(),
+            self.api_key_env.as_deref(),
+            self.timeout,
+        )
+        .field("structured_output", &self.structured_output)
+        .finish()
     }
 }
 
@@ -80,10 +83,7 @@ pub struct Gemini {
 
 impl fmt::Debug for Gemini {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Gemini")
-            .field("url", &self.url)
-            .field("settings", &self.settings)
-            .finish()
+        auth::debug_provider(f, "Gemini", &self.url, &self.settings)
     }
 }
 
@@ -114,7 +114,7 @@ impl Gemini {
     /// limit is capped.
     pub fn build_body(&self, req: &Request) -> Value {
         let mut config = Map::new();
-        if let Some(t) = shortest_decimal(req.temperature) {
+        if let Some(t) = http::shortest_decimal(req.temperature) {
             config.insert("temperature".into(), t);
         }
         if let Some(seed) = req.seed {
@@ -147,78 +147,42 @@ impl Gemini {
         Value::Object(body)
     }
 
-    /// Removes the key from an error, in case a server echoed it back.
-    fn scrub(&self, mut err: ProviderError) -> ProviderError {
-        if let Some(key) = self.key() {
-            if key.len() >= 4 {
-                err.message = err.message.replace(key, "<redacted>");
-                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
-            }
-        }
-        err
+    fn api_key(&self) -> ApiKey<'_> {
+        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
     }
 
-    fn key(&self) -> Option<&str> {
-        self.settings
-            .api_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+    /// `request` with the key, if any, as `x-goog-api-key` (never in the URL).
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.api_key().key() {
+            Some(key) => request.header("x-goog-api-key", key),
+            None => request,
+        }
     }
 
     async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
         let body = self.build_body(req);
-        let mut request = self.client.post(&self.url);
-        if let Some(key) = self.key() {
-            request = request.header("x-goog-api-key", key);
-        }
+        let request = self.authorized(self.client.post(&self.url));
         let raw = http::send_json(request, &body, self.settings.timeout).await?;
-        let key_hint = if self.key().is_some() {
-            self.settings.api_key_env.as_deref()
-        } else {
-            None
-        };
-        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
-        if let Err(err) = &mut result {
-            if err.kind == ErrorKind::Auth && self.key().is_none() {
-                let said = http::server_message(&raw.body)
-                    .map(|m| format!("; the server said: {m}"))
-                    .unwrap_or_default();
-                err.message = match &self.settings.api_key_env {
-                    Some(var) => format!(
-                        "the Gemini API at {} requires an API key ({}) and none was sent: ${var} is not set or \
-                         empty{said}",
-                        self.url, raw.status
-                    ),
-                    None => format!(
-                        "the Gemini API at {} requires an API key ({}) and none is configured: set `api_key_env` to \
-                         the name of the environment variable that holds it (usually GEMINI_API_KEY){said}",
-                        self.url, raw.status
-                    ),
-                };
-            }
-        }
-        result
+        let key = self.api_key();
+        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
+            .map_err(|err| key.explain_missing(err, "the Gemini API", &self.url, &raw, Some("GEMINI_API_KEY")))
     }
 }
 
 impl Provider for Gemini {
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
     }
 
     /// `GET {base}/models` (entries carry `inputTokenLimit`); the key goes in a header.
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
         Box::pin(async move {
             let base = self.url.rsplit_once("/models/").map_or(self.url.as_str(), |(b, _)| b);
-            let mut request = self.client.get(format!("{base}/models?pageSize=1000"));
-            if let Some(key) = self.key() {
-                request = request.header("x-goog-api-key", key);
-            }
-            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
-            crate::discovery::fetch_model_list(request, key_hint)
+            let request = self.authorized(self.client.get(format!("{base}/models?pageSize=1000")));
+            let key = self.api_key();
+            crate::discovery::fetch_model_list(request, key.hint())
                 .await
-                .map_err(|e| self.scrub(e))
+                .map_err(|e| key.scrub(e))
         })
     }
 }
@@ -245,12 +209,6 @@ fn generate_url(base_url: &str, model: &str) -> String {
     } else {
         format!("{base}/models/{model}:generateContent")
     }
-}
-
-/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
-fn shortest_decimal(x: f32) -> Option<Value> {
-    let n = x.to_string().parse::<f64>().ok()?;
-    serde_json::Number::from_f64(n).map(Value::Number)
 }
 
 // ---- Schema translation -------------------------------------------------------------
@@ -402,23 +360,16 @@ pub fn to_openapi_schema(schema: &Value) -> Value {
 
 // ---- Response parsing ---------------------------------------------------------------
 
-/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
-/// must not make the whole answer unreadable.
-fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireResponse {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     candidates: Option<Vec<WireCandidate>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     prompt_feedback: Option<WirePromptFeedback>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     usage_metadata: Option<WireUsage>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     model_version: Option<String>,
     #[serde(default)]
     error: Option<Value>,
@@ -427,33 +378,33 @@ struct WireResponse {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireCandidate {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     content: Option<WireContent>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     finish_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireContent {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     parts: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WirePromptFeedback {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     block_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireUsage {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     prompt_token_count: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     candidates_token_count: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     thoughts_token_count: Option<u64>,
 }
 
@@ -485,19 +436,12 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(error_response(status, retry_after, body, key_hint));
     }
-    let bad = |message: String| ProviderError {
-        kind: ErrorKind::BadResponse,
-        status: Some(status),
-        retry_after: None,
-        message,
-        body_excerpt: Some(http::excerpt(body)),
-    };
-    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
-        bad(format!(
-            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` may not \
-             point at the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)"
-        ))
-    })?;
+    let bad = |message: String| http::bad_response(status, body, message);
+    let value = http::json_body(
+        status,
+        body,
+        "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
+    )?;
     if let Value::Array(items) = &value {
         // The compat endpoint's error shape; the native one may use it behind some proxies.
         if let Some(error) = items.iter().find_map(|i| i.get("error")) {
@@ -673,11 +617,7 @@ impl GoogleError {
 fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hint: Option<&str>) -> ProviderError {
     let info = GoogleError::from_body(body);
     let mut err = http::error_from_status(status, retry_after, body, key_hint);
-    let said = || {
-        http::server_message(body)
-            .map(|m| format!("; the server said: {m}"))
-            .unwrap_or_default()
-    };
+    let said = || http::server_said(body);
     let exhausted = status == 429 || info.status.as_deref() == Some("RESOURCE_EXHAUSTED");
     if let Some(what) = info.long_term_quota().filter(|_| exhausted) {
         err.kind = ErrorKind::QuotaExhausted;
@@ -723,16 +663,8 @@ fn error_in_ok_body(
     key_hint: Option<&str>,
     error: &Value,
 ) -> ProviderError {
-    let code = error
-        .get("code")
-        .and_then(Value::as_u64)
-        .and_then(|c| u16::try_from(c).ok())
-        .filter(|c| (400..600).contains(c))
-        .unwrap_or(500);
-    let mut err = error_response(code, retry_after, body, key_hint);
-    err.message = format!("the server answered {status} but reported an error: {}", err.message);
-    err.status = Some(status);
-    err
+    let code = http::error_status_code(error).unwrap_or(500);
+    http::reported_with_ok_status(status, error_response(code, retry_after, body, key_hint))
 }
 
 #[cfg(test)]
@@ -906,7 +838,7 @@ mod tests {
         let p = Gemini::new(settings(), reqwest::Client::new());
         let mut e = ProviderError::new(ErrorKind::Auth, "bad key AIza-secret-123");
         e.body_excerpt = Some("{\"key\":\"AIza-secret-123\"}".into());
-        let e = p.scrub(e);
+        let e = p.api_key().scrub(e);
         assert!(!e.message.contains("AIza-secret-123") && !e.body_excerpt.unwrap().contains("AIza-secret-123"));
     }
 

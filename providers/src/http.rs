@@ -9,12 +9,18 @@
 //! here, and classifying them in one place, gives callers one [`ProviderError`] vocabulary
 //! to decide on: retry, wait, shrink the input, or stop and tell a person.
 //!
+//! It also holds the small pieces of JSON handling every provider's wire format needs
+//! alike: reading a field leniently, writing a temperature as written, and reporting a
+//! body that is not what the API documents.
+//!
 //! Nothing here retries: one call, one request. No function here ever puts an API key
 //! into a message (URLs in messages lose their query string, where Gemini puts its key).
 
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{ErrorKind, ProviderError};
@@ -353,6 +359,14 @@ pub fn server_message(body: &str) -> Option<String> {
     (!message.is_empty()).then_some(message)
 }
 
+/// `"; the server said: …"` with the server's own message (see [`server_message`]), to
+/// append to an explanation; empty when the body has none.
+pub(crate) fn server_said(body: &str) -> String {
+    server_message(body)
+        .map(|said| format!("; the server said: {said}"))
+        .unwrap_or_default()
+}
+
 /// Classifies a non-2xx answer. `key_hint` is the *name* of the environment variable the
 /// key came from (e.g. `OPENAI_API_KEY`), used to say which key was rejected; the key
 /// itself is never an argument and never appears in the result.
@@ -369,17 +383,12 @@ pub fn error_from_status(
 ) -> ProviderError {
     let retry_after = retry_after.or_else(|| retry_delay_in_body(body));
     let (kind, what) = classify(status, retry_after, body, key_hint);
-    let mut message = what;
-    if let Some(said) = server_message(body) {
-        message.push_str("; the server said: ");
-        message.push_str(&said);
-    }
     let trimmed = body.trim();
     ProviderError {
         kind,
         status: Some(status),
         retry_after: if kind.is_retryable() { retry_after } else { None },
-        message,
+        message: format!("{what}{}", server_said(body)),
         body_excerpt: (!trimmed.is_empty()).then(|| excerpt(trimmed)),
     }
 }
@@ -445,6 +454,70 @@ fn auth_message(status: u16, key_hint: Option<&str>) -> String {
 
 fn quota_message(status: u16) -> String {
     format!("out of credit or quota ({status}): add credit or raise the limit; retrying will not help")
+}
+
+/// An error object's integer `code`, when it is an HTTP error status (400–599), as
+/// OpenRouter, llama.cpp and Google put in errors that come with a 2xx status.
+pub(crate) fn error_status_code(error: &Value) -> Option<u16> {
+    error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..600).contains(c))
+}
+
+// ---- Bodies --------------------------------------------------------------------------
+
+/// A 2xx answer whose body is not what the API documents ([`ErrorKind::BadResponse`]),
+/// with `message` saying what is wrong and the start of the body kept for diagnosis.
+pub(crate) fn bad_response(status: u16, body: &str, message: String) -> ProviderError {
+    ProviderError {
+        kind: ErrorKind::BadResponse,
+        status: Some(status),
+        retry_after: None,
+        message,
+        body_excerpt: Some(excerpt(body)),
+    }
+}
+
+/// A 2xx body parsed as JSON, or a [`ErrorKind::BadResponse`] that says it may have been
+/// cut off or come from something other than `api` ("the Anthropic API", …), which is
+/// what `base_url` should point at.
+pub(crate) fn json_body(status: u16, body: &str, api: &str) -> Result<Value, ProviderError> {
+    serde_json::from_str(body.trim()).map_err(|e| {
+        bad_response(
+            status,
+            body,
+            format!(
+                "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` may \
+                 not point at {api}"
+            ),
+        )
+    })
+}
+
+/// An error the server reported in the body of a 2xx answer, classified as if it had
+/// come with its own status: the message says what really happened and the real
+/// `status` is kept.
+pub(crate) fn reported_with_ok_status(status: u16, mut err: ProviderError) -> ProviderError {
+    err.message = format!("the server answered {status} but reported an error: {}", err.message);
+    err.status = Some(status);
+    err
+}
+
+/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2): f32 → JSON
+/// goes through f64 and would otherwise send 0.2 as 0.20000000298023224.
+pub(crate) fn shortest_decimal(x: f32) -> Option<Value> {
+    let n = x.to_string().parse::<f64>().ok()?;
+    serde_json::Number::from_f64(n).map(Value::Number)
+}
+
+/// For `#[serde(default, deserialize_with = "http::lenient")]`: deserializes a field as
+/// `T`, or as `None` when it has another shape, so that one odd field from one server does
+/// not make the whole answer unreadable.
+pub(crate) fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 #[cfg(test)]
@@ -677,6 +750,74 @@ mod tests {
         let e = error_from_status(429, None, r#"{"error":{"code":"insufficient_quota"}}"#, None);
         assert_eq!(e.retry_after, None);
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn server_said_quotes_the_server_or_adds_nothing() {
+        assert_eq!(
+            server_said(r#"{"error":{"message":"No such model"}}"#),
+            "; the server said: No such model"
+        );
+        assert_eq!(server_said("<html>"), "");
+    }
+
+    #[test]
+    fn error_status_code_only_takes_http_error_statuses() {
+        assert_eq!(error_status_code(&serde_json::json!({"code": 502})), Some(502));
+        assert_eq!(error_status_code(&serde_json::json!({"code": 200})), None);
+        assert_eq!(error_status_code(&serde_json::json!({"code": 70000})), None);
+        assert_eq!(error_status_code(&serde_json::json!({"code": "429"})), None);
+        assert_eq!(error_status_code(&serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_a_bad_response_naming_the_api() {
+        let e = json_body(200, " {\"a\": ", "the X API").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadResponse);
+        assert_eq!(e.status, Some(200));
+        assert_eq!(e.body_excerpt.as_deref(), Some("{\"a\":"));
+        assert!(
+            e.message.starts_with("the server's answer (200) is not valid JSON (")
+                && e.message
+                    .ends_with("): it may have been cut off, or `base_url` may not point at the X API"),
+            "{}",
+            e.message
+        );
+        assert_eq!(json_body(200, " [1] ", "the X API").unwrap(), serde_json::json!([1]));
+    }
+
+    #[test]
+    fn an_error_in_an_ok_body_keeps_the_real_status() {
+        let e = reported_with_ok_status(200, error_from_status(503, None, "", None));
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert_eq!(e.status, Some(200));
+        assert!(
+            e.message.starts_with("the server answered 200 but reported an error: "),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn temperatures_are_written_as_written() {
+        assert_eq!(shortest_decimal(0.2), Some(serde_json::json!(0.2)));
+        assert_eq!(shortest_decimal(1.0), Some(serde_json::json!(1.0)));
+        assert_eq!(shortest_decimal(f32::NAN), None);
+    }
+
+    #[test]
+    fn lenient_fields_of_another_shape_are_none() {
+        #[derive(Deserialize)]
+        struct Wire {
+            #[serde(default, deserialize_with = "lenient")]
+            n: Option<u64>,
+            #[serde(default, deserialize_with = "lenient")]
+            s: Option<String>,
+        }
+        let w: Wire = serde_json::from_str(r#"{"n": "x", "s": "ok"}"#).unwrap();
+        assert_eq!((w.n, w.s.as_deref()), (None, Some("ok")));
+        let w: Wire = serde_json::from_str(r#"{"n": 3}"#).unwrap();
+        assert_eq!((w.n, w.s), (Some(3), None));
     }
 
     #[test]

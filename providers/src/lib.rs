@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 pub mod anthropic;
+mod auth;
 pub mod discovery;
 pub mod gemini;
 pub mod http;

@@ -16,10 +16,10 @@ use async_openai::types::chat::{
     ResponseFormat, ResponseFormatJsonSchema,
 };
 use futures::future::BoxFuture;
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::{self, ApiKey};
 use crate::{discovery, http};
 use crate::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request, Usage};
 
@@ -53,16 +53,19 @@ pub struct OpenAiSettings {
 
 impl fmt::Debug for OpenAiSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAiSettings")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("api_key_env", &self.api_key_env)
-            .field("timeout", &self.timeout)
-            .field("token_limit_field", &self.token_limit_field)
-            .field("structured_output", &self.structured_output)
-            .field("extra_body", &self.extra_body)
-            .finish()
+        auth::debug_settings(
+            f,
+            "OpenAiSettings",
+            &self.base_url,
+            &self.model,
+            self.api_key.as_deref(),
+            self.api_key_env.as_deref(),
+            self.timeout,
+        )
+        .field("token_limit_field", &self.token_limit_field)
+        .field("structured_output", &self.structured_output)
+        .field("extra_body", &self.extra_body)
+        .finish()
     }
 }
 
@@ -99,10 +102,7 @@ pub struct OpenAiCompatible {
 
 impl fmt::Debug for OpenAiCompatible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAiCompatible")
-            .field("url", &self.url)
-            .field("settings", &self.settings)
-            .finish()
+        auth::debug_provider(f, "OpenAiCompatible", &self.url, &self.settings)
     }
 }
 
@@ -174,7 +174,7 @@ impl OpenAiCompatible {
         let mut body = serde_json::to_value(&typed).expect("a chat request always serializes to JSON");
         if let Value::Object(map) = &mut body {
             // f32 → JSON goes through f64 and would send 0.2 as 0.20000000298023224.
-            if let Some(t) = shortest_decimal(req.temperature) {
+            if let Some(t) = http::shortest_decimal(req.temperature) {
                 map.insert("temperature".into(), t);
             }
             if let Some((seed, Err(_))) = seed {
@@ -189,76 +189,41 @@ impl OpenAiCompatible {
         body
     }
 
-    /// Removes the key from an error, in case a server echoed it back.
-    fn scrub(&self, mut err: ProviderError) -> ProviderError {
-        if let Some(key) = self.key() {
-            if key.len() >= 4 {
-                err.message = err.message.replace(key, "<redacted>");
-                err.body_excerpt = err.body_excerpt.map(|b| b.replace(key, "<redacted>"));
-            }
-        }
-        err
+    fn api_key(&self) -> ApiKey<'_> {
+        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
     }
 
-    fn key(&self) -> Option<&str> {
-        self.settings
-            .api_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+    /// `request` with the key, if any, as `Authorization: Bearer …`.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.api_key().key() {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
     }
 
     async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
         let body = self.build_body(req);
-        let mut request = self.client.post(&self.url);
-        if let Some(key) = self.key() {
-            request = request.bearer_auth(key);
-        }
+        let request = self.authorized(self.client.post(&self.url));
         let raw = http::send_json(request, &body, self.settings.timeout).await?;
-        let key_hint = if self.key().is_some() {
-            self.settings.api_key_env.as_deref()
-        } else {
-            None
-        };
-        let mut result = parse_response(raw.status, raw.retry_after, &raw.body, key_hint);
-        if let Err(err) = &mut result {
-            if err.kind == ErrorKind::Auth && self.key().is_none() {
-                let said = http::server_message(&raw.body)
-                    .map(|m| format!("; the server said: {m}"))
-                    .unwrap_or_default();
-                err.message = match &self.settings.api_key_env {
-                    Some(var) => format!(
-                        "the server at {} requires an API key ({}) and none was sent: ${var} is not set or empty{said}",
-                        self.url, raw.status
-                    ),
-                    None => format!(
-                        "the server at {} requires an API key ({}) and none is configured: set `api_key_env` to the \
-                         name of the environment variable that holds it{said}",
-                        self.url, raw.status
-                    ),
-                };
-            }
-        }
-        result
+        let key = self.api_key();
+        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
+            .map_err(|err| key.explain_missing(err, "the server", &self.url, &raw, None))
     }
 }
 
 impl Provider for OpenAiCompatible {
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.scrub(e)) })
+        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
     }
 
     /// `GET {base_url}/models`.
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let mut request = self.client.get(format!("{}/models", self.api_root()));
-            if let Some(key) = self.key() {
-                request = request.bearer_auth(key);
-            }
-            let key_hint = self.key().and(self.settings.api_key_env.as_deref());
-            discovery::fetch_model_list(request, key_hint)
+            let request = self.authorized(self.client.get(format!("{}/models", self.api_root())));
+            let key = self.api_key();
+            discovery::fetch_model_list(request, key.hint())
                 .await
-                .map_err(|e| self.scrub(e))
+                .map_err(|e| key.scrub(e))
         })
     }
 
@@ -294,28 +259,15 @@ fn chat_url(base_url: &str) -> String {
     }
 }
 
-/// `x` as the JSON number its shortest decimal form denotes (0.2f32 → 0.2).
-fn shortest_decimal(x: f32) -> Option<Value> {
-    let n = x.to_string().parse::<f64>().ok()?;
-    serde_json::Number::from_f64(n).map(Value::Number)
-}
-
 // ---- Response parsing ---------------------------------------------------------------
-
-/// Deserializes a field as `T`, or as `None` when it has another shape: one odd field
-/// from one server must not make the whole answer unreadable.
-fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
 
 #[derive(Debug, Default, Deserialize)]
 struct WireResponse {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     choices: Option<Vec<WireChoice>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     usage: Option<WireUsage>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     model: Option<String>,
     #[serde(default)]
     error: Option<Value>,
@@ -323,9 +275,9 @@ struct WireResponse {
 
 #[derive(Debug, Default, Deserialize)]
 struct WireChoice {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     message: Option<WireMessage>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     finish_reason: Option<String>,
     /// OpenRouter puts a mid-generation failure here (with `finish_reason: "error"`).
     #[serde(default)]
@@ -337,19 +289,19 @@ struct WireMessage {
     /// A string, `null`, or (rarely) an array of `{"type":"text","text":…}` parts.
     #[serde(default)]
     content: Option<Value>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     reasoning_content: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     reasoning: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     refusal: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct WireUsage {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     prompt_tokens: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "http::lenient")]
     completion_tokens: Option<u64>,
 }
 
@@ -392,19 +344,8 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(http::error_from_status(status, retry_after, body, key_hint));
     }
-    let bad = |message: String| ProviderError {
-        kind: ErrorKind::BadResponse,
-        status: Some(status),
-        retry_after: None,
-        message,
-        body_excerpt: Some(http::excerpt(body)),
-    };
-    let value: Value = serde_json::from_str(body.trim()).map_err(|e| {
-        bad(format!(
-            "the server's answer ({status}) is not valid JSON ({e}): it may have been cut off, or `base_url` \
-             may not point at an OpenAI-compatible API ending in /v1"
-        ))
-    })?;
+    let bad = |message: String| http::bad_response(status, body, message);
+    let value = http::json_body(status, body, "an OpenAI-compatible API ending in /v1")?;
     // A bare array is how Gemini's compat endpoint wraps errors.
     if let Value::Array(items) = &value {
         if let Some(error) = items.iter().find_map(|i| i.get("error")) {
@@ -492,11 +433,7 @@ fn error_in_ok_body(
     key_hint: Option<&str>,
     error: Option<&Value>,
 ) -> ProviderError {
-    let code = error
-        .and_then(|e| e.get("code"))
-        .and_then(Value::as_u64)
-        .and_then(|c| u16::try_from(c).ok())
-        .filter(|c| (400..600).contains(c));
+    let code = error.and_then(http::error_status_code);
     // The error object alone (it may sit inside `choices[0]`), in the shape the
     // classifiers read.
     let error_body = match error {
@@ -506,10 +443,9 @@ fn error_in_ok_body(
     let said = http::server_message(&error_body)
         .or_else(|| http::server_message(body))
         .unwrap_or_else(|| "no message".into());
-    let mut err = match code {
+    let err = match code {
         Some(code) => {
             let mut e = http::error_from_status(code, retry_after, &error_body, key_hint);
-            e.message = format!("the server answered {status} but reported an error: {}", e.message);
             e.body_excerpt = Some(http::excerpt(body));
             e
         }
@@ -538,13 +474,12 @@ fn error_in_ok_body(
                 kind,
                 status: Some(status),
                 retry_after: if kind.is_retryable() { retry_after } else { None },
-                message: format!("the server answered {status} but reported an error: {what}; the server said: {said}"),
+                message: format!("{what}; the server said: {said}"),
                 body_excerpt: Some(http::excerpt(body)),
             }
         }
     };
-    err.status = Some(status);
-    err
+    http::reported_with_ok_status(status, err)
 }
 
 #[cfg(test)]
@@ -635,7 +570,7 @@ mod tests {
         let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
         let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-secret-123");
         e.body_excerpt = Some("{\"key\":\"sk-secret-123\"}".into());
-        let e = p.scrub(e);
+        let e = p.api_key().scrub(e);
         assert!(!e.message.contains("sk-secret-123") && !e.body_excerpt.unwrap().contains("sk-secret-123"));
     }
 

@@ -3,10 +3,13 @@
 //! body field by field, as in PROTOCOLS.md §2.7), and answers and failures in the shapes
 //! the Messages API documents.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{header, only_request, sent_body, sorted_keys};
 use providers::{
-    http, Anthropic, AnthropicOutput, AnthropicSettings, Completion, ErrorKind, FinishReason, Provider, ProviderError,
+    Anthropic, AnthropicOutput, AnthropicSettings, Completion, ErrorKind, FinishReason, Provider, ProviderError,
     Request, Usage,
 };
 use serde_json::{json, Value};
@@ -17,26 +20,11 @@ const KEY: &str = "sk-ant-test-SECRET-0123456789";
 const ROUTE: &str = "/v1/messages";
 
 fn schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {"findings": {"type": "array", "items": {"type": "object",
-            "properties": {"line": {"type": "integer"}, "message": {"type": "string"}},
-            "required": ["line", "message"], "additionalProperties": false}}},
-        "required": ["findings"],
-        "additionalProperties": false
-    })
+    common::findings_schema()
 }
 
 fn request() -> Request {
-    Request {
-        id: "src/lib.rs#0".into(),
-        system: "You review code. Reply with JSON only.".into(),
-        user: "File: src/lib.rs\n```rust\nfn main() {}\n```".into(),
-        schema: Some(schema()),
-        max_output_tokens: 8192,
-        temperature: 0.0,
-        seed: Some(42),
-    }
+    common::review_request(schema(), 8192)
 }
 
 fn settings(server: &MockServer) -> AnthropicSettings {
@@ -51,17 +39,11 @@ fn settings(server: &MockServer) -> AnthropicSettings {
 }
 
 fn provider(settings: AnthropicSettings) -> Anthropic {
-    Anthropic::new(settings, http::client(Duration::from_secs(2)))
+    Anthropic::new(settings, common::client())
 }
 
 async fn serve(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(ROUTE))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
+    common::serve(ROUTE, template).await
 }
 
 async fn serve_json(status: u16, body: Value) -> MockServer {
@@ -98,16 +80,6 @@ fn error_body(kind: &str, text: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"})
 }
 
-async fn only_request(server: &MockServer) -> wiremock::Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "exactly one request, no retries");
-    requests.remove(0)
-}
-
-fn header(request: &wiremock::Request, name: &str) -> Option<String> {
-    request.headers.get(name).map(|v| v.to_str().unwrap().to_string())
-}
-
 // ---- Request -------------------------------------------------------------------------
 
 #[tokio::test]
@@ -136,10 +108,8 @@ async fn request_has_the_documented_headers_path_and_body() {
         json!([{"name": "report_findings", "description": "Report the review findings", "input_schema": schema()}])
     );
     assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "report_findings"}));
-    let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        sorted_keys(&body),
         [
             "max_tokens",
             "messages",
@@ -184,7 +154,7 @@ async fn none_mode_sends_no_tools_and_reads_text() {
     s.structured_output = AnthropicOutput::None;
     let c = provider(s).complete(&request()).await.unwrap();
     assert_eq!(c.text, "{\"findings\":[]}");
-    let body: Value = only_request(&server).await.body_json().unwrap();
+    let body = sent_body(&server).await;
     assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
 }
 
@@ -281,8 +251,7 @@ async fn bad_key_names_the_variable_and_never_the_key() {
     assert_eq!(e.status, Some(401));
     assert!(e.message.contains("$ANTHROPIC_API_KEY"), "{}", e.message);
     assert!(!e.is_retryable());
-    let everything = format!("{e} {e:?} {p:?}");
-    assert!(!everything.contains(KEY), "key leaked: {everything}");
+    common::assert_key_hidden(KEY, &e, &p);
 }
 
 #[tokio::test]
@@ -465,15 +434,7 @@ async fn slow_server_times_out() {
     .await;
     let mut s = settings(&server);
     s.timeout = Duration::from_millis(300);
-    let started = std::time::Instant::now();
-    let e = provider(s).complete(&request()).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
-    assert!(e.is_retryable());
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "gave up after {:?}",
-        started.elapsed()
-    );
+    let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(!e.message.contains(KEY));
 }
 

@@ -3,11 +3,13 @@
 //! never in the URL, path, body field by field, as in PROTOCOLS.md §2.8), and answers and
 //! failures in the shapes the Gemini API documents.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{header, only_request, sent_body, sorted_keys};
 use providers::{
-    http, Completion, ErrorKind, FinishReason, Gemini, GeminiOutput, GeminiSettings, Provider, ProviderError, Request,
-    Usage,
+    Completion, ErrorKind, FinishReason, Gemini, GeminiOutput, GeminiSettings, Provider, ProviderError, Request, Usage,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -16,6 +18,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const KEY: &str = "AIzaSy-test-SECRET-0123456789";
 const ROUTE: &str = "/v1beta/models/gemini-2.5-flash:generateContent";
 
+/// Unlike the other providers' tests, a nullable property (`cwe`), for the OpenAPI
+/// translation.
 fn schema() -> Value {
     json!({
         "type": "object",
@@ -28,15 +32,7 @@ fn schema() -> Value {
 }
 
 fn request() -> Request {
-    Request {
-        id: "src/lib.rs#0".into(),
-        system: "You review code. Reply with JSON only.".into(),
-        user: "File: src/lib.rs\n```rust\nfn main() {}\n```".into(),
-        schema: Some(schema()),
-        max_output_tokens: 8192,
-        temperature: 0.0,
-        seed: Some(42),
-    }
+    common::review_request(schema(), 8192)
 }
 
 fn settings(server: &MockServer) -> GeminiSettings {
@@ -51,17 +47,11 @@ fn settings(server: &MockServer) -> GeminiSettings {
 }
 
 fn provider(settings: GeminiSettings) -> Gemini {
-    Gemini::new(settings, http::client(Duration::from_secs(2)))
+    Gemini::new(settings, common::client())
 }
 
 async fn serve(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(ROUTE))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
+    common::serve(ROUTE, template).await
 }
 
 async fn serve_json(status: u16, body: Value) -> MockServer {
@@ -91,12 +81,6 @@ fn google_error(code: u16, status: &str, message: &str, details: Value) -> Value
     json!({"error": {"code": code, "message": message, "status": status, "details": details}})
 }
 
-async fn only_request(server: &MockServer) -> wiremock::Request {
-    let mut requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "exactly one request, no retries");
-    requests.remove(0)
-}
-
 // ---- Request -------------------------------------------------------------------------
 
 #[tokio::test]
@@ -111,18 +95,9 @@ async fn request_has_the_key_in_a_header_only_and_the_documented_body() {
         "nothing in the query string, least of all the key"
     );
     assert!(!sent.url.as_str().contains(KEY));
-    assert_eq!(
-        sent.headers.get("x-goog-api-key").map(|v| v.to_str().unwrap()),
-        Some(KEY)
-    );
-    assert!(sent.headers.get("authorization").is_none());
-    assert!(sent
-        .headers
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .starts_with("application/json"));
+    assert_eq!(header(&sent, "x-goog-api-key").as_deref(), Some(KEY));
+    assert_eq!(header(&sent, "authorization"), None);
+    assert!(header(&sent, "content-type").unwrap().starts_with("application/json"));
 
     let body: Value = sent.body_json().unwrap();
     assert_eq!(
@@ -138,9 +113,10 @@ async fn request_has_the_key_in_a_header_only_and_the_documented_body() {
         json!({"temperature": 0.0, "seed": 42, "maxOutputTokens": 8192,
             "responseMimeType": "application/json", "responseJsonSchema": schema()})
     );
-    let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
-    assert_eq!(keys, ["contents", "generationConfig", "systemInstruction"]);
+    assert_eq!(
+        sorted_keys(&body),
+        ["contents", "generationConfig", "systemInstruction"]
+    );
 }
 
 #[tokio::test]
@@ -159,7 +135,7 @@ async fn openapi_mode_sends_response_schema_without_unknown_keywords() {
     let mut s = settings(&server);
     s.structured_output = GeminiOutput::OpenApiSchema;
     provider(s).complete(&request()).await.unwrap();
-    let body: Value = only_request(&server).await.body_json().unwrap();
+    let body = sent_body(&server).await;
     let config = &body["generationConfig"];
     assert!(config.get("responseJsonSchema").is_none());
     assert_eq!(config["responseMimeType"], json!("application/json"));
@@ -184,7 +160,7 @@ async fn no_schema_or_none_mode_sends_no_json_mode_and_no_seed_when_absent() {
         })
         .await
         .unwrap();
-    let body: Value = only_request(&server).await.body_json().unwrap();
+    let body = sent_body(&server).await;
     assert_eq!(
         body["generationConfig"],
         json!({"temperature": 0.0, "maxOutputTokens": 8192})
@@ -289,8 +265,7 @@ async fn bad_key_is_a_400_that_means_auth() {
     assert_eq!(e.status, Some(400));
     assert!(e.message.contains("$GEMINI_API_KEY"), "{}", e.message);
     assert!(!e.is_retryable());
-    let everything = format!("{e} {e:?} {p:?}");
-    assert!(!everything.contains(KEY), "key leaked: {everything}");
+    common::assert_key_hidden(KEY, &e, &p);
 }
 
 #[tokio::test]
@@ -310,8 +285,7 @@ async fn missing_key_says_the_variable_is_unset() {
     let e = provider(s).complete(&request()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
     assert!(e.message.contains("$GEMINI_API_KEY is not set"), "{}", e.message);
-    let sent = only_request(&server).await;
-    assert!(sent.headers.get("x-goog-api-key").is_none());
+    assert_eq!(header(&only_request(&server).await, "x-goog-api-key"), None);
 }
 
 #[tokio::test]
@@ -464,15 +438,7 @@ async fn slow_server_times_out() {
     .await;
     let mut s = settings(&server);
     s.timeout = Duration::from_millis(300);
-    let started = std::time::Instant::now();
-    let e = provider(s).complete(&request()).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
-    assert!(e.is_retryable());
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "gave up after {:?}",
-        started.elapsed()
-    );
+    let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(!e.message.contains(KEY));
 }
 

@@ -2,40 +2,27 @@
 //! through the public `Provider::complete` path: request bodies and headers as sent on the
 //! wire, and answers and failures as the servers in PROTOCOLS.md produce them.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{header, sent_body, sorted_keys};
 use providers::{
-    http, Completion, ErrorKind, FinishReason, OpenAiCompatible, OpenAiSettings, Provider, ProviderError, Request,
+    Completion, ErrorKind, FinishReason, OpenAiCompatible, OpenAiSettings, Provider, ProviderError, Request,
     StructuredOutput, TokenLimitField, Usage,
 };
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 const KEY: &str = "sk-test-SECRET-0123456789";
 const ROUTE: &str = "/v1/chat/completions";
 
 fn schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {"findings": {"type": "array", "items": {"type": "object",
-            "properties": {"line": {"type": "integer"}, "message": {"type": "string"}},
-            "required": ["line", "message"], "additionalProperties": false}}},
-        "required": ["findings"],
-        "additionalProperties": false
-    })
+    common::findings_schema()
 }
 
 fn request() -> Request {
-    Request {
-        id: "src/lib.rs#0".into(),
-        system: "You review code. Reply with JSON only.".into(),
-        user: "File: src/lib.rs\n```rust\nfn main() {}\n```".into(),
-        schema: Some(schema()),
-        max_output_tokens: 4096,
-        temperature: 0.0,
-        seed: Some(42),
-    }
+    common::review_request(schema(), 4096)
 }
 
 fn settings(server: &MockServer) -> OpenAiSettings {
@@ -52,17 +39,11 @@ fn settings(server: &MockServer) -> OpenAiSettings {
 }
 
 fn provider(settings: OpenAiSettings) -> OpenAiCompatible {
-    OpenAiCompatible::new(settings, http::client(Duration::from_secs(2)))
+    OpenAiCompatible::new(settings, common::client())
 }
 
 async fn serve(template: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(ROUTE))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    server
+    common::serve(ROUTE, template).await
 }
 
 async fn serve_json(status: u16, body: Value) -> MockServer {
@@ -88,13 +69,6 @@ fn answer(message: Value, finish: Value) -> Value {
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": null}],
         "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
     })
-}
-
-/// The JSON body of the only request the server received.
-async fn sent_body(server: &MockServer) -> Value {
-    let requests = server.received_requests().await.expect("request recording is on");
-    assert_eq!(requests.len(), 1, "exactly one request, no retries");
-    requests[0].body_json().expect("the request body is JSON")
 }
 
 // ---- Success -------------------------------------------------------------------------
@@ -162,10 +136,8 @@ async fn request_body_has_every_field_as_documented() {
     );
     assert!(body["response_format"]["json_schema"]["strict"].is_boolean());
     // Nothing beyond what we asked for.
-    let mut keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
     assert_eq!(
-        keys,
+        sorted_keys(&body),
         [
             "max_tokens",
             "messages",
@@ -241,19 +213,9 @@ async fn authorization_header_only_with_a_key() {
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
-    let auth = |i: usize| {
-        requests[i]
-            .headers
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    assert_eq!(auth(0), Some(format!("Bearer {KEY}")));
-    assert_eq!(auth(1), None);
-    assert!(requests[0]
-        .headers
-        .get("content-type")
-        .unwrap()
-        .to_str()
+    assert_eq!(header(&requests[0], "authorization"), Some(format!("Bearer {KEY}")));
+    assert_eq!(header(&requests[1], "authorization"), None);
+    assert!(header(&requests[0], "content-type")
         .unwrap()
         .starts_with("application/json"));
 }
@@ -410,8 +372,7 @@ async fn bad_key_names_the_variable_and_never_the_key() {
     assert_eq!(e.status, Some(401));
     assert!(e.message.contains("$OPENAI_API_KEY"), "{}", e.message);
     assert!(!e.is_retryable());
-    let everything = format!("{e} {e:?} {p:?}");
-    assert!(!everything.contains(KEY), "key leaked: {everything}");
+    common::assert_key_hidden(KEY, &e, &p);
 }
 
 #[tokio::test]
@@ -565,15 +526,7 @@ async fn slow_server_times_out() {
     .await;
     let mut s = settings(&server);
     s.timeout = Duration::from_millis(300);
-    let started = std::time::Instant::now();
-    let e = provider(s).complete(&request()).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Timeout);
-    assert!(e.is_retryable());
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "gave up after {:?}",
-        started.elapsed()
-    );
+    let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(e.message.contains("300 ms"), "{}", e.message);
 }
 
