@@ -99,10 +99,15 @@ pub fn analyze(
         t.requests += 1;
         t.input_tokens += record.usage.input_tokens.unwrap_or(0);
         t.output_tokens += record.usage.output_tokens.unwrap_or(0);
+        if record.status == Status::Split {
+            // Replaced by its parts (recorded separately); only its tokens count here.
+            t.requests -= 1;
+            continue;
+        }
         latencies[index].push(record.latency_ms);
         match usable_answer(&record) {
             Err(error) => {
-                if error.stage == "request" {
+                if error.stage == "request" || error.stage == "skipped" {
                     t.failures += 1;
                 } else {
                     t.unusable_answers += 1;
@@ -166,11 +171,13 @@ pub fn cost(input_tokens: u64, output_tokens: u64, input_price: Option<f64>, out
     Some((dollars * 1e6).round() / 1e6)
 }
 
-/// The last record of each (provider, file): a later answer supersedes an earlier one.
+/// The last record of each (provider, file, part): a later answer supersedes an earlier
+/// one (a resumed run's answer replaces the failure before it).
 fn latest_per_job(records: Vec<ResponseRecord>) -> Vec<ResponseRecord> {
-    let mut latest: BTreeMap<(String, String), ResponseRecord> = BTreeMap::new();
+    type JobId = (String, String, Option<crate::store::LineRange>);
+    let mut latest: BTreeMap<JobId, ResponseRecord> = BTreeMap::new();
     for record in records {
-        latest.insert((record.provider.clone(), record.file.clone()), record);
+        latest.insert((record.provider.clone(), record.file.clone(), record.chunk), record);
     }
     latest.into_values().collect()
 }
@@ -184,7 +191,12 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
         kind,
         message,
     };
-    if record.status == Status::Error {
+    if record.status != Status::Ok {
+        let stage = if record.status == Status::Skipped {
+            "skipped"
+        } else {
+            "request"
+        };
         let (kind, message) = match &record.error {
             Some(e) => (
                 serde_json::to_value(e.kind)
@@ -194,7 +206,7 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
             ),
             None => (None, "the request failed".to_string()),
         };
-        return Err(error("request", kind, message));
+        return Err(error(stage, kind, message));
     }
     match record.finish_reason {
         Some(FinishReason::Length) => return Err(error(

@@ -19,6 +19,23 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds the provider `config` describes, reading its key from the environment.
 pub fn build(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Provider>> {
+    build_with(config, config_path, true)
+}
+
+/// Builds the provider without reading its key (for planning: `--dry-run` sends nothing,
+/// so it must not require keys to be set).
+pub fn build_without_key(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Provider>> {
+    build_with(config, config_path, false)
+}
+
+fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Result<Arc<dyn Provider>> {
+    let key = || -> Result<Option<String>> {
+        if with_key {
+            Ok(config.api_key(config_path)?)
+        } else {
+            Ok(None)
+        }
+    };
     let timeout = Duration::from_secs(config.timeout_secs);
     let base_url = || {
         config
@@ -38,7 +55,7 @@ pub fn build(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Prov
             providers::OpenAiSettings {
                 base_url: base_url(),
                 model: config.model.clone(),
-                api_key: config.api_key(config_path)?,
+                api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
                 token_limit_field: match config.token_limit_field {
@@ -58,7 +75,7 @@ pub fn build(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Prov
             anthropic::AnthropicSettings {
                 base_url: base_url(),
                 model: config.model.clone(),
-                api_key: config.api_key(config_path)?,
+                api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
                 structured_output: match config.structured_output {
@@ -72,7 +89,7 @@ pub fn build(config: &ProviderConfig, config_path: &Path) -> Result<Arc<dyn Prov
             gemini::GeminiSettings {
                 base_url: base_url(),
                 model: config.model.clone(),
-                api_key: config.api_key(config_path)?,
+                api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
                 structured_output: match config.structured_output {

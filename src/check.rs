@@ -136,8 +136,9 @@ pub async fn check_one(config: &ProviderConfig, provider: &dyn Provider) -> Chec
             report.model = Verdict::Unknown(format!("cannot list models: {}", short(&e.message)));
         }
     }
-    if report.context_tokens.is_none() {
-        report.context_tokens = provider.context_window().await;
+    // What a local server has loaded beats what its model list says.
+    if let Some(loaded) = provider.context_window().await {
+        report.context_tokens = Some(loaded);
     }
     let started = Instant::now();
     let answer = provider.complete(&probe_request(config)).await;
@@ -184,7 +185,10 @@ fn model_verdict(wanted: &str, models: &[ModelInfo]) -> Verdict {
     } else {
         String::new()
     };
-    Verdict::Failed(format!("{wanted:?} is not on the server; it has: {shown}{more}"))
+    Verdict::Failed(format!(
+        "{wanted:?} is not on the server; it has: {shown}{more} (some servers, LM Studio among them, \
+         still answer with whatever model is loaded, so answers would not come from the model you named)"
+    ))
 }
 
 /// The tiny request: the real system prompt's schema, a trivial question.
@@ -286,6 +290,20 @@ pub fn list_text(providers: &[ProviderConfig]) -> String {
             ("timeout_secs", p.timeout_secs.to_string()),
             ("max_attempts", p.max_attempts.to_string()),
             ("max_output_tokens", p.max_output_tokens.to_string()),
+            ("token_limit_field", p.token_limit_field.as_str().to_string()),
+            (
+                "context_tokens",
+                p.context_tokens
+                    .map_or("asked of the server at the start".into(), |n| n.to_string()),
+            ),
+            (
+                "requests_per_minute",
+                p.requests_per_minute.map_or("unlimited".into(), |n| n.to_string()),
+            ),
+            (
+                "tokens_per_minute",
+                p.tokens_per_minute.map_or("unlimited".into(), |n| n.to_string()),
+            ),
             ("temperature", p.temperature.to_string()),
             ("structured_output", p.structured_output.as_str().to_string()),
             ("input price", price(p.price_input_per_mtok)),
@@ -293,10 +311,10 @@ pub fn list_text(providers: &[ProviderConfig]) -> String {
         ];
         out.push_str(&format!("[{}]\n", p.name));
         for (k, v) in rows {
-            out.push_str(&format!("  {k:<18} {v}\n"));
+            out.push_str(&format!("  {k:<20} {v}\n"));
         }
         if let Some(extra) = &p.extra_body {
-            out.push_str(&format!("  {:<18} {extra}\n", "extra_body"));
+            out.push_str(&format!("  {:<20} {extra}\n", "extra_body"));
         }
         out.push('\n');
     }

@@ -1,20 +1,23 @@
-//! The commands behind the CLI: `init`, `review` and `aggregate`.
+//! The commands behind the CLI: `init`, `review`, `aggregate` and `providers`.
 //!
 //! Each is a short sequence of the pipeline's stages. `review` ends by running exactly
-//! what `aggregate` runs, from the files it just wrote, so the two can never disagree.
+//! what `aggregate` runs, from the files it just wrote, so the two cannot disagree.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use tokio::sync::watch;
 
 use crate::analysis::{self, Analysis};
-use crate::config::{Config, ProviderConfig};
+use crate::cache::Cache;
+use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::consensus::Settings;
-use crate::engine::{self, Backoff, Reviewer};
+use crate::engine::{self, Job, Reviewer, Summary};
 use crate::report::{self, Format};
-use crate::store::{self, FileMeta, ProviderMeta, RunMeta, StoreWriter};
+use crate::store::{self, FileMeta, ProviderMeta, ResponseRecord, RunMeta, Status, StoreWriter};
 use crate::walk::{self, SourceFile};
 
 /// Writes the commented example configuration to `path`.
@@ -23,21 +26,6 @@ pub fn init(path: &Path, force: bool) -> Result<()> {
         bail!("{} already exists: pass --force to overwrite it", path.display());
     }
     std::fs::write(path, crate::config::EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))
-}
-
-pub struct ReviewOptions {
-    pub root: PathBuf,
-    pub config: Option<PathBuf>,
-    pub out: PathBuf,
-    pub providers: Vec<String>,
-    pub formats: Vec<Format>,
-    pub quiet: bool,
-}
-
-/// What a finished command produced.
-pub struct Outcome {
-    pub analysis: Analysis,
-    pub reports: Vec<PathBuf>,
 }
 
 /// Loads `--config FILE`, or `./quorum.toml`.
@@ -66,98 +54,461 @@ pub async fn providers_check(config: Option<&Path>, names: &[String]) -> Result<
     Ok((crate::check::check_table(&reports, table_width()), problems, all_usable))
 }
 
-/// `quorum review`: walk, fan out, store, then aggregate.
-pub async fn review(opts: &ReviewOptions) -> Result<Outcome> {
-    let config = load_config(opts.config.as_deref())?;
-    let selected = config.select(&opts.providers)?;
-    let reviewers = selected
-        .iter()
-        .map(|p| build_reviewer(p, &config.path))
-        .collect::<Result<Vec<_>>>()?;
-    let walked = walk::walk(&opts.root, &config.review)?;
-    if walked.files.is_empty() {
-        bail!(
-            "nothing to review under {}: no file matched review.include {:?}{}",
-            opts.root.display(),
-            config.review.include,
-            if walked.skipped.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({} files were skipped, e.g. {}: {})",
-                    walked.skipped.len(),
-                    walked.skipped[0].path,
-                    walked.skipped[0].reason
-                )
-            }
-        );
+/// `--shard K/N`: this run reviews the K-th of N deterministic parts of the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+        match parsed {
+            Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok(Shard { k, n }),
+            _ => bail!("--shard {text:?}: expected K/N with 1 ≤ K ≤ N, e.g. --shard 2/4"),
+        }
     }
-    let meta = run_meta(&opts.root, &selected, &walked);
-    set_aside_previous_run(&opts.out)?;
+
+    /// Whether `path` belongs to this shard (by a hash of the path, so the split does
+    /// not change when unrelated files are added).
+    pub fn contains(&self, path: &str) -> bool {
+        let digest = crate::hash::sha256_hex(path.as_bytes());
+        u64::from_str_radix(&digest[..12], 16).unwrap_or(0) % u64::from(self.n) == u64::from(self.k - 1)
+    }
+
+    fn label(&self) -> String {
+        format!("{}/{}", self.k, self.n)
+    }
+}
+
+pub struct ReviewOptions {
+    pub root: PathBuf,
+    pub config: Option<PathBuf>,
+    pub out: PathBuf,
+    pub providers: Vec<String>,
+    pub formats: Vec<Format>,
+    pub quiet: bool,
+    pub no_cache: bool,
+    /// Continue the run in `out` instead of starting a new one.
+    pub resume: bool,
+    pub dry_run: bool,
+    pub max_cost_usd: Option<f64>,
+    pub shard: Option<Shard>,
+}
+
+/// What a finished command produced.
+pub struct Outcome {
+    pub analysis: Analysis,
+    pub reports: Vec<PathBuf>,
+    /// For `review`: what the engine did this run.
+    pub summary: Option<Summary>,
+}
+
+/// What `review` produced: a finished run, or (with `--dry-run`) a plan.
+pub enum Reviewed {
+    Run(Box<Outcome>),
+    Plan(String),
+}
+
+/// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
+pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
+    let previous = if opts.resume {
+        Some(RunMeta::read(&opts.out)?)
+    } else {
+        None
+    };
+    let config_path = opts
+        .config
+        .clone()
+        .or_else(|| previous.as_ref().and_then(|m| m.config.clone().map(PathBuf::from)));
+    let config = load_config(config_path.as_deref())?;
+    let root = previous
+        .as_ref()
+        .map_or_else(|| opts.root.clone(), |m| PathBuf::from(&m.root));
+    let names = match (&previous, opts.providers.is_empty()) {
+        (Some(m), true) => m.providers.iter().map(|p| p.name.clone()).collect(),
+        _ => opts.providers.clone(),
+    };
+    let shard = match &previous {
+        Some(m) => m.shard.as_deref().map(Shard::parse).transpose()?,
+        None => opts.shard,
+    };
+    let selected = config.select(&names)?;
+    if !opts.resume && !opts.dry_run {
+        check_out_dir(&opts.out)?;
+    }
+    let cache_dir = config
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&config.review.cache_dir);
+    let never = [opts.out.clone(), cache_dir.clone(), config.path.clone()];
+    let mut walked = walk::walk(&root, &config.review, &never)?;
+    if let Some(shard) = shard {
+        walked.files.retain(|f| shard.contains(&f.path));
+    }
+    if walked.files.is_empty() && shard.is_none() {
+        bail!("{}", nothing_to_review(&root, &config, &walked));
+    }
+    let known_windows: HashMap<String, u64> = previous
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
+        .collect();
+    let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts).await?;
+    let jobs = engine::plan(&walked.files, &reviewers);
+    let prior = match &previous {
+        Some(_) => answered(&opts.out)?,
+        None => HashMap::new(),
+    };
+    let cache = if opts.no_cache {
+        None
+    } else {
+        Some(Cache::open(&cache_dir)?)
+    };
+    if opts.dry_run {
+        let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
+        return Ok(Reviewed::Plan(dry_run_table(
+            &walked.files,
+            &reviewers,
+            &jobs,
+            cache.as_ref(),
+        )));
+    }
+    let mut meta = run_meta(&root, &reviewers, &walked, &config.path, shard);
+    match &previous {
+        Some(previous) => {
+            meta.run_id = previous.run_id.clone();
+            meta.started_at = previous.started_at.clone();
+            // Providers of the first run that this resume leaves out keep their answers.
+            for p in &previous.providers {
+                if !meta.providers.iter().any(|q| q.name == p.name) {
+                    meta.providers.push(p.clone());
+                }
+            }
+        }
+        None => set_aside_previous_run(&opts.out)?,
+    }
     let mut writer = StoreWriter::open(&opts.out)?;
     meta.write(&opts.out)?;
     if !opts.quiet {
+        let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
         eprintln!(
-            "Reviewing {} files with {} providers ({} requests); answers go to {}",
+            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}",
             walked.files.len(),
             reviewers.len(),
-            walked.files.len() * reviewers.len(),
+            if opts.resume { " left to make" } else { "" },
             opts.out.join(store::RESPONSES_FILE).display()
         );
     }
-    let quiet = opts.quiet;
-    engine::run(
+    let options = engine::Options {
+        max_cost_usd: opts.max_cost_usd,
+        ..engine::Options::default()
+    };
+    let stop = stop_on_ctrl_c();
+    let mut progress = crate::progress::for_stderr(opts.quiet);
+    let mut cache = cache;
+    let summary = engine::run(
         &walked.files,
         &reviewers,
+        jobs,
         &mut writer,
-        Backoff::default(),
-        |record, done, total| {
-            if !quiet {
-                eprintln!("{}", progress_line(record, done, total));
-            }
-        },
+        cache.as_mut(),
+        &prior,
+        &options,
+        stop,
+        progress.as_mut(),
     )
     .await?;
-    let mut meta = meta;
     meta.finished_at = Some(store::now_rfc3339());
+    meta.stopped_early = summary.stopped_early.clone();
     meta.write(&opts.out)?;
     let texts = walked.files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
-    finish(&opts.out, meta, texts, &opts.formats)
+    let mut outcome = finish(
+        &opts.out,
+        meta,
+        load_records(std::slice::from_ref(&opts.out))?,
+        texts,
+        &opts.formats,
+    )?;
+    outcome.summary = Some(summary);
+    Ok(Reviewed::Run(Box::new(outcome)))
 }
 
-/// `quorum aggregate`: rebuild every report from a run folder, asking no model.
-pub fn aggregate(out: &Path, formats: &[Format]) -> Result<Outcome> {
-    let meta = RunMeta::read(out)?;
-    let texts = read_unchanged_files(&meta);
-    finish(out, meta, texts, formats)
-}
-
-fn finish(out: &Path, meta: RunMeta, texts: HashMap<String, String>, formats: &[Format]) -> Result<Outcome> {
-    let loaded = store::read_records(out)?;
-    if !loaded.unreadable_lines.is_empty() {
-        eprintln!(
-            "warning: {} line(s) of {} could not be read and were ignored (lines {:?})",
-            loaded.unreadable_lines.len(),
-            out.join(store::RESPONSES_FILE).display(),
-            loaded.unreadable_lines
-        );
+/// `quorum aggregate DIR…`: rebuild every report from one run folder, or merge several
+/// (the shards of one review) into `out`, asking no model.
+pub fn aggregate(dirs: &[PathBuf], out: Option<&Path>, formats: &[Format]) -> Result<Outcome> {
+    let out = match (dirs, out) {
+        ([], _) => bail!("name at least one run folder"),
+        (_, Some(out)) => out.to_path_buf(),
+        ([one], None) => one.clone(),
+        (_, None) => bail!(
+            "merging {} run folders needs --out DIR for the merged report",
+            dirs.len()
+        ),
+    };
+    let metas = dirs.iter().map(|d| RunMeta::read(d)).collect::<Result<Vec<_>>>()?;
+    let records = load_records(dirs)?;
+    let meta = merge_metas(metas);
+    if dirs.len() > 1 || !dirs.contains(&out) {
+        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        meta.write(&out)?;
+        let mut lines = String::new();
+        for r in &records {
+            lines.push_str(&serde_json::to_string(r)?);
+            lines.push('\n');
+        }
+        store::write_atomically(&out.join(store::RESPONSES_FILE), lines.as_bytes())?;
     }
-    let analysis = analysis::analyze(meta, loaded.records, &texts, &Settings::default());
-    let reports = report::write_reports(out, &analysis, formats)?;
-    Ok(Outcome { analysis, reports })
+    let texts = read_unchanged_files(&meta);
+    finish(&out, meta, records, texts, formats)
 }
 
-/// Creates the provider a configuration describes. Reads its key from the environment.
-fn build_reviewer(config: &ProviderConfig, config_path: &Path) -> Result<Reviewer> {
-    Ok(Reviewer {
-        config: config.clone(),
-        provider: crate::backend::build(config, config_path)?,
+fn finish(
+    out: &Path,
+    meta: RunMeta,
+    records: Vec<ResponseRecord>,
+    texts: HashMap<String, String>,
+    formats: &[Format],
+) -> Result<Outcome> {
+    let analysis = analysis::analyze(meta, records, &texts, &Settings::default());
+    let reports = report::write_reports(out, &analysis, formats)?;
+    Ok(Outcome {
+        analysis,
+        reports,
+        summary: None,
     })
 }
 
-fn run_meta(root: &Path, selected: &[ProviderConfig], walked: &walk::Walked) -> RunMeta {
+/// The records of several run folders, warning about torn lines.
+fn load_records(dirs: &[PathBuf]) -> Result<Vec<ResponseRecord>> {
+    let mut records = Vec::new();
+    for dir in dirs {
+        let loaded = store::read_records(dir)?;
+        if !loaded.unreadable_lines.is_empty() {
+            eprintln!(
+                "warning: {} line(s) of {} could not be read and were ignored (lines {:?}); \
+                 `quorum review --resume {}` asks those jobs again",
+                loaded.unreadable_lines.len(),
+                dir.join(store::RESPONSES_FILE).display(),
+                loaded.unreadable_lines,
+                dir.display()
+            );
+        }
+        records.extend(loaded.records);
+    }
+    Ok(records)
+}
+
+/// One run description for several shards of a review.
+fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
+    let mut iter = metas.into_iter();
+    let mut merged = iter.next().expect("at least one run");
+    if merged.shard.is_none() && iter.len() == 0 {
+        return merged;
+    }
+    let mut files: BTreeMap<String, FileMeta> = merged.files.drain(..).map(|f| (f.path.clone(), f)).collect();
+    let mut skipped: BTreeMap<String, walk::Skipped> = merged.skipped.drain(..).map(|s| (s.path.clone(), s)).collect();
+    let mut ids = vec![merged.run_id.clone()];
+    for m in iter {
+        ids.push(m.run_id);
+        files.extend(m.files.into_iter().map(|f| (f.path.clone(), f)));
+        skipped.extend(m.skipped.into_iter().map(|s| (s.path.clone(), s)));
+        for p in m.providers {
+            if !merged.providers.iter().any(|q| q.name == p.name) {
+                merged.providers.push(p);
+            }
+        }
+        merged.started_at = merged.started_at.min(m.started_at);
+        merged.finished_at = merged.finished_at.max(m.finished_at);
+        merged.stopped_early = merged.stopped_early.or(m.stopped_early);
+    }
+    merged.run_id = crate::hash::sha256_hex(ids.join(",").as_bytes())[..12].to_string();
+    merged.files = files.into_values().collect();
+    merged.skipped = skipped.into_values().collect();
+    merged.shard = None;
+    merged
+}
+
+/// What a run folder already has, by job key: answers (not asked again) and splits
+/// (followed to their parts).
+fn answered(out: &Path) -> Result<HashMap<String, ResponseRecord>> {
+    Ok(store::read_records(out)?
+        .records
+        .into_iter()
+        .filter(|r| matches!(r.status, Status::Ok | Status::Split))
+        .filter_map(|r| Some((r.key.clone()?, r)))
+        .collect())
+}
+
+/// Builds the providers, and learns unknown context windows from local servers (or
+/// from the run being resumed, so its files are split the same way).
+async fn build_reviewers(
+    selected: &[ProviderConfig],
+    config_path: &Path,
+    known_windows: &HashMap<String, u64>,
+    opts: &ReviewOptions,
+) -> Result<Vec<Reviewer>> {
+    let mut reviewers = Vec::new();
+    for config in selected {
+        let provider = if opts.dry_run {
+            crate::backend::build_without_key(config, config_path)?
+        } else {
+            crate::backend::build(config, config_path)?
+        };
+        let mut context_tokens = config
+            .context_tokens
+            .or_else(|| known_windows.get(&config.name).copied());
+        if context_tokens.is_none() && config.kind == ProviderKind::Openai {
+            context_tokens = tokio::time::timeout(Duration::from_secs(10), provider.context_window())
+                .await
+                .ok()
+                .flatten();
+            if let (Some(n), false) = (context_tokens, opts.quiet) {
+                eprintln!(
+                    "{}: the server runs the model with a context window of {n} tokens",
+                    config.name
+                );
+            }
+        }
+        let reviewer = Reviewer {
+            config: config.clone(),
+            provider,
+            context_tokens,
+        };
+        check_window(&reviewer)?;
+        reviewers.push(reviewer);
+    }
+    Ok(reviewers)
+}
+
+/// Refuses a context window too small for the answer's reserve: every request would
+/// overflow, however the files were cut.
+fn check_window(reviewer: &Reviewer) -> Result<()> {
+    let Some(window) = reviewer.context_tokens else {
+        return Ok(());
+    };
+    let reserve = u64::from(reviewer.config.max_output_tokens);
+    if reserve + 1024 > window {
+        bail!(
+            "{}: max_output_tokens = {reserve} leaves no room for code in a context window of {window} tokens; \
+             lower max_output_tokens (to about a quarter of the window) or load the model with a larger context",
+            reviewer.config.name
+        );
+    }
+    Ok(())
+}
+
+/// The plan `--dry-run` prints: requests, tokens and cost per provider (all estimated).
+fn dry_run_table(files: &[SourceFile], reviewers: &[Reviewer], jobs: &[Job], cache: Option<&Cache>) -> String {
+    use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "provider",
+        "files",
+        "requests",
+        "cached",
+        "to send",
+        "input tokens (est.)",
+        "output tokens (est.)",
+        "cost (est.)",
+    ]);
+    let mut total_cost = 0.0;
+    for (r, reviewer) in reviewers.iter().enumerate() {
+        let mine: Vec<&Job> = jobs.iter().filter(|j| j.reviewer == r).collect();
+        let replay = reviewer.config.kind == ProviderKind::Replay;
+        let to_send: Vec<&&Job> = mine
+            .iter()
+            .filter(|j| replay || cache.is_none_or(|c| c.get(&j.key).is_none()))
+            .collect();
+        let input: u64 = to_send.iter().map(|j| j.input_tokens).sum();
+        let output = to_send.len() as u64 * reviewer.expected_output_tokens();
+        let priced = reviewer.config.price_input_per_mtok.is_some() || reviewer.config.price_output_per_mtok.is_some();
+        let cost = reviewer.cost(input, output);
+        total_cost += cost;
+        t.add_row([
+            reviewer.config.name.clone(),
+            files.len().to_string(),
+            mine.len().to_string(),
+            (mine.len() - to_send.len()).to_string(),
+            to_send.len().to_string(),
+            input.to_string(),
+            output.to_string(),
+            if priced {
+                format!("${cost:.4}")
+            } else {
+                "no price set".into()
+            },
+        ]);
+    }
+    format!(
+        "{t}\nDry run: nothing was sent. Token counts are estimates (about 3.5 characters a token; \
+         output at most 1000 tokens an answer); estimated total cost ${total_cost:.4}."
+    )
+}
+
+/// Refuses to write into a folder that holds something other than Quorum runs.
+fn check_out_dir(out: &Path) -> Result<()> {
+    let Ok(mut entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    if entries.next().is_some() && !out.join(store::RUN_FILE).exists() {
+        bail!(
+            "--out {} is a folder that holds something other than a Quorum run; \
+             choose another --out (reports there would overwrite files)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Why nothing is to be reviewed, and what to do.
+fn nothing_to_review(root: &Path, config: &Config, walked: &walk::Walked) -> String {
+    let root = report::terminal_safe(&root.display().to_string());
+    match walked.skipped.first() {
+        Some(first) => format!(
+            "nothing to review under {root}: every matching file was skipped ({} files; e.g. {}: {})",
+            walked.skipped.len(),
+            report::terminal_safe(&first.path),
+            first.reason
+        ),
+        None => format!(
+            "nothing to review under {root}: no file matched review.include {:?} (or the shard is empty)",
+            config.review.include
+        ),
+    }
+}
+
+/// A watch that turns true on the first Ctrl-C. A second Ctrl-C exits at once: every
+/// answer received so far is already on disk.
+fn stop_on_ctrl_c() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nStopping: waiting for the requests in flight (Ctrl-C again to quit now)…");
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Quit. Continue later with `quorum review --resume OUT_DIR`.");
+                std::process::exit(130);
+            }
+        }
+    });
+    rx
+}
+
+fn run_meta(
+    root: &Path,
+    reviewers: &[Reviewer],
+    walked: &walk::Walked,
+    config_path: &Path,
+    shard: Option<Shard>,
+) -> RunMeta {
     let started_at = store::now_rfc3339();
     let files: Vec<FileMeta> = walked.files.iter().map(file_meta).collect();
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let id_source = format!(
         "{started_at}{}{:?}",
         root.display(),
@@ -169,9 +520,11 @@ fn run_meta(root: &Path, selected: &[ProviderConfig], walked: &walk::Walked) -> 
         root: root.display().to_string(),
         started_at,
         finished_at: None,
-        providers: selected
+        providers: reviewers
             .iter()
-            .map(|p| ProviderMeta {
+            .map(|r| (&r.config, r.context_tokens))
+            .map(|(p, context_tokens)| ProviderMeta {
+                context_tokens,
                 name: p.name.clone(),
                 kind: p.kind.as_str().to_string(),
                 model: p.model.clone(),
@@ -183,6 +536,15 @@ fn run_meta(root: &Path, selected: &[ProviderConfig], walked: &walk::Walked) -> 
             .collect(),
         files,
         skipped: walked.skipped.clone(),
+        config: Some(
+            config_path
+                .canonicalize()
+                .unwrap_or_else(|_| config_path.to_path_buf())
+                .display()
+                .to_string(),
+        ),
+        shard: shard.map(|s| s.label()),
+        stopped_early: None,
     }
 }
 
@@ -194,8 +556,8 @@ fn file_meta(f: &SourceFile) -> FileMeta {
     }
 }
 
-/// Keeps an earlier run's answers in `out` under another name instead of mixing them
-/// with this run's: nothing already paid for is lost.
+/// Keeps an earlier run's answers and reports in `out` under other names instead of
+/// mixing them with this run's: nothing already paid for is lost.
 fn set_aside_previous_run(out: &Path) -> Result<()> {
     let old = out.join(store::RESPONSES_FILE);
     if !old.exists() {
@@ -204,13 +566,21 @@ fn set_aside_previous_run(out: &Path) -> Result<()> {
     let label = RunMeta::read(out)
         .map(|m| m.run_id)
         .unwrap_or_else(|_| "previous".to_string());
-    let mut target = out.join(format!("responses.{label}.jsonl"));
+    let mut folder = out.join(format!("previous-{label}"));
     let mut n = 1;
-    while target.exists() {
+    while folder.exists() {
         n += 1;
-        target = out.join(format!("responses.{label}.{n}.jsonl"));
+        folder = out.join(format!("previous-{label}-{n}"));
     }
-    std::fs::rename(&old, &target).with_context(|| format!("cannot move the previous run's {} aside", old.display()))
+    std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    for name in [store::RESPONSES_FILE, store::RUN_FILE, "report.md", "report.json"] {
+        let path = out.join(name);
+        if path.exists() {
+            std::fs::rename(&path, folder.join(name))
+                .with_context(|| format!("cannot move the previous run's {} aside", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The texts of the run's files that are still unchanged on disk (for stable ids).
@@ -233,24 +603,7 @@ fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
         .collect()
 }
 
-fn progress_line(record: &store::ResponseRecord, done: usize, total: usize) -> String {
-    let what = match (&record.status, &record.error) {
-        (store::Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / 1000.0),
-        (_, Some(e)) => format!("failed: {}", report::terminal_safe(&e.message)),
-        (_, None) => "failed".to_string(),
-    };
-    let retries = if record.attempts > 1 {
-        format!(" after {} attempts", record.attempts)
-    } else {
-        String::new()
-    };
-    format!(
-        "[{done}/{total}] {} · {} · {what}{retries}",
-        record.provider, record.file
-    )
-}
-
-/// The width to draw the table at: the terminal's, or a readable default when piped.
+/// The width to draw tables at: the terminal's, or a readable default when piped.
 pub fn table_width() -> Option<u16> {
     if std::io::stdout().is_terminal() {
         None

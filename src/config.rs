@@ -45,6 +45,8 @@ pub struct ReviewSettings {
     pub exclude: Vec<String>,
     /// Files larger than this are skipped with a reason.
     pub max_file_bytes: u64,
+    /// Where answers are cached, relative to the configuration file.
+    pub cache_dir: String,
 }
 
 impl Default for ReviewSettings {
@@ -53,6 +55,7 @@ impl Default for ReviewSettings {
             include: vec!["**/*".to_string()],
             exclude: Vec::new(),
             max_file_bytes: 200_000,
+            cache_dir: ".quorum-cache".to_string(),
         }
     }
 }
@@ -116,6 +119,15 @@ pub enum TokenLimitFieldName {
     MaxCompletionTokens,
 }
 
+impl TokenLimitFieldName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenLimitFieldName::MaxTokens => "max_tokens",
+            TokenLimitFieldName::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+}
+
 /// The presets `preset = "NAME"` can name, embedded in the binary.
 pub const PRESETS: &[(&str, &str)] = &[
     ("lmstudio", include_str!("../config/presets/lmstudio.toml")),
@@ -149,6 +161,9 @@ struct RawProvider {
     price_input_per_mtok: Option<Spanned<f64>>,
     price_output_per_mtok: Option<Spanned<f64>>,
     extra_body: Option<toml::Table>,
+    requests_per_minute: Option<u32>,
+    tokens_per_minute: Option<u64>,
+    context_tokens: Option<Spanned<u64>>,
 }
 
 impl RawProvider {
@@ -175,8 +190,31 @@ impl RawProvider {
             replay_file: pick(self.replay_file, preset.replay_file, &at),
             price_input_per_mtok: pick(self.price_input_per_mtok, preset.price_input_per_mtok, &at),
             price_output_per_mtok: pick(self.price_output_per_mtok, preset.price_output_per_mtok, &at),
-            extra_body: self.extra_body.or(preset.extra_body),
+            extra_body: merge_tables(preset.extra_body, self.extra_body),
+            requests_per_minute: self.requests_per_minute.or(preset.requests_per_minute),
+            tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
+            context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
         }
+    }
+}
+
+/// `own` over `base`, table by table: a user's `extra_body` adds to a preset's instead
+/// of silently dropping what the preset needs (OpenRouter's `require_parameters`).
+fn merge_tables(base: Option<toml::Table>, own: Option<toml::Table>) -> Option<toml::Table> {
+    match (base, own) {
+        (Some(mut base), Some(own)) => {
+            for (key, value) in own {
+                let merged = match (base.remove(&key), value) {
+                    (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                        toml::Value::Table(merge_tables(Some(b), Some(o)).unwrap_or_default())
+                    }
+                    (_, value) => value,
+                };
+                base.insert(key, merged);
+            }
+            Some(base)
+        }
+        (base, own) => own.or(base),
     }
 }
 
@@ -228,6 +266,13 @@ pub struct ProviderConfig {
     pub extra_body: Option<serde_json::Value>,
     /// The preset the table named, if any.
     pub preset: Option<String>,
+    /// At most this many requests in any minute (`None`: unlimited).
+    pub requests_per_minute: Option<u32>,
+    /// At most this many tokens (estimated input + expected output) in any minute.
+    pub tokens_per_minute: Option<u64>,
+    /// The model's context window; files that do not fit are split. `None`: ask the
+    /// server (local servers tell), else send whole files.
+    pub context_tokens: Option<u64>,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -411,6 +456,19 @@ fn validate_provider(
     let base_url = match (&p.base_url, kind) {
         (Some(u), _) => {
             let url = u.get_ref().trim().trim_end_matches('/').to_string();
+            let authority = url
+                .split_once("://")
+                .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+            if authority.contains('@') || url.contains('?') {
+                return Err(at(
+                    u.span(),
+                    format!(
+                        "{} must not carry credentials or a query (they would be written to run.json); \
+                         put the key in an environment variable named by api_key_env",
+                        key("base_url")
+                    ),
+                ));
+            }
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(at(
                     u.span(),
@@ -496,6 +554,23 @@ fn validate_provider(
             format!("{} is only for kind = \"openai\"", key("extra_body")),
         ));
     }
+    let context_tokens = match &p.context_tokens {
+        Some(c) if *c.get_ref() < 1024 => {
+            return Err(at(
+                c.span(),
+                format!("{} must be at least 1024 tokens", key("context_tokens")),
+            ))
+        }
+        Some(c) => Some(*c.get_ref()),
+        None => None,
+    };
+    let max_output_tokens = p.max_output_tokens.unwrap_or(4096);
+    if max_output_tokens == 0 {
+        return Err(at(
+            kind_field.span(),
+            format!("{} must be at least 1", key("max_output_tokens")),
+        ));
+    }
     let extra_body = p
         .extra_body
         .as_ref()
@@ -514,13 +589,16 @@ fn validate_provider(
         api_key_env_line: p.api_key_env.as_ref().map(|e| loc.line(e.span())),
         max_concurrency,
         timeout_secs,
-        max_output_tokens: p.max_output_tokens.unwrap_or(4096),
+        max_output_tokens,
         temperature,
         structured_output,
         price_input_per_mtok,
         price_output_per_mtok,
         extra_body,
         preset: preset_name,
+        requests_per_minute: p.requests_per_minute.filter(|n| *n > 0),
+        tokens_per_minute: p.tokens_per_minute.filter(|n| *n > 0),
+        context_tokens,
         token_limit_field: p.token_limit_field.unwrap_or(if is_openai_proper {
             TokenLimitFieldName::MaxCompletionTokens
         } else {
@@ -571,15 +649,54 @@ fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<()
 
 /// Turns a TOML error into one that names the line, keeping toml's own explanation.
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-    let mut message = e.message().trim().to_string();
+    let mut message = plain_types(e.message().trim());
     if message.starts_with("unknown field") {
         message.push_str(" (see `quorum init` or config/quorum.example.toml for every key)");
+    }
+    if let Some(key) = e.span().and_then(|s| dotted_key_at(text, s.start)) {
+        if !message.contains(&key) {
+            message = format!("{key}: {message}");
+        }
     }
     ConfigError {
         path: path.to_path_buf(),
         line: e.span().map(|s| line_of(text, s.start)),
         message,
     }
+}
+
+/// Rust type names in serde's messages, in words a user knows.
+fn plain_types(message: &str) -> String {
+    [
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a string", "expected a string in quotes"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (from, to)| m.replace(from, to))
+}
+
+/// The full dotted name (`providers.gemma.max_concurrency`) of the `key = value` line
+/// holding `offset`, from the nearest `[table]` header above it.
+fn dotted_key_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && !l.starts_with("[["))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 /// 1-based line of a byte offset.
@@ -649,12 +766,16 @@ max_concurrency = 4
     }
 
     #[test]
-    fn wrong_type_names_line() {
+    fn wrong_type_names_line_key_and_what_is_expected() {
         let e = parse(
             "[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_concurrency = \"four\"\n",
         )
         .unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.starts_with("providers.a.max_concurrency: "), "{e}");
+        assert!(e.message.contains("expected a whole number"), "{e}");
+        let e = parse("[review]\nmax_file_bytes = \"big\"\n").unwrap_err();
+        assert!(e.message.starts_with("review.max_file_bytes: "), "{e}");
     }
 
     #[test]
@@ -737,6 +858,24 @@ max_concurrency = 4
         let c = parse("[providers.claude]\npreset = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n").unwrap();
         assert_eq!(c.providers[0].kind, ProviderKind::Anthropic);
         assert_eq!(c.providers[0].structured_output, StructuredOutputMode::Tool);
+    }
+
+    #[test]
+    fn extra_body_adds_to_the_presets_and_credentials_in_urls_are_refused() {
+        let c = parse("[providers.or]\npreset = \"openrouter\"\nmodel = \"x/y\"\nextra_body = { reasoning = { effort = \"none\" }, provider = { order = [\"a\"] } }\n").unwrap();
+        assert_eq!(
+            c.providers[0].extra_body,
+            Some(
+                serde_json::json!({"provider": {"require_parameters": true, "order": ["a"]}, "reasoning": {"effort": "none"}})
+            )
+        );
+        for url in ["http://user:pass@host/v1", "https://api.x.com/v1?key=abc"] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert!(e.message.contains("must not carry credentials"), "{e}");
+        }
     }
 
     #[test]

@@ -8,31 +8,99 @@
 //! order give the same issues and ids. Agreement counts distinct *families* (two servers
 //! running one model are one voice) out of the families that reviewed the file
 //! successfully: a model that failed on a file is not counted as disagreeing.
+//!
+//! How it stays fast on large runs: every finding is turned once into a [`Profile`]
+//! (hashed, stemmed content words, CWE family, location); findings are only compared
+//! within a block (the file) and only when they are near in lines, share a function, or
+//! one of them has no lines. Candidate pairs are merged best-first (single link), and two
+//! groups join only when the mean similarity between all their members is high enough,
+//! which stops chains of merely similar findings from swallowing unrelated ones.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Category, Finding, Severity};
 
-/// Tunable thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Tunable thresholds; the `[consensus]` table of the configuration.
+///
+/// The defaults were tuned on one half of the eyeballvul revisions (see
+/// `examples/eyeballvul.rs`) and checked on the other half and on the labelled set in
+/// `examples/labelled/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Findings further apart than this many lines are never the same issue.
+    /// Findings in one file whose line ranges are further apart than this are compared
+    /// only when they name the same function.
     pub line_tolerance: u32,
-    /// Minimum similarity for two findings of different models to merge.
+    /// Minimum similarity (0..1) for two findings of different models to merge.
     pub merge_threshold: f64,
-    /// Minimum similarity for two findings of the same model to merge (near-duplicates).
+    /// Minimum similarity for two findings of the same model to merge: only
+    /// near-duplicates. A model that lists two problems meant two problems.
     pub same_provider_threshold: f64,
+    /// Minimum mean similarity between every member of two groups for the groups to
+    /// become one (0 = plain single link).
+    pub group_threshold: f64,
+    /// Relative weight of location (lines, function, file) in the similarity.
+    pub location_weight: f64,
+    /// Relative weight of the weakness (CWE and its family, category).
+    pub weakness_weight: f64,
+    /// Relative weight of the wording (titles and descriptions).
+    pub text_weight: f64,
+    /// Per-provider weight of a vote in the score (default 1.0), filled from each
+    /// provider's `weight`; not part of `[consensus]`.
+    #[serde(skip)]
+    pub provider_weights: BTreeMap<String, f64>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             line_tolerance: 3,
-            merge_threshold: 0.55,
+            merge_threshold: 0.5,
             same_provider_threshold: 0.9,
+            group_threshold: 0.4,
+            location_weight: 0.2,
+            weakness_weight: 0.2,
+            text_weight: 0.6,
+            provider_weights: BTreeMap::new(),
         }
+    }
+}
+
+impl Settings {
+    /// Why these settings cannot be used, if they cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = [
+            ("merge_threshold", self.merge_threshold),
+            ("same_provider_threshold", self.same_provider_threshold),
+            ("group_threshold", self.group_threshold),
+        ];
+        for (name, value) in unit {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!("{name} must be between 0 and 1, not {value}"));
+            }
+        }
+        let weights = [
+            ("location_weight", self.location_weight),
+            ("weakness_weight", self.weakness_weight),
+            ("text_weight", self.text_weight),
+        ];
+        if let Some((name, value)) = weights.iter().find(|(_, w)| !w.is_finite() || *w < 0.0) {
+            return Err(format!("{name} must be a number of at least 0, not {value}"));
+        }
+        if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
+            return Err("location_weight, weakness_weight and text_weight cannot all be 0".into());
+        }
+        match self.provider_weights.iter().find(|(_, w)| !w.is_finite() || **w < 0.0) {
+            Some((name, w)) => Err(format!("the weight of provider {name} must be at least 0, not {w}")),
+            None => Ok(()),
+        }
+    }
+
+    fn provider_weight(&self, provider: &str) -> f64 {
+        self.provider_weights.get(provider).copied().unwrap_or(1.0)
     }
 }
 
@@ -65,6 +133,37 @@ pub struct Issue {
     pub findings: Vec<Finding>,
 }
 
+/// Where a finding is, as clustering sees it.
+///
+/// Findings are compared only within one `block`. A review blocks by file and names
+/// that one file; data without lines (a whole-repository review) can block by
+/// something larger and name several files and functions per finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub block: String,
+    pub files: Vec<String>,
+    pub functions: Vec<String>,
+}
+
+impl Place {
+    /// A review's place: blocked by the finding's file, with its function if named.
+    pub fn of(finding: &Finding) -> Place {
+        Place {
+            block: finding.file.clone(),
+            files: vec![finding.file.clone()],
+            functions: finding.function.iter().cloned().collect(),
+        }
+    }
+}
+
+/// Issues in ranked order, with the input positions of each issue's members.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub issues: Vec<Issue>,
+    /// `members[i]` are the positions (in the input) of `issues[i].findings`, in order.
+    pub members: Vec<Vec<usize>>,
+}
+
 /// Clusters `findings` and ranks the clusters.
 ///
 /// `reviewed` maps each file to the families that reviewed it successfully; `texts`
@@ -75,181 +174,879 @@ pub fn build_issues(
     texts: &HashMap<String, String>,
     settings: &Settings,
 ) -> Vec<Issue> {
-    let mut issues: Vec<Issue> = cluster(findings, settings)
+    let places: Vec<Place> = findings.iter().map(Place::of).collect();
+    build_issues_at(findings, &places, reviewed, texts, settings).issues
+}
+
+/// [`build_issues`] with explicit places; `reviewed` is keyed by block.
+pub fn build_issues_at(
+    findings: Vec<Finding>,
+    places: &[Place],
+    reviewed: &BTreeMap<String, BTreeSet<String>>,
+    texts: &HashMap<String, String>,
+    settings: &Settings,
+) -> Ranked {
+    let profiles = profile_all(&findings, places);
+    let clusters = cluster_profiles(&findings, places, &profiles, settings);
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let mut ranked: Vec<(Issue, Vec<usize>)> = clusters
         .into_iter()
-        .map(|members| summarize(members, reviewed))
+        .map(|members| {
+            let of = reviewed.get(&places[members[0]].block).map_or(0, BTreeSet::len);
+            let issue = summarize(&mut slots, &members, &profiles, of, settings);
+            (issue, members)
+        })
         .collect();
-    issues.sort_by(|a, b| {
-        b.agreement
-            .count
-            .cmp(&a.agreement.count)
-            .then(b.score.total_cmp(&a.score))
-            .then(b.severity.cmp(&a.severity))
-            .then(a.file.cmp(&b.file))
-            .then(a.start_line.cmp(&b.start_line))
-            .then(a.title.cmp(&b.title))
-    });
+    ranked.sort_by(|(a, _), (b, _)| rank_order(a, b));
+    let (mut issues, members): (Vec<Issue>, Vec<Vec<usize>>) = ranked.into_iter().unzip();
     assign_ids(&mut issues, texts);
-    issues
+    Ranked { issues, members }
 }
 
-/// Groups findings that describe the same problem. Deterministic in input order.
-pub fn cluster(mut findings: Vec<Finding>, settings: &Settings) -> Vec<Vec<Finding>> {
-    findings.sort_by(|a, b| {
-        a.file
-            .cmp(&b.file)
-            .then(a.start_line.cmp(&b.start_line))
-            .then(a.end_line.cmp(&b.end_line))
-            .then(a.provider.cmp(&b.provider))
-            .then(a.title.cmp(&b.title))
-            .then(a.description.cmp(&b.description))
-    });
-    let mut clusters: Vec<Vec<Finding>> = Vec::new();
-    let mut file_start = 0;
-    for finding in findings {
-        if clusters.get(file_start).is_some_and(|c| c[0].file != finding.file) {
-            file_start = clusters.len();
-        }
-        let best = clusters[file_start..]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| affinity(&finding, c, settings).map(|s| (i, s)))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        match best {
-            Some((i, _)) => clusters[file_start + i].push(finding),
-            None => clusters.push(vec![finding]),
-        }
-    }
-    clusters
+/// Keeps the issues at least `min` families reported (`--min-agree`); order unchanged.
+pub fn filter_min_agree(issues: Vec<Issue>, min: usize) -> Vec<Issue> {
+    issues.into_iter().filter(|i| i.agreement.count >= min).collect()
 }
 
-/// How well `f` fits cluster `c` (single link), or `None` if it must not join it.
-fn affinity(f: &Finding, c: &[Finding], settings: &Settings) -> Option<f64> {
-    let mut best: Option<f64> = None;
-    for m in c {
-        let s = similarity(f, m, settings);
-        let needed = if m.provider == f.provider {
-            settings.same_provider_threshold
-        } else {
-            settings.merge_threshold
-        };
-        if m.provider == f.provider && s < needed {
-            // A model that lists two problems near each other meant two problems.
-            return None;
-        }
-        if s >= needed {
-            best = Some(best.map_or(s, |b: f64| b.max(s)));
-        }
-    }
-    best
+/// Groups findings that describe the same problem (blocked by file). Deterministic in
+/// input order.
+pub fn cluster(findings: Vec<Finding>, settings: &Settings) -> Vec<Vec<Finding>> {
+    let places: Vec<Place> = findings.iter().map(Place::of).collect();
+    let groups = cluster_indices(&findings, &places, settings);
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .map(|g| g.into_iter().filter_map(|i| slots[i].take()).collect())
+        .collect()
 }
 
-/// Similarity of two findings in the same file, 0..1.
+/// Groups findings at the given places; returns input positions, each group in
+/// canonical order and the groups ordered by their first member.
+pub fn cluster_indices(findings: &[Finding], places: &[Place], settings: &Settings) -> Vec<Vec<usize>> {
+    let profiles = profile_all(findings, places);
+    cluster_profiles(findings, places, &profiles, settings)
+}
+
+/// Similarity of two findings in the same file, 0..1 (0 when they are too far apart to
+/// be compared).
 pub fn similarity(a: &Finding, b: &Finding, settings: &Settings) -> f64 {
-    let Some(location) = location_similarity(a, b, settings.line_tolerance) else {
-        return 0.0;
-    };
-    0.35 * location + 0.25 * weakness_similarity(a, b) + 0.4 * text_similarity(a, b)
+    let pa = Profile::new(a, &Place::of(a));
+    let pb = Profile::new(b, &Place::of(b));
+    pair_similarity(&pa, &pb, settings).map_or(0.0, |(s, _)| s)
 }
 
-fn location_similarity(a: &Finding, b: &Finding, tolerance: u32) -> Option<f64> {
-    match (a.start_line.zip(a.end_line), b.start_line.zip(b.end_line)) {
-        (Some((a0, a1)), Some((b0, b1))) => {
-            let gap = a0.max(b0).saturating_sub(a1.min(b1));
-            let overlaps = a0 <= b1 && b0 <= a1;
-            if overlaps {
-                Some(1.0)
-            } else if gap <= tolerance {
-                Some(1.0 - f64::from(gap) / f64::from(tolerance + 1))
-            } else {
-                None
+// ---------------------------------------------------------------------------------------
+// Profiles: everything a comparison needs, computed once per finding
+
+/// A finding prepared for comparison: hashed, stemmed content words, its weakness, and
+/// where it is. Built once per finding, never per pair.
+struct Profile {
+    /// Findings in different blocks are never compared.
+    block: u64,
+    provider: u64,
+    /// The finding's own file (lines are comparable only within one file).
+    file: u64,
+    lines: Option<(u32, u32)>,
+    files: Vec<u64>,
+    functions: Vec<u64>,
+    cwe: Option<u32>,
+    cwe_family: Option<u32>,
+    category: Category,
+    title_words: Vec<u64>,
+    /// Title and description together.
+    words: Vec<u64>,
+    /// The title's stemmed content words as `strsim::sorensen_dice` sees them.
+    title_grams: TitleGrams,
+}
+
+fn profile_all(findings: &[Finding], places: &[Place]) -> Vec<Profile> {
+    assert_eq!(findings.len(), places.len(), "one place per finding");
+    findings.iter().zip(places).map(|(f, p)| Profile::new(f, p)).collect()
+}
+
+impl Profile {
+    fn new(f: &Finding, place: &Place) -> Profile {
+        let mut title = String::new();
+        let mut title_words = Vec::new();
+        content_words(&f.title, &mut |w| {
+            title_words.push(hash(w.as_bytes()));
+            if !title.is_empty() {
+                title.push(' ');
             }
+            title.push_str(w);
+        });
+        let mut words = title_words.clone();
+        content_words(&f.description, &mut |w| words.push(hash(w.as_bytes())));
+        Profile {
+            block: hash(place.block.as_bytes()),
+            provider: hash(f.provider.as_bytes()),
+            file: hash(f.file.as_bytes()),
+            lines: f.start_line.zip(f.end_line),
+            files: sorted_set(place.files.iter().map(|p| hash(normalize_path(p).as_bytes()))),
+            functions: sorted_set(place.functions.iter().filter_map(|s| function_key(s)).map(hash_str)),
+            cwe: f.cwe,
+            cwe_family: f.cwe.map(cwe_family),
+            category: f.category,
+            title_words: sorted_set(title_words),
+            words: sorted_set(words),
+            title_grams: TitleGrams::of(&title),
         }
-        // Without lines we only know they are in the same file.
-        _ => Some(0.5),
     }
 }
 
-fn weakness_similarity(a: &Finding, b: &Finding) -> f64 {
+/// A text prepared for Sørensen–Dice over character bigrams: the value
+/// `strsim::sorensen_dice` gives, without collecting and hashing every bigram on every
+/// call (that was a third of the clustering time). One deviation: two texts without
+/// any character score 0, not 1.
+#[derive(Debug, Clone, PartialEq)]
+struct TitleGrams {
+    /// Hash of the text without whitespace; `None` when nothing is left.
+    compact: Option<u64>,
+    /// Bigrams of the text without whitespace, sorted, with repeats.
+    bigrams: Vec<u64>,
+}
+
+impl TitleGrams {
+    fn of(text: &str) -> TitleGrams {
+        let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let compact: String = chars.iter().collect();
+        let mut bigrams: Vec<u64> = chars
+            .windows(2)
+            .map(|w| (u64::from(u32::from(w[0])) << 32) | u64::from(u32::from(w[1])))
+            .collect();
+        bigrams.sort_unstable();
+        TitleGrams {
+            compact: (!compact.is_empty()).then(|| hash(compact.as_bytes())),
+            bigrams,
+        }
+    }
+
+    fn dice(&self, other: &TitleGrams) -> f64 {
+        match (self.compact, other.compact) {
+            (Some(a), Some(b)) if a == b => 1.0,
+            _ => dice(&self.bigrams, &other.bigrams),
+        }
+    }
+}
+
+fn sorted_set(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let mut v: Vec<u64> = values.into_iter().collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// FNV-1a: a fast, stable 64-bit hash for words and paths (collisions are harmless
+/// here: at worst two rare words count as one).
+fn hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn hash_str(s: String) -> u64 {
+    hash(s.as_bytes())
+}
+
+fn normalize_path(path: &str) -> String {
+    let p = path.trim().replace('\\', "/");
+    p.trim_start_matches("./").trim_start_matches('/').to_string()
+}
+
+/// `Modules.Search.renderResults()`, `Search::render_results` → `renderresults`: the
+/// last component of a qualified name, without arguments, case-folded.
+fn function_key(name: &str) -> Option<String> {
+    let name = name.split('(').next().unwrap_or(name).trim();
+    let last = name.rsplit(['.', ':', '#', '>', ' ', '/']).find(|s| !s.is_empty())?;
+    let key: String = last
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
+// ---------------------------------------------------------------------------------------
+// Words
+
+/// Calls `emit` with each content word of `text`: lower-cased, stop words dropped,
+/// folded to a crude stem. Code identifiers are split into their parts
+/// (`getUserById` → get, user, id; `user_id` → user, id) and also kept whole, so the
+/// same identifier named by two models counts, and so do its parts.
+fn content_words(text: &str, emit: &mut impl FnMut(&str)) {
+    let mut buffer = String::new();
+    for run in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if run.is_empty() {
+            continue;
+        }
+        if run.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            emit_word(run, &mut buffer, emit);
+            continue;
+        }
+        let parts = identifier_parts(run);
+        for part in &parts {
+            emit_word(part, &mut buffer, emit);
+        }
+        if parts.len() > 1 {
+            let whole: String = parts.concat();
+            emit_word(&whole, &mut buffer, emit);
+        }
+    }
+}
+
+fn emit_word(word: &str, buffer: &mut String, emit: &mut impl FnMut(&str)) {
+    buffer.clear();
+    buffer.extend(word.chars().flat_map(char::to_lowercase));
+    if buffer.chars().count() < 2 || STOP_WORDS.binary_search(&buffer.as_str()).is_ok() {
+        return;
+    }
+    emit(stem(buffer));
+}
+
+/// Splits an identifier at `_`, at a lower-case letter or digit followed by an upper-case
+/// one (`userId`), and before the last capital of a run of capitals followed by a
+/// lower-case letter (`HTTPServer` → HTTP, Server). Digits stay attached (`md5`, `sha256`).
+fn identifier_parts(run: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = run.char_indices().collect();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (k, &(at, c)) in chars.iter().enumerate() {
+        if c == '_' {
+            if start < at {
+                parts.push(&run[start..at]);
+            }
+            start = at + 1;
+            continue;
+        }
+        if at == start {
+            continue;
+        }
+        let prev = chars[k - 1].1;
+        let next_lower = chars.get(k + 1).is_some_and(|(_, n)| n.is_lowercase());
+        let boundary =
+            c.is_uppercase() && (prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower));
+        if boundary {
+            parts.push(&run[start..at]);
+            start = at;
+        }
+    }
+    if start < run.len() {
+        parts.push(&run[start..]);
+    }
+    parts
+}
+
+/// A crude stemmer: drop a plural `s`, then `ing`/`ed`, then a final `e`, then keep at
+/// most six letters (truncation stemming), so injection/injected/inject, validate/
+/// validation and sanitize/sanitizing meet.
+fn stem(word: &str) -> &str {
+    let mut w = word;
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+        w = &w[..w.len() - 1];
+    }
+    for suffix in ["ing", "ed"] {
+        if w.len() >= suffix.len() + 4 && w.ends_with(suffix) {
+            w = &w[..w.len() - suffix.len()];
+            break;
+        }
+    }
+    if w.len() > 4 && w.ends_with('e') {
+        w = &w[..w.len() - 1];
+    }
+    w.char_indices().nth(6).map_or(w, |(cut, _)| &w[..cut])
+}
+
+/// Words that say nothing about which problem a finding is: English function words
+/// and the filler every security finding uses. Sorted (binary search).
+const STOP_WORDS: &[&str] = &[
+    "about",
+    "above",
+    "across",
+    "after",
+    "all",
+    "allow",
+    "allowing",
+    "allows",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "attack",
+    "attacker",
+    "attackers",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "both",
+    "but",
+    "by",
+    "can",
+    "cause",
+    "code",
+    "could",
+    "does",
+    "due",
+    "each",
+    "either",
+    "etc",
+    "exploit",
+    "exploited",
+    "for",
+    "from",
+    "function",
+    "has",
+    "have",
+    "how",
+    "however",
+    "if",
+    "in",
+    "into",
+    "is",
+    "issue",
+    "it",
+    "its",
+    "lack",
+    "lead",
+    "leading",
+    "leads",
+    "may",
+    "might",
+    "more",
+    "must",
+    "no",
+    "not",
+    "of",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "otherwise",
+    "potential",
+    "potentially",
+    "proper",
+    "properly",
+    "result",
+    "results",
+    "risk",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "use",
+    "used",
+    "uses",
+    "using",
+    "via",
+    "vulnerabilities",
+    "vulnerability",
+    "vulnerable",
+    "was",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+];
+
+// ---------------------------------------------------------------------------------------
+// Similarity
+
+/// How alike two profiled findings are, 0..1, and whether that is enough for them to
+/// merge; `None` when their locations rule out one issue (another block, or far apart in
+/// one file with no shared function). Location is checked first: it is the cheap test.
+fn pair_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<(f64, bool)> {
+    let location = location_similarity(a, b, settings.line_tolerance)?;
+    let strict = a.provider == b.provider;
+    Some(combine(
+        a,
+        b,
+        location,
+        weakness_similarity(a, b),
+        text_similarity(a, b, strict),
+        settings,
+    ))
+}
+
+/// [`pair_similarity`] computing every part before looking at location, as a naive
+/// comparison of all pairs would.
+fn full_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<(f64, bool)> {
+    let (weakness, text) = (
+        weakness_similarity(a, b),
+        text_similarity(a, b, a.provider == b.provider),
+    );
+    let location = location_similarity(a, b, settings.line_tolerance)?;
+    Some(combine(a, b, location, weakness, text, settings))
+}
+
+fn combine(a: &Profile, b: &Profile, location: f64, weakness: f64, text: f64, settings: &Settings) -> (f64, bool) {
+    let total = settings.location_weight + settings.weakness_weight + settings.text_weight;
+    let weighted =
+        settings.location_weight * location + settings.weakness_weight * weakness + settings.text_weight * text;
+    let mut s = if total > 0.0 { weighted / total } else { 0.0 };
+    let conflict = weakness == 0.0 && a.cwe.is_some() && b.cwe.is_some();
+    match std::env::var("QCONF").ok().as_deref() {
+        Some("1") if conflict => s = 0.0,
+        Some("2") if conflict => s *= 0.8,
+        Some("3") if weakness == 0.0 => s *= 0.8,
+        _ => {}
+    }
+    (s, s >= pair_threshold(a, b, settings))
+}
+
+/// Location similarity when a shared function is all the two have in common.
+const SAME_FUNCTION_FAR_LINES: f64 = 0.5;
+/// Without lines: a shared function, a shared file, no file known, files that differ.
+const NO_LINES_SAME_FUNCTION: f64 = 1.0;
+const NO_LINES_SAME_FILE: f64 = 0.5;
+const NO_LINES_UNKNOWN_FILE: f64 = 0.3;
+const NO_LINES_OTHER_FILE: f64 = 0.0;
+
+fn location_similarity(a: &Profile, b: &Profile, tolerance: u32) -> Option<f64> {
+    if a.block != b.block {
+        return None;
+    }
+    let same_function = intersects(&a.functions, &b.functions);
+    if let (Some((a0, a1)), Some((b0, b1)), true) = (a.lines, b.lines, a.file == b.file) {
+        let gap = a0.max(b0).saturating_sub(a1.min(b1));
+        return if gap == 0 {
+            Some(1.0)
+        } else if gap <= tolerance {
+            Some(1.0 - f64::from(gap) / f64::from(tolerance + 1))
+        } else if same_function {
+            Some(SAME_FUNCTION_FAR_LINES)
+        } else {
+            None
+        };
+    }
+    Some(if same_function {
+        NO_LINES_SAME_FUNCTION
+    } else if intersects(&a.files, &b.files) {
+        NO_LINES_SAME_FILE
+    } else if a.files.is_empty() || b.files.is_empty() {
+        NO_LINES_UNKNOWN_FILE
+    } else {
+        NO_LINES_OTHER_FILE
+    })
+}
+
+fn weakness_similarity(a: &Profile, b: &Profile) -> f64 {
+    let same_category = a.category == b.category && a.category != Category::Other;
     match (a.cwe, b.cwe) {
         (Some(x), Some(y)) if x == y => 1.0,
-        (Some(x), Some(y)) if cwe_family(x) == cwe_family(y) => 0.8,
-        (Some(_), Some(_)) if a.category == b.category && a.category != Category::Other => 0.5,
+        (Some(_), Some(_)) if a.cwe_family == b.cwe_family => 0.8,
+        (Some(x), Some(y)) if is_generic_cwe(x) || is_generic_cwe(y) => {
+            if same_category {
+                0.8
+            } else {
+                0.5
+            }
+        }
+        (Some(_), Some(_)) if same_category => 0.5,
         (Some(_), Some(_)) => 0.0,
-        _ if a.category == b.category => 1.0,
-        _ if a.category == Category::Other || b.category == Category::Other => 0.3,
+        _ if same_category => 1.0,
+        _ if a.category == Category::Other || b.category == Category::Other => 0.4,
         _ => 0.0,
     }
 }
 
-/// CWEs that name the same weakness at different levels of detail share a family.
+/// CWEs that name a whole class rather than a weakness (improper input validation,
+/// injection, neutralization, protection mechanism): they neither confirm nor rule out
+/// a more specific CWE.
+fn is_generic_cwe(cwe: u32) -> bool {
+    matches!(cwe, 20 | 74 | 693 | 664 | 682 | 707 | 710 | 284 | 668 | 669 | 1284)
+}
+
+/// CWEs that name the same weakness at different levels of detail share a family (the
+/// first of its list), after the CWE hierarchy (parents, children and the common
+/// confusions between siblings).
 pub fn cwe_family(cwe: u32) -> u32 {
     const FAMILIES: &[&[u32]] = &[
-        &[400, 770, 409, 789, 1333],
+        &[400, 770, 409, 789, 1333, 674, 834, 835, 407, 920],
         &[89, 564, 943],
-        &[22, 23, 36, 73],
-        &[327, 328, 916, 759, 760],
+        &[22, 23, 24, 35, 36, 73],
+        &[327, 328, 916, 759, 760, 326, 261],
         &[77, 78, 88],
-        &[79, 80, 83],
-        &[798, 259, 321],
-        &[330, 338, 331],
-        &[284, 285, 862, 863, 639],
-        &[287, 306, 288],
-        &[20, 1284],
+        &[94, 95, 96, 917, 1336, 913],
+        &[79, 80, 83, 87, 116],
+        &[798, 259, 321, 1391],
+        &[312, 313, 256, 257, 522, 922],
+        &[200, 209, 532, 497, 538],
+        &[330, 338, 331, 335, 337],
+        &[285, 862, 863, 639, 425],
+        &[732, 276, 281],
+        &[287, 306, 288, 290, 1390],
+        &[319, 311, 523],
+        &[295, 297, 599],
+        &[1321, 915],
+        &[611, 776, 827],
+        &[362, 367, 366],
+        &[119, 120, 121, 122, 125, 787, 805, 131, 193],
+        &[416, 415, 825],
+        &[190, 191, 680],
+        &[377, 379],
+        &[59, 61],
     ];
     FAMILIES.iter().find(|f| f.contains(&cwe)).map_or(cwe, |f| f[0])
 }
 
-fn text_similarity(a: &Finding, b: &Finding) -> f64 {
-    let title = strsim::sorensen_dice(&a.title.to_lowercase(), &b.title.to_lowercase());
-    let words_a = words(&format!("{} {}", a.title, a.description));
-    let words_b = words(&format!("{} {}", b.title, b.description));
-    let inter = words_a.intersection(&words_b).count() as f64;
-    let dice = if words_a.is_empty() || words_b.is_empty() {
-        0.0
-    } else {
-        2.0 * inter / (words_a.len() + words_b.len()) as f64
-    };
-    title.max(dice)
+/// How much the Dice of all content words is stretched: two findings about one file
+/// that describe different problems share about a sixth of their content words,
+/// paraphrases of one problem a third to a half (measured on eyeballvul), so doubling
+/// puts paraphrases near the top of the scale, where alike titles are.
+const WORDS_SCALE: f64 = 2.0;
+
+/// Wording: the best of the Dice of the content words of title and description
+/// together (stretched by [`WORDS_SCALE`] unless `strict`), the titles' Sørensen–Dice
+/// over character bigrams (on the stemmed content words, so inflection and
+/// `file name`/`filename` matter little), and the Dice of the titles' content words.
+/// Two findings of one model are compared `strict`ly: only near-identical wording
+/// scores high, so one model's two problems are not taken for one.
+fn text_similarity(a: &Profile, b: &Profile, strict: bool) -> f64 {
+    let scale = if strict { 1.0 } else { WORDS_SCALE };
+    let words = (scale * dice(&a.words, &b.words)).min(1.0);
+    words
+        .max(a.title_grams.dice(&b.title_grams))
+        .max(dice(&a.title_words, &b.title_words))
 }
 
-/// Content words of a text: lower-cased, stop words dropped, crude plural folding.
-fn words(text: &str) -> BTreeSet<String> {
-    const STOP: &[&str] = &[
-        "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "is", "are", "be", "by", "this", "that",
-        "it", "its", "as", "at", "from", "can", "could", "may", "might", "which", "when", "into", "not", "no",
-        "without", "allows", "allow", "via", "user", "code", "function", "file", "an",
-    ];
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1)
-        .map(|w| w.to_lowercase())
-        .filter(|w| !STOP.contains(&w.as_str()))
-        .map(|w| {
-            if w.len() > 4 && w.ends_with('s') {
-                w[..w.len() - 1].to_string()
-            } else {
-                w
+/// Sørensen–Dice of two sorted sets (or multisets: repeats match one to one).
+fn dice(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    2.0 * intersection(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
+fn intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
             }
+        }
+    }
+    n
+}
+
+fn intersects(a: &[u64], b: &[u64]) -> bool {
+    !a.is_empty() && !b.is_empty() && intersection(a, b) > 0
+}
+
+// ---------------------------------------------------------------------------------------
+// Clustering
+
+fn cluster_profiles(
+    findings: &[Finding],
+    places: &[Place],
+    profiles: &[Profile],
+    settings: &Settings,
+) -> Vec<Vec<usize>> {
+    let order = canonical_order(findings, places);
+    let mut groups = Vec::new();
+    for range in block_ranges(&order, places) {
+        let members = &order[range];
+        let pairs = candidate_pairs(members, profiles, settings.line_tolerance)
+            .into_iter()
+            .filter_map(|(x, y)| {
+                scored(
+                    x,
+                    y,
+                    pair_similarity(&profiles[members[x]], &profiles[members[y]], settings),
+                )
+            });
+        groups.extend(merge_block(members, pairs, profiles, settings));
+    }
+    groups
+}
+
+/// [`cluster_indices`] without blocking: every pair of the whole input is scored in
+/// full. Gives the same groups, slowly; kept to measure what blocking saves.
+#[doc(hidden)]
+pub fn cluster_indices_naive(findings: &[Finding], places: &[Place], settings: &Settings) -> Vec<Vec<usize>> {
+    let profiles = profile_all(findings, places);
+    let order = canonical_order(findings, places);
+    let mut all_pairs = Vec::new();
+    for x in 0..order.len() {
+        for y in x + 1..order.len() {
+            let s = full_similarity(&profiles[order[x]], &profiles[order[y]], settings);
+            if let Some(pair) = scored(x, y, s) {
+                all_pairs.push(pair);
+            }
+        }
+    }
+    let mut groups = Vec::new();
+    for range in block_ranges(&order, places) {
+        let (start, end) = (range.start, range.end);
+        let members = &order[range];
+        let pairs = all_pairs
+            .iter()
+            .filter(|(_, x, y)| (start..end).contains(x) && (start..end).contains(y))
+            .map(|&(s, x, y)| (s, x - start, y - start));
+        groups.extend(merge_block(members, pairs, profiles.as_slice(), settings));
+    }
+    groups
+}
+
+/// A pair worth merging: (similarity, first, second) when its similarity reaches the
+/// threshold for its kind of pair.
+fn scored(x: usize, y: usize, similarity: Option<(f64, bool)>) -> Option<(f64, usize, usize)> {
+    match similarity {
+        Some((s, true)) => Some((s, x, y)),
+        _ => None,
+    }
+}
+
+/// The ranges of `order` that share a block (`order` is sorted by block first).
+fn block_ranges(order: &[usize], places: &[Place]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let block = &places[order[start]].block;
+        let end = start
+            + order[start..]
+                .iter()
+                .take_while(|&&i| &places[i].block == block)
+                .count();
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// Input positions sorted by everything a finding says, so that any permutation of the
+/// same findings is processed identically.
+fn canonical_order(findings: &[Finding], places: &[Place]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&findings[i], &findings[j]);
+        places[i]
+            .block
+            .cmp(&places[j].block)
+            .then_with(|| a.file.cmp(&b.file))
+            .then(a.start_line.cmp(&b.start_line))
+            .then(a.end_line.cmp(&b.end_line))
+            .then_with(|| a.provider.cmp(&b.provider))
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.description.cmp(&b.description))
+            .then(a.cwe.cmp(&b.cwe))
+            .then_with(|| a.function.cmp(&b.function))
+            .then_with(|| places[i].files.cmp(&places[j].files))
+            .then_with(|| places[i].functions.cmp(&places[j].functions))
+            .then(a.severity.cmp(&b.severity))
+            .then(a.category.cmp(&b.category))
+            .then_with(|| a.model.cmp(&b.model))
+            .then_with(|| a.family.cmp(&b.family))
+            .then_with(|| a.suggestion.cmp(&b.suggestion))
+            .then(a.confidence.map(f32::to_bits).cmp(&b.confidence.map(f32::to_bits)))
+            .then(i.cmp(&j))
+    });
+    order
+}
+
+/// Clusters one block (`members` in canonical order) from its scored pairs (block-local
+/// positions): best pair first, each merging two groups unless a model would end up
+/// with two different findings in one issue or the groups are, on average, not alike
+/// enough.
+fn merge_block(
+    members: &[usize],
+    pairs: impl Iterator<Item = (f64, usize, usize)>,
+    profiles: &[Profile],
+    settings: &Settings,
+) -> Vec<Vec<usize>> {
+    let mut pairs: Vec<(f64, usize, usize)> = pairs.collect();
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut sims = BlockSimilarities {
+        members,
+        profiles,
+        settings,
+        known: pairs.iter().map(|&(s, x, y)| ((x, y), s)).collect(),
+    };
+    let mut group_of: Vec<usize> = (0..members.len()).collect();
+    let mut groups: Vec<Vec<usize>> = (0..members.len()).map(|k| vec![k]).collect();
+    for (_, x, y) in pairs {
+        let (gx, gy) = (group_of[x], group_of[y]);
+        if gx == gy || !sims.can_merge(&groups[gx], &groups[gy]) {
+            continue;
+        }
+        let (keep, gone) = (gx.min(gy), gx.max(gy));
+        let moved = std::mem::take(&mut groups[gone]);
+        for &k in &moved {
+            group_of[k] = keep;
+        }
+        groups[keep].extend(moved);
+    }
+    groups
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .map(|mut g| {
+            g.sort_unstable();
+            g.into_iter().map(|k| members[k]).collect()
         })
         .collect()
 }
 
-/// One issue from its members.
-fn summarize(members: Vec<Finding>, reviewed: &BTreeMap<String, BTreeSet<String>>) -> Issue {
+/// Similarities within one block, each computed at most once.
+struct BlockSimilarities<'a> {
+    members: &'a [usize],
+    profiles: &'a [Profile],
+    settings: &'a Settings,
+    known: HashMap<(usize, usize), f64>,
+}
+
+impl BlockSimilarities<'_> {
+    fn get(&mut self, x: usize, y: usize) -> f64 {
+        let key = ordered(x, y);
+        if let Some(&s) = self.known.get(&key) {
+            return s;
+        }
+        let (a, b) = (&self.profiles[self.members[x]], &self.profiles[self.members[y]]);
+        let s = pair_similarity(a, b, self.settings).map_or(0.0, |(s, _)| s);
+        self.known.insert(key, s);
+        s
+    }
+
+    fn same_provider(&self, x: usize, y: usize) -> bool {
+        self.profiles[self.members[x]].provider == self.profiles[self.members[y]].provider
+    }
+
+    /// Whether two groups may become one issue: no model gets two findings that are not
+    /// near-duplicates, and the mean similarity over all cross pairs is high enough.
+    fn can_merge(&mut self, x: &[usize], y: &[usize]) -> bool {
+        let mut total = 0.0;
+        for &i in x {
+            for &j in y {
+                let s = self.get(i, j);
+                if self.same_provider(i, j) && s < self.settings.same_provider_threshold {
+                    return false;
+                }
+                total += s;
+            }
+        }
+        total / (x.len() * y.len()) as f64 >= self.settings.group_threshold
+    }
+}
+
+fn pair_threshold(a: &Profile, b: &Profile, settings: &Settings) -> f64 {
+    if a.provider == b.provider {
+        settings.same_provider_threshold
+    } else {
+        settings.merge_threshold
+    }
+}
+
+/// The pairs (block-local positions, first < second) worth comparing: near in lines in
+/// one file, sharing a function, or involving a finding without lines.
+fn candidate_pairs(members: &[usize], profiles: &[Profile], tolerance: u32) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut lined: Vec<(u64, u32, u32, usize)> = Vec::new();
+    let mut lineless = Vec::new();
+    let mut by_function: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (k, &i) in members.iter().enumerate() {
+        let profile = &profiles[i];
+        match profile.lines {
+            Some((s, e)) => lined.push((profile.file, s, e, k)),
+            None => lineless.push(k),
+        }
+        for &f in &profile.functions {
+            by_function.entry(f).or_default().push(k);
+        }
+    }
+    lined.sort_unstable();
+    for (n, &(file, _, end, k)) in lined.iter().enumerate() {
+        let reach = end.saturating_add(tolerance);
+        for &(other_file, start, _, j) in &lined[n + 1..] {
+            if other_file != file || start > reach {
+                break;
+            }
+            pairs.push(ordered(k, j));
+        }
+    }
+    for &k in &lineless {
+        pairs.extend((0..members.len()).filter(|&j| j != k).map(|j| ordered(k, j)));
+    }
+    for group in by_function.values() {
+        for (n, &k) in group.iter().enumerate() {
+            pairs.extend(group[n + 1..].iter().map(|&j| ordered(k, j)));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+fn ordered(a: usize, b: usize) -> (usize, usize) {
+    (a.min(b), a.max(b))
+}
+
+// ---------------------------------------------------------------------------------------
+// Ranking
+
+/// Higher score first; then more families, higher severity, and position for ties.
+fn rank_order(a: &Issue, b: &Issue) -> Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(b.agreement.count.cmp(&a.agreement.count))
+        .then(b.severity.cmp(&a.severity))
+        .then_with(|| a.file.cmp(&b.file))
+        .then(a.start_line.cmp(&b.start_line))
+        .then_with(|| a.title.cmp(&b.title))
+}
+
+/// One issue from its members (taken out of `slots`); `of` is how many families
+/// reviewed the block successfully.
+fn summarize(
+    slots: &mut [Option<Finding>],
+    positions: &[usize],
+    profiles: &[Profile],
+    of: usize,
+    settings: &Settings,
+) -> Issue {
+    let members: Vec<Finding> = positions.iter().filter_map(|&i| slots[i].take()).collect();
+    let member_profiles: Vec<&Profile> = positions.iter().map(|&i| &profiles[i]).collect();
     let families: BTreeSet<&str> = members.iter().map(|f| f.family.as_str()).collect();
     let providers: BTreeSet<String> = members.iter().map(|f| f.provider.clone()).collect();
-    let file = members[0].file.clone();
     let count = families.len();
-    let of = reviewed.get(&file).map_or(count, |r| r.len().max(count)).max(1);
+    let of = of.max(count).max(1);
     let severity = median_severity(&members);
-    let representative = medoid(&members);
-    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(0.5);
-    let ratio = count as f64 / of as f64;
-    let score = 0.7 * ratio + 0.2 * (severity as u8 as f64 / 4.0) + 0.1 * confidence;
+    let representative = medoid(&member_profiles, &members);
+    let file = members[representative].file.clone();
+    let votes = votes(&member_profiles, representative, settings);
+    let score = score(&members, &votes, of, severity, settings);
     Issue {
         id: String::new(),
-        start_line: median(members.iter().filter_map(|f| f.start_line)),
-        end_line: median(members.iter().filter_map(|f| f.end_line)),
+        start_line: median(members.iter().filter(|f| f.file == file).filter_map(|f| f.start_line)),
+        end_line: median(members.iter().filter(|f| f.file == file).filter_map(|f| f.end_line)),
         severity,
         category: mode(members.iter().map(|f| f.category)).unwrap_or(Category::Other),
         cwe: mode(members.iter().filter_map(|f| f.cwe)),
@@ -259,10 +1056,45 @@ fn summarize(members: Vec<Finding>, reviewed: &BTreeMap<String, BTreeSet<String>
             of,
             providers: providers.into_iter().collect(),
         },
-        score: (score * 1000.0).round() / 1000.0,
+        score,
         file,
         findings: members,
     }
+}
+
+/// Agreement dominates: the share of the families that reviewed the file, each family
+/// counted by its firmest vote times its provider's weight; then the median severity,
+/// then the models' mean confidence (0.5 when none gave one).
+fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, settings: &Settings) -> f64 {
+    let mut family_weight: BTreeMap<&str, f64> = BTreeMap::new();
+    for (f, vote) in members.iter().zip(votes) {
+        let w = settings.provider_weight(&f.provider) * vote;
+        let entry = family_weight.entry(f.family.as_str()).or_insert(w);
+        *entry = entry.max(w);
+    }
+    let agreement = family_weight.values().sum::<f64>() / of as f64;
+    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(0.5);
+    let score = 0.7 * agreement + 0.2 * (f64::from(severity as u8) / 4.0) + 0.1 * confidence;
+    (score * 1000.0).round() / 1000.0
+}
+
+/// How firmly each member backs the issue: the mean of its location and weakness
+/// similarity to the representative member (1 for the representative). Two models that
+/// name the same lines or function and the same weakness agree more firmly than two
+/// whose wordings merely merged; on eyeballvul this ranks real problems higher.
+fn votes(profiles: &[&Profile], representative: usize, settings: &Settings) -> Vec<f64> {
+    let anchor = profiles[representative];
+    profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i == representative {
+                return 1.0;
+            }
+            let location = location_similarity(p, anchor, settings.line_tolerance).unwrap_or(0.0);
+            (location + weakness_similarity(p, anchor)) / 2.0
+        })
+        .collect()
 }
 
 /// The severity half the models put at or above: one alarmist model cannot raise it.
@@ -272,11 +1104,17 @@ fn median_severity(members: &[Finding]) -> Severity {
     votes[(votes.len() - 1) / 2]
 }
 
-/// The member most similar to the others: its title speaks for the issue.
-fn medoid(members: &[Finding]) -> usize {
-    (0..members.len())
+/// The member whose title is most like the others' (`strsim` Sørensen–Dice on the
+/// lower-cased titles, then the whole wording): its title speaks for the issue.
+fn medoid(profiles: &[&Profile], members: &[Finding]) -> usize {
+    let titles: Vec<String> = members.iter().map(|m| m.title.to_lowercase()).collect();
+    (0..profiles.len())
         .map(|i| {
-            let total: f64 = members.iter().map(|m| text_similarity(&members[i], m)).sum();
+            let total: f64 = (0..profiles.len())
+                .map(|j| {
+                    strsim::sorensen_dice(&titles[i], &titles[j]) + text_similarity(profiles[i], profiles[j], false)
+                })
+                .sum();
             (i, total + 0.001 * f64::from(members[i].severity as u8))
         })
         .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
@@ -306,30 +1144,69 @@ fn mode<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
         .map(|(v, _)| v)
 }
 
+// ---------------------------------------------------------------------------------------
+// Stable ids
+
+/// Lines of code, from the anchor line on, that an issue's id hashes.
+const ANCHOR_LINES: usize = 2;
+
 /// Gives each issue an id from its file, its kind of weakness and the code at its first
-/// line (whitespace-insensitive), so edits elsewhere in the file do not change it.
+/// lines (whitespace-insensitive), so edits elsewhere in the file do not change it.
+/// Issues whose fingerprints collide are told apart by suffixes in an order that does
+/// not depend on their rank.
 fn assign_ids(issues: &mut [Issue], texts: &HashMap<String, String>) {
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for issue in issues.iter_mut() {
-        let kind = issue.cwe.map_or_else(
-            || issue.category.as_str().to_string(),
-            |c| format!("cwe-{}", cwe_family(c)),
-        );
-        let anchor = match (texts.get(&issue.file), issue.start_line) {
-            (Some(text), Some(line)) => text
-                .lines()
-                .nth(line as usize - 1)
-                .map(|l| l.split_whitespace().collect::<String>())
-                .unwrap_or_default(),
-            (None, Some(line)) => format!("line {line}"),
-            (_, None) => issue.title.to_lowercase(),
-        };
-        let digest = crate::hash::sha256_hex(format!("{}\0{kind}\0{anchor}", issue.file).as_bytes());
-        let base = format!("Q{}", &digest[..8]);
-        let n = seen.entry(base.clone()).or_default();
-        *n += 1;
-        issue.id = if *n == 1 { base } else { format!("{base}-{n}") };
+    let bases: Vec<String> = issues.iter().map(|i| fingerprint(i, texts)).collect();
+    let mut by_base: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, base) in bases.iter().enumerate() {
+        by_base.entry(base).or_default().push(i);
     }
+    let mut ids = vec![String::new(); issues.len()];
+    for (base, mut positions) in by_base {
+        positions.sort_by(|&a, &b| {
+            let (x, y) = (&issues[a], &issues[b]);
+            x.start_line
+                .cmp(&y.start_line)
+                .then(x.end_line.cmp(&y.end_line))
+                .then_with(|| x.title.cmp(&y.title))
+                .then(a.cmp(&b))
+        });
+        for (n, &i) in positions.iter().enumerate() {
+            ids[i] = if n == 0 {
+                base.to_string()
+            } else {
+                format!("{base}-{}", n + 1)
+            };
+        }
+    }
+    for (issue, id) in issues.iter_mut().zip(ids) {
+        issue.id = id;
+    }
+}
+
+fn fingerprint(issue: &Issue, texts: &HashMap<String, String>) -> String {
+    let kind = issue.cwe.map_or_else(
+        || issue.category.as_str().to_string(),
+        |c| format!("cwe-{}", cwe_family(c)),
+    );
+    let function = || {
+        issue
+            .findings
+            .iter()
+            .find_map(|f| f.function.as_deref())
+            .and_then(function_key)
+    };
+    let anchor = match (texts.get(&issue.file), issue.start_line) {
+        (Some(text), Some(line)) => text
+            .lines()
+            .skip(line.saturating_sub(1) as usize)
+            .take(ANCHOR_LINES)
+            .flat_map(str::split_whitespace)
+            .collect::<String>(),
+        (None, Some(line)) => format!("line {line}"),
+        (_, None) => function().unwrap_or_else(|| issue.title.to_lowercase()),
+    };
+    let digest = crate::hash::sha256_hex(format!("{}\0{kind}\0{anchor}", issue.file).as_bytes());
+    format!("Q{}", &digest[..8])
 }
 
 #[cfg(test)]
@@ -344,6 +1221,7 @@ mod tests {
             file: "app.go".into(),
             start_line: Some(line),
             end_line: Some(line + 2),
+            function: None,
             lines_clamped: false,
             severity: Severity::High,
             category: cwe.and_then(Category::from_cwe).unwrap_or(Category::Other),
@@ -355,8 +1233,23 @@ mod tests {
         }
     }
 
+    fn lineless(provider: &str, function: Option<&str>, cwe: Option<u32>, title: &str) -> Finding {
+        Finding {
+            start_line: None,
+            end_line: None,
+            function: function.map(String::from),
+            ..f(provider, 1, cwe, title)
+        }
+    }
+
     fn reviewed(families: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
         BTreeMap::from([("app.go".to_string(), families.iter().map(|s| s.to_string()).collect())])
+    }
+
+    fn words_of(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        content_words(text, &mut |w| out.push(w.to_string()));
+        out
     }
 
     #[test]
@@ -390,12 +1283,162 @@ mod tests {
     }
 
     #[test]
+    fn a_model_repeating_itself_is_one_voice() {
+        let findings = vec![
+            f("a", 10, Some(89), "SQL injection in login query"),
+            f("a", 10, Some(89), "SQL injection in login query"),
+        ];
+        assert_eq!(cluster(findings, &Settings::default()).len(), 1);
+    }
+
+    #[test]
+    fn another_model_cannot_bridge_two_findings_of_one_model() {
+        // b resembles both of a's findings; a's two findings must still stay apart.
+        let findings = vec![
+            f("a", 10, Some(89), "SQL injection in login"),
+            f("a", 12, Some(89), "SQL injection in report export"),
+            f("b", 11, Some(89), "SQL injection in login and report export"),
+        ];
+        let groups = cluster(findings, &Settings::default());
+        assert_eq!(groups.len(), 2);
+        assert!(groups
+            .iter()
+            .all(|g| g.iter().filter(|m| m.provider == "a").count() == 1));
+    }
+
+    #[test]
     fn different_weaknesses_on_the_same_lines_stay_apart() {
         let findings = vec![
             f("a", 10, Some(89), "SQL injection in delete handler"),
             f("b", 10, Some(862), "Missing authorization check on delete"),
         ];
         assert_eq!(cluster(findings, &Settings::default()).len(), 2);
+    }
+
+    #[test]
+    fn far_apart_findings_join_only_through_a_shared_function() {
+        let mut a = f("a", 10, Some(78), "Command injection in export");
+        let mut b = f("b", 60, Some(78), "Command injection in export");
+        assert_eq!(cluster(vec![a.clone(), b.clone()], &Settings::default()).len(), 2);
+        a.function = Some("Handlers.exportNote".into());
+        b.function = Some("exportNote()".into());
+        assert_eq!(cluster(vec![a, b], &Settings::default()).len(), 1);
+    }
+
+    #[test]
+    fn findings_without_lines_are_compared_within_their_file() {
+        let findings = vec![
+            lineless("a", None, Some(22), "Path traversal in attachment download"),
+            f("b", 70, Some(22), "Directory traversal through attachment name"),
+            Finding {
+                file: "other.go".into(),
+                ..lineless("c", None, Some(22), "Path traversal in attachment download")
+            },
+        ];
+        let groups = cluster(findings, &Settings::default());
+        assert_eq!(groups.len(), 2);
+        assert!(groups
+            .iter()
+            .any(|g| g.len() == 2 && g.iter().all(|m| m.file == "app.go")));
+    }
+
+    #[test]
+    fn related_cwes_share_a_family() {
+        for (x, y) in [
+            (400, 770),
+            (89, 564),
+            (22, 36),
+            (327, 916),
+            (77, 78),
+            (79, 116),
+            (1321, 915),
+        ] {
+            assert_eq!(cwe_family(x), cwe_family(y), "{x} {y}");
+        }
+        assert_ne!(cwe_family(89), cwe_family(79));
+        assert_eq!(cwe_family(4242), 4242);
+    }
+
+    #[test]
+    fn identifiers_are_split_and_kept_whole() {
+        assert_eq!(words_of("getUserById"), ["get", "user", "id", "getuse"]);
+        assert_eq!(
+            words_of("user_id HTTPServer"),
+            ["user", "id", "userid", "http", "server", "httpse"]
+        );
+        assert_eq!(words_of("The MD5 hash of the sha256"), ["md5", "hash", "sha256"]);
+    }
+
+    #[test]
+    fn stems_meet_across_inflections() {
+        for group in [
+            &["injection", "injected", "injects"][..],
+            &["validate", "validation", "validated"],
+            &["sanitize", "sanitizing", "sanitization"],
+            &["passwords", "password"],
+        ] {
+            let stems: BTreeSet<&str> = group.iter().map(|w| stem(w)).collect();
+            assert_eq!(stems.len(), 1, "{group:?} → {stems:?}");
+        }
+        assert_ne!(stem("serialize"), stem("deserialize"));
+    }
+
+    #[test]
+    fn title_bigram_dice_is_strsims_sorensen_dice() {
+        let titles = [
+            "sql inject login",
+            "sql inject logout",
+            "path travers filenam",
+            "path travers file nam",
+            "aa aa aa",
+            "aaa",
+            "x",
+        ];
+        for a in titles {
+            for b in titles {
+                let ours = TitleGrams::of(a).dice(&TitleGrams::of(b));
+                assert!((ours - strsim::sorensen_dice(a, b)).abs() < 1e-12, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn blocking_finds_the_same_groups_as_comparing_every_pair() {
+        let mut findings = Vec::new();
+        let titles = [
+            "SQL injection in search",
+            "Query built from user input",
+            "Path traversal in download",
+            "Hard-coded secret key",
+        ];
+        for i in 0..60u32 {
+            let mut x = f(
+                ["a", "b", "c"][(i % 3) as usize],
+                1 + (i * 7) % 40,
+                [Some(89), Some(22), None, Some(798)][(i % 4) as usize],
+                titles[(i % 4) as usize],
+            );
+            x.file = format!("f{}.go", i % 2);
+            if i % 9 == 0 {
+                x.start_line = None;
+                x.end_line = None;
+            }
+            if i % 5 == 0 {
+                x.function = Some(format!("fn{}", i % 3));
+            }
+            findings.push(x);
+        }
+        let places: Vec<Place> = findings.iter().map(Place::of).collect();
+        let settings = Settings::default();
+        assert_eq!(
+            cluster_indices(&findings, &places, &settings),
+            cluster_indices_naive(&findings, &places, &settings)
+        );
     }
 
     #[test]
@@ -412,6 +1455,35 @@ mod tests {
         let one = build_issues(findings, &r, &HashMap::new(), &Settings::default());
         let two = build_issues(reversed, &r, &HashMap::new(), &Settings::default());
         assert_eq!(one, two);
+    }
+
+    #[test]
+    fn ids_survive_reordering_and_tell_colliding_issues_apart() {
+        let text = "package a\n}\nfunc q() {\n}\n}\n";
+        let texts = HashMap::from([("app.go".to_string(), text.to_string())]);
+        let findings = vec![
+            f("a", 2, Some(89), "SQL injection one"),
+            f("a", 20, Some(89), "SQL injection two"),
+            f("b", 40, Some(22), "Path traversal"),
+            lineless("c", Some("q"), None, "Weak hashing"),
+        ];
+        let r = reviewed(&["a", "b", "c"]);
+        let ids = |input: Vec<Finding>| {
+            let mut v: Vec<(String, String)> = build_issues(input, &r, &texts, &Settings::default())
+                .into_iter()
+                .map(|i| (i.title, i.id))
+                .collect();
+            v.sort();
+            v
+        };
+        let first = ids(findings.clone());
+        for rotation in 1..findings.len() {
+            let mut rotated = findings.clone();
+            rotated.rotate_left(rotation);
+            assert_eq!(ids(rotated), first);
+        }
+        let distinct: BTreeSet<&String> = first.iter().map(|(_, id)| id).collect();
+        assert_eq!(distinct.len(), first.len(), "{first:?}");
     }
 
     #[test]
@@ -462,5 +1534,51 @@ mod tests {
         );
         assert_eq!(issues[0].agreement.count, 2);
         assert_eq!(issues[1].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn provider_weights_reorder_equal_agreement() {
+        let findings = vec![
+            f("a", 10, Some(89), "SQL injection"),
+            f("b", 80, Some(22), "Path traversal"),
+        ];
+        let r = reviewed(&["a", "b"]);
+        let mut settings = Settings::default();
+        let top = |s: &Settings| {
+            build_issues(findings.clone(), &r, &HashMap::new(), s)[0]
+                .agreement
+                .providers
+                .clone()
+        };
+        assert_eq!(top(&settings), ["a"]);
+        settings.provider_weights.insert("b".into(), 2.0);
+        assert_eq!(top(&settings), ["b"]);
+    }
+
+    #[test]
+    fn min_agree_filters_only_when_asked() {
+        let findings = vec![
+            f("a", 10, Some(89), "SQL injection in search"),
+            f("b", 10, Some(89), "SQL injection in search"),
+            f("a", 80, Some(22), "Path traversal"),
+        ];
+        let issues = build_issues(findings, &reviewed(&["a", "b"]), &HashMap::new(), &Settings::default());
+        assert_eq!(issues.len(), 2);
+        let kept = filter_min_agree(issues, 2);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].agreement.count, 2);
+    }
+
+    #[test]
+    fn settings_are_validated_and_read_from_toml() {
+        assert_eq!(Settings::default().validate(), Ok(()));
+        let s: Settings = toml::from_str("merge_threshold = 0.6\nline_tolerance = 5").unwrap();
+        assert_eq!((s.merge_threshold, s.line_tolerance), (0.6, 5));
+        assert!(toml::from_str::<Settings>("merge_treshold = 0.6").is_err());
+        let bad = Settings {
+            merge_threshold: 1.5,
+            ..Settings::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("merge_threshold"));
     }
 }

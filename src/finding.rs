@@ -245,6 +245,9 @@ pub struct Finding {
     /// 1-based, inside the file; `None` when the model gave no usable line.
     pub start_line: Option<u32>,
     pub end_line: Option<u32>,
+    /// The enclosing function, method or symbol, when the model named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
     /// True when the model's lines fell outside the file and were clamped.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lines_clamped: bool,
@@ -302,6 +305,7 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         file: ctx.file.to_string(),
         start_line,
         end_line,
+        function: clean(raw.function.as_deref()),
         lines_clamped,
         severity: raw
             .severity

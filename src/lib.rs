@@ -8,16 +8,22 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod cache;
 pub mod check;
+pub mod chunk;
 pub mod commands;
 pub mod config;
 pub mod consensus;
 pub mod engine;
+pub mod eval;
 pub mod finding;
 pub mod hash;
+pub mod html;
 pub mod parse;
+pub mod progress;
 pub mod prompt;
 pub mod replay;
 pub mod report;
+pub mod sarif;
 pub mod store;
 pub mod walk;

@@ -1,15 +1,16 @@
 //! The `quorum` command line: a thin layer over `quorum::commands`.
 //!
 //! Exit codes have one meaning each, as in ripgrep: 0 the command did its job (a review
-//! that found issues still succeeded), 1 there was nothing to review or no model could
-//! review anything, 2 an error stopped the command (bad configuration, bad arguments,
-//! unreadable input). Errors go to stderr with their full chain of context.
+//! that found issues still succeeded), 1 no model could review any file (or `providers
+//! check` found an unusable provider), 2 an error stopped the command (bad configuration,
+//! bad arguments, nothing to review, unreadable input). Errors go to stderr with their
+//! full chain of context.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use quorum::commands::{self, Outcome, ReviewOptions};
+use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
 use quorum::report::{self, Format};
 
 #[derive(Parser)]
@@ -48,27 +49,46 @@ enum Command {
         /// Only use this provider (repeatable).
         #[arg(long = "provider", value_name = "NAME")]
         providers: Vec<String>,
-        /// Report files to write: md, json, or md,json.
-        #[arg(long, default_value = "md,json")]
+        /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
+        #[arg(long, default_value = "md,json,sarif,html")]
         format: String,
         /// Print no table and no progress.
         #[arg(long, short)]
         quiet: bool,
-        /// Ask every model again even if an answer is cached (the cache arrives in a later release; accepted now).
+        /// Ask every model again instead of reusing cached answers.
         #[arg(long)]
         no_cache: bool,
+        /// Continue the stopped or killed run in --out DIR (or in RUN_DIR), asking only
+        /// what it has no answer for. Uses the run's root, configuration and providers.
+        #[arg(long, value_name = "RUN_DIR", num_args = 0..=1, default_missing_value = "-")]
+        resume: Option<PathBuf>,
+        /// Show files, requests, cache hits, estimated tokens and cost; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Stop sending before the priced providers would cost more than this (US dollars).
+        #[arg(long, value_name = "USD")]
+        max_cost: Option<f64>,
+        /// Review only the K-th of N deterministic parts of the files (for parallel CI
+        /// runners; merge with `quorum aggregate DIR1 DIR2 … --out DIR`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
     },
     /// See the configured providers, or check that each one works.
     Providers {
         #[command(subcommand)]
         action: ProvidersAction,
     },
-    /// Rebuild every report from OUT_DIR/responses.jsonl, without calling any model.
+    /// Rebuild every report from a run folder's responses.jsonl, or merge several run
+    /// folders (shards) into one report, without calling any model.
     Aggregate {
-        /// A review's --out folder.
-        out_dir: PathBuf,
-        /// Report files to write: md, json, or md,json.
-        #[arg(long, default_value = "md,json")]
+        /// One or more review --out folders.
+        #[arg(required = true)]
+        run_dirs: Vec<PathBuf>,
+        /// Where to write the merged report (required with several folders).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
+        #[arg(long, default_value = "md,json,sarif,html")]
         format: String,
         /// Print no table.
         #[arg(long, short)]
@@ -124,8 +144,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             providers,
             format,
             quiet,
-            no_cache: _,
+            no_cache,
+            resume,
+            dry_run,
+            max_cost,
+            shard,
         } => {
+            if max_cost.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
+                anyhow::bail!("--max-cost must be a number of US dollars, 0 or more");
+            }
+            let out = match &resume {
+                Some(dir) if dir.as_os_str() != "-" => dir.clone(),
+                _ => out,
+            };
             let opts = ReviewOptions {
                 root: path,
                 config,
@@ -133,10 +164,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 providers,
                 formats: Format::parse_list(&format)?,
                 quiet,
+                no_cache,
+                resume: resume.is_some(),
+                dry_run,
+                max_cost_usd: max_cost,
+                shard: shard.as_deref().map(Shard::parse).transpose()?,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let outcome = runtime.block_on(commands::review(&opts))?;
-            Ok(conclude(&outcome, quiet))
+            match runtime.block_on(commands::review(&opts))? {
+                Reviewed::Plan(plan) => {
+                    println!("{plan}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Reviewed::Run(outcome) => Ok(conclude(&outcome, quiet)),
+            }
         }
         Command::Providers {
             action: ProvidersAction::List { config },
@@ -160,8 +201,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Aggregate { out_dir, format, quiet } => {
-            let outcome = commands::aggregate(&out_dir, &Format::parse_list(&format)?)?;
+        Command::Aggregate {
+            run_dirs,
+            out,
+            format,
+            quiet,
+        } => {
+            let outcome = commands::aggregate(&run_dirs, out.as_deref(), &Format::parse_list(&format)?)?;
             Ok(conclude(&outcome, quiet))
         }
     }
@@ -188,8 +234,30 @@ fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
         for path in &outcome.reports {
             eprintln!("Wrote {}", path.display());
         }
+        if let Some(s) = &outcome.summary {
+            eprintln!(
+                "This run: {} answered, {} from the cache, {} failed, {} skipped (provider down){}.",
+                s.ok,
+                s.cached,
+                s.failed,
+                s.skipped,
+                if s.not_started > 0 {
+                    format!(", {} not started", s.not_started)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(why) = &a.meta.stopped_early {
+            let folder = outcome
+                .reports
+                .first()
+                .and_then(|p| p.parent())
+                .map_or_else(|| "OUT_DIR".to_string(), |d| d.display().to_string());
+            eprintln!("The run stopped early ({why}); continue it with `quorum review --resume {folder}`.");
+        }
     }
-    if a.files_reviewed == 0 {
+    if a.files_reviewed == 0 && !a.meta.files.is_empty() {
         eprintln!("No model could review any file: see the errors in the report.");
         return ExitCode::from(1);
     }

@@ -20,6 +20,8 @@ pub struct RawFinding {
     pub file: Option<String>,
     pub start_line: Option<u32>,
     pub end_line: Option<u32>,
+    /// The enclosing function, method or symbol, as written.
+    pub function: Option<String>,
     /// Lower-cased and trimmed, as written (the normalizer maps the vocabulary).
     pub severity: Option<String>,
     /// Trimmed, as written (the normalizer maps the vocabulary).
@@ -509,6 +511,16 @@ const SEVERITY_KEYS: &[&str] = &[
     "severitylevel",
 ];
 const CATEGORY_KEYS: &[&str] = &["category", "type", "kind", "vulnerabilitytype", "class", "issuetype"];
+/// The enclosing function; a list (`"functions": ["a", "b"]`) gives its first entry.
+const FUNCTION_KEYS: &[&str] = &[
+    "function",
+    "functionname",
+    "method",
+    "methodname",
+    "symbol",
+    "functions",
+    "functionnames",
+];
 const CWE_KEYS: &[&str] = &["cwe", "cweid", "cwes", "cweids"];
 const TITLE_KEYS: &[&str] = &["title", "issue", "name", "summary", "headline", "vulnerability"];
 const DESCRIPTION_KEYS: &[&str] = &[
@@ -565,6 +577,7 @@ pub fn finding_from_object(map: &Map<String, Value>) -> RawFinding {
         file,
         start_line: lines.start,
         end_line: lines.end,
+        function: fields.first(FUNCTION_KEYS, label_text),
         severity: severity_in(&fields),
         category: fields.first(CATEGORY_KEYS, label_text),
         cwe: fields.first(CWE_KEYS, cwe_of),
@@ -981,6 +994,7 @@ mod tests {
                 file: Some("src/db.rs".into()),
                 start_line: Some(40),
                 end_line: Some(44),
+                function: None,
                 severity: Some("high".into()),
                 category: Some("injection".into()),
                 cwe: Some(89),
@@ -1601,6 +1615,24 @@ mod tests {
         );
         assert_eq!(finding.title.as_deref(), Some("Hard-coded password"));
         assert_eq!(finding.description.as_deref(), Some("Found in config."));
+    }
+
+    #[test]
+    fn function_aliases() {
+        for members in [
+            r#""function": "lookupUser""#,
+            r#""function_name": "lookupUser""#,
+            r#""method": " lookupUser ""#,
+            r#""symbol": "lookupUser""#,
+            r#""functions": ["lookupUser", "other"]"#,
+        ] {
+            assert_eq!(
+                with_fields(members).function.as_deref(),
+                Some("lookupUser"),
+                "{members}"
+            );
+        }
+        assert_eq!(with_fields(r#""function": "  ""#).function, None);
     }
 
     #[test]

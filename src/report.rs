@@ -25,6 +25,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Format {
     Markdown,
     Json,
+    Sarif,
+    Html,
 }
 
 impl Format {
@@ -35,11 +37,16 @@ impl Format {
             let format = match word.to_ascii_lowercase().as_str() {
                 "md" | "markdown" => Format::Markdown,
                 "json" => Format::Json,
-                other => bail!("unknown report format {other:?}: use md, json or both (md,json)"),
+                "sarif" => Format::Sarif,
+                "html" => Format::Html,
+                other => bail!("unknown report format {other:?}: use md, json, sarif, html, or a list (md,json,sarif)"),
             };
             if !formats.contains(&format) {
                 formats.push(format);
             }
+        }
+        if formats.is_empty() {
+            bail!("--format names no report format: use md, json, sarif, html, or a list (md,json,sarif)");
         }
         Ok(formats)
     }
@@ -48,6 +55,8 @@ impl Format {
         match self {
             Format::Markdown => "report.md",
             Format::Json => "report.json",
+            Format::Sarif => "report.sarif",
+            Format::Html => "report.html",
         }
     }
 }
@@ -59,6 +68,8 @@ pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Res
         let text = match format {
             Format::Markdown => markdown(analysis),
             Format::Json => json(analysis)?,
+            Format::Sarif => crate::sarif::sarif(analysis)?,
+            Format::Html => crate::html::html(analysis),
         };
         let path = out.join(format.file_name());
         crate::store::write_atomically(&path, text.as_bytes())?;
@@ -85,6 +96,9 @@ struct JsonRun<'a> {
     files_sent: usize,
     files_reviewed: usize,
     files_skipped: usize,
+    /// Why the run stopped before asking everything (absent when it finished).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_early: Option<&'a str>,
     providers: &'a [ProviderTotals],
 }
 
@@ -100,6 +114,7 @@ pub fn json(a: &Analysis) -> Result<String> {
             files_sent: a.meta.files.len(),
             files_reviewed: a.files_reviewed,
             files_skipped: a.meta.skipped.len(),
+            stopped_early: a.meta.stopped_early.as_deref(),
             providers: &a.providers,
         },
         issues: &a.issues,
@@ -166,6 +181,14 @@ pub fn markdown(a: &Analysis) -> String {
         m.skipped.len(),
         a.issues.len()
     );
+    if let Some(why) = &m.stopped_early {
+        let _ = writeln!(
+            md,
+            "**This run stopped early ({}): some requests were never made, so this report is partial.** \
+             Continue it with `quorum review --resume`.\n",
+            md_text(why)
+        );
+    }
     markdown_summary(&mut md, a);
     markdown_issues(&mut md, a);
     markdown_providers(&mut md, &a.providers);
@@ -285,12 +308,18 @@ fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
     md.push('\n');
 }
 
-/// Removes control characters (terminal escape sequences included) from untrusted text.
+/// Removes control characters (terminal escape sequences included) and invisible
+/// formatting characters (bidirectional overrides, zero-width characters, which can
+/// make text read differently from what it is) from untrusted text.
 pub fn terminal_safe(text: &str) -> String {
     text.chars()
         .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_invisible_format(*c))
         .collect()
+}
+
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
 }
 
 /// Escapes untrusted text for a Markdown paragraph or table cell.
@@ -327,15 +356,21 @@ mod tests {
             Format::parse_list("json, md ,json").unwrap(),
             vec![Format::Json, Format::Markdown]
         );
-        assert!(Format::parse_list("sarif")
+        assert_eq!(
+            Format::parse_list("sarif,html").unwrap(),
+            vec![Format::Sarif, Format::Html]
+        );
+        assert!(Format::parse_list("pdf")
             .unwrap_err()
             .to_string()
-            .contains("md, json"));
+            .contains("md, json, sarif, html"));
+        assert!(Format::parse_list(" , ").is_err(), "an empty list is an error");
     }
 
     #[test]
     fn untrusted_text_is_defused() {
         assert_eq!(terminal_safe("ok\u{1b}[31mred\u{7}"), "ok[31mred");
+        assert_eq!(terminal_safe("admin\u{202E}txt.exe\u{200B}"), "admintxt.exe");
         assert_eq!(
             md_text("<img src=x onerror=alert(1)> | [a](b)"),
             "\\<img src=x onerror=alert(1)\\> \\| \\[a\\](b)"

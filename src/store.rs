@@ -25,6 +25,19 @@ pub const RUN_FILE: &str = "run.json";
 pub enum Status {
     Ok,
     Error,
+    /// Never sent: the provider had been marked down (see the error message).
+    Skipped,
+    /// Too long for the model (the prompt did not fit, or the answer was cut off at the
+    /// output limit): the part was reviewed as the two parts in `split_into` instead.
+    Split,
+}
+
+/// The lines of a file one request covered, when the file was split to fit a context
+/// window. Absent when the request covered the whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LineRange {
+    pub start_line: u32,
+    pub end_line: u32,
 }
 
 /// A failed request, as recorded.
@@ -48,6 +61,17 @@ pub struct ResponseRecord {
     pub file: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
+    /// The part of the file this request covered; `None` for the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<LineRange>,
+    /// The job's identity (provider, model, answer-changing settings, prompt): two
+    /// records with the same key asked the same question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// True when the answer came from the cache of an earlier run (no request was sent,
+    /// no tokens were spent this run).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     pub status: Status,
     /// The answer text, as the model wrote it (reasoning split off).
     #[serde(default)]
@@ -67,6 +91,9 @@ pub struct ResponseRecord {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RecordedError>,
+    /// For `split` records: the parts that replaced this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_into: Option<Vec<LineRange>>,
 }
 
 fn one() -> u32 {
@@ -85,6 +112,10 @@ pub struct ProviderMeta {
     /// US dollars per million input tokens, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_input_per_mtok: Option<f64>,
+    /// The context window the run planned parts for (so a resumed run splits files the
+    /// same way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_output_per_mtok: Option<f64>,
 }
@@ -110,6 +141,15 @@ pub struct RunMeta {
     pub providers: Vec<ProviderMeta>,
     pub files: Vec<FileMeta>,
     pub skipped: Vec<Skipped>,
+    /// The configuration file the run used, so `--resume` needs no other argument.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// `K/N` when this run reviewed one shard of the files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Why the run stopped before asking everything (interrupted, budget reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<String>,
 }
 
 impl RunMeta {
@@ -142,11 +182,12 @@ impl StoreWriter {
     pub fn open(dir: &Path) -> Result<StoreWriter> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output folder {}", dir.display()))?;
         let path = dir.join(RESPONSES_FILE);
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open {} for appending", path.display()))?;
+        end_torn_line(&path, &mut file)?;
         Ok(StoreWriter { file, path })
     }
 
@@ -160,6 +201,24 @@ impl StoreWriter {
             .and_then(|()| self.file.flush())
             .with_context(|| format!("cannot append to {}", self.path.display()))
     }
+}
+
+/// A run killed in the middle of a write leaves a last line without its newline; end it,
+/// so the next record starts on a line of its own instead of joining the fragment.
+pub fn end_torn_line(path: &Path, file: &mut File) -> Result<()> {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8; 1];
+    let mut reader = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::Seek::seek(&mut reader, std::io::SeekFrom::End(-1))?;
+    std::io::Read::read_exact(&mut reader, &mut last)?;
+    if last[0] != b'\n' {
+        file.write_all(b"\n")
+            .with_context(|| format!("cannot append to {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// The records of a store, and how many lines could not be read (a run killed in the
@@ -241,6 +300,9 @@ mod tests {
             family: None,
             file: file.into(),
             content_hash: Some("abc".into()),
+            chunk: None,
+            key: None,
+            cached: false,
             status: Status::Ok,
             text: Some("{\"findings\":[]}".into()),
             reasoning: None,
@@ -253,6 +315,7 @@ mod tests {
             latency_ms: 5,
             attempts: 1,
             error: None,
+            split_into: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! Finds the files to review.
 //!
-//! Built on the `ignore` crate (ripgrep's walker), so `.gitignore`, `.ignore` and hidden
-//! files are handled the way developers expect. The include/exclude globs of the config
-//! narrow the set further. Anything that cannot be sent to a model as text (binary,
-//! oversized, not UTF-8, unreadable, a symlink) is listed with the reason rather than
+//! Built on the `ignore` crate (ripgrep's walker), so `.gitignore` and `.ignore` rules
+//! are honoured the way developers expect. Hidden files are reviewed (`.env` is where
+//! secrets leak), version-control folders are not. The include/exclude globs of the
+//! config narrow the set further, and Quorum's own output, cache and configuration are
+//! never sent. Anything that cannot be sent to a model as text (binary, oversized, not
+//! UTF-8, unreadable, a symlink, a pipe or device) is listed with the reason rather than
 //! silently dropped, so the report says exactly what was not reviewed.
 
 use std::path::{Path, PathBuf};
@@ -44,10 +46,15 @@ pub struct Walked {
     pub skipped: Vec<Skipped>,
 }
 
-/// Walks `root` (a folder, or a single file) and reads every reviewable file.
-pub fn walk(root: &Path, settings: &ReviewSettings) -> Result<Walked> {
-    let meta = std::fs::symlink_metadata(root)
-        .with_context(|| format!("cannot read {}: check the path to review", root.display()))?;
+/// Folders never reviewed: version control internals.
+const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
+
+/// Walks `root` (a folder, or a single file) and reads every reviewable file, leaving
+/// out `never` (Quorum's own output folder, cache and configuration, where under root).
+pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result<Walked> {
+    // The root itself may be a symlink (a user's choice); links inside it are not followed.
+    let meta =
+        std::fs::metadata(root).with_context(|| format!("cannot read {}: check the path to review", root.display()))?;
     if meta.is_file() {
         let name = root
             .file_name()
@@ -62,11 +69,21 @@ pub fn walk(root: &Path, settings: &ReviewSettings) -> Result<Walked> {
     }
     let include = glob_set(&settings.include)?;
     let exclude = glob_set(&settings.exclude)?;
+    let never = relative_inside(root, never);
     let mut walked = Walked::default();
+    let walk_root = root.to_path_buf();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
         .require_git(false)
+        .hidden(false)
         .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let name = entry.file_name().to_string_lossy();
+            let rel = relative(entry.path(), &walk_root);
+            let vcs = is_dir && VCS_DIRS.contains(&name.as_ref());
+            !vcs && !never.contains(&rel)
+        })
         .build();
     for entry in walker {
         let entry = match entry {
@@ -91,6 +108,13 @@ pub fn walk(root: &Path, settings: &ReviewSettings) -> Result<Walked> {
             walked.skipped.push(Skipped {
                 path: rel,
                 reason: "symbolic link (not followed, so nothing outside the root is read)".into(),
+            });
+            continue;
+        }
+        if !kind.is_file() {
+            walked.skipped.push(Skipped {
+                path: rel,
+                reason: "not a regular file (a pipe, socket or device)".into(),
             });
             continue;
         }
@@ -138,6 +162,21 @@ fn read_candidate(path: &Path, rel: String, len: u64, max_bytes: u64, walked: &m
         }),
         Err(_) => skip(walked, "not UTF-8 text".into()),
     }
+}
+
+/// The paths in `paths` that lie inside `root`, relative to it (as the walker names them).
+fn relative_inside(root: &Path, paths: &[PathBuf]) -> Vec<String> {
+    let Ok(root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(|p| {
+            let canonical = p.canonicalize().ok()?;
+            let rel = canonical.strip_prefix(&root).ok()?;
+            (!rel.as_os_str().is_empty()).then(|| relative(rel, Path::new("")))
+        })
+        .collect()
 }
 
 fn glob_set(globs: &[String]) -> Result<GlobSet> {
@@ -194,7 +233,7 @@ mod tests {
         write(root, "empty.go", b"\n\n");
         let mut s = settings();
         s.max_file_bytes = 100;
-        let w = walk(root, &s).unwrap();
+        let w = walk(root, &s, &[]).unwrap();
         let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["a/x.go", "b.go"]);
         let reasons: Vec<_> = w.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
@@ -219,7 +258,7 @@ mod tests {
         let mut s = settings();
         s.include = vec!["**/*.go".into()];
         s.exclude = vec!["vendor/**".into()];
-        let w = walk(root, &s).unwrap();
+        let w = walk(root, &s, &[]).unwrap();
         let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["src/main.go"]);
     }
@@ -233,7 +272,7 @@ mod tests {
         write(dir.path(), "main.go", b"package main\n");
         std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("link.txt")).unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("linkdir")).unwrap();
-        let w = walk(dir.path(), &settings()).unwrap();
+        let w = walk(dir.path(), &settings(), &[]).unwrap();
         assert_eq!(w.files.len(), 1);
         assert!(w.files.iter().all(|f| !f.text.contains("hunter2")));
         assert!(w
@@ -243,16 +282,57 @@ mod tests {
     }
 
     #[test]
+    fn hidden_files_are_reviewed_but_vcs_folders_and_quorums_own_files_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, ".env", b"DB_PASSWORD=hunter2\n");
+        write(root, ".git/config", b"[core]\n");
+        write(root, "quorum-report/report.md", b"# old report\n");
+        write(root, ".quorum-cache/answers.jsonl", b"{}\n");
+        write(root, "quorum.toml", b"[review]\n");
+        write(root, "main.go", b"package main\n");
+        let never = [
+            root.join("quorum-report"),
+            root.join(".quorum-cache"),
+            root.join("quorum.toml"),
+        ];
+        let w = walk(root, &settings(), &never).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [".env", "main.go"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pipes_are_listed_not_read_and_a_symlinked_root_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "main.go", b"package main\n");
+        let fifo = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let link = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(dir.path(), link.path().join("proj")).unwrap();
+        let w = walk(&link.path().join("proj"), &settings(), &[]).unwrap();
+        assert_eq!(w.files.len(), 1);
+        assert!(w
+            .skipped
+            .iter()
+            .any(|s| s.path == "pipe" && s.reason.contains("not a regular file")));
+    }
+
+    #[test]
     fn a_single_file_can_be_reviewed() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "one.go", b"package one\n");
-        let w = walk(&dir.path().join("one.go"), &settings()).unwrap();
+        let w = walk(&dir.path().join("one.go"), &settings(), &[]).unwrap();
         assert_eq!(w.files[0].path, "one.go");
     }
 
     #[test]
     fn missing_root_is_a_clear_error() {
-        let err = walk(Path::new("/surely/not/here"), &settings()).unwrap_err();
+        let err = walk(Path::new("/surely/not/here"), &settings(), &[]).unwrap_err();
         assert!(format!("{err:#}").contains("/surely/not/here"));
     }
 }

@@ -48,7 +48,8 @@ fn unknown_key_names_file_line_and_key() {
 #[test]
 fn wrong_type_names_line() {
     let err = config_error(&format!("{GOOD}max_concurrency = \"two\"\n"));
-    assert!(err.contains("quorum.toml:5:"), "{err}");
+    assert!(err.contains("quorum.toml:5: providers.local.max_concurrency:"), "{err}");
+    assert!(err.contains("expected a whole number"), "{err}");
 }
 
 #[test]

@@ -183,7 +183,7 @@ async fn check_passes_when_every_provider_works_and_list_hides_keys() {
     assert!(
         stdout.contains("openai (preset lmstudio)")
             && stdout.contains("$QUORUM_CHECK_KEY (set)")
-            && stdout.contains("timeout_secs       10"),
+            && stdout.contains("timeout_secs         10"),
         "{stdout}"
     );
     assert!(!stdout.contains(KEY));

@@ -60,6 +60,17 @@ impl Respond for LmStudio {
             *n
         };
         let db = file == "db.go";
+        // What LM Studio is sent: never streamed, an output limit in max_tokens, and a
+        // json_schema response format unless the provider asks for none.
+        assert_eq!(body["stream"], false);
+        assert!(body["max_tokens"].as_u64().is_some() && body.get("max_completion_tokens").is_none());
+        match model.as_str() {
+            "google/gemma-3-12b" => assert!(body.get("response_format").is_none()),
+            _ => {
+                assert_eq!(body["response_format"]["type"], "json_schema");
+                assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+            }
+        }
         match model.as_str() {
             "nvidia/nemotron-nano-9b-v2" if db => completion(
                 "<think>The name parameter is concatenated into SQL. That is injection.</think>\n\
@@ -245,8 +256,11 @@ async fn a_second_review_keeps_the_first_runs_answers() {
     }
     let kept: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("responses.") && n != "responses.jsonl")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with("previous-"))
         .collect();
-    assert_eq!(kept.len(), 1, "the first run's answers were set aside, not overwritten");
+    assert_eq!(kept.len(), 1, "the first run was set aside, not overwritten");
+    for name in ["responses.jsonl", "run.json", "report.json", "report.md"] {
+        assert!(kept[0].join(name).exists(), "{name} kept");
+    }
 }

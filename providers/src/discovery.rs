@@ -57,83 +57,107 @@ pub fn parse_model_list(body: &str) -> Vec<ModelInfo> {
         .collect()
 }
 
-/// The context window an entry of a model list states, preferring what is loaded.
+/// The context window an entry of a model list states as the one requests get: hosted
+/// APIs' limits, and what a local server has *loaded*. Trained maxima (LM Studio's
+/// `max_context_length`, llama.cpp's `n_ctx_train`, Ollama's `model_info`) are not used:
+/// the model usually runs with far less, and planning for the trained size makes
+/// servers that truncate silently (Ollama) review only part of a file.
 fn context_of(entry: &Value) -> Option<u64> {
-    const PATHS: &[&[&str]] = &[
-        &["loaded_context_length"],
-        &["loaded_instances", "0", "config", "context_length"],
-        &["context_length"],
-        &["max_model_len"],
-        &["top_provider", "context_length"],
-        &["max_input_tokens"],
-        &["inputTokenLimit"],
-        &["max_context_length"],
-        &["meta", "n_ctx_train"],
+    const PATHS: &[&str] = &[
+        "/loaded_context_length",
+        "/loaded_instances/0/config/context_length",
+        "/context_length",
+        "/max_model_len",
+        "/top_provider/context_length",
+        "/max_input_tokens",
+        "/inputTokenLimit",
     ];
-    PATHS.iter().find_map(|path| {
-        let mut v = entry;
-        for key in *path {
-            v = match key.parse::<usize>() {
-                Ok(i) => v.get(i)?,
-                Err(_) => v.get(key)?,
-            };
-        }
-        v.as_u64().filter(|n| *n > 0)
-    })
+    PATHS
+        .iter()
+        .find_map(|path| entry.pointer(path).and_then(Value::as_u64).filter(|n| *n > 0))
 }
 
-/// Asks a local server on its own routes what context the model really runs with:
-/// LM Studio (`/api/v0/models`), llama.cpp (`/props`), then Ollama (`/api/show`).
-/// `root` is the server's address without `/v1`. Any failure just means "unknown".
-pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &str) -> Option<u64> {
-    const QUICK: Duration = Duration::from_secs(5);
+/// Asks a local server on its own routes what context the model is running with:
+/// LM Studio (`/api/v0/models`, loaded models only), llama.cpp (`/props`), then Ollama
+/// (`/api/ps` for a loaded model, else a configured `num_ctx` from `/api/show`).
+/// `root` is the server's address without `/v1`; `key` is sent as a bearer token.
+/// Any failure just means "unknown".
+pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &str, key: Option<&str>) -> Option<u64> {
     let root = root.trim_end_matches('/');
-    if let Ok(raw) = http::send(client.get(format!("{root}/api/v0/models")), QUICK).await {
-        if raw.is_success() {
-            if let Some(n) = parse_model_list(&raw.body)
-                .into_iter()
-                .find(|m| m.id == model)
-                .and_then(|m| m.context_tokens)
-            {
-                return Some(n);
-            }
+    let get = |path: &str| authorized(client.get(format!("{root}{path}")), key);
+    if let Some(body) = fetch(get("/api/v0/models"), None).await {
+        let entries = serde_json::from_str::<Value>(&body).ok()?;
+        let entry = entries
+            .get("data")?
+            .as_array()?
+            .iter()
+            .find(|e| e.get("id").and_then(Value::as_str) == Some(model));
+        if let Some(entry) = entry {
+            // Listed but not loaded: the window is unknown until the model is loaded.
+            return entry.get("loaded_context_length").and_then(Value::as_u64);
         }
     }
-    if let Ok(raw) = http::send(client.get(format!("{root}/props")), QUICK).await {
-        if raw.is_success() {
-            let n = serde_json::from_str::<Value>(&raw.body)
-                .ok()
-                .and_then(|v| v.pointer("/default_generation_settings/n_ctx").and_then(Value::as_u64));
-            if n.is_some() {
-                return n;
-            }
+    if let Some(body) = fetch(get("/props"), None).await {
+        let n = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v.pointer("/default_generation_settings/n_ctx").and_then(Value::as_u64));
+        if n.is_some() {
+            return n;
         }
     }
-    let show = client.post(format!("{root}/api/show"));
-    if let Ok(raw) = http::send_json(show, &serde_json::json!({ "model": model }), QUICK).await {
-        if raw.is_success() {
-            return ollama_context(&raw.body);
+    if let Some(body) = fetch(get("/api/ps"), None).await {
+        if let Some(n) = ollama_loaded_context(&body, model) {
+            return Some(n);
         }
     }
-    None
+    let show = authorized(client.post(format!("{root}/api/show")), key);
+    let body = fetch(show, Some(serde_json::json!({ "model": model }))).await?;
+    ollama_configured_context(&body)
 }
 
-/// Ollama's `/api/show` keeps the trained context under `model_info["<arch>.context_length"]`;
-/// a `num_ctx` in its `parameters` text is what the model is really loaded with.
-fn ollama_context(body: &str) -> Option<u64> {
+fn authorized(request: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
+    match key {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    }
+}
+
+/// The body of a quick successful request, or `None`.
+async fn fetch(request: reqwest::RequestBuilder, json: Option<Value>) -> Option<String> {
+    const QUICK: Duration = Duration::from_secs(5);
+    let raw = match json {
+        Some(body) => http::send_json(request, &body, QUICK).await.ok()?,
+        None => http::send(request, QUICK).await.ok()?,
+    };
+    let error_in_body = serde_json::from_str::<Value>(&raw.body).is_ok_and(|v| v.get("error").is_some());
+    (raw.is_success() && !error_in_body).then_some(raw.body)
+}
+
+/// Ollama's `/api/ps`: the context a loaded model runs with.
+fn ollama_loaded_context(body: &str, model: &str) -> Option<u64> {
     let v: Value = serde_json::from_str(body).ok()?;
-    let configured = v.get("parameters").and_then(Value::as_str).and_then(|p| {
+    let wanted = |name: &str| name == model || name == format!("{model}:latest");
+    v.get("models")?
+        .as_array()?
+        .iter()
+        .find(|m| {
+            ["name", "model"]
+                .iter()
+                .any(|k| m.get(k).and_then(Value::as_str).is_some_and(wanted))
+        })?
+        .get("context_length")?
+        .as_u64()
+}
+
+/// Ollama's `/api/show`: a `num_ctx` set in the model's parameters (what it will load
+/// with). The trained maximum in `model_info` is deliberately not used.
+fn ollama_configured_context(body: &str) -> Option<u64> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    v.get("parameters").and_then(Value::as_str).and_then(|p| {
         p.lines().find_map(|l| {
             let mut words = l.split_whitespace();
             (words.next() == Some("num_ctx")).then(|| words.next()?.parse().ok())?
         })
-    });
-    configured.or_else(|| {
-        v.get("model_info")?
-            .as_object()?
-            .iter()
-            .find(|(k, _)| k.ends_with(".context_length"))
-            .and_then(|(_, n)| n.as_u64())
     })
 }
 
@@ -153,9 +177,10 @@ mod tests {
                 },
                 ModelInfo {
                     id: "other".into(),
-                    context_tokens: Some(4096)
+                    context_tokens: None
                 }
-            ]
+            ],
+            "only a loaded window counts, never the trained maximum"
         );
         let openai = r#"{"object":"list","data":[{"id":"gpt-4.1","object":"model","created":1,"owned_by":"openai"}]}"#;
         assert_eq!(
@@ -168,7 +193,11 @@ mod tests {
         let vllm = r#"{"data":[{"id":"Qwen/Qwen3-8B","max_model_len":32768}]}"#;
         assert_eq!(parse_model_list(vllm)[0].context_tokens, Some(32768));
         let llamacpp = r#"{"data":[{"id":"model.gguf","meta":{"n_ctx_train":131072}}]}"#;
-        assert_eq!(parse_model_list(llamacpp)[0].context_tokens, Some(131072));
+        assert_eq!(
+            parse_model_list(llamacpp)[0].context_tokens,
+            None,
+            "n_ctx_train is the trained size"
+        );
         let openrouter = r#"{"data":[{"id":"x/y","context_length":200000,"top_provider":{"context_length":100000}}]}"#;
         assert_eq!(parse_model_list(openrouter)[0].context_tokens, Some(200000));
         let anthropic =
@@ -190,10 +219,13 @@ mod tests {
     }
 
     #[test]
-    fn reads_ollamas_configured_then_trained_context() {
+    fn reads_ollamas_loaded_then_configured_context_never_the_trained_one() {
+        let ps = r#"{"models":[{"name":"gemma3:12b","model":"gemma3:12b","context_length":8192,"size_vram":1}]}"#;
+        assert_eq!(ollama_loaded_context(ps, "gemma3:12b"), Some(8192));
+        assert_eq!(ollama_loaded_context(ps, "qwen3"), None);
         let show = r#"{"parameters":"num_ctx 16384\nstop \"<end>\"","model_info":{"gemma3.context_length":131072}}"#;
-        assert_eq!(ollama_context(show), Some(16384));
+        assert_eq!(ollama_configured_context(show), Some(16384));
         let show = r#"{"model_info":{"general.architecture":"gemma3","gemma3.context_length":131072}}"#;
-        assert_eq!(ollama_context(show), Some(131072));
+        assert_eq!(ollama_configured_context(show), None);
     }
 }

@@ -235,7 +235,7 @@ impl Provider for OpenAiCompatible {
                 return None;
             }
             let server_root = root.strip_suffix("/v1").unwrap_or(root);
-            discovery::local_context_window(&self.client, server_root, &self.settings.model).await
+            discovery::local_context_window(&self.client, server_root, &self.settings.model, self.api_key().key()).await
         })
     }
 }

@@ -1,0 +1,152 @@
+//! Engine throughput against simulated providers: `cargo bench --bench engine`.
+//!
+//! 1,000 files × 4 providers with different latencies and concurrency caps (over its cap
+//! a provider answers 429). Reports efficiency = ideal ÷ actual wall time, where ideal is
+//! the slowest provider's ⌈jobs ÷ cap⌉ × latency (the bound when every provider is kept
+//! exactly at its limit); the warm re-run's wall time and request count (the cache should
+//! make it zero); and the process's peak memory. `QUORUM_BENCH_FILES=N` changes the size.
+
+#[path = "sim.rs"]
+mod sim;
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use quorum::cache::Cache;
+use quorum::config::Config;
+use quorum::engine::{self, Reviewer};
+use quorum::progress::Silent;
+use quorum::store::StoreWriter;
+use quorum::walk::SourceFile;
+
+const MODELS: [(&str, u64, usize); 4] = [("alpha", 20, 4), ("beta", 40, 4), ("gamma", 10, 8), ("delta", 80, 8)];
+
+fn main() {
+    let files: usize = std::env::var("QUORUM_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench(files));
+}
+
+async fn bench(n: usize) {
+    let models: Vec<(&str, sim::Model)> = MODELS
+        .iter()
+        .map(|(name, ms, cap)| {
+            (
+                *name,
+                sim::Model {
+                    latency: Duration::from_millis(*ms),
+                    cap: *cap,
+                },
+            )
+        })
+        .collect();
+    let (server, stats) = sim::start(&models, None, Duration::ZERO).await;
+    let files: Vec<SourceFile> = (0..n)
+        .map(|i| {
+            let text = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
+            SourceFile {
+                path: format!("src/f{i:04}.go"),
+                content_hash: quorum::hash::sha256_hex(text.as_bytes()),
+                text,
+            }
+        })
+        .collect();
+    let toml: String = MODELS
+        .iter()
+        .map(|(name, _, cap)| {
+            format!(
+                "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}\"\nmax_concurrency = {cap}\n",
+                server.uri()
+            )
+        })
+        .collect();
+    let config = Config::parse(Path::new("quorum.toml"), &toml).unwrap();
+    let reviewers: Vec<Reviewer> = config
+        .providers
+        .iter()
+        .map(|p| Reviewer {
+            config: p.clone(),
+            provider: quorum::backend::build(p, Path::new("quorum.toml")).unwrap(),
+            context_tokens: None,
+        })
+        .collect();
+    let ideal = MODELS
+        .iter()
+        .map(|(_, ms, cap)| Duration::from_millis(n.div_ceil(*cap) as u64 * ms))
+        .max()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cache = Cache::open(&dir.path().join("cache")).unwrap();
+
+    let cold = run(&files, &reviewers, dir.path().join("cold"), &mut cache).await;
+    let cold_requests = stats.requests.load(Ordering::SeqCst);
+    let warm = run(&files, &reviewers, dir.path().join("warm"), &mut cache).await;
+    let warm_requests = stats.requests.load(Ordering::SeqCst) - cold_requests;
+
+    println!(
+        "engine benchmark: {n} files × {} providers = {} jobs",
+        MODELS.len(),
+        n * MODELS.len()
+    );
+    for (name, ms, cap) in MODELS {
+        println!(
+            "  {name:<6} latency {ms:>3} ms, cap {cap}: ideal {:.2} s",
+            (n.div_ceil(cap) as u64 * ms) as f64 / 1000.0
+        );
+    }
+    println!("  ideal wall time        {:.2} s", ideal.as_secs_f64());
+    println!("  actual wall time       {:.2} s", cold.as_secs_f64());
+    println!(
+        "  efficiency             {:.3}  (goal ≥ 0.95)",
+        ideal.as_secs_f64() / cold.as_secs_f64()
+    );
+    println!(
+        "  requests (cold)        {cold_requests}, over a cap (429): {}",
+        stats.over_cap.load(Ordering::SeqCst)
+    );
+    println!(
+        "  warm re-run            {:.3} s, {warm_requests} requests (goal: 0)",
+        warm.as_secs_f64()
+    );
+    println!("  peak memory (VmHWM)    {}", peak_memory());
+}
+
+async fn run(files: &[SourceFile], reviewers: &[Reviewer], out: std::path::PathBuf, cache: &mut Cache) -> Duration {
+    let mut store = StoreWriter::open(&out).unwrap();
+    let jobs = engine::plan(files, reviewers);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    engine::run(
+        files,
+        reviewers,
+        jobs,
+        &mut store,
+        Some(cache),
+        &Default::default(),
+        &engine::Options::default(),
+        stop,
+        &mut Silent,
+    )
+    .await
+    .unwrap();
+    started.elapsed()
+}
+
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown (no /proc)".into())
+}

@@ -1,0 +1,144 @@
+//! The answer cache: never pay twice for the same question.
+//!
+//! A job's key hashes everything that can change the answer: provider, model, API
+//! family, endpoint, the settings sent with the request (temperature, output limit,
+//! structured-output mode), and the full prompt (which contains the prompt version, the
+//! file's path and the lines sent). A second run over an unchanged tree therefore sends
+//! nothing, and changing one file re-asks only that file. Only usable answers are kept:
+//! failures, truncated and unparsable answers are asked again next time.
+//!
+//! The cache is one append-only JSONL file in `.quorum-cache/` beside the configuration
+//! (marked with `CACHEDIR.TAG` and a `.gitignore`, like other tools' caches).
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::store::ResponseRecord;
+
+const ANSWERS_FILE: &str = "answers.jsonl";
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    record: ResponseRecord,
+}
+
+/// Cached answers by job key.
+pub struct Cache {
+    dir: PathBuf,
+    answers: HashMap<String, ResponseRecord>,
+    file: Option<File>,
+}
+
+impl Cache {
+    /// Opens (or creates) the cache in `dir`. Unreadable lines are ignored: a cache can
+    /// always be rebuilt by asking again.
+    pub fn open(dir: &Path) -> Result<Cache> {
+        let mut answers = HashMap::new();
+        let path = dir.join(ANSWERS_FILE);
+        if let Ok(file) = File::open(&path) {
+            for line in BufReader::new(file).lines().map_while(Result::ok) {
+                if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
+                    answers.insert(entry.key, entry.record);
+                }
+            }
+        }
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            answers,
+            file: None,
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&ResponseRecord> {
+        self.answers.get(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.answers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.answers.is_empty()
+    }
+
+    /// Keeps a usable answer under its key.
+    pub fn put(&mut self, key: &str, record: &ResponseRecord) -> Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(self.create()?),
+        };
+        let mut line = serde_json::to_string(&Entry {
+            key: key.to_string(),
+            record: record.clone(),
+        })?;
+        line.push('\n');
+        file.write_all(line.as_bytes())
+            .with_context(|| format!("cannot write to the cache in {}", self.dir.display()))?;
+        self.answers.insert(key.to_string(), record.clone());
+        Ok(())
+    }
+
+    fn create(&self) -> Result<File> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create the cache folder {}", self.dir.display()))?;
+        let tag = self.dir.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let _ = std::fs::write(
+                &tag,
+                "Signature: 8a477f597d28d172789f06886806bc55\n# Quorum's answer cache; safe to delete.\n",
+            );
+            let _ = std::fs::write(self.dir.join(".gitignore"), "*\n");
+        }
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(ANSWERS_FILE))
+            .with_context(|| format!("cannot open the cache in {}", self.dir.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Status;
+
+    fn record() -> ResponseRecord {
+        serde_json::from_str(r#"{"provider":"p","model":"m","file":"a.go","status":"ok","text":"{\"findings\":[]}"}"#)
+            .unwrap()
+    }
+
+    #[test]
+    fn answers_survive_reopening_and_the_folder_is_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join(".quorum-cache");
+        let mut cache = Cache::open(&cache_dir).unwrap();
+        assert!(cache.is_empty());
+        cache.put("k1", &record()).unwrap();
+        drop(cache);
+        let cache = Cache::open(&cache_dir).unwrap();
+        assert_eq!(cache.get("k1").map(|r| r.status), Some(Status::Ok));
+        assert!(cache.get("k2").is_none());
+        assert!(cache_dir.join("CACHEDIR.TAG").exists());
+        assert_eq!(std::fs::read_to_string(cache_dir.join(".gitignore")).unwrap(), "*\n");
+    }
+
+    #[test]
+    fn a_torn_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(dir.path()).unwrap();
+        cache.put("k1", &record()).unwrap();
+        drop(cache);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(ANSWERS_FILE))
+            .unwrap();
+        f.write_all(b"{\"key\":\"k2\",\"rec").unwrap();
+        assert_eq!(Cache::open(dir.path()).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,638 @@
+//! The eyeballvul evaluation: does Quorum's clustering merge what the same bug is, and
+//! does its ranking put real bugs first, on real answers of several models?
+//!
+//! The data (`../shared/datasets/eyeballvul/`, see its README) holds the findings of 7
+//! LLMs on the same ~900 code revisions, with an LLM judge's label linking findings to
+//! known CVEs: findings of one revision labelled with one CVE form a gold cluster. They
+//! are loaded into Quorum's [`Finding`] (no lines; files and functions named), blocked
+//! by revision, clustered and ranked by [`consensus::build_issues_at`] with given
+//! [`Settings`], and scored the way the dataset's `baseline.py` scores its crude
+//! grouping by (revision, CWE, first file), which is computed here on the same
+//! revisions for a fair comparison.
+//!
+//! Revisions are split in two by a hash of their name: thresholds may be tuned on
+//! [`Split::Tune`] only; [`Split::Holdout`] is what the numbers are reported on.
+//!
+//! The data has no licence to be redistributed, so it never enters the repository:
+//! everything here finds it by path and says so when it is absent.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{f1, ratio};
+use crate::consensus::{self, Place, Ranked, Settings};
+use crate::finding::{Category, Finding, Severity};
+
+/// The dataset's numbers for the crude baseline on all revisions, for reference.
+pub const PUBLISHED_BASELINE_C_F1: f64 = 0.739;
+pub const PUBLISHED_BASELINE_C2_F1: f64 = 0.724;
+
+/// One line of `findings.jsonl`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Record {
+    pub revision: String,
+    pub model: String,
+    pub headline: String,
+    pub analysis: String,
+    pub cwe: Option<u32>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub classification: String,
+    /// Set when the finding was shown to the judge ("very promising" ones only).
+    pub judge: Option<String>,
+    /// `cve:CVE-…` when the judge linked the finding to a known CVE.
+    pub label: Option<String>,
+}
+
+/// One line of `revisions.jsonl`: which models attempted the revision.
+#[derive(Debug, Clone, Deserialize)]
+struct RevisionLine {
+    revision: String,
+    #[serde(default)]
+    models: Vec<String>,
+}
+
+/// The dataset in memory.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub records: Vec<Record>,
+    /// Revision → models that made an attempt (the families that "reviewed" it).
+    pub attempted: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Where the data is expected when no path is given: next to the repository.
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/eyeballvul")
+}
+
+/// The data folder to use, or why the evaluation must be skipped.
+pub fn locate(dir: Option<&Path>) -> std::result::Result<PathBuf, String> {
+    let dir = dir.map_or_else(default_dir, Path::to_path_buf);
+    if dir.join("findings.jsonl").is_file() && dir.join("revisions.jsonl").is_file() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "skipping the eyeballvul evaluation: no findings.jsonl and revisions.jsonl in {} \
+             (the data is not redistributable and is not part of the repository)",
+            dir.display()
+        ))
+    }
+}
+
+/// Reads `findings.jsonl` and `revisions.jsonl` from `dir`.
+pub fn load(dir: &Path) -> Result<Dataset> {
+    let records = read_lines::<Record>(&dir.join("findings.jsonl"))?;
+    let attempted = read_lines::<RevisionLine>(&dir.join("revisions.jsonl"))?
+        .into_iter()
+        .map(|r| (r.revision, r.models.into_iter().collect()))
+        .collect();
+    Ok(Dataset { records, attempted })
+}
+
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(serde_json::from_str(&line).with_context(|| format!("{} line {}", path.display(), n + 1))?);
+    }
+    Ok(out)
+}
+
+/// Which half of the revisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Thresholds may be tuned here.
+    Tune,
+    /// Numbers are reported here.
+    Holdout,
+    All,
+}
+
+impl Split {
+    /// Whether `revision` belongs to this split (by the first hex digit of its SHA-256).
+    pub fn contains(self, revision: &str) -> bool {
+        let tune = crate::hash::sha256_hex(revision.as_bytes()).as_bytes()[0] < b'8';
+        match self {
+            Split::Tune => tune,
+            Split::Holdout => !tune,
+            Split::All => true,
+        }
+    }
+}
+
+/// A record as a Quorum finding: the model is provider and family, the first file and
+/// function name its location (no lines), the model's own classification its severity.
+pub fn to_finding(r: &Record) -> Finding {
+    let category = r
+        .cwe
+        .and_then(Category::from_cwe)
+        .or_else(|| Category::from_text(&r.headline))
+        .unwrap_or(Category::Other);
+    Finding {
+        provider: r.model.clone(),
+        model: r.model.clone(),
+        family: r.model.clone(),
+        file: r.files.first().cloned().unwrap_or_else(|| "(no file)".to_string()),
+        start_line: None,
+        end_line: None,
+        function: r.functions.first().cloned(),
+        lines_clamped: false,
+        severity: match r.classification.as_str() {
+            "very promising" => Severity::High,
+            "slightly promising" => Severity::Medium,
+            "not promising" => Severity::Low,
+            _ => Severity::Medium,
+        },
+        category,
+        cwe: r.cwe,
+        title: r.headline.clone(),
+        description: r.analysis.clone(),
+        suggestion: None,
+        confidence: None,
+    }
+}
+
+/// Blocked by revision; every file and function the model named counts for location.
+pub fn to_place(r: &Record) -> Place {
+    Place {
+        block: r.revision.clone(),
+        files: r.files.clone(),
+        functions: r.functions.clone(),
+    }
+}
+
+/// Precision, recall and F1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prf {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// One row of a precision-by-agreement table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgreementRow {
+    /// Distinct models in the group.
+    pub models: usize,
+    pub groups: usize,
+    pub findings: usize,
+    /// Groups with at least one labelled finding.
+    pub true_groups: usize,
+    pub precision: f64,
+    /// Groups with at least `models` models, and their precision.
+    pub cumulative_groups: usize,
+    pub cumulative_precision: f64,
+}
+
+/// Precision of the first `n` groups in rank order, Quorum and baseline side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopRow {
+    pub n: usize,
+    pub quorum: f64,
+    pub quorum_weighted: Option<f64>,
+    pub baseline: f64,
+}
+
+/// Everything the evaluation measures on one split.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub split: Split,
+    pub revisions: usize,
+    pub findings: usize,
+    pub judged: usize,
+    pub labelled: usize,
+    pub gold_clusters: usize,
+    /// (c): B-cubed over labelled findings, Quorum clustering the judged findings.
+    pub quorum_c: Prf,
+    /// (c2): judged-unlabelled findings dilute the predicted clusters.
+    pub quorum_c2: Prf,
+    /// (c) and (c2) when Quorum clusters every finding, judged or not.
+    pub quorum_all_c: Prf,
+    pub quorum_all_c2: Prf,
+    pub baseline_c: Prf,
+    pub baseline_c2: Prf,
+    /// (b1): groups of judged findings by number of models.
+    pub quorum_b1: Vec<AgreementRow>,
+    pub baseline_b1: Vec<AgreementRow>,
+    /// (b2): groups of all findings (unjudged are never labelled: a lower bound).
+    pub quorum_b2: Vec<AgreementRow>,
+    pub baseline_b2: Vec<AgreementRow>,
+    /// Precision of the top-ranked groups of judged findings.
+    pub top: Vec<TopRow>,
+    /// The mean of the precision at every cut-off from 1 to 100 (`n` = 100): a
+    /// steadier summary of the top of the ranking than any single cut-off.
+    pub top_mean: TopRow,
+}
+
+/// The cut-offs of the top-ranked precision table.
+const TOP_N: [usize; 6] = [10, 25, 50, 100, 200, 400];
+/// The deepest cut-off of the mean-precision summary.
+const TOP_MEAN_N: usize = 100;
+
+/// Evaluates `settings` on one split. `weights` (per model) are used for the extra
+/// weighted ranking column when given.
+pub fn evaluate(
+    data: &Dataset,
+    split: Split,
+    settings: &Settings,
+    weights: Option<&BTreeMap<String, f64>>,
+) -> Evaluation {
+    let all: Vec<&Record> = data.records.iter().filter(|r| split.contains(&r.revision)).collect();
+    let judged: Vec<&Record> = all.iter().copied().filter(|r| r.judge.is_some()).collect();
+    let quorum_judged = rank(&judged, data, settings);
+    let quorum_all = rank(&all, data, settings);
+    let quorum_groups = groups_of(&quorum_judged);
+    let baseline_judged = baseline_groups(&judged);
+    let weighted = weights.map(|w| {
+        let settings = Settings {
+            provider_weights: w.clone(),
+            ..settings.clone()
+        };
+        rank(&judged, data, &settings)
+    });
+    Evaluation {
+        split,
+        revisions: all.iter().map(|r| &r.revision).collect::<BTreeSet<_>>().len(),
+        findings: all.len(),
+        judged: judged.len(),
+        labelled: judged.iter().filter(|r| r.label.is_some()).count(),
+        gold_clusters: judged
+            .iter()
+            .filter_map(|r| r.label.as_ref().map(|l| (&r.revision, l)))
+            .collect::<BTreeSet<_>>()
+            .len(),
+        quorum_c: bcubed(&judged, &quorum_groups, false),
+        quorum_c2: bcubed(&judged, &quorum_groups, true),
+        quorum_all_c: bcubed(&all, &groups_of(&quorum_all), false),
+        quorum_all_c2: bcubed(&all, &groups_of(&quorum_all), true),
+        baseline_c: bcubed(&judged, &baseline_judged, false),
+        baseline_c2: bcubed(&judged, &baseline_judged, true),
+        quorum_b1: agreement_rows(&judged, &quorum_groups),
+        baseline_b1: agreement_rows(&judged, &baseline_judged),
+        quorum_b2: agreement_rows(&all, &groups_of(&quorum_all)),
+        baseline_b2: agreement_rows(&all, &baseline_groups(&all)),
+        top: top_rows(&judged, &quorum_judged, weighted.as_ref(), &baseline_judged, &TOP_N),
+        top_mean: mean_row(&top_rows(
+            &judged,
+            &quorum_judged,
+            weighted.as_ref(),
+            &baseline_judged,
+            &(1..=TOP_MEAN_N).collect::<Vec<_>>(),
+        )),
+    }
+}
+
+/// Per-model weights from a split: each model's precision (labelled ÷ judged) relative
+/// to the mean over models, for the weighted ranking.
+pub fn learned_weights(data: &Dataset, split: Split) -> BTreeMap<String, f64> {
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for r in data
+        .records
+        .iter()
+        .filter(|r| r.judge.is_some() && split.contains(&r.revision))
+    {
+        let c = counts.entry(&r.model).or_default();
+        c.0 += usize::from(r.label.is_some());
+        c.1 += 1;
+    }
+    let precision: BTreeMap<String, f64> = counts
+        .iter()
+        .map(|(m, (l, j))| (m.to_string(), ratio(*l, *j)))
+        .collect();
+    let mean = precision.values().sum::<f64>() / precision.len().max(1) as f64;
+    precision
+        .into_iter()
+        .map(|(m, p)| (m, if mean > 0.0 { p / mean } else { 1.0 }))
+        .collect()
+}
+
+/// Clusters and ranks `records` with Quorum, blocked by revision.
+pub fn rank(records: &[&Record], data: &Dataset, settings: &Settings) -> Ranked {
+    let findings: Vec<Finding> = records.iter().map(|r| to_finding(r)).collect();
+    let places: Vec<Place> = records.iter().map(|r| to_place(r)).collect();
+    consensus::build_issues_at(findings, &places, &data.attempted, &HashMap::new(), settings)
+}
+
+/// The group of each record, as lists of record positions.
+fn groups_of(ranked: &Ranked) -> Vec<Vec<usize>> {
+    ranked.members.clone()
+}
+
+/// The crude baseline: one group per (revision, CWE, first file), in first-seen order.
+pub fn baseline_groups(records: &[&Record]) -> Vec<Vec<usize>> {
+    let mut index: HashMap<(&str, Option<u32>, Option<&str>), usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let key = (r.revision.as_str(), r.cwe, r.files.first().map(String::as_str));
+        let g = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
+}
+
+/// B-cubed precision, recall and F1 over the labelled records, against the gold
+/// clusters (revision, CVE). Predicted clusters count their labelled members, and with
+/// `dilute` also their judged-unlabelled members (variant (c2)); unjudged members never
+/// count.
+pub fn bcubed(records: &[&Record], groups: &[Vec<usize>], dilute: bool) -> Prf {
+    let mut gold_size: HashMap<(&str, &str), usize> = HashMap::new();
+    for r in records {
+        if let Some(label) = &r.label {
+            *gold_size.entry((&r.revision, label)).or_default() += 1;
+        }
+    }
+    let (mut p, mut r, mut n) = (0.0, 0.0, 0usize);
+    for group in groups {
+        let counted = group
+            .iter()
+            .filter(|&&i| records[i].label.is_some() || (dilute && records[i].judge.is_some()))
+            .count();
+        let mut same: HashMap<(&str, &str), usize> = HashMap::new();
+        for &i in group {
+            if let Some(label) = &records[i].label {
+                *same.entry((&records[i].revision, label)).or_default() += 1;
+            }
+        }
+        for (key, inter) in same {
+            p += inter as f64 * inter as f64 / counted as f64;
+            r += inter as f64 * inter as f64 / gold_size[&key] as f64;
+            n += inter;
+        }
+    }
+    let (precision, recall) = if n == 0 {
+        (0.0, 0.0)
+    } else {
+        (p / n as f64, r / n as f64)
+    };
+    Prf {
+        precision,
+        recall,
+        f1: f1(precision, recall),
+    }
+}
+
+/// Groups by number of distinct models: how many, and how many hold a labelled finding.
+pub fn agreement_rows(records: &[&Record], groups: &[Vec<usize>]) -> Vec<AgreementRow> {
+    let mut rows: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+    for group in groups {
+        let models: BTreeSet<&str> = group.iter().map(|&i| records[i].model.as_str()).collect();
+        let row = rows.entry(models.len()).or_default();
+        row.0 += 1;
+        row.1 += group.len();
+        row.2 += usize::from(group.iter().any(|&i| records[i].label.is_some()));
+    }
+    rows.iter()
+        .map(|(&k, &(groups, findings, true_groups))| {
+            let (cg, ct) = rows.range(k..).fold((0, 0), |(g, t), (_, row)| (g + row.0, t + row.2));
+            AgreementRow {
+                models: k,
+                groups,
+                findings,
+                true_groups,
+                precision: ratio(true_groups, groups),
+                cumulative_groups: cg,
+                cumulative_precision: ratio(ct, cg),
+            }
+        })
+        .collect()
+}
+
+fn top_rows(
+    records: &[&Record],
+    quorum: &Ranked,
+    weighted: Option<&Ranked>,
+    baseline: &[Vec<usize>],
+    cut_offs: &[usize],
+) -> Vec<TopRow> {
+    let is_true = |group: &[usize]| group.iter().any(|&i| records[i].label.is_some());
+    let scored = |ranked: &Ranked| -> Vec<(f64, bool)> {
+        ranked
+            .issues
+            .iter()
+            .zip(&ranked.members)
+            .map(|(issue, members)| (issue.score, is_true(members)))
+            .collect()
+    };
+    let quorum = scored(quorum);
+    let weighted = weighted.map(scored);
+    let baseline: Vec<(f64, bool)> = baseline
+        .iter()
+        .map(|g| {
+            let models: BTreeSet<&str> = g.iter().map(|&i| records[i].model.as_str()).collect();
+            (models.len() as f64, is_true(g))
+        })
+        .collect();
+    cut_offs
+        .iter()
+        .map(|&n| TopRow {
+            n,
+            quorum: precision_at(&quorum, n),
+            quorum_weighted: weighted.as_ref().map(|w| precision_at(w, n)),
+            baseline: precision_at(&baseline, n),
+        })
+        .collect()
+}
+
+/// The column means of `rows`, as a row with the deepest cut-off as its `n`.
+fn mean_row(rows: &[TopRow]) -> TopRow {
+    let count = rows.len().max(1) as f64;
+    let weighted: Option<Vec<f64>> = rows.iter().map(|r| r.quorum_weighted).collect();
+    TopRow {
+        n: rows.last().map_or(0, |r| r.n),
+        quorum: rows.iter().map(|r| r.quorum).sum::<f64>() / count,
+        quorum_weighted: weighted.map(|w| w.iter().sum::<f64>() / count),
+        baseline: rows.iter().map(|r| r.baseline).sum::<f64>() / count,
+    }
+}
+
+/// Precision of the `n` highest-scored items; items tied at the cut-off count by their
+/// share (the expected precision under a random order of ties), so neither ranking
+/// gains from how ties happen to be broken.
+pub fn precision_at(items: &[(f64, bool)], n: usize) -> f64 {
+    let mut sorted: Vec<(f64, bool)> = items.to_vec();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let n = n.min(sorted.len());
+    if n == 0 {
+        return 0.0;
+    }
+    let cut = sorted[n - 1].0;
+    let above: Vec<&(f64, bool)> = sorted.iter().filter(|x| x.0 > cut).collect();
+    let tied: Vec<&(f64, bool)> = sorted.iter().filter(|x| x.0 == cut).collect();
+    let true_above = above.iter().filter(|x| x.1).count() as f64;
+    let true_tied = tied.iter().filter(|x| x.1).count() as f64;
+    let taken = (n - above.len()) as f64;
+    (true_above + taken * true_tied / tied.len() as f64) / n as f64
+}
+
+impl Evaluation {
+    /// The report, in the layout of the dataset's `baseline.py`.
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "== split {:?}: {} revisions, {} findings, {} judged, {} labelled in {} gold clusters\n",
+            self.split, self.revisions, self.findings, self.judged, self.labelled, self.gold_clusters
+        );
+        let _ = writeln!(out, "B-cubed against gold clusters (revision, CVE)");
+        let _ = writeln!(
+            out,
+            "  {:<52} {:>9} {:>7} {:>6}",
+            "grouping", "precision", "recall", "F1"
+        );
+        let rows = [
+            ("(c)  BASELINE crude: (revision, cwe, first file)", self.baseline_c),
+            ("(c)  QUORUM, judged findings", self.quorum_c),
+            ("(c)  QUORUM, all findings", self.quorum_all_c),
+            ("(c2) BASELINE crude: (revision, cwe, first file)", self.baseline_c2),
+            ("(c2) QUORUM, judged findings", self.quorum_c2),
+            ("(c2) QUORUM, all findings", self.quorum_all_c2),
+        ];
+        for (name, prf) in rows {
+            let _ = writeln!(
+                out,
+                "  {name:<52} {:>9.3} {:>7.3} {:>6.3}",
+                prf.precision, prf.recall, prf.f1
+            );
+        }
+        out.push('\n');
+        agreement_table(&mut out, "(b1) judged findings", &self.quorum_b1, &self.baseline_b1);
+        agreement_table(
+            &mut out,
+            "(b2) all findings (a lower bound)",
+            &self.quorum_b2,
+            &self.baseline_b2,
+        );
+        let _ = writeln!(
+            out,
+            "Precision of the top-ranked groups of judged findings (ties counted by share)"
+        );
+        let _ = writeln!(
+            out,
+            "  {:>10} {:>9} {:>17} {:>9}",
+            "top", "QUORUM", "QUORUM weighted", "BASELINE"
+        );
+        for (label, row) in self
+            .top
+            .iter()
+            .map(|r| (r.n.to_string(), r))
+            .chain([(format!("mean 1-{}", self.top_mean.n), &self.top_mean)])
+        {
+            let weighted = row.quorum_weighted.map_or("-".to_string(), |w| format!("{w:.3}"));
+            let _ = writeln!(
+                out,
+                "  {label:>10} {:>9.3} {:>17} {:>9.3}",
+                row.quorum, weighted, row.baseline
+            );
+        }
+        out
+    }
+}
+
+fn agreement_table(out: &mut String, title: &str, quorum: &[AgreementRow], baseline: &[AgreementRow]) {
+    let _ = writeln!(out, "{title}: groups by number of models (QUORUM | BASELINE)");
+    let _ = writeln!(
+        out,
+        "  {:>6} {:>7} {:>9} {:>10} {:>9} | {:>7} {:>9} {:>10} {:>9}",
+        "models", "groups", "precision", "cum.groups", "cum.prec", "groups", "precision", "cum.groups", "cum.prec"
+    );
+    let ks: BTreeSet<usize> = quorum.iter().chain(baseline).map(|r| r.models).collect();
+    for k in ks {
+        let cell = |rows: &[AgreementRow]| match rows.iter().find(|r| r.models == k) {
+            Some(r) => format!(
+                "{:>7} {:>9.3} {:>10} {:>9.3}",
+                r.groups, r.precision, r.cumulative_groups, r.cumulative_precision
+            ),
+            None => format!("{:>7} {:>9} {:>10} {:>9}", 0, "-", "-", "-"),
+        };
+        let _ = writeln!(out, "  {k:>6} {} | {}", cell(quorum), cell(baseline));
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(revision: &str, model: &str, judged: bool, label: Option<&str>) -> Record {
+        Record {
+            revision: revision.into(),
+            model: model.into(),
+            headline: "h".into(),
+            analysis: "a".into(),
+            cwe: None,
+            files: vec![],
+            functions: vec![],
+            classification: "very promising".into(),
+            judge: judged.then(|| "judge".into()),
+            label: label.map(String::from),
+        }
+    }
+
+    #[test]
+    fn bcubed_matches_the_definition() {
+        let rs = [
+            record("r", "a", true, Some("x")),
+            record("r", "b", true, Some("x")),
+            record("r", "c", true, Some("y")),
+            record("r", "d", true, None),
+        ];
+        let refs: Vec<&Record> = rs.iter().collect();
+        // {x, x, y, unlabelled}: labelled precision (2/3·2 + 1/3)/3 = 5/9, recall 1.
+        let merged = bcubed(&refs, &[vec![0, 1, 2, 3]], false);
+        assert!((merged.precision - 5.0 / 9.0).abs() < 1e-9 && merged.recall == 1.0);
+        // Diluted: the unlabelled member counts in each cluster size: (2/4·2 + 1/4)/3.
+        let diluted = bcubed(&refs, &[vec![0, 1, 2, 3]], true);
+        assert!((diluted.precision - 5.0 / 12.0).abs() < 1e-9);
+        let alone = bcubed(&refs, &[vec![0], vec![1], vec![2], vec![3]], true);
+        assert_eq!(alone.precision, 1.0);
+        assert!((alone.recall - 2.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ties_at_the_cut_off_count_by_share() {
+        let items = [(2.0, true), (1.0, true), (1.0, false), (1.0, false), (1.0, false)];
+        assert_eq!(precision_at(&items, 1), 1.0);
+        // One sure hit, then one of four tied items of which one is true: 1 + 1/4.
+        assert!((precision_at(&items, 2) - 1.25 / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn split_is_a_stable_half() {
+        let names: Vec<String> = (0..400).map(|i| format!("owner/repo{i}@abc")).collect();
+        let tune = names.iter().filter(|n| Split::Tune.contains(n)).count();
+        assert!((150..250).contains(&tune), "{tune}");
+        assert!(names
+            .iter()
+            .all(|n| Split::Tune.contains(n) != Split::Holdout.contains(n)));
+    }
+
+    #[test]
+    fn agreement_rows_accumulate_from_the_top() {
+        let rs = [
+            record("r", "a", true, Some("x")),
+            record("r", "b", true, Some("x")),
+            record("r", "a", true, None),
+        ];
+        let refs: Vec<&Record> = rs.iter().collect();
+        let rows = agreement_rows(&refs, &[vec![0, 1], vec![2]]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].models, rows[0].cumulative_groups), (1, 2));
+        assert_eq!(rows[0].cumulative_precision, 0.5);
+        assert_eq!((rows[1].models, rows[1].precision), (2, 1.0));
+    }
+}

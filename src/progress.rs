@@ -1,0 +1,145 @@
+//! Showing a long run's progress.
+//!
+//! On a terminal: one bar per provider (done / total, failures, ETA), since providers run
+//! at very different speeds and the slowest one decides when the run ends. Elsewhere (CI
+//! logs, pipes): one plain line per finished job. With `--quiet`: nothing.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::Progress;
+use crate::report::terminal_safe;
+use crate::store::{ResponseRecord, Status};
+
+/// The display that suits where stderr goes.
+pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
+    if quiet {
+        Box::new(Silent)
+    } else if std::io::stderr().is_terminal() {
+        Box::new(Bars::default())
+    } else {
+        Box::new(Lines::default())
+    }
+}
+
+/// Shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn planned(&mut self, _: &[(String, usize)]) {}
+    fn done(&mut self, _: &ResponseRecord) {}
+    fn grew(&mut self, _: &str, _: usize) {}
+    fn note(&mut self, _: &str) {}
+    fn finish(&mut self) {}
+}
+
+/// One line per finished job, for logs.
+#[derive(Default)]
+pub struct Lines {
+    done: usize,
+    total: usize,
+}
+
+impl Progress for Lines {
+    fn planned(&mut self, per_provider: &[(String, usize)]) {
+        self.total = per_provider.iter().map(|(_, n)| n).sum();
+    }
+
+    fn done(&mut self, record: &ResponseRecord) {
+        self.done += 1;
+        eprintln!("[{}/{}] {}", self.done, self.total, describe(record));
+    }
+
+    fn grew(&mut self, provider: &str, extra: usize) {
+        self.total += extra;
+        eprintln!("{provider}: a part was too long for the model; reviewing it as two smaller parts");
+    }
+
+    fn note(&mut self, message: &str) {
+        eprintln!("{}", terminal_safe(message));
+    }
+
+    fn finish(&mut self) {}
+}
+
+/// A bar per provider.
+#[derive(Default)]
+pub struct Bars {
+    multi: Option<MultiProgress>,
+    bars: HashMap<String, (ProgressBar, usize)>,
+}
+
+impl Progress for Bars {
+    fn planned(&mut self, per_provider: &[(String, usize)]) {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let width = per_provider.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(8);
+        let style = ProgressStyle::with_template(&format!(
+            "{{prefix:>{width}}} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ETA {{eta}}"
+        ))
+        .expect("the template is valid")
+        .progress_chars("=> ");
+        for (name, total) in per_provider {
+            let bar = multi.add(ProgressBar::new(*total as u64));
+            bar.set_style(style.clone());
+            bar.set_prefix(terminal_safe(name));
+            self.bars.insert(name.clone(), (bar, 0));
+        }
+        self.multi = Some(multi);
+    }
+
+    fn done(&mut self, record: &ResponseRecord) {
+        if let Some((bar, failures)) = self.bars.get_mut(&record.provider) {
+            if record.status != Status::Ok {
+                *failures += 1;
+                bar.set_message(format!("{failures} failed"));
+            }
+            bar.inc(1);
+        }
+    }
+
+    fn grew(&mut self, provider: &str, extra: usize) {
+        if let Some((bar, _)) = self.bars.get(provider) {
+            bar.inc_length(extra as u64);
+        }
+    }
+
+    fn note(&mut self, message: &str) {
+        match &self.multi {
+            Some(multi) => {
+                let _ = multi.println(terminal_safe(message));
+            }
+            None => eprintln!("{}", terminal_safe(message)),
+        }
+    }
+
+    fn finish(&mut self) {
+        for (bar, _) in self.bars.values() {
+            bar.finish();
+        }
+    }
+}
+
+/// One finished job in words.
+pub fn describe(record: &ResponseRecord) -> String {
+    let what = match (&record.status, &record.error) {
+        (Status::Ok, _) if record.cached => "answer from the cache".to_string(),
+        (Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / 1000.0),
+        (_, Some(e)) => format!("failed: {}", e.message),
+        (_, None) => "failed".to_string(),
+    };
+    let part = record
+        .chunk
+        .map(|c| format!(" (lines {}-{})", c.start_line, c.end_line))
+        .unwrap_or_default();
+    let retries = if record.attempts > 1 {
+        format!(" after {} attempts", record.attempts)
+    } else {
+        String::new()
+    };
+    terminal_safe(&format!(
+        "{} · {}{part} · {what}{retries}",
+        record.provider, record.file
+    ))
+}

@@ -1,0 +1,186 @@
+//! `report.sarif`: the consensus as SARIF 2.1.0, the format code-scanning tools read.
+//!
+//! Uploading it to GitHub code scanning (or opening it in an IDE's SARIF viewer) puts
+//! each issue on its lines. One result per issue: its level from the median severity,
+//! its rank from the consensus score, its agreement (how many independent models, which
+//! ones) in the message and the properties, and its stable id as a partial fingerprint,
+//! so a viewer tracks the same issue across runs. Rules are the weaknesses (CWE, or
+//! Quorum's category when no CWE was given), tagged the way GitHub reads CWE tags.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+
+use crate::analysis::Analysis;
+use crate::consensus::Issue;
+use crate::finding::Severity;
+
+/// Where the SARIF 2.1.0 schema lives, as the log's `$schema`.
+const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The SARIF log of an analysis, pretty-printed.
+pub fn sarif(a: &Analysis) -> Result<String> {
+    let rules = rules(&a.issues);
+    let rule_index: BTreeMap<String, i64> = rules.keys().enumerate().map(|(i, id)| (id.clone(), i as i64)).collect();
+    let results: Vec<SarifResult> = a.issues.iter().map(|issue| result(issue, &rule_index)).collect();
+    let driver = ToolComponent::builder()
+        .name("quorum")
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri("https://github.com/quorum-review/quorum")
+        .rules(rules.into_values().collect::<Vec<_>>())
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([
+                    ("runId".to_string(), json!(a.meta.run_id)),
+                    (
+                        "providers".to_string(),
+                        json!(a.providers.iter().map(|p| &p.name).collect::<Vec<_>>()),
+                    ),
+                ]))
+                .build(),
+        )
+        .build();
+    let log = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    Ok(serde_json::to_string_pretty(&log)? + "\n")
+}
+
+/// The rule an issue reports under: its CWE, else its category.
+fn rule_id(issue: &Issue) -> String {
+    match issue.cwe {
+        Some(cwe) => format!("CWE-{cwe}"),
+        None => format!("quorum/{}", issue.category.as_str()),
+    }
+}
+
+fn rules(issues: &[Issue]) -> BTreeMap<String, ReportingDescriptor> {
+    let mut rules = BTreeMap::new();
+    for issue in issues {
+        let id = rule_id(issue);
+        rules.entry(id.clone()).or_insert_with(|| {
+            let mut tags = vec!["security".to_string(), issue.category.as_str().to_string()];
+            if let Some(cwe) = issue.cwe {
+                tags.push(format!("external/cwe/cwe-{cwe}"));
+            }
+            let described = match issue.cwe {
+                Some(cwe) => format!("CWE-{cwe} ({})", issue.category.as_str()),
+                None => format!("{} (no CWE given)", issue.category.as_str()),
+            };
+            let builder = ReportingDescriptor::builder()
+                .id(id.clone())
+                .short_description(MultiformatMessageString::builder().text(described).build())
+                .properties(PropertyBag::builder().tags(tags).build());
+            match issue.cwe {
+                Some(cwe) => builder
+                    .help_uri(format!("https://cwe.mitre.org/data/definitions/{cwe}.html"))
+                    .build(),
+                None => builder.build(),
+            }
+        });
+    }
+    rules
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low | Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
+    let id = rule_id(issue);
+    let agreement = &issue.agreement;
+    let text = format!(
+        "{} (agreed by {} of {} independent models: {})",
+        issue.title,
+        agreement.count,
+        agreement.of,
+        agreement.providers.join(", ")
+    );
+    let region = match (issue.start_line, issue.end_line) {
+        (Some(start), end) => Some(
+            Region::builder()
+                .start_line(i64::from(start))
+                .end_line(i64::from(end.unwrap_or(start).max(start)))
+                .build(),
+        ),
+        _ => None,
+    };
+    let artifact = ArtifactLocation::builder().uri(uri_path(&issue.file)).build();
+    let physical = match region {
+        Some(region) => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .region(region)
+            .build(),
+        None => PhysicalLocation::builder().artifact_location(artifact).build(),
+    };
+    let properties = BTreeMap::from([
+        ("quorumId".to_string(), json!(issue.id)),
+        ("severity".to_string(), json!(issue.severity.as_str())),
+        ("agreement".to_string(), json!(agreement)),
+        ("score".to_string(), json!(issue.score)),
+        (
+            "findings".to_string(),
+            json!(issue
+                .findings
+                .iter()
+                .map(|f| json!({"provider": f.provider, "title": f.title}))
+                .collect::<Vec<_>>()),
+        ),
+    ]);
+    SarifResult::builder()
+        .rule_id(id.clone())
+        .rule_index(rule_index[&id])
+        .level(level(issue.severity))
+        .message(Message::builder().text(text).build())
+        .locations(vec![Location::builder().physical_location(physical).build()])
+        .partial_fingerprints(BTreeMap::from([("quorumIssueId/v1".to_string(), issue.id.clone())]))
+        .rank((issue.score * 100.0).clamp(0.0, 100.0))
+        .properties(PropertyBag::builder().additional_properties(properties).build())
+        .build()
+}
+
+/// A relative path as a URI reference: `/` separators, and characters that are not
+/// allowed in a URI path percent-encoded.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(uri_path("src/db.go"), "src/db.go");
+        assert_eq!(uri_path("my dir/ü#1.go"), "my%20dir/%C3%BC%231.go");
+    }
+
+    #[test]
+    fn severities_map_to_levels() {
+        assert!(matches!(level(Severity::Critical), ResultLevel::Error));
+        assert!(matches!(level(Severity::Medium), ResultLevel::Warning));
+        assert!(matches!(level(Severity::Info), ResultLevel::Note));
+    }
+}

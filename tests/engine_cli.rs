@@ -1,0 +1,548 @@
+//! The engine as a user meets it through `quorum review`: nothing asked twice (cache,
+//! `--resume` after `kill -9`), providers that fail marked down, unusable answers asked
+//! again, files split to fit a context window, budgets, dry runs and shards. Every test
+//! talks to a loopback server that answers as an OpenAI-compatible server does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What the mock server saw: one entry per request, (model, file, user prompt).
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<(String, String, String)>>>);
+
+impl Seen {
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self.0.lock().unwrap().iter().map(|(_, f, _)| f.clone()).collect();
+        files.sort();
+        files
+    }
+
+    fn last_files(&self, n: usize) -> Vec<String> {
+        let seen = self.0.lock().unwrap();
+        seen[seen.len().saturating_sub(n)..]
+            .iter()
+            .map(|(_, f, _)| f.clone())
+            .collect()
+    }
+
+    fn prompts(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|(_, _, p)| p.clone()).collect()
+    }
+}
+
+type Behaviour = dyn Fn(&str, &str, &str, usize) -> ResponseTemplate + Send + Sync;
+
+/// Answers each request with `behaviour(model, file, user_prompt, nth request for that file)`.
+struct Server {
+    seen: Seen,
+    behaviour: Box<Behaviour>,
+}
+
+impl Respond for Server {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let model = body["model"].as_str().unwrap_or_default().to_string();
+        let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+        let file = user
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("File: ")
+            .to_string();
+        let nth = {
+            let mut seen = self.seen.0.lock().unwrap();
+            seen.push((model.clone(), file.clone(), user.clone()));
+            seen.iter().filter(|(m, f, _)| *m == model && *f == file).count()
+        };
+        (self.behaviour)(&model, &file, &user, nth)
+    }
+}
+
+fn answer(content: &str) -> ResponseTemplate {
+    // No `model` field: the served-model check is covered where servers disagree with
+    // the request (engine unit tests); here every answer is from the model asked.
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "c", "object": "chat.completion", "created": 1,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
+    }))
+}
+
+fn one_finding(file: &str, line: u32) -> String {
+    json!({"findings": [{"file": file, "start_line": line, "end_line": line, "severity": "high",
+        "category": "injection", "cwe": 89, "title": "SQL injection", "description": "query built from input",
+        "suggestion": null, "confidence": 0.9}]})
+    .to_string()
+}
+
+async fn serve(
+    behaviour: impl Fn(&str, &str, &str, usize) -> ResponseTemplate + Send + Sync + 'static,
+) -> (MockServer, Seen) {
+    let server = MockServer::start().await;
+    let seen = Seen::default();
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(Server {
+            seen: seen.clone(),
+            behaviour: Box::new(behaviour),
+        })
+        .mount(&server)
+        .await;
+    (server, seen)
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// A project with `files` Go files and a config with the given provider tables.
+    fn new(files: usize, providers: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        for i in 0..files {
+            let code = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
+            std::fs::write(dir.path().join(format!("src/f{i:02}.go")), code).unwrap();
+        }
+        std::fs::write(dir.path().join("quorum.toml"), providers).unwrap();
+        Project { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn quorum(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .unwrap()
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        let dir = self.path().to_path_buf();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_quorum"))
+                .args(&args)
+                .current_dir(dir)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    fn records(&self, out: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.path().join(out).join("responses.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn report(&self, out: &str) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.path().join(out).join("report.json")).unwrap()).unwrap()
+    }
+}
+
+fn provider(name: &str, server: &MockServer, extra: &str) -> String {
+    let concurrency = if extra.contains("max_concurrency") {
+        ""
+    } else {
+        "max_concurrency = 2\n"
+    };
+    format!(
+        "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}-model\"\n{concurrency}{extra}\n",
+        server.uri()
+    )
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status.code());
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
+    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let project = Project::new(3, &(provider("a", &server, "") + &provider("b", &server, "")));
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    assert_eq!(seen.count(), 6);
+    let first = project.report("quorum-report");
+
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    assert_eq!(seen.count(), 6, "the second run over an unchanged tree sends nothing");
+    let second = project.report("quorum-report");
+    assert_eq!(first["issues"], second["issues"], "cached answers give the same report");
+    assert!(project.records("quorum-report").iter().all(|r| r["cached"] == true));
+
+    std::fs::write(project.path().join("src/f01.go"), "package p\n\nfunc G() {}\n").unwrap();
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    assert_eq!(seen.count(), 8, "one changed file is asked again, of each provider");
+    assert_eq!(seen.last_files(2), ["f01.go", "f01.go"]);
+
+    ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
+    assert_eq!(seen.count(), 14, "--no-cache asks everything again");
+    assert!(project.path().join(".quorum-cache/CACHEDIR.TAG").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
+    let (server, seen) =
+        serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(150))).await;
+    let project = Project::new(20, &provider("slow", &server, "max_concurrency = 1"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(["review", "src", "--quiet", "--no-cache"])
+        .current_dir(project.path())
+        .spawn()
+        .unwrap();
+    // Let a few answers land, then kill without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while project.records("quorum-report").len() < 5 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = project.records("quorum-report").len();
+    assert!((5..20).contains(&before), "killed mid-run: {before} answers on disk");
+    let sent_before = seen.count();
+
+    let stderr = ok(&project.run(&["review", "--resume", "--quiet", "--no-cache"]).await);
+    let records = project.records("quorum-report");
+    let mut files: Vec<&str> = records.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), 20, "every file answered once the run is resumed: {stderr}");
+    assert_eq!(records.len(), 20, "no file answered twice");
+    // At most the one request in flight at the kill is asked again.
+    assert!(
+        seen.count() - sent_before <= 20 - before + 1,
+        "{} requests after resume",
+        seen.count() - sent_before
+    );
+    assert_eq!(project.report("quorum-report")["issues"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_key_marks_the_provider_down_and_the_others_go_on() {
+    let (server, seen) = serve(|model, file, _, _| {
+        if model == "bad-model" {
+            ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided",
+                "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))
+        } else {
+            answer(&one_finding(file, 4))
+        }
+    })
+    .await;
+    let project = Project::new(
+        6,
+        &(provider("bad", &server, "max_concurrency = 1") + &provider("good", &server, "")),
+    );
+    let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
+    assert!(stderr.contains("bad is marked down"), "{stderr}");
+    let bad_requests = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, _, _)| m == "bad-model")
+        .count();
+    assert_eq!(bad_requests, 1, "no request after the key was rejected");
+    let records = project.records("quorum-report");
+    let skipped = records
+        .iter()
+        .filter(|r| r["provider"] == "bad" && r["status"] == "skipped")
+        .count();
+    assert_eq!(
+        skipped, 5,
+        "the remaining jobs are recorded as skipped, with the reason"
+    );
+    let report = project.report("quorum-report");
+    assert_eq!(report["issues"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        report["issues"][0]["agreement"]["of"], 1,
+        "a provider that never answered is not counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_without_json_is_asked_again_with_the_error_quoted() {
+    let (server, seen) = serve(|_, file, _, nth| {
+        if nth == 1 {
+            answer("Sure! The main problem is the SQL query on line 4.")
+        } else {
+            answer(&one_finding(file, 4))
+        }
+    })
+    .await;
+    let project = Project::new(1, &provider("chatty", &server, ""));
+    ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
+    assert_eq!(seen.count(), 2);
+    assert!(
+        seen.prompts()[1].contains("could not be used: no JSON found"),
+        "{}",
+        seen.prompts()[1]
+    );
+    let records = project.records("quorum-report");
+    assert_eq!(
+        (records[0]["status"].as_str(), records[0]["attempts"].as_u64()),
+        (Some("ok"), Some(2))
+    );
+    assert_eq!(project.report("quorum-report")["issues"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_too_big_for_the_context_is_split_and_findings_keep_real_lines() {
+    let (server, seen) = serve(|_, file, user, _| {
+        // Report the SQL line wherever it appears in the part sent.
+        let line = user
+            .lines()
+            .find(|l| l.contains("db.Query"))
+            .and_then(|l| l.split('|').next())
+            .and_then(|n| n.trim().parse::<u32>().ok());
+        match line {
+            Some(line) => answer(&one_finding(file, line)),
+            None => answer("{\"findings\": []}"),
+        }
+    })
+    .await;
+    let project = Project::new(
+        0,
+        &provider("small", &server, "context_tokens = 1536\nmax_output_tokens = 256"),
+    );
+    let mut big = String::from("package p\n\n");
+    for i in 0..400 {
+        big.push_str(&format!("func F{i}(x int) int {{\n\treturn x * {i}\n}}\n\n"));
+    }
+    big.push_str("func Q(db *sql.DB, x string) {\n\tdb.Query(\"SELECT \" + x)\n}\n");
+    std::fs::write(project.path().join("src/big.go"), &big).unwrap();
+    ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
+    assert!(seen.count() > 3, "the file was sent in parts: {}", seen.count());
+    let query_line = big.lines().position(|l| l.contains("db.Query")).unwrap() as u64 + 1;
+    let report = project.report("quorum-report");
+    let issues = report["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "{report:#}");
+    assert_eq!(issues[0]["start_line"].as_u64(), Some(query_line));
+    assert!(project
+        .records("quorum-report")
+        .iter()
+        .all(|r| r["chunk"]["start_line"].is_u64()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_overflow_error_retries_with_smaller_parts() {
+    let (server, seen) = serve(|_, file, user, _| {
+        if user.lines().count() > 60 {
+            ResponseTemplate::new(400).set_body_json(json!({"error": {"message":
+                "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
+                "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}))
+        } else {
+            answer(&one_finding(file, 1))
+        }
+    })
+    .await;
+    let project = Project::new(0, &provider("tiny", &server, ""));
+    let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(project.path().join("src/long.go"), long).unwrap();
+    ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
+    assert!(
+        seen.count() >= 3,
+        "one refused whole-file request, then parts: {}",
+        seen.count()
+    );
+    let records = project.records("quorum-report");
+    let split: Vec<_> = records.iter().filter(|r| r["status"] == "split").collect();
+    assert_eq!(
+        split.len(),
+        1,
+        "the refused whole file is recorded as split: {records:#?}"
+    );
+    assert_eq!(split[0]["split_into"].as_array().unwrap().len(), 2);
+    let answered = records.iter().filter(|r| r["status"] == "ok").count();
+    assert!(answered >= 2 && answered + 1 == records.len(), "{records:#?}");
+    // A second run goes straight to the parts, from the cache.
+    let before = seen.count();
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    assert_eq!(
+        seen.count(),
+        before + answered + 1,
+        "the first cached run asks once; the second asks nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_sends_nothing_and_estimates_cost() {
+    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let project = Project::new(
+        4,
+        &provider(
+            "paid",
+            &server,
+            "price_input_per_mtok = 2.0\nprice_output_per_mtok = 8.0",
+        ),
+    );
+    let out = project.run(&["review", "src", "--dry-run"]).await;
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(seen.count(), 0);
+    assert!(
+        stdout.contains("paid") && stdout.contains("Dry run: nothing was sent"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("$0.0"), "{stdout}");
+    assert!(!project.path().join("quorum-report").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_cost_stops_dispatch_and_resume_finishes_the_run() {
+    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    // Each answer costs 1000 × $10/M + 100 × $10/M = $0.011; estimates are close to that.
+    let project = Project::new(
+        10,
+        &provider(
+            "paid",
+            &server,
+            "max_concurrency = 1\nprice_input_per_mtok = 10.0\nprice_output_per_mtok = 10.0",
+        ),
+    );
+    let stderr = ok(&project
+        .run(&["review", "src", "--no-cache", "--max-cost", "0.05"])
+        .await);
+    assert!(stderr.contains("--max-cost budget"), "{stderr}");
+    let spent = seen.count();
+    assert!((1..10).contains(&spent), "{spent} requests within the budget");
+    let report = project.report("quorum-report");
+    let cost = report["run"]["providers"][0]["cost_usd"].as_f64().unwrap();
+    assert!(cost <= 0.05, "measured cost {cost} within budget");
+    ok(&project.run(&["review", "--resume", "--quiet", "--no-cache"]).await);
+    assert_eq!(seen.count(), 10, "resume asks only what the budget stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_split_the_files_and_aggregate_merges_them() {
+    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let project = Project::new(12, &provider("a", &server, ""));
+    ok(&project
+        .run(&[
+            "review",
+            "src",
+            "--quiet",
+            "--no-cache",
+            "--shard",
+            "1/2",
+            "--out",
+            "s1",
+        ])
+        .await);
+    ok(&project
+        .run(&[
+            "review",
+            "src",
+            "--quiet",
+            "--no-cache",
+            "--shard",
+            "2/2",
+            "--out",
+            "s2",
+        ])
+        .await);
+    assert_eq!(seen.count(), 12, "each file in exactly one shard");
+    let (n1, n2) = (project.records("s1").len(), project.records("s2").len());
+    assert!(n1 > 0 && n2 > 0 && n1 + n2 == 12, "{n1} + {n2}");
+    let merged = project.quorum(&["aggregate", "s1", "s2", "--out", "merged", "--quiet"]);
+    ok(&merged);
+    let report = project.report("merged");
+    assert_eq!(report["issues"].as_array().unwrap().len(), 12);
+    assert_eq!(report["run"]["files_sent"], 12);
+    let alone = project.quorum(&["aggregate", "s1", "s2"]);
+    assert_eq!(alone.status.code(), Some(2), "several folders need --out");
+    let bad = project.quorum(&["review", "src", "--shard", "3/2"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("1 ≤ K ≤ N"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_folder_and_config_are_never_reviewed_and_a_foreign_out_folder_is_refused() {
+    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let project = Project::new(2, &provider("a", &server, ""));
+    ok(&project.run(&["review", ".", "--quiet", "--no-cache"]).await);
+    ok(&project.run(&["review", ".", "--quiet", "--no-cache"]).await);
+    let files: Vec<String> = seen.files();
+    assert!(
+        files.iter().all(|f| f.ends_with(".go")),
+        "only the sources were sent: {files:?}"
+    );
+    assert_eq!(seen.count(), 4);
+    let previous: Vec<PathBuf> = std::fs::read_dir(project.path().join("quorum-report"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(previous.len(), 1, "the first run's answers and reports are kept aside");
+    std::fs::create_dir(project.path().join("docs")).unwrap();
+    std::fs::write(project.path().join("docs/guide.md"), "# guide\n").unwrap();
+    let refused = project.quorum(&["review", "src", "--out", "docs"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("something other than a Quorum run"));
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
+    let (server, seen) =
+        serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(200))).await;
+    let project = Project::new(15, &provider("slow", &server, "max_concurrency = 1"));
+    let child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(["review", "src", "--no-cache"])
+        .current_dir(project.path())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while project.records("quorum-report").len() < 3 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = ok(&out);
+    assert!(stderr.contains("stopped early (interrupted)"), "{stderr}");
+    let answered = project.records("quorum-report").len();
+    assert!((3..15).contains(&answered), "{answered} answered before the stop");
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.path().join("quorum-report/run.json")).unwrap()).unwrap();
+    assert_eq!(run["stopped_early"], "interrupted");
+    assert_eq!(project.report("quorum-report")["run"]["stopped_early"], "interrupted");
+    assert!(stderr.contains("--resume quorum-report"), "{stderr}");
+    assert!(
+        project.path().join("quorum-report/report.json").exists(),
+        "reports written from what is done"
+    );
+
+    ok(&project.run(&["review", "--resume", "--quiet", "--no-cache"]).await);
+    assert_eq!(project.records("quorum-report").len(), 15);
+    assert_eq!(
+        seen.count(),
+        15,
+        "the interrupted request finished; nothing was asked twice"
+    );
+}

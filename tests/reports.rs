@@ -1,0 +1,84 @@
+//! The report files of the offline demo: `report.sarif` validates against the official
+//! SARIF 2.1.0 schema (tests/fixtures/sarif-schema-2.1.0.json, from OASIS) and carries
+//! every ranked issue with its location, level, agreement and stable fingerprint;
+//! `report.html` lists every issue and escapes what models wrote.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+fn load(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn demo_sarif_is_valid_and_matches_the_json_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args([
+            "review",
+            "examples/vulnerable-app",
+            "--config",
+            "examples/demo.toml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--format", "json,sarif,html"])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sarif = load(&out.path().join("report.sarif"));
+    let schema = load(&root.join("tests/fixtures/sarif-schema-2.1.0.json"));
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.sarif is not valid SARIF 2.1.0:\n{}",
+        errors.join("\n")
+    );
+
+    let report = load(&out.path().join("report.json"));
+    let issues = report["issues"].as_array().unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(results.len(), issues.len());
+    for (issue, result) in issues.iter().zip(results) {
+        assert_eq!(result["partialFingerprints"]["quorumIssueId/v1"], issue["id"]);
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], issue["file"]);
+        assert_eq!(location["region"]["startLine"], issue["start_line"]);
+        let count = issue["agreement"]["count"].as_u64().unwrap();
+        assert!(result["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("agreed by {count} of")));
+        let rule = result["ruleId"].as_str().unwrap();
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"][index]["id"], rule);
+        let expected_level = match issue["severity"].as_str().unwrap() {
+            "critical" | "high" => "error",
+            "medium" => "warning",
+            _ => "note",
+        };
+        assert_eq!(result["level"], expected_level);
+    }
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    for issue in issues {
+        assert!(html.contains(&format!("id=\"{}\"", issue["id"].as_str().unwrap())));
+    }
+    assert!(
+        html.contains("&#39;") || html.contains("&quot;"),
+        "model text is escaped"
+    );
+    assert!(!html.contains("<script"));
+    // The invalid case is caught: the validator is not a no-op.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("catastrophic");
+    assert!(!validator.is_valid(&broken));
+}
