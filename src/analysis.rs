@@ -52,6 +52,14 @@ pub struct ProviderTotals {
     /// US dollars, from the server's token counts and the configured prices; `None`
     /// when no price is configured.
     pub cost_usd: Option<f64>,
+    /// Answers taken from the cache: they cost nothing this run, and their tokens are
+    /// not counted above.
+    #[serde(default)]
+    pub cached_answers: usize,
+    /// Answers whose server reported no token usage: the token and cost figures above
+    /// leave them out, so they are a lower bound when this is not 0.
+    #[serde(default)]
+    pub answers_without_usage: usize,
 }
 
 /// Everything the reports show.
@@ -99,6 +107,15 @@ pub fn analyze(
         t.requests += 1;
         t.input_tokens += record.usage.input_tokens.unwrap_or(0);
         t.output_tokens += record.usage.output_tokens.unwrap_or(0);
+        if record.cached {
+            t.cached_answers += 1;
+        } else if record.status != Status::Skipped
+            && record.usage.input_tokens.is_none()
+            && record.usage.output_tokens.is_none()
+            && record.attempts > 0
+        {
+            t.answers_without_usage += 1;
+        }
         if record.status == Status::Split {
             // Replaced by its parts (recorded separately); only its tokens count here.
             t.requests -= 1;

@@ -89,6 +89,9 @@ struct JsonReport<'a> {
 
 #[derive(Serialize)]
 struct JsonRun<'a> {
+    /// Where the token and cost figures come from: `measured` (servers' reported usage
+    /// of this run's requests). Estimates appear only in `--dry-run` output.
+    token_figures: &'static str,
     run_id: &'a str,
     root: &'a str,
     started_at: &'a str,
@@ -107,6 +110,7 @@ pub fn json(a: &Analysis) -> Result<String> {
     let report = JsonReport {
         schema_version: SCHEMA_VERSION,
         run: JsonRun {
+            token_figures: "measured",
             run_id: &a.meta.run_id,
             root: &a.meta.root,
             started_at: &a.meta.started_at,
@@ -286,15 +290,27 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
 }
 
 fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
-    md.push_str("## Providers\n\n| provider | model | family | files answered | failed | unusable answers | findings | dropped | input tokens | output tokens | cost | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str(
+        "## Providers\n\nToken counts are **measured**: summed from the token usage each server reported for \
+         this run's requests (answers from the cache cost nothing and are not counted). Cost is computed from \
+         them and the configured prices.\n\n\
+         | provider | model | family | files answered | from cache | failed | unusable answers | findings | dropped \
+         | input tokens | output tokens | cost | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
     for p in providers {
+        let unreported = if p.answers_without_usage > 0 {
+            format!(" (+{} answers with no usage reported)", p.answers_without_usage)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} s |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{unreported} | {}{unreported} | {} | {:.1} s |",
             md_text(&p.name),
             md_text(&p.model),
             md_text(&p.family),
             p.requests,
+            p.cached_answers,
             p.failures,
             p.unusable_answers,
             p.findings,

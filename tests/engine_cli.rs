@@ -188,6 +188,9 @@ async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
     let second = project.report("quorum-report");
     assert_eq!(first["issues"], second["issues"], "cached answers give the same report");
     assert!(project.records("quorum-report").iter().all(|r| r["cached"] == true));
+    let totals = &second["run"]["providers"][0];
+    assert_eq!((totals["cached_answers"].as_u64(), totals["input_tokens"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(second["run"]["token_figures"], "measured");
 
     std::fs::write(project.path().join("src/f01.go"), "package p\n\nfunc G() {}\n").unwrap();
     ok(&project.run(&["review", "src", "--quiet"]).await);
