@@ -150,7 +150,8 @@ pub fn analyze(
                             t.clamped_findings += usize::from(f.lines_clamped);
                             findings.push(f);
                         }
-                        Err(_) => t.dropped_findings += 1,
+                        Err(finding::Dropped::NotAFinding) => {}
+                        Err(finding::Dropped::ForeignFile(_)) => t.dropped_findings += 1,
                     }
                 }
             }

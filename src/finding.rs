@@ -40,8 +40,24 @@ impl Severity {
 
     /// Maps a model's wording; `None` when the word means nothing on this scale.
     pub fn from_word(word: &str) -> Option<Severity> {
-        let word = word.trim().to_ascii_lowercase();
-        Some(match word.as_str() {
+        let text = word.trim().to_ascii_lowercase();
+        // A CVSS score ("9.8", "CVSS 7.5") maps by its standard bands.
+        let number = text.trim_start_matches("cvss").trim_start_matches(':').trim();
+        if let Ok(score) = number.split_whitespace().next().unwrap_or("").parse::<f32>() {
+            return Some(match score {
+                s if s >= 9.0 => Severity::Critical,
+                s if s >= 7.0 => Severity::High,
+                s if s >= 4.0 => Severity::Medium,
+                s if s > 0.0 => Severity::Low,
+                _ => Severity::Info,
+            });
+        }
+        // "Critical (9.8)", "High risk": the first word says it.
+        let word = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        Some(match word {
             "critical" | "crit" | "blocker" | "p0" => Severity::Critical,
             "high" | "severe" | "major" | "error" | "important" | "p1" => Severity::High,
             "medium" | "moderate" | "med" | "warning" | "warn" | "p2" => Severity::Medium,
@@ -138,8 +154,24 @@ impl Category {
         if let Some(c) = exact.iter().find(|c| c.as_str() == t.replace([' ', '_'], "-")) {
             return Some(*c);
         }
+        // Checked in order, each keyword at the start of a word ("rce" must not match
+        // "resource"); injection before path traversal ("LDAP directory injection").
         const KEYWORDS: &[(&[&str], Category)] = &[
             (&["ssrf", "server-side request", "server side request"], Category::Ssrf),
+            (
+                &[
+                    "inject",
+                    "sqli",
+                    "xss",
+                    "cross-site scripting",
+                    "cross site scripting",
+                    "command exec",
+                    "rce",
+                    "remote code execution",
+                    "template",
+                ],
+                Category::Injection,
+            ),
             (
                 &[
                     "traversal",
@@ -165,19 +197,6 @@ impl Category {
             ),
             (
                 &[
-                    "inject",
-                    "sqli",
-                    "xss",
-                    "cross-site scripting",
-                    "cross site scripting",
-                    "command exec",
-                    "rce",
-                    "template",
-                ],
-                Category::Injection,
-            ),
-            (
-                &[
                     "authoriz",
                     "access control",
                     "access-control",
@@ -195,7 +214,19 @@ impl Category {
                 Category::Auth,
             ),
             (
-                &["crypt", "hash", "md5", "sha1", "random", "tls", "certificate", "cipher"],
+                &[
+                    "crypt",
+                    "encrypt",
+                    "decrypt",
+                    "unencrypt",
+                    "hash",
+                    "md5",
+                    "sha1",
+                    "random",
+                    "tls",
+                    "certificate",
+                    "cipher",
+                ],
                 Category::Crypto,
             ),
             (
@@ -227,9 +258,15 @@ impl Category {
         ];
         KEYWORDS
             .iter()
-            .find(|(words, _)| words.iter().any(|w| t.contains(w)))
+            .find(|(words, _)| words.iter().any(|w| at_word_start(&t, w)))
             .map(|(_, c)| *c)
     }
+}
+
+/// Whether `word` occurs in `text` at the start of a word.
+fn at_word_start(text: &str, word: &str) -> bool {
+    text.match_indices(word)
+        .any(|(i, _)| i == 0 || !text[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
 /// One model's finding, in the common schema.
@@ -276,10 +313,15 @@ pub struct Context<'a> {
 pub enum Dropped {
     /// It named a file other than the one sent.
     ForeignFile(String),
+    /// It says there is nothing to report ("No issues found"), in a finding's shape.
+    NotAFinding,
 }
 
 /// Maps one raw finding into the common schema.
 pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped> {
+    if says_nothing_found(raw) {
+        return Err(Dropped::NotAFinding);
+    }
     if let Some(named) = raw.file.as_deref() {
         if !same_file(named, ctx.file) {
             return Err(Dropped::ForeignFile(named.to_string()));
@@ -323,6 +365,37 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         suggestion: clean(raw.suggestion.as_deref()),
         confidence: raw.confidence.filter(|c| c.is_finite()).map(|c| c.clamp(0.0, 1.0)),
     })
+}
+
+/// A model that found nothing sometimes says so in a finding's shape:
+/// `{"summary": "No issues found"}`. Without a line, a CWE or a severity, such text is
+/// not a finding.
+fn says_nothing_found(raw: &RawFinding) -> bool {
+    if raw.start_line.is_some() || raw.cwe.is_some() || raw.severity.is_some() {
+        return false;
+    }
+    let text = format!(
+        "{} {}",
+        raw.title.as_deref().unwrap_or(""),
+        raw.description.as_deref().unwrap_or("")
+    )
+    .to_ascii_lowercase();
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let nothing = |i: usize| matches!(words.get(i).copied(), Some("no" | "none" | "zero" | "nothing"));
+    let subject = [
+        "issue",
+        "issues",
+        "vulnerability",
+        "vulnerabilities",
+        "problem",
+        "problems",
+        "finding",
+        "findings",
+    ];
+    words.len() <= 12 && (0..words.len()).any(|i| nothing(i) && words[i..].iter().take(4).any(|w| subject.contains(w)))
 }
 
 /// Whether the path a model named is the file it was sent. Models echo the path with
@@ -452,6 +525,47 @@ mod tests {
         );
         r.file = Some("sers.go".into());
         assert!(normalize(&r, ctx()).is_err());
+    }
+
+    #[test]
+    fn keywords_match_whole_word_starts_and_injection_wins_over_directory() {
+        assert_eq!(Category::from_text("Resource exhaustion"), Some(Category::Dos));
+        assert_eq!(Category::from_text("Brute force on login"), Some(Category::Auth));
+        assert_eq!(Category::from_text("Source of randomness"), Some(Category::Crypto));
+        assert_eq!(
+            Category::from_text("LDAP directory injection"),
+            Some(Category::Injection)
+        );
+        assert_eq!(Category::from_text("RCE via eval"), Some(Category::Injection));
+        assert_eq!(Category::from_text("Unencrypted transport"), Some(Category::Crypto));
+        assert_eq!(Category::from_text("Windows path handling"), None);
+    }
+
+    #[test]
+    fn severity_labels_and_cvss_scores_are_read() {
+        assert_eq!(Severity::from_word("Critical (9.8)"), Some(Severity::Critical));
+        assert_eq!(Severity::from_word("High risk"), Some(Severity::High));
+        assert_eq!(Severity::from_word("9.8"), Some(Severity::Critical));
+        assert_eq!(Severity::from_word("CVSS: 5.3"), Some(Severity::Medium));
+        assert_eq!(Severity::from_word("0"), Some(Severity::Info));
+        assert_eq!(Severity::from_word("spicy"), None);
+    }
+
+    #[test]
+    fn a_statement_that_nothing_was_found_is_not_a_finding() {
+        let said = |title: &str| RawFinding {
+            title: Some(title.into()),
+            ..RawFinding::default()
+        };
+        assert_eq!(normalize(&said("No issues found"), ctx()), Err(Dropped::NotAFinding));
+        assert_eq!(
+            normalize(&said("No security vulnerabilities were identified."), ctx()),
+            Err(Dropped::NotAFinding)
+        );
+        assert!(normalize(&said("No rate limiting on login"), ctx()).is_ok());
+        let mut with_line = said("No issues found");
+        with_line.start_line = Some(3);
+        assert!(normalize(&with_line, ctx()).is_ok());
     }
 
     #[test]

@@ -81,6 +81,13 @@ const REASONING_TAGS: [(&str, &str); 2] = [("<think>", "</think>"), ("<thinking>
 /// missing, every complete `<think>…</think>` / `<thinking>…</thinking>` block, and
 /// everything from an opening tag that is never closed (the answer ran out inside it).
 pub fn strip_reasoning(text: &str) -> String {
+    // Reasoning comes before the answer. An answer that starts as JSON (or a fenced
+    // block) has none, and a `</think>` inside it is content: a finding about LLM output
+    // handling may well quote one.
+    let start = text.trim_start();
+    if start.starts_with(['{', '[']) || start.starts_with("```") {
+        return text.to_string();
+    }
     let without_orphans = drop_before_orphan_closers(text);
     remove_reasoning_blocks(without_orphans)
 }
@@ -1054,6 +1061,14 @@ mod tests {
     }
 
     // --- reasoning
+
+    #[test]
+    fn think_tags_inside_a_json_answer_are_content() {
+        let text = r#"{"findings":[{"title":"model output containing </think> is trusted","description":"The <think> block is echoed to users.","start_line":3}]}"#;
+        let parsed = parse_findings(text).unwrap();
+        assert_eq!(parsed.findings.len(), 1);
+        assert!(parsed.findings[0].title.as_deref().unwrap().contains("</think>"));
+    }
 
     #[test]
     fn leading_think_block_is_stripped() {

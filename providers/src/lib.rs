@@ -193,6 +193,11 @@ pub fn split_think(text: &str) -> (String, Option<String>) {
             None => (String::new(), Some(rest.trim().to_string())),
         };
     }
+    // An answer that starts as JSON has no reasoning before it; a `</think>` inside it is
+    // content (a finding may quote one).
+    if trimmed.starts_with(['{', '[']) {
+        return (text.to_string(), None);
+    }
     if let Some(end) = text.find("</think>") {
         if !text[..end].contains("<think>") {
             return (
@@ -224,6 +229,12 @@ mod tests {
         let (a, r) = split_think("reasoning here</think>{\"findings\":[]}");
         assert_eq!(a, "{\"findings\":[]}");
         assert_eq!(r.as_deref(), Some("reasoning here"));
+    }
+
+    #[test]
+    fn a_closing_tag_inside_a_json_answer_is_content() {
+        let json = r#"{"findings":[{"title":"echoes </think> to users"}]}"#;
+        assert_eq!(split_think(json), (json.to_string(), None));
     }
 
     #[test]
