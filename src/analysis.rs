@@ -96,10 +96,12 @@ pub fn analyze(
     let mut errors = Vec::new();
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
 
+    let mut answered_jobs: BTreeSet<(String, String)> = BTreeSet::new();
     for record in latest_per_job(records) {
         let Some(index) = totals.iter().position(|t| t.name == record.provider) else {
             continue;
         };
+        answered_jobs.insert((record.provider.clone(), record.file.clone()));
         let Some(&line_count) = lines.get(record.file.as_str()) else {
             continue;
         };
@@ -167,6 +169,7 @@ pub fn analyze(
             p.price_output_per_mtok,
         );
     }
+    errors.extend(missing_jobs(&meta, &answered_jobs));
     errors.sort_by(|a, b| (&a.provider, &a.file).cmp(&(&b.provider, &b.file)));
     let files_reviewed = reviewed.len();
     let issues = consensus::build_issues(findings, &reviewed, texts, settings);
@@ -177,6 +180,25 @@ pub fn analyze(
         providers: totals,
         files_reviewed,
     }
+}
+
+/// A job with no record at all: the run stopped before asking it.
+fn missing_jobs(meta: &RunMeta, answered: &BTreeSet<(String, String)>) -> Vec<RunError> {
+    let mut missing = Vec::new();
+    for p in &meta.providers {
+        for f in &meta.files {
+            if !answered.contains(&(p.name.clone(), f.path.clone())) {
+                missing.push(RunError {
+                    provider: p.name.clone(),
+                    file: f.path.clone(),
+                    stage: "missing".to_string(),
+                    kind: None,
+                    message: "never asked: the run stopped first; `quorum review --resume` asks it".to_string(),
+                });
+            }
+        }
+    }
+    missing
 }
 
 /// Dollars for the tokens at the given per-million prices; `None` without any price.
@@ -242,5 +264,28 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
         }
         _ => {}
     }
-    parse_findings(record.text.as_deref().unwrap_or("")).map_err(|e| error("parse", None, e.to_string()))
+    if let Some(served) = &record.served_model {
+        return Err(error(
+            "wrong-model",
+            None,
+            format!(
+                "the server answered with {served} instead of {} (LM Studio serves whatever model is loaded); \
+                 not counted, so one model cannot vote twice",
+                record.model
+            ),
+        ));
+    }
+    let parsed =
+        parse_findings(record.text.as_deref().unwrap_or("")).map_err(|e| error("parse", None, e.to_string()))?;
+    if parsed.findings.is_empty() && parsed.skipped > 0 {
+        return Err(error(
+            "parse",
+            None,
+            format!(
+                "none of the answer's {} findings could be read (not objects, or empty)",
+                parsed.skipped
+            ),
+        ));
+    }
+    Ok(parsed)
 }

@@ -277,7 +277,7 @@ pub async fn run(
         let Some((job, outcome)) = next else { break };
         match outcome {
             Outcome::Done(record) => {
-                lanes[job.reviewer].observe(&record, &reviewers[job.reviewer].config, options, progress);
+                lanes[job.reviewer].observe(&record, options, progress);
                 dispatch.finished(&job, *record, progress)?;
                 for job in dispatch.ready.drain(..) {
                     running.push(Box::pin(ctx.execute(job)));
@@ -456,6 +456,8 @@ enum Outcome {
 /// configured `max_concurrency`. A provider configured above what its server can take
 /// thus settles at what the server can take, instead of failing requests.
 struct Lane {
+    /// Replayed answers: a missing one is about one file, not the provider.
+    replay: bool,
     /// Jobs being worked on (in flight, or waiting to retry): bounds the prompts held in
     /// memory and keeps jobs in order.
     active: Semaphore,
@@ -480,6 +482,8 @@ struct Health {
     resting_until: Option<tokio::time::Instant>,
     /// Marked down for the rest of the run, and why.
     down: Option<(ErrorKind, String)>,
+    /// Whether the user was told it is down.
+    announced: bool,
 }
 
 /// Failures that say something about the provider, not about one file.
@@ -490,6 +494,7 @@ fn provider_level(kind: ErrorKind) -> bool {
 impl Lane {
     fn new(reviewer: &Reviewer) -> Lane {
         Lane {
+            replay: reviewer.config.kind == ProviderKind::Replay,
             active: Semaphore::new(reviewer.config.max_concurrency * 2),
             slots: Semaphore::new(reviewer.config.max_concurrency),
             capacity: AtomicUsize::new(reviewer.config.max_concurrency),
@@ -527,12 +532,23 @@ impl Lane {
 
     /// Sends one request in a slot of the lane, and adapts the lane's concurrency to
     /// how the server took it.
-    async fn send(&self, provider: &dyn Provider, request: &Request) -> Result<Completion, ProviderError> {
+    /// `None` when the lane was marked down while this request waited for its slot.
+    async fn send(&self, provider: &dyn Provider, request: &Request) -> Option<Result<Completion, ProviderError>> {
         let slot = self.slots.acquire().await.expect("lane semaphores are never closed");
+        if self.down().is_some() {
+            return None;
+        }
         let result = provider.complete(request).await;
         match &result {
             Err(e) if e.kind == ErrorKind::RateLimited => self.shrink(),
             Ok(_) => self.grow(),
+            // Decided before the slot is released, so no request waiting for it is sent.
+            Err(e) if self.is_fatal(e.kind) => {
+                let mut health = self.health.lock().expect("health lock");
+                if health.down.is_none() {
+                    health.down = Some((e.kind, format!("its last request failed: {}", e.message)));
+                }
+            }
             Err(_) => {}
         }
         let retire = self
@@ -542,7 +558,13 @@ impl Lane {
         if retire {
             slot.forget();
         }
-        result
+        Some(result)
+    }
+
+    /// A failure that every later request would repeat: a rejected key, an exhausted
+    /// quota, a model the server does not have (a replay's missing file is per file).
+    fn is_fatal(&self, kind: ErrorKind) -> bool {
+        matches!(kind, ErrorKind::Auth | ErrorKind::QuotaExhausted) || (kind == ErrorKind::NotFound && !self.replay)
     }
 
     fn shrink(&self) {
@@ -590,13 +612,7 @@ impl Lane {
     /// missing model marks the provider down at once: every later request would fail
     /// the same way. Repeated provider-level failures make it rest, then probe again;
     /// after three rests it is marked down. Failures about one file do not count.
-    fn observe(
-        &self,
-        record: &ResponseRecord,
-        config: &ProviderConfig,
-        options: &Options,
-        progress: &mut dyn Progress,
-    ) {
+    fn observe(&self, record: &ResponseRecord, options: &Options, progress: &mut dyn Progress) {
         let mut health = self.health.lock().expect("health lock");
         if record.status == Status::Ok {
             health.consecutive_failures = 0;
@@ -605,18 +621,22 @@ impl Lane {
         let Some(error) = record.error.as_ref().filter(|_| record.status == Status::Error) else {
             return;
         };
-        if health.down.is_some() {
+        if self.is_fatal(error.kind) {
+            // Marked down by `send` already; say so once.
+            if !health.announced {
+                health.announced = true;
+                let why = health
+                    .down
+                    .as_ref()
+                    .map_or_else(|| error.message.clone(), |(_, w)| w.clone());
+                progress.note(&format!(
+                    "{} is marked down and gets no more requests: {why}",
+                    record.provider
+                ));
+            }
             return;
         }
-        let fatal = matches!(error.kind, ErrorKind::Auth | ErrorKind::QuotaExhausted)
-            || (error.kind == ErrorKind::NotFound && config.kind != ProviderKind::Replay);
-        if fatal {
-            let why = format!("its last request failed: {}", error.message);
-            progress.note(&format!(
-                "{} is marked down and gets no more requests: {why}",
-                record.provider
-            ));
-            health.down = Some((error.kind, why));
+        if health.down.is_some() {
             return;
         }
         if !provider_level(error.kind) {
@@ -785,6 +805,8 @@ enum Asked {
     Finished(Result<Completion, ProviderError>, u32, Usage),
     /// Stopped, or out of budget, before any usable outcome.
     Abandoned,
+    /// The provider was marked down before this request could be sent.
+    Down,
 }
 
 impl<'a> Ctx<'a> {
@@ -808,6 +830,10 @@ impl<'a> Ctx<'a> {
         let (result, attempts, usage) = match self.ask(job, reviewer, lane).await {
             Asked::Finished(result, attempts, usage) => (result, attempts, usage),
             Asked::Abandoned => return Outcome::NotStarted,
+            Asked::Down => {
+                let (kind, why) = lane.down().unwrap_or((ErrorKind::Server, "it failed".to_string()));
+                return Outcome::Done(Box::new(skipped_record(file, reviewer, job, kind, &why)));
+            }
         };
         let latency = started.elapsed();
         if self.too_long(&result, reviewer) {
@@ -862,16 +888,14 @@ impl<'a> Ctx<'a> {
                     None => Asked::Abandoned,
                 };
             }
-            if let Some((kind, why)) = lane.down() {
+            let Some(result) = lane.send(reviewer.provider.as_ref(), &request).await else {
                 self.budget.settle(worst_case, 0.0);
-                return Asked::Finished(
-                    Err(ProviderError::new(kind, format!("not sent: {why}"))),
-                    attempts,
-                    usage,
-                );
-            }
+                return match unusable_answer {
+                    Some(answer) => Asked::Finished(Ok(answer), attempts, usage),
+                    None => Asked::Down,
+                };
+            };
             attempts += 1;
-            let result = lane.send(reviewer.provider.as_ref(), &request).await;
             let spent = match &result {
                 Ok(answer) => {
                     add_usage(&mut usage, answer.usage);

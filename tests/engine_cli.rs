@@ -189,7 +189,10 @@ async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
     assert_eq!(first["issues"], second["issues"], "cached answers give the same report");
     assert!(project.records("quorum-report").iter().all(|r| r["cached"] == true));
     let totals = &second["run"]["providers"][0];
-    assert_eq!((totals["cached_answers"].as_u64(), totals["input_tokens"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(
+        (totals["cached_answers"].as_u64(), totals["input_tokens"].as_u64()),
+        (Some(3), Some(0))
+    );
     assert_eq!(second["run"]["token_figures"], "measured");
 
     std::fs::write(project.path().join("src/f01.go"), "package p\n\nfunc G() {}\n").unwrap();
@@ -547,5 +550,47 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
         seen.count(),
         15,
         "the interrupted request finished; nothing was asked twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
+    // LM Studio serves whatever model is loaded, whatever `model` the request names.
+    let (server, seen) = serve(|_, file, _, _| {
+        let mut template = answer(&one_finding(file, 4));
+        let body = json!({
+            "id": "c", "object": "chat.completion", "created": 1, "model": "google/gemma-3-12b",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": one_finding(file, 4)}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+        });
+        template = template.set_body_json(body);
+        template
+    })
+    .await;
+    let project = Project::new(1, &(provider("gemma", &server, "") + &provider("qwen", &server, "")));
+    std::fs::write(
+        project.path().join("quorum.toml"),
+        provider("gemma", &server, "").replace("gemma-model", "google/gemma-3-12b") + &provider("qwen", &server, ""),
+    )
+    .unwrap();
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    let report = project.report("quorum-report");
+    assert_eq!(
+        report["issues"][0]["agreement"]["count"], 1,
+        "one model, one vote: {report:#}"
+    );
+    let errors = report["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["provider"] == "qwen" && e["stage"] == "wrong-model"),
+        "{errors:#?}"
+    );
+    ok(&project.run(&["review", "src", "--quiet"]).await);
+    assert_eq!(
+        seen.count(),
+        3,
+        "the right model's answer is cached; the wrong one is asked again"
     );
 }

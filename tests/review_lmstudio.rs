@@ -31,7 +31,7 @@ fn completion(content: &str, extra: Value) -> ResponseTemplate {
         m.extend(e.clone());
     }
     ResponseTemplate::new(200).set_body_json(json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1764000000, "model": "x",
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1764000000,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 420, "completion_tokens": 80, "total_tokens": 500}
     }))
