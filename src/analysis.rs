@@ -11,9 +11,9 @@ use providers::FinishReason;
 use serde::{Deserialize, Serialize};
 
 use crate::consensus::{self, Issue, Settings};
-use crate::finding;
+use crate::finding::{self, Finding};
 use crate::parse::parse_findings;
-use crate::store::{ResponseRecord, RunMeta, Status};
+use crate::store::{LineRange, ResponseRecord, RunMeta, Status};
 
 /// Something that kept a provider from reviewing a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,10 +147,13 @@ pub fn analyze(
                 };
                 for raw in &parsed.findings {
                     match finding::normalize(raw, ctx) {
-                        Ok(f) => {
+                        Ok(mut f) => {
+                            if let Some(part) = record.chunk {
+                                keep_inside_part(&mut f, part);
+                            }
                             t.findings += 1;
                             t.clamped_findings += usize::from(f.lines_clamped);
-                            findings.push(f);
+                            findings.push((record.chunk, f));
                         }
                         Err(finding::Dropped::NotAFinding) => {}
                         Err(finding::Dropped::ForeignFile(_)) => t.dropped_findings += 1,
@@ -172,6 +175,7 @@ pub fn analyze(
     errors.extend(missing_jobs(&meta, &answered_jobs));
     errors.sort_by(|a, b| (&a.provider, &a.file).cmp(&(&b.provider, &b.file)));
     let files_reviewed = reviewed.len();
+    let findings = merge_part_overlaps(findings);
     let issues = consensus::build_issues(findings, &reviewed, texts, settings);
     Analysis {
         meta,
@@ -179,6 +183,59 @@ pub fn analyze(
         errors,
         providers: totals,
         files_reviewed,
+    }
+}
+
+/// Lines a model gave outside the part it was sent (it counted from 1, say) are put at
+/// the nearest line of the part and flagged.
+fn keep_inside_part(f: &mut Finding, part: LineRange) {
+    let (Some(start), Some(end)) = (f.start_line, f.end_line) else {
+        return;
+    };
+    const TOLERANCE: u32 = 3;
+    let lo = part.start_line.saturating_sub(TOLERANCE);
+    let hi = part.end_line + TOLERANCE;
+    if start < lo || end > hi {
+        f.start_line = Some(start.clamp(part.start_line, part.end_line));
+        f.end_line = Some(end.clamp(part.start_line, part.end_line));
+        f.lines_clamped = true;
+    }
+}
+
+/// One model reviewing two overlapping parts of a file may report one problem twice, in
+/// different words. Such pairs (same provider, same file, different parts, overlapping
+/// lines, same kind of weakness) keep the first. Findings within one part are left to
+/// clustering, which never merges a model's two different findings.
+fn merge_part_overlaps(findings: Vec<(Option<LineRange>, Finding)>) -> Vec<Finding> {
+    let mut kept: Vec<(Option<LineRange>, Finding)> = Vec::with_capacity(findings.len());
+    for (part, f) in findings {
+        let duplicate = part.is_some()
+            && kept.iter().any(|(other_part, g)| {
+                other_part.is_some()
+                    && *other_part != part
+                    && g.provider == f.provider
+                    && g.file == f.file
+                    && same_kind(g, &f)
+                    && lines_overlap(g, &f)
+            });
+        if !duplicate {
+            kept.push((part, f));
+        }
+    }
+    kept.into_iter().map(|(_, f)| f).collect()
+}
+
+fn same_kind(a: &Finding, b: &Finding) -> bool {
+    match (a.cwe, b.cwe) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.category == b.category,
+    }
+}
+
+fn lines_overlap(a: &Finding, b: &Finding) -> bool {
+    match (a.start_line.zip(a.end_line), b.start_line.zip(b.end_line)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 + 1 && b0 <= a1 + 1,
+        _ => false,
     }
 }
 
@@ -288,4 +345,68 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
         ));
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+    use crate::finding::{Category, Severity};
+
+    fn finding(provider: &str, line: u32, cwe: u32, title: &str) -> Finding {
+        Finding {
+            provider: provider.into(),
+            model: provider.into(),
+            family: provider.into(),
+            file: "big.go".into(),
+            start_line: Some(line),
+            end_line: Some(line),
+            lines_clamped: false,
+            function: None,
+            severity: Severity::High,
+            category: Category::from_cwe(cwe).unwrap_or(Category::Other),
+            cwe: Some(cwe),
+            title: title.into(),
+            description: title.into(),
+            suggestion: None,
+            confidence: None,
+        }
+    }
+
+    fn part(start_line: u32, end_line: u32) -> Option<LineRange> {
+        Some(LineRange { start_line, end_line })
+    }
+
+    #[test]
+    fn one_models_finding_in_an_overlap_counts_once() {
+        let merged = merge_part_overlaps(vec![
+            (part(1, 58), finding("a", 56, 89, "SQL injection in search")),
+            (part(54, 110), finding("a", 56, 89, "Unsanitized parameter in query")),
+            (part(54, 110), finding("b", 56, 89, "SQL injection")),
+            (part(54, 110), finding("a", 57, 79, "Reflected XSS")),
+        ]);
+        let titles: Vec<&str> = merged.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["SQL injection in search", "SQL injection", "Reflected XSS"]);
+    }
+
+    #[test]
+    fn lines_outside_the_part_are_brought_inside_and_flagged() {
+        let mut f = finding("a", 5, 89, "counted from 1");
+        keep_inside_part(
+            &mut f,
+            LineRange {
+                start_line: 54,
+                end_line: 110,
+            },
+        );
+        assert_eq!((f.start_line, f.lines_clamped), (Some(54), true));
+        let mut g = finding("a", 111, 89, "just past the end");
+        keep_inside_part(
+            &mut g,
+            LineRange {
+                start_line: 54,
+                end_line: 110,
+            },
+        );
+        assert_eq!((g.start_line, g.lines_clamped), (Some(111), false), "within tolerance");
+    }
 }
