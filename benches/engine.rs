@@ -6,7 +6,7 @@
 //! exactly at its limit); the warm re-run's wall time and request count (the cache should
 //! make it zero); and the process's peak memory. `QUORUM_BENCH_FILES=N` changes the size.
 
-#[path = "sim.rs"]
+#[path = "support/sim.rs"]
 mod sim;
 
 use std::path::Path;

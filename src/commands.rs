@@ -97,6 +97,8 @@ pub struct ReviewOptions {
     pub dry_run: bool,
     pub max_cost_usd: Option<f64>,
     pub shard: Option<Shard>,
+    /// Report only issues at least this many independent models agree on.
+    pub min_agree: Option<usize>,
 }
 
 /// What a finished command produced.
@@ -227,12 +229,17 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     meta.stopped_early = summary.stopped_early.clone();
     meta.write(&opts.out)?;
     let texts = walked.files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
+    let report = ReportOptions {
+        settings: &config.consensus,
+        formats: &opts.formats,
+        min_agree: opts.min_agree,
+    };
     let mut outcome = finish(
         &opts.out,
         meta,
         load_records(std::slice::from_ref(&opts.out))?,
         texts,
-        &opts.formats,
+        &report,
     )?;
     outcome.summary = Some(summary);
     Ok(Reviewed::Run(Box::new(outcome)))
@@ -240,7 +247,13 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
 
 /// `quorum aggregate DIR…`: rebuild every report from one run folder, or merge several
 /// (the shards of one review) into `out`, asking no model.
-pub fn aggregate(dirs: &[PathBuf], out: Option<&Path>, formats: &[Format]) -> Result<Outcome> {
+pub fn aggregate(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    config: Option<&Path>,
+    formats: &[Format],
+    min_agree: Option<usize>,
+) -> Result<Outcome> {
     let out = match (dirs, out) {
         ([], _) => bail!("name at least one run folder"),
         (_, Some(out)) => out.to_path_buf(),
@@ -264,7 +277,41 @@ pub fn aggregate(dirs: &[PathBuf], out: Option<&Path>, formats: &[Format]) -> Re
         store::write_atomically(&out.join(store::RESPONSES_FILE), lines.as_bytes())?;
     }
     let texts = read_unchanged_files(&meta);
-    finish(&out, meta, records, texts, formats)
+    let settings = consensus_settings(config, &meta)?;
+    let report = ReportOptions {
+        settings: &settings,
+        formats,
+        min_agree,
+    };
+    finish(&out, meta, records, texts, &report)
+}
+
+/// `quorum eval`: scores a run against a truth file, with the consensus settings of
+/// `--config` (or of the configuration the run used).
+pub fn eval(out: &Path, truth: &Path, config: Option<&Path>) -> Result<crate::eval::EvalReport> {
+    let meta = RunMeta::read(out)?;
+    let settings = consensus_settings(config, &meta)?;
+    crate::eval::run_eval(out, truth, &settings)
+}
+
+/// The consensus settings to rebuild a run's report with: those of `--config`, else of
+/// the configuration the run recorded (if it is still readable), else the defaults.
+fn consensus_settings(config: Option<&Path>, meta: &RunMeta) -> Result<Settings> {
+    if let Some(path) = config {
+        return Ok(Config::load(path)?.consensus);
+    }
+    let recorded = meta.config.as_deref().map(Path::new).filter(|p| p.exists());
+    Ok(match recorded.map(Config::load) {
+        Some(Ok(config)) => config.consensus,
+        _ => Settings::default(),
+    })
+}
+
+/// How to turn an analysis into reports.
+struct ReportOptions<'a> {
+    settings: &'a Settings,
+    formats: &'a [Format],
+    min_agree: Option<usize>,
 }
 
 fn finish(
@@ -272,10 +319,13 @@ fn finish(
     meta: RunMeta,
     records: Vec<ResponseRecord>,
     texts: HashMap<String, String>,
-    formats: &[Format],
+    options: &ReportOptions,
 ) -> Result<Outcome> {
-    let analysis = analysis::analyze(meta, records, &texts, &Settings::default());
-    let reports = report::write_reports(out, &analysis, formats)?;
+    let mut analysis = analysis::analyze(meta, records, &texts, options.settings);
+    if let Some(min) = options.min_agree {
+        analysis.issues = crate::consensus::filter_min_agree(analysis.issues, min);
+    }
+    let reports = report::write_reports(out, &analysis, options.formats)?;
     Ok(Outcome {
         analysis,
         reports,

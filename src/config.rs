@@ -164,6 +164,7 @@ struct RawProvider {
     requests_per_minute: Option<u32>,
     tokens_per_minute: Option<u64>,
     context_tokens: Option<Spanned<u64>>,
+    weight: Option<Spanned<f64>>,
 }
 
 impl RawProvider {
@@ -194,6 +195,7 @@ impl RawProvider {
             requests_per_minute: self.requests_per_minute.or(preset.requests_per_minute),
             tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
             context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
+            weight: self.weight,
         }
     }
 }
@@ -231,6 +233,8 @@ fn preset(name: &str) -> Option<RawProvider> {
 struct RawConfig {
     #[serde(default)]
     review: ReviewSettings,
+    #[serde(default)]
+    consensus: crate::consensus::Settings,
     #[serde(default)]
     providers: BTreeMap<String, Spanned<RawProvider>>,
 }
@@ -273,6 +277,8 @@ pub struct ProviderConfig {
     /// The model's context window; files that do not fit are split. `None`: ask the
     /// server (local servers tell), else send whole files.
     pub context_tokens: Option<u64>,
+    /// How much this provider's vote counts in the consensus score (default 1).
+    pub weight: f64,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -282,6 +288,8 @@ pub struct ProviderConfig {
 pub struct Config {
     pub path: PathBuf,
     pub review: ReviewSettings,
+    /// How findings are grouped and ranked (`[consensus]`), with provider weights.
+    pub consensus: crate::consensus::Settings,
     /// Sorted by name, so runs are deterministic.
     pub providers: Vec<ProviderConfig>,
 }
@@ -317,9 +325,19 @@ impl Config {
         for (name, p) in raw.providers {
             providers.push(validate_provider(name, p, base_dir, &at)?);
         }
+        let mut consensus = raw.consensus;
+        consensus.provider_weights = providers.iter().map(|p| (p.name.clone(), p.weight)).collect();
+        if let Err(why) = consensus.validate() {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: text.lines().position(|l| l.trim() == "[consensus]").map(|i| i + 1),
+                message: format!("consensus: {why}"),
+            });
+        }
         Ok(Config {
             path: path.to_path_buf(),
             review: raw.review,
+            consensus,
             providers,
         })
     }
@@ -596,6 +614,16 @@ fn validate_provider(
         price_output_per_mtok,
         extra_body,
         preset: preset_name,
+        weight: match &p.weight {
+            Some(w) if !(w.get_ref().is_finite() && *w.get_ref() >= 0.0) => {
+                return Err(at(
+                    w.span(),
+                    format!("{} must be a number of at least 0", key("weight")),
+                ))
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        },
         requests_per_minute: p.requests_per_minute.filter(|n| *n > 0),
         tokens_per_minute: p.tokens_per_minute.filter(|n| *n > 0),
         context_tokens,
@@ -914,6 +942,21 @@ max_concurrency = 4
         assert_eq!(e.line, Some(4));
         let c = parse("[providers.g]\npreset = \"openai\"\nmodel = \"m\"\nprice_input_per_mtok = 0.4\nprice_output_per_mtok = 1.6\n").unwrap();
         assert_eq!(c.providers[0].price_output_per_mtok, Some(1.6));
+    }
+
+    #[test]
+    fn consensus_settings_and_weights_are_read_and_checked() {
+        let c = parse(
+            "[consensus]\nmerge_threshold = 0.6\n[providers.a]\npreset = \"lmstudio\"\nmodel = \"m\"\nweight = 2.0\n",
+        )
+        .unwrap();
+        assert_eq!(c.consensus.merge_threshold, 0.6);
+        assert_eq!(c.consensus.provider_weights.get("a"), Some(&2.0));
+        let e = parse("[consensus]\nmerge_threshold = 1.5\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.message.contains("merge_threshold must be between 0 and 1"), "{e}");
+        let e = parse("[consensus]\nmerge_treshold = 0.5\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! running one model are one voice) out of the families that reviewed the file
 //! successfully: a model that failed on a file is not counted as disagreeing.
 //!
-//! How it stays fast on large runs: every finding is turned once into a [`Profile`]
+//! How it stays fast on large runs: every finding is turned once into a profile
 //! (hashed, stemmed content words, CWE family, location); findings are only compared
 //! within a block (the file) and only when they are near in lines, share a function, or
 //! one of them has no lines. Candidate pairs are merged best-first (single link), and two
@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::finding::{Category, Finding, Severity};
 
@@ -59,11 +60,11 @@ impl Default for Settings {
         Settings {
             line_tolerance: 3,
             merge_threshold: 0.5,
-            same_provider_threshold: 0.9,
-            group_threshold: 0.4,
-            location_weight: 0.2,
+            same_provider_threshold: 0.85,
+            group_threshold: 0.3,
+            location_weight: 0.3,
             weakness_weight: 0.2,
-            text_weight: 0.6,
+            text_weight: 0.5,
             provider_weights: BTreeMap::new(),
         }
     }
@@ -174,11 +175,12 @@ pub fn build_issues(
     texts: &HashMap<String, String>,
     settings: &Settings,
 ) -> Vec<Issue> {
-    let places: Vec<Place> = findings.iter().map(Place::of).collect();
-    build_issues_at(findings, &places, reviewed, texts, settings).issues
+    rank(findings, None, reviewed, texts, settings).issues
 }
 
 /// [`build_issues`] with explicit places; `reviewed` is keyed by block.
+///
+/// Panics if `places` does not hold exactly one place per finding.
 pub fn build_issues_at(
     findings: Vec<Finding>,
     places: &[Place],
@@ -186,21 +188,59 @@ pub fn build_issues_at(
     texts: &HashMap<String, String>,
     settings: &Settings,
 ) -> Ranked {
-    let profiles = profile_all(&findings, places);
-    let clusters = cluster_profiles(&findings, places, &profiles, settings);
+    assert_eq!(findings.len(), places.len(), "one place per finding");
+    rank(findings, Some(places), reviewed, texts, settings)
+}
+
+fn rank(
+    findings: Vec<Finding>,
+    places: Option<&[Place]>,
+    reviewed: &BTreeMap<String, BTreeSet<String>>,
+    texts: &HashMap<String, String>,
+    settings: &Settings,
+) -> Ranked {
+    let groups = {
+        let profiles = profile_all(&findings, places);
+        let groups = cluster_profiles(&findings, places, &profiles, settings);
+        let mut of = ReviewedCount::default();
+        groups
+            .into_iter()
+            .map(|g| {
+                let votes = votes(&g, &profiles, settings);
+                let of = of.get(reviewed, block_of(&findings, places, g.members[0]));
+                (g, votes, of)
+            })
+            .collect::<Vec<_>>()
+    };
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let mut ranked: Vec<(Issue, Vec<usize>)> = clusters
+    let mut ranked: Vec<(Issue, Vec<usize>)> = groups
         .into_iter()
-        .map(|members| {
-            let of = reviewed.get(&places[members[0]].block).map_or(0, BTreeSet::len);
-            let issue = summarize(&mut slots, &members, &profiles, of, settings);
-            (issue, members)
-        })
+        .map(|(group, votes, of)| (summarize(&mut slots, &group, &votes, of, settings), group.members))
         .collect();
     ranked.sort_by(|(a, _), (b, _)| rank_order(a, b));
     let (mut issues, members): (Vec<Issue>, Vec<Vec<usize>>) = ranked.into_iter().unzip();
     assign_ids(&mut issues, texts);
     Ranked { issues, members }
+}
+
+/// How many families reviewed a block, remembered for the block looked up last (the
+/// groups of one block come together).
+#[derive(Default)]
+struct ReviewedCount {
+    last: Option<(String, usize)>,
+}
+
+impl ReviewedCount {
+    fn get(&mut self, reviewed: &BTreeMap<String, BTreeSet<String>>, block: &str) -> usize {
+        match &self.last {
+            Some((b, n)) if b == block => *n,
+            _ => {
+                let n = reviewed.get(block).map_or(0, BTreeSet::len);
+                self.last = Some((block.to_string(), n));
+                n
+            }
+        }
+    }
 }
 
 /// Keeps the issues at least `min` families reported (`--min-agree`); order unchanged.
@@ -211,36 +251,48 @@ pub fn filter_min_agree(issues: Vec<Issue>, min: usize) -> Vec<Issue> {
 /// Groups findings that describe the same problem (blocked by file). Deterministic in
 /// input order.
 pub fn cluster(findings: Vec<Finding>, settings: &Settings) -> Vec<Vec<Finding>> {
-    let places: Vec<Place> = findings.iter().map(Place::of).collect();
-    let groups = cluster_indices(&findings, &places, settings);
+    let profiles = profile_all(&findings, None);
+    let groups = cluster_profiles(&findings, None, &profiles, settings);
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
     groups
         .into_iter()
-        .map(|g| g.into_iter().filter_map(|i| slots[i].take()).collect())
+        .map(|g| g.members.into_iter().filter_map(|i| slots[i].take()).collect())
         .collect()
 }
 
 /// Groups findings at the given places; returns input positions, each group in
 /// canonical order and the groups ordered by their first member.
+///
+/// Panics if `places` does not hold exactly one place per finding.
 pub fn cluster_indices(findings: &[Finding], places: &[Place], settings: &Settings) -> Vec<Vec<usize>> {
-    let profiles = profile_all(findings, places);
-    cluster_profiles(findings, places, &profiles, settings)
+    assert_eq!(findings.len(), places.len(), "one place per finding");
+    let profiles = profile_all(findings, Some(places));
+    cluster_profiles(findings, Some(places), &profiles, settings)
+        .into_iter()
+        .map(|g| g.members)
+        .collect()
 }
 
 /// Similarity of two findings in the same file, 0..1 (0 when they are too far apart to
 /// be compared).
 pub fn similarity(a: &Finding, b: &Finding, settings: &Settings) -> f64 {
-    let pa = Profile::new(a, &Place::of(a));
-    let pb = Profile::new(b, &Place::of(b));
+    let (pa, pb) = (Profile::new(a, None), Profile::new(b, None));
     pair_similarity(&pa, &pb, settings).map_or(0.0, |(s, _)| s)
+}
+
+/// The block of finding `i`: its place's, or (in a review) its file.
+fn block_of<'a>(findings: &'a [Finding], places: Option<&'a [Place]>, i: usize) -> &'a str {
+    places.map_or(findings[i].file.as_str(), |p| p[i].block.as_str())
 }
 
 // ---------------------------------------------------------------------------------------
 // Profiles: everything a comparison needs, computed once per finding
 
-/// A finding prepared for comparison: hashed, stemmed content words, its weakness, and
-/// where it is. Built once per finding, never per pair.
-struct Profile {
+/// A finding prepared for comparison: where it is and its weakness, computed once per
+/// finding, never per pair; its wording is prepared on first use, because many findings
+/// (those alone near their lines) are never compared on wording at all.
+struct Profile<'a> {
+    finding: &'a Finding,
     /// Findings in different blocks are never compared.
     block: u64,
     provider: u64,
@@ -252,6 +304,11 @@ struct Profile {
     cwe: Option<u32>,
     cwe_family: Option<u32>,
     category: Category,
+    wording: std::cell::OnceCell<Wording>,
+}
+
+/// Hashed, stemmed content words of a finding.
+struct Wording {
     title_words: Vec<u64>,
     /// Title and description together.
     words: Vec<u64>,
@@ -259,37 +316,63 @@ struct Profile {
     title_grams: TitleGrams,
 }
 
-fn profile_all(findings: &[Finding], places: &[Place]) -> Vec<Profile> {
-    assert_eq!(findings.len(), places.len(), "one place per finding");
-    findings.iter().zip(places).map(|(f, p)| Profile::new(f, p)).collect()
+fn profile_all<'a>(findings: &'a [Finding], places: Option<&[Place]>) -> Vec<Profile<'a>> {
+    (0..findings.len())
+        .map(|i| Profile::new(&findings[i], places.map(|p| &p[i])))
+        .collect()
 }
 
-impl Profile {
-    fn new(f: &Finding, place: &Place) -> Profile {
-        let mut title = String::new();
-        let mut title_words = Vec::new();
-        content_words(&f.title, &mut |w| {
-            title_words.push(hash(w.as_bytes()));
-            if !title.is_empty() {
-                title.push(' ');
-            }
-            title.push_str(w);
-        });
-        let mut words = title_words.clone();
-        content_words(&f.description, &mut |w| words.push(hash(w.as_bytes())));
+impl<'a> Profile<'a> {
+    /// Profiles a finding at `place`, or (in a review) in its own file and function.
+    fn new(f: &'a Finding, place: Option<&Place>) -> Profile<'a> {
+        let (block, files, functions) = match place {
+            Some(p) => (
+                hash(p.block.as_bytes()),
+                sorted_set(p.files.iter().map(|f| hash_path(f))),
+                sorted_set(p.functions.iter().filter_map(|s| function_hash(s))),
+            ),
+            None => (
+                hash(f.file.as_bytes()),
+                vec![hash_path(&f.file)],
+                f.function.as_deref().and_then(function_hash).into_iter().collect(),
+            ),
+        };
         Profile {
-            block: hash(place.block.as_bytes()),
+            finding: f,
+            block,
             provider: hash(f.provider.as_bytes()),
             file: hash(f.file.as_bytes()),
             lines: f.start_line.zip(f.end_line),
-            files: sorted_set(place.files.iter().map(|p| hash(normalize_path(p).as_bytes()))),
-            functions: sorted_set(place.functions.iter().filter_map(|s| function_key(s)).map(hash_str)),
+            files,
+            functions,
             cwe: f.cwe,
             cwe_family: f.cwe.map(cwe_family),
             category: f.category,
+            wording: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn wording(&self) -> &Wording {
+        self.wording.get_or_init(|| Wording::of(self.finding))
+    }
+}
+
+impl Wording {
+    fn of(f: &Finding) -> Wording {
+        let mut scratch = Scratch::default();
+        let mut title_words = Vec::with_capacity(8);
+        let mut title_grams = TitleGrams::builder(f.title.len());
+        content_words(&f.title, &mut scratch, &mut |w, h| {
+            title_words.push(h);
+            title_grams.push_word(w);
+        });
+        let mut words = Vec::with_capacity(title_words.len() + f.description.len() / 8);
+        words.extend_from_slice(&title_words);
+        content_words(&f.description, &mut scratch, &mut |_, h| words.push(h));
+        Wording {
             title_words: sorted_set(title_words),
             words: sorted_set(words),
-            title_grams: TitleGrams::of(&title),
+            title_grams: title_grams.finish(),
         }
     }
 }
@@ -300,29 +383,60 @@ impl Profile {
 /// any character score 0, not 1.
 #[derive(Debug, Clone, PartialEq)]
 struct TitleGrams {
-    /// Hash of the text without whitespace; `None` when nothing is left.
-    compact: Option<u64>,
+    /// The text's only character, when it has exactly one besides whitespace.
+    single: Option<char>,
     /// Bigrams of the text without whitespace, sorted, with repeats.
     bigrams: Vec<u64>,
 }
 
-impl TitleGrams {
-    fn of(text: &str) -> TitleGrams {
-        let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let compact: String = chars.iter().collect();
-        let mut bigrams: Vec<u64> = chars
-            .windows(2)
-            .map(|w| (u64::from(u32::from(w[0])) << 32) | u64::from(u32::from(w[1])))
-            .collect();
-        bigrams.sort_unstable();
+/// Collects the bigrams of words as if they were written without spaces between them.
+struct TitleGramsBuilder {
+    bigrams: Vec<u64>,
+    first: Option<char>,
+    previous: Option<char>,
+}
+
+impl TitleGramsBuilder {
+    fn push_word(&mut self, word: &str) {
+        for c in word.chars().filter(|c| !c.is_whitespace()) {
+            match self.previous {
+                Some(p) => self
+                    .bigrams
+                    .push((u64::from(u32::from(p)) << 32) | u64::from(u32::from(c))),
+                None => self.first = Some(c),
+            }
+            self.previous = Some(c);
+        }
+    }
+
+    fn finish(mut self) -> TitleGrams {
+        self.bigrams.sort_unstable();
         TitleGrams {
-            compact: (!compact.is_empty()).then(|| hash(compact.as_bytes())),
-            bigrams,
+            single: self.first.filter(|_| self.bigrams.is_empty()),
+            bigrams: self.bigrams,
+        }
+    }
+}
+
+impl TitleGrams {
+    /// The grams of the words of a text joined by spaces.
+    #[cfg(test)]
+    fn of(text: &str) -> TitleGrams {
+        let mut builder = TitleGrams::builder(text.len());
+        text.split_whitespace().for_each(|w| builder.push_word(w));
+        builder.finish()
+    }
+
+    fn builder(capacity: usize) -> TitleGramsBuilder {
+        TitleGramsBuilder {
+            bigrams: Vec::with_capacity(capacity),
+            first: None,
+            previous: None,
         }
     }
 
     fn dice(&self, other: &TitleGrams) -> f64 {
-        match (self.compact, other.compact) {
+        match (self.single, other.single) {
             (Some(a), Some(b)) if a == b => 1.0,
             _ => dice(&self.bigrams, &other.bigrams),
         }
@@ -336,110 +450,281 @@ fn sorted_set(values: impl IntoIterator<Item = u64>) -> Vec<u64> {
     v
 }
 
-/// FNV-1a: a fast, stable 64-bit hash for words and paths (collisions are harmless
-/// here: at worst two rare words count as one).
+/// A fast, stable 64-bit hash of words, paths and texts, eight bytes at a time (FxHash's
+/// mixing, with the length folded in). Collisions are harmless here: at worst two rare
+/// words count as one.
 fn hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut h = (&mut chunks).fold(0, |h, c| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        mix(h, u64::from_le_bytes(word))
+    });
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    mix(h, bytes.len() as u64)
 }
 
-fn hash_str(s: String) -> u64 {
-    hash(s.as_bytes())
+/// FNV-1a, for hashes built up a character at a time.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_extend(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-fn normalize_path(path: &str) -> String {
-    let p = path.trim().replace('\\', "/");
-    p.trim_start_matches("./").trim_start_matches('/').to_string()
+/// The hash of a path as models write it: `./a\\b.go`, `/a/b.go` and `a/b.go` are one.
+fn hash_path(path: &str) -> u64 {
+    let p = path.trim();
+    let p = p
+        .trim_start_matches("./")
+        .trim_start_matches(".\\")
+        .trim_start_matches(['/', '\\']);
+    if p.contains('\\') {
+        hash(p.replace('\\', "/").as_bytes())
+    } else {
+        hash(p.as_bytes())
+    }
 }
 
 /// `Modules.Search.renderResults()`, `Search::render_results` → `renderresults`: the
-/// last component of a qualified name, without arguments, case-folded.
-fn function_key(name: &str) -> Option<String> {
+/// hash of the last component of a qualified name, without arguments, case-folded.
+fn function_hash(name: &str) -> Option<u64> {
     let name = name.split('(').next().unwrap_or(name).trim();
     let last = name.rsplit(['.', ':', '#', '>', ' ', '/']).find(|s| !s.is_empty())?;
-    let key: String = last
+    let mut utf8 = [0u8; 4];
+    let mut empty = true;
+    let h = last
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect();
-    (!key.is_empty()).then_some(key)
+        .fold(FNV_OFFSET, |h, c| {
+            empty = false;
+            fnv_extend(h, c.encode_utf8(&mut utf8).as_bytes())
+        });
+    (!empty).then_some(h)
 }
 
 // ---------------------------------------------------------------------------------------
 // Words
 
-/// Calls `emit` with each content word of `text`: lower-cased, stop words dropped,
-/// folded to a crude stem. Code identifiers are split into their parts
-/// (`getUserById` → get, user, id; `user_id` → user, id) and also kept whole, so the
-/// same identifier named by two models counts, and so do its parts.
-fn content_words(text: &str, emit: &mut impl FnMut(&str)) {
-    let mut buffer = String::new();
-    for run in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-        if run.is_empty() {
-            continue;
+/// Calls `emit` with each content word of `text` and its hash: lower-cased, folded to a
+/// crude stem, stop words dropped (a word whose stem is a stop word's stem is one).
+/// Code identifiers are split into their parts (`getUserById` → get, user, id;
+/// `user_id` → user, id) and also kept whole, so the same identifier named by two
+/// models counts, and so do its parts.
+fn content_words(text: &str, scratch: &mut Scratch, emit: &mut impl FnMut(&str, u64)) {
+    for_each_run(text, |run, class| {
+        if class & (UPPER | UNDERSCORE | OTHER) == 0 {
+            emit_lower_case(run, emit);
+            return;
         }
-        if run.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-            emit_word(run, &mut buffer, emit);
-            continue;
+        if class & (UNDERSCORE | OTHER) == 0 && is_one_ascii_word(run) {
+            emit_word(run, emit);
+            return;
         }
-        let parts = identifier_parts(run);
-        for part in &parts {
-            emit_word(part, &mut buffer, emit);
+        identifier_parts(run, &mut scratch.chars, &mut scratch.parts);
+        scratch.whole.clear();
+        for &(start, end) in &scratch.parts {
+            emit_word(&run[start..end], emit);
+            scratch.whole.push_str(&run[start..end]);
         }
-        if parts.len() > 1 {
-            let whole: String = parts.concat();
-            emit_word(&whole, &mut buffer, emit);
+        if scratch.parts.len() > 1 {
+            emit_word(&scratch.whole, emit);
+        }
+    });
+}
+
+/// Buffers reused across the words of one finding.
+#[derive(Default)]
+struct Scratch {
+    chars: Vec<(usize, char)>,
+    parts: Vec<(usize, usize)>,
+    whole: String,
+}
+
+/// Byte classes of word characters (0: not part of a word).
+const LOWER: u8 = 1;
+const DIGIT: u8 = 2;
+const UPPER: u8 = 4;
+const UNDERSCORE: u8 = 8;
+/// A letter or digit outside ASCII.
+const OTHER: u8 = 16;
+
+/// The class of each ASCII byte.
+const BYTE_CLASS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            b'_' => UNDERSCORE,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Calls `f` with each maximal run of letters, digits and `_`, and the union of the
+/// classes of its characters (one table-driven byte scan for ASCII text, which is
+/// nearly all of it).
+fn for_each_run(text: &str, mut f: impl FnMut(&str, u8)) {
+    if !text.is_ascii() {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|run| !run.is_empty())
+            .for_each(|run| f(run, OTHER));
+        return;
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] == 0 {
+            i += 1;
+        }
+        let start = i;
+        let mut class = 0;
+        while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] != 0 {
+            class |= BYTE_CLASS[usize::from(bytes[i])];
+            i += 1;
+        }
+        if start < i {
+            f(&text[start..i], class);
         }
     }
 }
 
-fn emit_word(word: &str, buffer: &mut String, emit: &mut impl FnMut(&str)) {
-    buffer.clear();
-    buffer.extend(word.chars().flat_map(char::to_lowercase));
-    if buffer.chars().count() < 2 || STOP_WORDS.binary_search(&buffer.as_str()).is_ok() {
+/// `The`, `SQL`, `MD5`: ASCII letters and digits with no inner boundary (a capital
+/// followed only by lower case, or all capitals).
+fn is_one_ascii_word(run: &str) -> bool {
+    let rest = &run.as_bytes()[1..];
+    run.as_bytes()[0].is_ascii_alphanumeric()
+        && (rest.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            || rest.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+}
+
+/// Emits a word that is already lower case, unless it is too short or a stop word.
+fn emit_lower_case(word: &str, emit: &mut impl FnMut(&str, u64)) {
+    if word.len() < 2 {
         return;
     }
-    emit(stem(buffer));
+    let stemmed = stem(word);
+    let h = hash(stemmed.as_bytes());
+    if !is_stop_stem(h) {
+        emit(stemmed, h);
+    }
+}
+
+/// Emits a word in lower case (short ASCII words are lowered on the stack).
+fn emit_word(word: &str, emit: &mut impl FnMut(&str, u64)) {
+    let mut stack = [0u8; 64];
+    if word.is_ascii() && word.len() <= stack.len() {
+        let lower = &mut stack[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            emit_lower_case(lower, emit);
+        }
+        return;
+    }
+    let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+    if lower.chars().count() >= 2 {
+        emit_lower_case(&lower, emit);
+    }
+}
+
+/// Whether `h` is the hash of a stop word's stem.
+fn is_stop_stem(h: u64) -> bool {
+    static TABLE: std::sync::OnceLock<StopTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(StopTable::new).contains(h)
+}
+
+/// The stems of the stop words in an open-addressing table (a probe or two per word,
+/// where a binary search took eight).
+struct StopTable {
+    slots: Vec<u64>,
+}
+
+impl StopTable {
+    /// Slots: a power of two, at least four times the number of stop words.
+    const SLOTS: usize = 1024;
+
+    fn new() -> StopTable {
+        let mut slots = vec![0; Self::SLOTS];
+        for word in STOP_WORDS {
+            let h = hash(stem(word).as_bytes()).max(1);
+            let mut i = (h as usize) & (Self::SLOTS - 1);
+            while slots[i] != 0 && slots[i] != h {
+                i = (i + 1) & (Self::SLOTS - 1);
+            }
+            slots[i] = h;
+        }
+        StopTable { slots }
+    }
+
+    fn contains(&self, h: u64) -> bool {
+        let h = h.max(1);
+        let mut i = (h as usize) & (Self::SLOTS - 1);
+        loop {
+            match self.slots[i] {
+                0 => return false,
+                slot if slot == h => return true,
+                _ => i = (i + 1) & (Self::SLOTS - 1),
+            }
+        }
+    }
 }
 
 /// Splits an identifier at `_`, at a lower-case letter or digit followed by an upper-case
 /// one (`userId`), and before the last capital of a run of capitals followed by a
 /// lower-case letter (`HTTPServer` → HTTP, Server). Digits stay attached (`md5`, `sha256`).
-fn identifier_parts(run: &str) -> Vec<&str> {
-    let chars: Vec<(usize, char)> = run.char_indices().collect();
-    let mut parts = Vec::new();
+/// The parts go into `parts` as byte ranges; `chars` is scratch space.
+fn identifier_parts(run: &str, chars: &mut Vec<(usize, char)>, parts: &mut Vec<(usize, usize)>) {
+    chars.clear();
+    if run.is_ascii() {
+        chars.extend(run.bytes().enumerate().map(|(i, b)| (i, char::from(b))));
+    } else {
+        chars.extend(run.char_indices());
+    }
+    parts.clear();
     let mut start = 0;
     for (k, &(at, c)) in chars.iter().enumerate() {
         if c == '_' {
             if start < at {
-                parts.push(&run[start..at]);
+                parts.push((start, at));
             }
             start = at + 1;
             continue;
         }
-        if at == start {
+        if at == start || !c.is_uppercase() {
             continue;
         }
         let prev = chars[k - 1].1;
         let next_lower = chars.get(k + 1).is_some_and(|(_, n)| n.is_lowercase());
-        let boundary =
-            c.is_uppercase() && (prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower));
-        if boundary {
-            parts.push(&run[start..at]);
+        if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+            parts.push((start, at));
             start = at;
         }
     }
     if start < run.len() {
-        parts.push(&run[start..]);
+        parts.push((start, run.len()));
     }
-    parts
 }
 
 /// A crude stemmer: drop a plural `s`, then `ing`/`ed`, then a final `e`, then keep at
 /// most six letters (truncation stemming), so injection/injected/inject, validate/
 /// validation and sanitize/sanitizing meet.
 fn stem(word: &str) -> &str {
+    const STEM_LEN: usize = 6;
     let mut w = word;
     if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
         w = &w[..w.len() - 1];
@@ -453,7 +738,10 @@ fn stem(word: &str) -> &str {
     if w.len() > 4 && w.ends_with('e') {
         w = &w[..w.len() - 1];
     }
-    w.char_indices().nth(6).map_or(w, |(cut, _)| &w[..cut])
+    if w.len() <= STEM_LEN {
+        return w;
+    }
+    w.char_indices().nth(STEM_LEN).map_or(w, |(cut, _)| &w[..cut])
 }
 
 /// Words that say nothing about which problem a finding is: English function words
@@ -593,6 +881,22 @@ fn pair_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<(f64
     ))
 }
 
+/// The similarity of a pair when it is high enough for the pair to merge. Wording, the
+/// costly part, is compared only when location and weakness leave it able to decide.
+fn mergeable_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<f64> {
+    let location = location_similarity(a, b, settings.line_tolerance)?;
+    let weakness = weakness_similarity(a, b);
+    let (best, _) = combine(a, b, location, weakness, 1.0, settings);
+    if best < pair_threshold(a, b, settings) {
+        return None;
+    }
+    let text = text_similarity(a, b, a.provider == b.provider);
+    match combine(a, b, location, weakness, text, settings) {
+        (s, true) => Some(s),
+        _ => None,
+    }
+}
+
 /// [`pair_similarity`] computing every part before looking at location, as a naive
 /// comparison of all pairs would.
 fn full_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<(f64, bool)> {
@@ -604,20 +908,23 @@ fn full_similarity(a: &Profile, b: &Profile, settings: &Settings) -> Option<(f64
     Some(combine(a, b, location, weakness, text, settings))
 }
 
+/// The weighted mean of the parts (discounted when the CWEs conflict), and whether it
+/// reaches the threshold for this kind of pair.
 fn combine(a: &Profile, b: &Profile, location: f64, weakness: f64, text: f64, settings: &Settings) -> (f64, bool) {
     let total = settings.location_weight + settings.weakness_weight + settings.text_weight;
     let weighted =
         settings.location_weight * location + settings.weakness_weight * weakness + settings.text_weight * text;
     let mut s = if total > 0.0 { weighted / total } else { 0.0 };
-    let conflict = weakness == 0.0 && a.cwe.is_some() && b.cwe.is_some();
-    match std::env::var("QCONF").ok().as_deref() {
-        Some("1") if conflict => s = 0.0,
-        Some("2") if conflict => s *= 0.8,
-        Some("3") if weakness == 0.0 => s *= 0.8,
-        _ => {}
+    if weakness == 0.0 && a.cwe.is_some() && b.cwe.is_some() {
+        s *= CONFLICTING_CWES;
     }
     (s, s >= pair_threshold(a, b, settings))
 }
+
+/// The share of their similarity two findings keep when they name unrelated CWEs (not
+/// one family, neither a catch-all class, not one category): same lines and shared
+/// words do not make a SQL injection and a missing authorization check one problem.
+const CONFLICTING_CWES: f64 = 0.8;
 
 /// Location similarity when a shared function is all the two have in common.
 const SAME_FUNCTION_FAR_LINES: f64 = 0.5;
@@ -728,6 +1035,7 @@ const WORDS_SCALE: f64 = 2.0;
 /// Two findings of one model are compared `strict`ly: only near-identical wording
 /// scores high, so one model's two problems are not taken for one.
 fn text_similarity(a: &Profile, b: &Profile, strict: bool) -> f64 {
+    let (a, b) = (a.wording(), b.wording());
     let scale = if strict { 1.0 } else { WORDS_SCALE };
     let words = (scale * dice(&a.words, &b.words)).min(1.0);
     words
@@ -766,26 +1074,30 @@ fn intersects(a: &[u64], b: &[u64]) -> bool {
 // ---------------------------------------------------------------------------------------
 // Clustering
 
+/// One cluster: input positions in canonical order, and which of them is the medoid
+/// (the member most similar to the others).
+struct Group {
+    members: Vec<usize>,
+    medoid: usize,
+}
+
 fn cluster_profiles(
     findings: &[Finding],
-    places: &[Place],
+    places: Option<&[Place]>,
     profiles: &[Profile],
     settings: &Settings,
-) -> Vec<Vec<usize>> {
-    let order = canonical_order(findings, places);
+) -> Vec<Group> {
+    let order = canonical_order(findings, places, profiles);
     let mut groups = Vec::new();
-    for range in block_ranges(&order, places) {
+    for range in block_ranges(&order, findings, places) {
         let members = &order[range];
         let pairs = candidate_pairs(members, profiles, settings.line_tolerance)
             .into_iter()
             .filter_map(|(x, y)| {
-                scored(
-                    x,
-                    y,
-                    pair_similarity(&profiles[members[x]], &profiles[members[y]], settings),
-                )
+                let s = mergeable_similarity(&profiles[members[x]], &profiles[members[y]], settings)?;
+                Some((s, x, y))
             });
-        groups.extend(merge_block(members, pairs, profiles, settings));
+        groups.extend(merge_block(members, pairs, findings, profiles, settings));
     }
     groups
 }
@@ -794,49 +1106,43 @@ fn cluster_profiles(
 /// full. Gives the same groups, slowly; kept to measure what blocking saves.
 #[doc(hidden)]
 pub fn cluster_indices_naive(findings: &[Finding], places: &[Place], settings: &Settings) -> Vec<Vec<usize>> {
-    let profiles = profile_all(findings, places);
-    let order = canonical_order(findings, places);
+    let profiles = profile_all(findings, Some(places));
+    let order = canonical_order(findings, Some(places), &profiles);
     let mut all_pairs = Vec::new();
     for x in 0..order.len() {
         for y in x + 1..order.len() {
-            let s = full_similarity(&profiles[order[x]], &profiles[order[y]], settings);
-            if let Some(pair) = scored(x, y, s) {
-                all_pairs.push(pair);
+            if let Some((s, true)) = full_similarity(&profiles[order[x]], &profiles[order[y]], settings) {
+                all_pairs.push((s, x, y));
             }
         }
     }
     let mut groups = Vec::new();
-    for range in block_ranges(&order, places) {
+    for range in block_ranges(&order, findings, Some(places)) {
         let (start, end) = (range.start, range.end);
         let members = &order[range];
         let pairs = all_pairs
             .iter()
             .filter(|(_, x, y)| (start..end).contains(x) && (start..end).contains(y))
             .map(|&(s, x, y)| (s, x - start, y - start));
-        groups.extend(merge_block(members, pairs, profiles.as_slice(), settings));
+        groups.extend(
+            merge_block(members, pairs, findings, &profiles, settings)
+                .into_iter()
+                .map(|g| g.members),
+        );
     }
     groups
 }
 
-/// A pair worth merging: (similarity, first, second) when its similarity reaches the
-/// threshold for its kind of pair.
-fn scored(x: usize, y: usize, similarity: Option<(f64, bool)>) -> Option<(f64, usize, usize)> {
-    match similarity {
-        Some((s, true)) => Some((s, x, y)),
-        _ => None,
-    }
-}
-
 /// The ranges of `order` that share a block (`order` is sorted by block first).
-fn block_ranges(order: &[usize], places: &[Place]) -> Vec<std::ops::Range<usize>> {
+fn block_ranges(order: &[usize], findings: &[Finding], places: Option<&[Place]>) -> Vec<std::ops::Range<usize>> {
     let mut ranges = Vec::new();
     let mut start = 0;
     while start < order.len() {
-        let block = &places[order[start]].block;
+        let block = block_of(findings, places, order[start]);
         let end = start
             + order[start..]
                 .iter()
-                .take_while(|&&i| &places[i].block == block)
+                .take_while(|&&i| block_of(findings, places, i) == block)
                 .count();
         ranges.push(start..end);
         start = end;
@@ -844,34 +1150,77 @@ fn block_ranges(order: &[usize], places: &[Place]) -> Vec<std::ops::Range<usize>
     ranges
 }
 
-/// Input positions sorted by everything a finding says, so that any permutation of the
-/// same findings is processed identically.
-fn canonical_order(findings: &[Finding], places: &[Place]) -> Vec<usize> {
+/// Input positions sorted by block, then by a hash of everything a finding says (the
+/// full comparison breaks the rare ties), so that any permutation of the same findings
+/// is processed identically.
+fn canonical_order(findings: &[Finding], places: Option<&[Place]>, profiles: &[Profile]) -> Vec<usize> {
+    let content: Vec<u64> = findings.iter().map(content_hash).collect();
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by(|&i, &j| {
-        let (a, b) = (&findings[i], &findings[j]);
-        places[i]
+        profiles[i]
             .block
-            .cmp(&places[j].block)
-            .then_with(|| a.file.cmp(&b.file))
-            .then(a.start_line.cmp(&b.start_line))
-            .then(a.end_line.cmp(&b.end_line))
-            .then_with(|| a.provider.cmp(&b.provider))
-            .then_with(|| a.title.cmp(&b.title))
-            .then_with(|| a.description.cmp(&b.description))
-            .then(a.cwe.cmp(&b.cwe))
-            .then_with(|| a.function.cmp(&b.function))
-            .then_with(|| places[i].files.cmp(&places[j].files))
-            .then_with(|| places[i].functions.cmp(&places[j].functions))
-            .then(a.severity.cmp(&b.severity))
-            .then(a.category.cmp(&b.category))
-            .then_with(|| a.model.cmp(&b.model))
-            .then_with(|| a.family.cmp(&b.family))
-            .then_with(|| a.suggestion.cmp(&b.suggestion))
-            .then(a.confidence.map(f32::to_bits).cmp(&b.confidence.map(f32::to_bits)))
+            .cmp(&profiles[j].block)
+            .then_with(|| block_of(findings, places, i).cmp(block_of(findings, places, j)))
+            .then(content[i].cmp(&content[j]))
+            .then_with(|| compare_findings(&findings[i], &findings[j]))
+            .then_with(|| match places {
+                Some(p) => (&p[i].files, &p[i].functions).cmp(&(&p[j].files, &p[j].functions)),
+                None => Ordering::Equal,
+            })
             .then(i.cmp(&j))
     });
     order
+}
+
+/// A hash of every field of a finding.
+fn content_hash(f: &Finding) -> u64 {
+    let texts = [
+        f.file.as_str(),
+        &f.provider,
+        &f.model,
+        &f.family,
+        &f.title,
+        &f.description,
+        f.function.as_deref().unwrap_or("\u{0}"),
+        f.suggestion.as_deref().unwrap_or("\u{0}"),
+    ];
+    let numbers = [
+        f.start_line.map_or(0, |l| u64::from(l) + 1),
+        f.end_line.map_or(0, |l| u64::from(l) + 1),
+        f.cwe.map_or(0, |c| u64::from(c) + 1),
+        f.severity as u64,
+        f.category as u64,
+        f.confidence.map_or(0, |c| u64::from(c.to_bits()) + 1),
+        u64::from(f.lines_clamped),
+    ];
+    let h = texts
+        .iter()
+        .fold(0u64, |h, t| (h.rotate_left(7) ^ hash(t.as_bytes())).wrapping_mul(K_MIX));
+    numbers
+        .iter()
+        .fold(h, |h, n| (h.rotate_left(7) ^ n).wrapping_mul(K_MIX))
+}
+
+const K_MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Every field, in a fixed order.
+fn compare_findings(a: &Finding, b: &Finding) -> Ordering {
+    a.file
+        .cmp(&b.file)
+        .then(a.start_line.cmp(&b.start_line))
+        .then(a.end_line.cmp(&b.end_line))
+        .then_with(|| a.provider.cmp(&b.provider))
+        .then_with(|| a.title.cmp(&b.title))
+        .then_with(|| a.description.cmp(&b.description))
+        .then(a.cwe.cmp(&b.cwe))
+        .then_with(|| a.function.cmp(&b.function))
+        .then(a.severity.cmp(&b.severity))
+        .then(a.category.cmp(&b.category))
+        .then_with(|| a.model.cmp(&b.model))
+        .then_with(|| a.family.cmp(&b.family))
+        .then_with(|| a.suggestion.cmp(&b.suggestion))
+        .then(a.confidence.map(f32::to_bits).cmp(&b.confidence.map(f32::to_bits)))
+        .then(a.lines_clamped.cmp(&b.lines_clamped))
 }
 
 /// Clusters one block (`members` in canonical order) from its scored pairs (block-local
@@ -881,9 +1230,10 @@ fn canonical_order(findings: &[Finding], places: &[Place]) -> Vec<usize> {
 fn merge_block(
     members: &[usize],
     pairs: impl Iterator<Item = (f64, usize, usize)>,
+    findings: &[Finding],
     profiles: &[Profile],
     settings: &Settings,
-) -> Vec<Vec<usize>> {
+) -> Vec<Group> {
     let mut pairs: Vec<(f64, usize, usize)> = pairs.collect();
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut sims = BlockSimilarities {
@@ -892,36 +1242,112 @@ fn merge_block(
         settings,
         known: pairs.iter().map(|&(s, x, y)| ((x, y), s)).collect(),
     };
-    let mut group_of: Vec<usize> = (0..members.len()).collect();
-    let mut groups: Vec<Vec<usize>> = (0..members.len()).map(|k| vec![k]).collect();
+    let mut groups = Partition::new(members.len());
+    let (mut x_members, mut y_members) = (Vec::new(), Vec::new());
     for (_, x, y) in pairs {
-        let (gx, gy) = (group_of[x], group_of[y]);
-        if gx == gy || !sims.can_merge(&groups[gx], &groups[gy]) {
+        let (gx, gy) = (groups.group_of[x], groups.group_of[y]);
+        if gx == gy {
             continue;
         }
-        let (keep, gone) = (gx.min(gy), gx.max(gy));
-        let moved = std::mem::take(&mut groups[gone]);
-        for &k in &moved {
-            group_of[k] = keep;
+        groups.collect(gx, &mut x_members);
+        groups.collect(gy, &mut y_members);
+        if sims.can_merge(&x_members, &y_members) {
+            groups.join(gx, gy);
         }
-        groups[keep].extend(moved);
     }
-    groups
-        .into_iter()
-        .filter(|g| !g.is_empty())
-        .map(|mut g| {
+    (0..members.len())
+        .filter(|&k| groups.group_of[k] == k)
+        .map(|head| {
+            let mut g = Vec::new();
+            groups.collect(head, &mut g);
             g.sort_unstable();
-            g.into_iter().map(|k| members[k]).collect()
+            let medoid = sims.medoid(&g, findings);
+            Group {
+                members: g.into_iter().map(|k| members[k]).collect(),
+                medoid,
+            }
         })
         .collect()
+}
+
+/// Groups of block-local positions as linked lists: joining two groups relabels the
+/// members of one and links the lists, with no allocation per member.
+struct Partition {
+    /// The group (its first member) each position belongs to.
+    group_of: Vec<usize>,
+    /// The next member of the same group, or `usize::MAX`.
+    next: Vec<usize>,
+    /// Each group's last member (valid for group heads).
+    tail: Vec<usize>,
+}
+
+impl Partition {
+    fn new(n: usize) -> Partition {
+        Partition {
+            group_of: (0..n).collect(),
+            next: vec![usize::MAX; n],
+            tail: (0..n).collect(),
+        }
+    }
+
+    /// The members of group `head`, into `out`.
+    fn collect(&self, head: usize, out: &mut Vec<usize>) {
+        out.clear();
+        let mut k = head;
+        while k != usize::MAX {
+            out.push(k);
+            k = self.next[k];
+        }
+    }
+
+    /// Joins two groups under the smaller head.
+    fn join(&mut self, a: usize, b: usize) {
+        let (keep, gone) = (a.min(b), a.max(b));
+        let mut k = gone;
+        while k != usize::MAX {
+            self.group_of[k] = keep;
+            k = self.next[k];
+        }
+        self.next[self.tail[keep]] = gone;
+        self.tail[keep] = self.tail[gone];
+    }
 }
 
 /// Similarities within one block, each computed at most once.
 struct BlockSimilarities<'a> {
     members: &'a [usize],
-    profiles: &'a [Profile],
+    profiles: &'a [Profile<'a>],
     settings: &'a Settings,
-    known: HashMap<(usize, usize), f64>,
+    known: HashMap<(usize, usize), f64, PairHash>,
+}
+
+/// A multiplicative hash for small integer pairs: the similarity cache is looked up for
+/// every cross pair of every attempted merge, and SipHash showed in profiles.
+#[derive(Default, Clone, Copy)]
+struct PairHash;
+
+impl std::hash::BuildHasher for PairHash {
+    type Hasher = PairHasher;
+
+    fn build_hasher(&self) -> PairHasher {
+        PairHasher(0)
+    }
+}
+
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fnv_extend(self.0 ^ FNV_OFFSET, bytes);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(32) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl BlockSimilarities<'_> {
@@ -938,6 +1364,22 @@ impl BlockSimilarities<'_> {
 
     fn same_provider(&self, x: usize, y: usize) -> bool {
         self.profiles[self.members[x]].provider == self.profiles[self.members[y]].provider
+    }
+
+    /// The position in `group` of the member most similar to the others (every pair of
+    /// a group was compared when the group formed); the more severe on a tie.
+    fn medoid(&mut self, group: &[usize], findings: &[Finding]) -> usize {
+        let severity = |k: usize| 0.001 * f64::from(findings[self.members[k]].severity as u8);
+        (0..group.len())
+            .map(|a| {
+                let total: f64 = (0..group.len())
+                    .filter(|&b| b != a)
+                    .map(|b| self.get(group[a], group[b]))
+                    .sum();
+                (a, total + severity(group[a]))
+            })
+            .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+            .map_or(0, |(a, _)| a)
     }
 
     /// Whether two groups may become one issue: no model gets two findings that are not
@@ -1023,26 +1465,22 @@ fn rank_order(a: &Issue, b: &Issue) -> Ordering {
         .then_with(|| a.title.cmp(&b.title))
 }
 
-/// One issue from its members (taken out of `slots`); `of` is how many families
-/// reviewed the block successfully.
-fn summarize(
-    slots: &mut [Option<Finding>],
-    positions: &[usize],
-    profiles: &[Profile],
-    of: usize,
-    settings: &Settings,
-) -> Issue {
-    let members: Vec<Finding> = positions.iter().filter_map(|&i| slots[i].take()).collect();
-    let member_profiles: Vec<&Profile> = positions.iter().map(|&i| &profiles[i]).collect();
-    let families: BTreeSet<&str> = members.iter().map(|f| f.family.as_str()).collect();
-    let providers: BTreeSet<String> = members.iter().map(|f| f.provider.clone()).collect();
+/// One issue from its members (taken out of `slots`); `votes` are how firmly each
+/// backs it, `of` how many families reviewed the block successfully.
+fn summarize(slots: &mut [Option<Finding>], group: &Group, votes: &[f64], of: usize, settings: &Settings) -> Issue {
+    let members: Vec<Finding> = group.members.iter().filter_map(|&i| slots[i].take()).collect();
+    let representative = group.medoid;
+    let mut families: Vec<&str> = members.iter().map(|f| f.family.as_str()).collect();
+    families.sort_unstable();
+    families.dedup();
+    let mut providers: Vec<String> = members.iter().map(|f| f.provider.clone()).collect();
+    providers.sort_unstable();
+    providers.dedup();
     let count = families.len();
     let of = of.max(count).max(1);
     let severity = median_severity(&members);
-    let representative = medoid(&member_profiles, &members);
     let file = members[representative].file.clone();
-    let votes = votes(&member_profiles, representative, settings);
-    let score = score(&members, &votes, of, severity, settings);
+    let score = score(&members, votes, of, severity, settings);
     Issue {
         id: String::new(),
         start_line: median(members.iter().filter(|f| f.file == file).filter_map(|f| f.start_line)),
@@ -1051,11 +1489,7 @@ fn summarize(
         category: mode(members.iter().map(|f| f.category)).unwrap_or(Category::Other),
         cwe: mode(members.iter().filter_map(|f| f.cwe)),
         title: members[representative].title.clone(),
-        agreement: Agreement {
-            count,
-            of,
-            providers: providers.into_iter().collect(),
-        },
+        agreement: Agreement { count, of, providers },
         score,
         file,
         findings: members,
@@ -1066,13 +1500,14 @@ fn summarize(
 /// counted by its firmest vote times its provider's weight; then the median severity,
 /// then the models' mean confidence (0.5 when none gave one).
 fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, settings: &Settings) -> f64 {
-    let mut family_weight: BTreeMap<&str, f64> = BTreeMap::new();
-    for (f, vote) in members.iter().zip(votes) {
-        let w = settings.provider_weight(&f.provider) * vote;
-        let entry = family_weight.entry(f.family.as_str()).or_insert(w);
-        *entry = entry.max(w);
-    }
-    let agreement = family_weight.values().sum::<f64>() / of as f64;
+    let mut family_votes: Vec<(&str, f64)> = members
+        .iter()
+        .zip(votes)
+        .map(|(f, vote)| (f.family.as_str(), settings.provider_weight(&f.provider) * vote))
+        .collect();
+    family_votes.sort_by(|a, b| a.0.cmp(b.0).then(b.1.total_cmp(&a.1)));
+    family_votes.dedup_by(|later, first| later.0 == first.0);
+    let agreement = family_votes.iter().map(|(_, v)| v).sum::<f64>() / of as f64;
     let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(0.5);
     let score = 0.7 * agreement + 0.2 * (f64::from(severity as u8) / 4.0) + 0.1 * confidence;
     (score * 1000.0).round() / 1000.0
@@ -1082,15 +1517,17 @@ fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, sett
 /// similarity to the representative member (1 for the representative). Two models that
 /// name the same lines or function and the same weakness agree more firmly than two
 /// whose wordings merely merged; on eyeballvul this ranks real problems higher.
-fn votes(profiles: &[&Profile], representative: usize, settings: &Settings) -> Vec<f64> {
-    let anchor = profiles[representative];
-    profiles
+fn votes(group: &Group, profiles: &[Profile], settings: &Settings) -> Vec<f64> {
+    let anchor = &profiles[group.members[group.medoid]];
+    group
+        .members
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            if i == representative {
+        .map(|(k, &i)| {
+            if k == group.medoid {
                 return 1.0;
             }
+            let p = &profiles[i];
             let location = location_similarity(p, anchor, settings.line_tolerance).unwrap_or(0.0);
             (location + weakness_similarity(p, anchor)) / 2.0
         })
@@ -1102,23 +1539,6 @@ fn median_severity(members: &[Finding]) -> Severity {
     let mut votes: Vec<Severity> = members.iter().map(|f| f.severity).collect();
     votes.sort();
     votes[(votes.len() - 1) / 2]
-}
-
-/// The member whose title is most like the others' (`strsim` Sørensen–Dice on the
-/// lower-cased titles, then the whole wording): its title speaks for the issue.
-fn medoid(profiles: &[&Profile], members: &[Finding]) -> usize {
-    let titles: Vec<String> = members.iter().map(|m| m.title.to_lowercase()).collect();
-    (0..profiles.len())
-        .map(|i| {
-            let total: f64 = (0..profiles.len())
-                .map(|j| {
-                    strsim::sorensen_dice(&titles[i], &titles[j]) + text_similarity(profiles[i], profiles[j], false)
-                })
-                .sum();
-            (i, total + 0.001 * f64::from(members[i].severity as u8))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map_or(0, |(i, _)| i)
 }
 
 fn median(values: impl Iterator<Item = u32>) -> Option<u32> {
@@ -1134,14 +1554,15 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// The most frequent value; ties go to the smallest.
 fn mode<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
-    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
+    let mut v: Vec<T> = values.collect();
+    v.sort_unstable();
+    let mut best: Option<(T, usize)> = None;
+    for run in v.chunk_by(|a, b| a == b) {
+        if best.is_none_or(|(_, n)| run.len() > n) {
+            best = Some((run[0], run.len()));
+        }
     }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(v, _)| v)
+    best.map(|(value, _)| value)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1155,59 +1576,79 @@ const ANCHOR_LINES: usize = 2;
 /// Issues whose fingerprints collide are told apart by suffixes in an order that does
 /// not depend on their rank.
 fn assign_ids(issues: &mut [Issue], texts: &HashMap<String, String>) {
-    let bases: Vec<String> = issues.iter().map(|i| fingerprint(i, texts)).collect();
-    let mut by_base: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, base) in bases.iter().enumerate() {
-        by_base.entry(base).or_default().push(i);
-    }
-    let mut ids = vec![String::new(); issues.len()];
-    for (base, mut positions) in by_base {
-        positions.sort_by(|&a, &b| {
-            let (x, y) = (&issues[a], &issues[b]);
-            x.start_line
-                .cmp(&y.start_line)
-                .then(x.end_line.cmp(&y.end_line))
-                .then_with(|| x.title.cmp(&y.title))
-                .then(a.cmp(&b))
-        });
-        for (n, &i) in positions.iter().enumerate() {
-            ids[i] = if n == 0 {
-                base.to_string()
-            } else {
-                format!("{base}-{}", n + 1)
-            };
-        }
-    }
-    for (issue, id) in issues.iter_mut().zip(ids) {
-        issue.id = id;
+    let mut keyed: Vec<(String, usize)> = issues.iter().map(|i| fingerprint(i, texts)).zip(0..).collect();
+    keyed.sort_by(|(base_a, a), (base_b, b)| {
+        let (x, y) = (&issues[*a], &issues[*b]);
+        base_a
+            .cmp(base_b)
+            .then(x.start_line.cmp(&y.start_line))
+            .then(x.end_line.cmp(&y.end_line))
+            .then_with(|| x.title.cmp(&y.title))
+            .then(a.cmp(b))
+    });
+    let mut n = 0;
+    for k in 0..keyed.len() {
+        n = if k > 0 && keyed[k - 1].0 == keyed[k].0 {
+            n + 1
+        } else {
+            1
+        };
+        let (base, i) = &keyed[k];
+        issues[*i].id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
     }
 }
 
 fn fingerprint(issue: &Issue, texts: &HashMap<String, String>) -> String {
-    let kind = issue.cwe.map_or_else(
-        || issue.category.as_str().to_string(),
-        |c| format!("cwe-{}", cwe_family(c)),
-    );
-    let function = || {
-        issue
+    let mut sha = Sha256::new();
+    sha.update(issue.file.as_bytes());
+    match issue.cwe {
+        Some(c) => {
+            sha.update(b"\0cwe\0");
+            sha.update(cwe_family(c).to_le_bytes());
+        }
+        None => {
+            sha.update(b"\0category\0");
+            sha.update(issue.category.as_str().as_bytes());
+        }
+    }
+    match (texts.get(&issue.file), issue.start_line) {
+        (Some(text), Some(line)) => {
+            sha.update(b"\0code\0");
+            let code = text.lines().skip(line.saturating_sub(1) as usize).take(ANCHOR_LINES);
+            for word in code.flat_map(str::split_whitespace) {
+                sha.update(word.as_bytes());
+            }
+        }
+        (None, Some(line)) => {
+            sha.update(b"\0line\0");
+            sha.update(line.to_le_bytes());
+        }
+        (_, None) => match issue
             .findings
             .iter()
-            .find_map(|f| f.function.as_deref())
-            .and_then(function_key)
-    };
-    let anchor = match (texts.get(&issue.file), issue.start_line) {
-        (Some(text), Some(line)) => text
-            .lines()
-            .skip(line.saturating_sub(1) as usize)
-            .take(ANCHOR_LINES)
-            .flat_map(str::split_whitespace)
-            .collect::<String>(),
-        (None, Some(line)) => format!("line {line}"),
-        (_, None) => function().unwrap_or_else(|| issue.title.to_lowercase()),
-    };
-    let digest = crate::hash::sha256_hex(format!("{}\0{kind}\0{anchor}", issue.file).as_bytes());
-    format!("Q{}", &digest[..8])
+            .find_map(|f| f.function.as_deref().and_then(function_hash))
+        {
+            Some(h) => {
+                sha.update(b"\0function\0");
+                sha.update(h.to_le_bytes());
+            }
+            None => {
+                sha.update(b"\0title\0");
+                sha.update(issue.title.to_lowercase().as_bytes());
+            }
+        },
+    }
+    let digest = sha.finalize();
+    let mut id = String::with_capacity(9);
+    id.push('Q');
+    for byte in &digest[..4] {
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    id
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
@@ -1248,7 +1689,7 @@ mod tests {
 
     fn words_of(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        content_words(text, &mut |w| out.push(w.to_string()));
+        content_words(text, &mut Scratch::default(), &mut |w, _| out.push(w.to_string()));
         out
     }
 
@@ -1403,8 +1844,13 @@ mod tests {
     }
 
     #[test]
-    fn stop_words_are_sorted_for_binary_search() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    fn stop_words_are_dropped() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]), "keep the list sorted");
+        assert!(
+            STOP_WORDS.iter().all(|w| words_of(w).is_empty()),
+            "every stop word is dropped"
+        );
+        assert_eq!(words_of("the injection"), ["inject"]);
     }
 
     #[test]

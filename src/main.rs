@@ -72,6 +72,26 @@ enum Command {
         /// runners; merge with `quorum aggregate DIR1 DIR2 … --out DIR`).
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Report only issues at least N independent models agree on (default: every
+        /// issue, ranked).
+        #[arg(long, value_name = "N")]
+        min_agree: Option<usize>,
+    },
+    /// Score a run against a ground-truth file: true and false positives, precision,
+    /// recall and F1 per model and for the consensus at each agreement level.
+    Eval {
+        /// A review's --out folder.
+        out_dir: PathBuf,
+        /// The ground truth (as examples/vulnerable-app/truth.toml).
+        #[arg(long, value_name = "FILE")]
+        truth: PathBuf,
+        /// Take the [consensus] settings from this configuration [default: the one the
+        /// run used].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// See the configured providers, or check that each one works.
     Providers {
@@ -87,6 +107,13 @@ enum Command {
         /// Where to write the merged report (required with several folders).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Take the [consensus] settings from this configuration [default: the one the
+        /// run used].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Report only issues at least N independent models agree on.
+        #[arg(long, value_name = "N")]
+        min_agree: Option<usize>,
         /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
         #[arg(long, default_value = "md,json,sarif,html")]
         format: String,
@@ -149,6 +176,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             max_cost,
             shard,
+            min_agree,
         } => {
             if max_cost.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
                 anyhow::bail!("--max-cost must be a number of US dollars, 0 or more");
@@ -169,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dry_run,
                 max_cost_usd: max_cost,
                 shard: shard.as_deref().map(Shard::parse).transpose()?,
+                min_agree,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             match runtime.block_on(commands::review(&opts))? {
@@ -204,11 +233,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Aggregate {
             run_dirs,
             out,
+            config,
+            min_agree,
             format,
             quiet,
         } => {
-            let outcome = commands::aggregate(&run_dirs, out.as_deref(), &Format::parse_list(&format)?)?;
+            let formats = Format::parse_list(&format)?;
+            let outcome = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &formats, min_agree)?;
             Ok(conclude(&outcome, quiet))
+        }
+        Command::Eval {
+            out_dir,
+            truth,
+            config,
+            json,
+        } => {
+            let report = commands::eval(&out_dir, &truth, config.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -215,3 +215,48 @@ fn demo_ranks_planted_vulnerabilities_above_noise() {
     let top: Vec<bool> = labels[..vulns.len()].to_vec();
     assert!(top.iter().filter(|t| **t).count() >= vulns.len() - 1, "{labels:?}");
 }
+
+/// `quorum eval` scores the demo run against its truth file, and `--min-agree` keeps
+/// only the issues enough independent models agree on.
+#[test]
+fn eval_scores_the_demo_and_min_agree_filters() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().to_str().unwrap();
+    let review = quorum(
+        repo_root(),
+        &[
+            "review",
+            "examples/vulnerable-app",
+            "--config",
+            "examples/demo.toml",
+            "--out",
+            out,
+            "--quiet",
+            "--min-agree",
+            "2",
+        ],
+    );
+    assert!(review.status.success(), "{}", stderr(&review));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
+    let issues = report["issues"].as_array().unwrap();
+    assert!(!issues.is_empty() && issues.iter().all(|i| i["agreement"]["count"].as_u64() >= Some(2)));
+
+    let eval = quorum(
+        repo_root(),
+        &["eval", out, "--truth", "examples/vulnerable-app/truth.toml", "--json"],
+    );
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let at_two = scores["consensus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "consensus >= 2");
+    let at_two = at_two.expect("a row for agreement ≥ 2");
+    assert_eq!(at_two["true_positives"], 8, "{scores:#}");
+    assert!(at_two["precision"].as_f64().unwrap() > 0.85, "{scores:#}");
+
+    let missing = quorum(repo_root(), &["eval", out, "--truth", "no/such/truth.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -2,7 +2,7 @@
 //! that is not JSON. Every job must end answered or failed-with-reason, none lost, none
 //! recorded twice, and the concurrency caps must hold.
 
-#[path = "../benches/sim.rs"]
+#[path = "../benches/support/sim.rs"]
 mod sim;
 
 use std::collections::HashMap;

@@ -294,6 +294,45 @@ pub fn evaluate(
     }
 }
 
+/// The headline numbers on one split, cheaper than [`evaluate`] (one clustering of the
+/// judged findings): what the test of this evaluation asserts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Headline {
+    pub quorum_c: Prf,
+    pub quorum_c2: Prf,
+    pub baseline_c: Prf,
+    pub baseline_c2: Prf,
+    /// Mean precision of the top 1..=100 groups.
+    pub quorum_top_mean: f64,
+    pub baseline_top_mean: f64,
+}
+
+/// Computes the [`Headline`] of `settings` on one split.
+pub fn headline(data: &Dataset, split: Split, settings: &Settings) -> Headline {
+    let judged: Vec<&Record> = data
+        .records
+        .iter()
+        .filter(|r| r.judge.is_some() && split.contains(&r.revision))
+        .collect();
+    let quorum = rank(&judged, data, settings);
+    let baseline = baseline_groups(&judged);
+    let top = mean_row(&top_rows(
+        &judged,
+        &quorum,
+        None,
+        &baseline,
+        &(1..=TOP_MEAN_N).collect::<Vec<_>>(),
+    ));
+    Headline {
+        quorum_c: bcubed(&judged, &quorum.members, false),
+        quorum_c2: bcubed(&judged, &quorum.members, true),
+        baseline_c: bcubed(&judged, &baseline, false),
+        baseline_c2: bcubed(&judged, &baseline, true),
+        quorum_top_mean: top.quorum,
+        baseline_top_mean: top.baseline,
+    }
+}
+
 /// Per-model weights from a split: each model's precision (labelled ÷ judged) relative
 /// to the mean over models, for the weighted ranking.
 pub fn learned_weights(data: &Dataset, split: Split) -> BTreeMap<String, f64> {
