@@ -32,7 +32,15 @@ struct Entry {
 pub struct Cache {
     dir: PathBuf,
     answers: HashMap<String, ResponseRecord>,
-    file: Option<File>,
+    /// Buffered: a cache may lose its last lines in a crash (they are asked again);
+    /// the run's own store is the durable record.
+    file: Option<std::io::BufWriter<File>>,
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }
 
 impl Cache {
@@ -71,7 +79,7 @@ impl Cache {
     pub fn put(&mut self, key: &str, record: &ResponseRecord) -> Result<()> {
         let file = match &mut self.file {
             Some(file) => file,
-            None => self.file.insert(self.create()?),
+            None => self.file.insert(std::io::BufWriter::new(self.create()?)),
         };
         let mut line = serde_json::to_string(&Entry {
             key: key.to_string(),
@@ -81,6 +89,15 @@ impl Cache {
         file.write_all(line.as_bytes())
             .with_context(|| format!("cannot write to the cache in {}", self.dir.display()))?;
         self.answers.insert(key.to_string(), record.clone());
+        Ok(())
+    }
+
+    /// Writes buffered answers to disk.
+    pub fn flush(&mut self) -> Result<()> {
+        if let Some(file) = &mut self.file {
+            file.flush()
+                .with_context(|| format!("cannot write to the cache in {}", self.dir.display()))?;
+        }
         Ok(())
     }
 
@@ -120,6 +137,7 @@ mod tests {
         let mut cache = Cache::open(&cache_dir).unwrap();
         assert!(cache.is_empty());
         cache.put("k1", &record()).unwrap();
+        cache.flush().unwrap();
         drop(cache);
         let cache = Cache::open(&cache_dir).unwrap();
         assert_eq!(cache.get("k1").map(|r| r.status), Some(Status::Ok));
@@ -133,6 +151,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut cache = Cache::open(dir.path()).unwrap();
         cache.put("k1", &record()).unwrap();
+        cache.flush().unwrap();
         drop(cache);
         let mut f = OpenOptions::new()
             .append(true)

@@ -276,14 +276,19 @@ pub async fn run(
         };
         let Some((job, outcome)) = next else { break };
         match outcome {
-            Outcome::Done(record) => {
+            Outcome::Done(record, parsed) => {
                 lanes[job.reviewer].observe(&record, options, progress);
-                dispatch.finished(&job, *record, progress)?;
+                dispatch.finished(&job, *record, parsed, progress)?;
                 for job in dispatch.ready.drain(..) {
                     running.push(Box::pin(ctx.execute(job)));
                 }
             }
             Outcome::NotStarted => dispatch.summary.not_started += 1,
+        }
+    }
+    if let Some(cache) = dispatch.cache.as_deref_mut() {
+        if let Err(err) = cache.flush() {
+            progress.note(&format!("the answer cache could not be saved: {err:#}"));
         }
     }
     let mut summary = dispatch.summary;
@@ -368,10 +373,16 @@ impl Dispatch<'_, '_> {
     }
 
     /// Stores a finished job's record, caches it if reusable, and follows a split.
-    fn finished(&mut self, job: &Job, record: ResponseRecord, progress: &mut dyn Progress) -> Result<()> {
+    fn finished(
+        &mut self,
+        job: &Job,
+        record: ResponseRecord,
+        parsed: Option<bool>,
+        progress: &mut dyn Progress,
+    ) -> Result<()> {
         self.store.append(&record)?;
         let cacheable = self.reviewers[job.reviewer].config.kind != ProviderKind::Replay;
-        if let (Some(cache), true) = (self.cache.as_deref_mut(), cacheable && is_reusable(&record)) {
+        if let (Some(cache), true) = (self.cache.as_deref_mut(), cacheable && is_reusable(&record, parsed)) {
             if let Err(err) = cache.put(&job.key, &record) {
                 progress.note(&format!("the answer cache is off for the rest of this run: {err:#}"));
                 self.cache = None;
@@ -412,17 +423,19 @@ async fn sleep_or_stop(wait: Duration, stop: &watch::Receiver<bool>) -> bool {
 
 /// Whether an answer may be reused instead of asking again: a complete, parsable answer
 /// from the model that was asked for (or a split decision).
-fn is_reusable(record: &ResponseRecord) -> bool {
+fn is_reusable(record: &ResponseRecord, parsed: Option<bool>) -> bool {
     if record.status == Status::Split {
         return true;
     }
+    let parses =
+        || parsed.unwrap_or_else(|| crate::parse::parse_findings(record.text.as_deref().unwrap_or("")).is_ok());
     record.status == Status::Ok
         && record.served_model.is_none()
         && matches!(
             record.finish_reason,
             Some(FinishReason::Stop) | Some(FinishReason::Unknown) | None
         )
-        && crate::parse::parse_findings(record.text.as_deref().unwrap_or("")).is_ok()
+        && parses()
 }
 
 /// A cached answer, relabelled for this run. It cost nothing this run, so its token
@@ -443,7 +456,8 @@ fn cached_record(answer: &ResponseRecord, file: &SourceFile, config: &ProviderCo
 }
 
 enum Outcome {
-    Done(Box<ResponseRecord>),
+    /// The record, and whether its answer parsed (when the job already checked).
+    Done(Box<ResponseRecord>, Option<bool>),
     /// Not started (or abandoned before any answer): the run was stopped or the budget
     /// reached. Nothing recorded, so a resumed run asks it.
     NotStarted,
@@ -802,7 +816,7 @@ struct Ctx<'a> {
 /// How asking ended.
 enum Asked {
     /// The final answer or error, with the requests sent and the tokens of all answers.
-    Finished(Result<Completion, ProviderError>, u32, Usage),
+    Finished(Result<Completion, ProviderError>, u32, Usage, Option<bool>),
     /// Stopped, or out of budget, before any usable outcome.
     Abandoned,
     /// The provider was marked down before this request could be sent.
@@ -824,26 +838,32 @@ impl<'a> Ctx<'a> {
             return Outcome::NotStarted;
         }
         if let Some((kind, why)) = lane.down() {
-            return Outcome::Done(Box::new(skipped_record(file, reviewer, job, kind, &why)));
+            return Outcome::Done(Box::new(skipped_record(file, reviewer, job, kind, &why)), None);
         }
         let started = Instant::now();
-        let (result, attempts, usage) = match self.ask(job, reviewer, lane).await {
-            Asked::Finished(result, attempts, usage) => (result, attempts, usage),
+        let (result, attempts, usage, parsed) = match self.ask(job, reviewer, lane).await {
+            Asked::Finished(result, attempts, usage, parsed) => (result, attempts, usage, parsed),
             Asked::Abandoned => return Outcome::NotStarted,
             Asked::Down => {
                 let (kind, why) = lane.down().unwrap_or((ErrorKind::Server, "it failed".to_string()));
-                return Outcome::Done(Box::new(skipped_record(file, reviewer, job, kind, &why)));
+                return Outcome::Done(Box::new(skipped_record(file, reviewer, job, kind, &why)), None);
             }
         };
         let latency = started.elapsed();
         if self.too_long(&result, reviewer) {
             if let Some(parts) = chunk::split(&file.text, job.range) {
-                return Outcome::Done(Box::new(split_record(
-                    file, reviewer, job, &result, usage, latency, attempts, parts,
-                )));
+                return Outcome::Done(
+                    Box::new(split_record(
+                        file, reviewer, job, &result, usage, latency, attempts, parts,
+                    )),
+                    None,
+                );
             }
         }
-        Outcome::Done(Box::new(record(file, reviewer, job, result, usage, latency, attempts)))
+        Outcome::Done(
+            Box::new(record(file, reviewer, job, result, usage, latency, attempts)),
+            parsed,
+        )
     }
 
     /// Whether the part was too long for the model: the server said the prompt does not
@@ -884,14 +904,14 @@ impl<'a> Ctx<'a> {
                     .await;
             if stopped || !self.budget.reserve(worst_case).await {
                 return match unusable_answer {
-                    Some(answer) => Asked::Finished(Ok(answer), attempts, usage),
+                    Some(answer) => Asked::Finished(Ok(answer), attempts, usage, Some(false)),
                     None => Asked::Abandoned,
                 };
             }
             let Some(result) = lane.send(reviewer.provider.as_ref(), &request).await else {
                 self.budget.settle(worst_case, 0.0);
                 return match unusable_answer {
-                    Some(answer) => Asked::Finished(Ok(answer), attempts, usage),
+                    Some(answer) => Asked::Finished(Ok(answer), attempts, usage, Some(false)),
                     None => Asked::Down,
                 };
             };
@@ -919,7 +939,11 @@ impl<'a> Ctx<'a> {
                             request.user = prompt::reask(&request.user, &why.to_string());
                             unusable_answer = Some(answer);
                         }
-                        _ => return Asked::Finished(Ok(answer), attempts, usage),
+                        Some(_) => return Asked::Finished(Ok(answer), attempts, usage, Some(false)),
+                        None => {
+                            let parsed = !matches!(answer.finish, FinishReason::Length | FinishReason::Filtered);
+                            return Asked::Finished(Ok(answer), attempts, usage, Some(parsed));
+                        }
                     }
                 }
                 Err(err) => {
@@ -938,7 +962,7 @@ impl<'a> Ctx<'a> {
                         kind => kind.is_retryable() && attempts - rate_limited < config.max_attempts,
                     };
                     if !retry {
-                        return Asked::Finished(Err(err), attempts, usage);
+                        return Asked::Finished(Err(err), attempts, usage, None);
                     }
                     let wait = self
                         .options
