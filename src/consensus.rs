@@ -1483,11 +1483,13 @@ fn summarize(slots: &mut [Option<Finding>], group: &Group, votes: &[f64], of: us
     let score = score(&members, votes, of, severity, settings);
     Issue {
         id: String::new(),
-        start_line: median(members.iter().filter(|f| f.file == file).filter_map(|f| f.start_line)),
+        // The line most members name (the id is anchored there, so one model moving by a
+        // line does not move it), ties to the earliest.
+        start_line: mode(members.iter().filter(|f| f.file == file).filter_map(|f| f.start_line)),
         end_line: median(members.iter().filter(|f| f.file == file).filter_map(|f| f.end_line)),
         severity,
         category: mode(members.iter().map(|f| f.category)).unwrap_or(Category::Other),
-        cwe: mode(members.iter().filter_map(|f| f.cwe)),
+        cwe: issue_cwe(&members, representative),
         title: members[representative].title.clone(),
         agreement: Agreement { count, of, providers },
         score,
@@ -1507,7 +1509,8 @@ fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, sett
         .collect();
     family_votes.sort_by(|a, b| a.0.cmp(b.0).then(b.1.total_cmp(&a.1)));
     family_votes.dedup_by(|later, first| later.0 == first.0);
-    let agreement = family_votes.iter().map(|(_, v)| v).sum::<f64>() / of as f64;
+    // Weights above 1 may not make one family outvote unanimity.
+    let agreement = (family_votes.iter().map(|(_, v)| v).sum::<f64>() / of as f64).min(1.0);
     let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(0.5);
     let score = 0.7 * agreement + 0.2 * (f64::from(severity as u8) / 4.0) + 0.1 * confidence;
     (score * 1000.0).round() / 1000.0
@@ -1552,6 +1555,21 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+/// The CWE most members name. A tie goes to the representative's CWE, else to a
+/// specific CWE over a generic one (20, 74, …), else to the smallest.
+fn issue_cwe(members: &[Finding], representative: usize) -> Option<u32> {
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for cwe in members.iter().filter_map(|f| f.cwe) {
+        *counts.entry(cwe).or_default() += 1;
+    }
+    let top = *counts.values().max()?;
+    let tied: Vec<u32> = counts.iter().filter(|(_, n)| **n == top).map(|(c, _)| *c).collect();
+    let own = members.get(representative).and_then(|f| f.cwe);
+    own.filter(|c| tied.contains(c))
+        .or_else(|| tied.iter().copied().find(|c| !is_generic_cwe(*c)))
+        .or_else(|| tied.first().copied())
+}
+
 /// The most frequent value; ties go to the smallest.
 fn mode<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
     let mut v: Vec<T> = values.collect();
@@ -1583,7 +1601,9 @@ fn assign_ids(issues: &mut [Issue], texts: &HashMap<String, String>) {
             .cmp(base_b)
             .then(x.start_line.cmp(&y.start_line))
             .then(x.end_line.cmp(&y.end_line))
-            .then_with(|| x.title.cmp(&y.title))
+            // Who reported it, not how they worded it or how it ranked: the same issue
+            // keeps its suffix from run to run.
+            .then_with(|| x.agreement.providers.cmp(&y.agreement.providers))
             .then(a.cmp(b))
     });
     let mut n = 0;
@@ -1685,6 +1705,43 @@ mod tests {
 
     fn reviewed(families: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
         BTreeMap::from([("app.go".to_string(), families.iter().map(|s| s.to_string()).collect())])
+    }
+
+    #[test]
+    fn a_cwe_tie_goes_to_a_specific_cwe_not_a_generic_one() {
+        let members = [
+            f("a", 10, Some(20), "Improper input validation"),
+            f("b", 10, Some(89), "SQL injection"),
+        ];
+        assert_eq!(issue_cwe(&members, 0), Some(20), "the representative's CWE wins a tie");
+        assert_eq!(
+            issue_cwe(&members, 5),
+            Some(89),
+            "otherwise a specific CWE beats a generic one"
+        );
+    }
+
+    #[test]
+    fn a_heavy_provider_cannot_push_agreement_past_unanimity() {
+        let mut settings = Settings::default();
+        settings.provider_weights.insert("a".into(), 4.0);
+        let lone = build_issues(
+            vec![f("a", 10, Some(89), "SQLi")],
+            &reviewed(&["a", "b", "c"]),
+            &HashMap::new(),
+            &settings,
+        );
+        let all = build_issues(
+            vec![
+                f("a", 10, Some(89), "SQLi"),
+                f("b", 10, Some(89), "SQLi"),
+                f("c", 10, Some(89), "SQLi"),
+            ],
+            &reviewed(&["a", "b", "c"]),
+            &HashMap::new(),
+            &Settings::default(),
+        );
+        assert!(lone[0].score <= all[0].score, "{} > {}", lone[0].score, all[0].score);
     }
 
     fn words_of(text: &str) -> Vec<String> {

@@ -250,14 +250,15 @@ fn score(name: String, min_agree: Option<usize>, reported: &[Reported], truth: &
 /// B-cubed precision, recall and F1 of predicted `groups` (positions into `gold`)
 /// against the gold labels: for each item, the share of its predicted group that shares
 /// its gold label, and the share of its gold cluster that shares its predicted group.
-pub fn bcubed<G: Eq + std::hash::Hash>(groups: &[Vec<usize>], gold: &[G]) -> (f64, f64, f64) {
-    let mut gold_size: HashMap<&G, usize> = HashMap::new();
+pub fn bcubed<G: Ord>(groups: &[Vec<usize>], gold: &[G]) -> (f64, f64, f64) {
+    // Ordered maps: float sums in a fixed order give the same digits every run.
+    let mut gold_size: std::collections::BTreeMap<&G, usize> = std::collections::BTreeMap::new();
     for g in gold {
         *gold_size.entry(g).or_default() += 1;
     }
     let (mut p, mut r) = (0.0, 0.0);
     for group in groups {
-        let mut same: HashMap<&G, usize> = HashMap::new();
+        let mut same: std::collections::BTreeMap<&G, usize> = std::collections::BTreeMap::new();
         for &i in group {
             *same.entry(&gold[i]).or_default() += 1;
         }

@@ -389,7 +389,7 @@ pub fn baseline_groups(records: &[&Record]) -> Vec<Vec<usize>> {
 /// `dilute` also their judged-unlabelled members (variant (c2)); unjudged members never
 /// count.
 pub fn bcubed(records: &[&Record], groups: &[Vec<usize>], dilute: bool) -> Prf {
-    let mut gold_size: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut gold_size: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for r in records {
         if let Some(label) = &r.label {
             *gold_size.entry((&r.revision, label)).or_default() += 1;
@@ -401,7 +401,7 @@ pub fn bcubed(records: &[&Record], groups: &[Vec<usize>], dilute: bool) -> Prf {
             .iter()
             .filter(|&&i| records[i].label.is_some() || (dilute && records[i].judge.is_some()))
             .count();
-        let mut same: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut same: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for &i in group {
             if let Some(label) = &records[i].label {
                 *same.entry((&records[i].revision, label)).or_default() += 1;
