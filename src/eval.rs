@@ -217,19 +217,19 @@ impl<'a> Reported<'a> {
 }
 
 fn score(name: String, min_agree: Option<usize>, reported: &[Reported], truth: &Truth) -> Scores {
-    let mut found = vec![false; truth.entries.len()];
-    let (mut false_positives, mut duplicates) = (0, 0);
-    for item in reported {
-        let matched: Vec<usize> = (0..truth.entries.len())
-            .filter(|&e| item.matches(&truth.entries[e]))
-            .collect();
-        match matched.iter().find(|&&e| !found[e]) {
-            Some(&e) => found[e] = true,
-            None if matched.is_empty() => false_positives += 1,
-            None => duplicates += 1,
-        }
-    }
-    let true_positives = found.iter().filter(|f| **f).count();
+    let candidates: Vec<Vec<usize>> = reported
+        .iter()
+        .map(|item| {
+            (0..truth.entries.len())
+                .filter(|&e| item.matches(&truth.entries[e]))
+                .collect()
+        })
+        .collect();
+    let assigned = maximum_matching(&candidates, truth.entries.len());
+    let true_positives = assigned.iter().filter(|a| a.is_some()).count();
+    let false_positives = candidates.iter().filter(|c| c.is_empty()).count();
+    // Matched something, but every entry it could match went to another report.
+    let duplicates = reported.len() - true_positives - false_positives;
     let false_negatives = truth.entries.len() - true_positives;
     let precision = ratio(true_positives, true_positives + false_positives);
     let recall = ratio(true_positives, truth.entries.len());
@@ -245,6 +245,36 @@ fn score(name: String, min_agree: Option<usize>, reported: &[Reported], truth: &
         recall,
         f1: f1(precision, recall),
     }
+}
+
+/// The largest one-to-one assignment of reports to truth entries (augmenting paths), so
+/// that the count of true positives does not depend on the order reports come in. For
+/// each report, the entry it was assigned, if any.
+fn maximum_matching(candidates: &[Vec<usize>], entries: usize) -> Vec<Option<usize>> {
+    fn augment(r: usize, candidates: &[Vec<usize>], owner: &mut [Option<usize>], seen: &mut [bool]) -> bool {
+        for &e in &candidates[r] {
+            if seen[e] {
+                continue;
+            }
+            seen[e] = true;
+            if owner[e].is_none_or(|other| augment(other, candidates, owner, seen)) {
+                owner[e] = Some(r);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; entries];
+    for r in 0..candidates.len() {
+        augment(r, candidates, &mut owner, &mut vec![false; entries]);
+    }
+    let mut assigned = vec![None; candidates.len()];
+    for (e, r) in owner.iter().enumerate() {
+        if let Some(r) = r {
+            assigned[*r] = Some(e);
+        }
+    }
+    assigned
 }
 
 /// B-cubed precision, recall and F1 of predicted `groups` (positions into `gold`)
@@ -293,6 +323,22 @@ pub fn f1(precision: f64, recall: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn matching_is_maximal_whatever_the_order_of_reports() {
+        // Report 0 could be either entry; report 1 only entry 0. Greedy in this order
+        // would give report 0 entry 0 and leave report 1 a duplicate.
+        let candidates = vec![vec![0, 1], vec![0]];
+        let assigned = maximum_matching(&candidates, 2);
+        assert_eq!(assigned, vec![Some(1), Some(0)]);
+        let reversed = vec![vec![0], vec![0, 1]];
+        assert_eq!(maximum_matching(&reversed, 2).iter().filter(|a| a.is_some()).count(), 2);
+        assert_eq!(
+            maximum_matching(&[vec![0], vec![0], vec![]], 1),
+            vec![Some(0), None, None]
+        );
+    }
+
     use super::*;
 
     fn entry(file: &str, start: u32, end: u32, cwe: Option<u32>) -> TruthEntry {
