@@ -6,6 +6,8 @@
 //! exactly at its limit); the warm re-run's wall time and request count (the cache should
 //! make it zero); and the process's peak memory. `QUORUM_BENCH_FILES=N` changes the size.
 
+#[path = "support/chat.rs"]
+mod chat;
 #[path = "support/sim.rs"]
 mod sim;
 

@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "../benches/support/chat.rs"]
+mod chat;
+
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -71,11 +74,7 @@ impl Respond for Server {
 fn answer(content: &str) -> ResponseTemplate {
     // No `model` field: the served-model check is covered where servers disagree with
     // the request (engine unit tests); here every answer is from the model asked.
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "c", "object": "chat.completion", "created": 1,
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
-    }))
+    ResponseTemplate::new(200).set_body_json(chat::chat_completion(content, json!({}), None, (1000, 100)))
 }
 
 fn one_finding(file: &str, line: u32) -> String {
@@ -557,15 +556,8 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
 async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
     // LM Studio serves whatever model is loaded, whatever `model` the request names.
     let (server, seen) = serve(|_, file, _, _| {
-        let mut template = answer(&one_finding(file, 4));
-        let body = json!({
-            "id": "c", "object": "chat.completion", "created": 1, "model": "google/gemma-3-12b",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": one_finding(file, 4)}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        });
-        template = template.set_body_json(body);
-        template
+        let body = chat::chat_completion(&one_finding(file, 4), json!({}), Some("google/gemma-3-12b"), (10, 5));
+        ResponseTemplate::new(200).set_body_json(body)
     })
     .await;
     let project = Project::new(1, &(provider("gemma", &server, "") + &provider("qwen", &server, "")));

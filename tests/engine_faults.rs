@@ -2,6 +2,8 @@
 //! that is not JSON. Every job must end answered or failed-with-reason, none lost, none
 //! recorded twice, and the concurrency caps must hold.
 
+#[path = "../benches/support/chat.rs"]
+mod chat;
 #[path = "../benches/support/sim.rs"]
 mod sim;
 
@@ -214,11 +216,12 @@ impl wiremock::Respond for Selective {
                 "This model's maximum context length is 4096 tokens.", "type": "invalid_request_error",
                 "param": "messages", "code": "context_length_exceeded"}}));
         }
-        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "id": "c", "object": "chat.completion", "created": 1,
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "{\"findings\": []}"}}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 5, "total_tokens": 105}
-        }))
+        wiremock::ResponseTemplate::new(200).set_body_json(chat::chat_completion(
+            "{\"findings\": []}",
+            serde_json::json!({}),
+            None,
+            (100, 5),
+        ))
     }
 }
 

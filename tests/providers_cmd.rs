@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::process::Output;
 
+#[path = "../benches/support/chat.rs"]
+mod chat;
+
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -30,12 +33,9 @@ impl Respond for Chat {
             return ResponseTemplate::new(400)
                 .set_body_json(json!({"error": "'response_format.type' must be 'json_schema' or 'text'"}));
         }
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": "c", "object": "chat.completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "<think>ok</think>{\"findings\": []}"}}],
-            "usage": {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35}
-        }))
+        let model = body["model"].as_str();
+        let content = "<think>ok</think>{\"findings\": []}";
+        ResponseTemplate::new(200).set_body_json(chat::chat_completion(content, json!({}), model, (30, 5)))
     }
 }
 

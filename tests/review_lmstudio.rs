@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+#[path = "../benches/support/chat.rs"]
+mod chat;
+
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -26,15 +29,7 @@ struct LmStudio {
 }
 
 fn completion(content: &str, extra: Value) -> ResponseTemplate {
-    let mut message = json!({"role": "assistant", "content": content});
-    if let (Some(m), Some(e)) = (message.as_object_mut(), extra.as_object()) {
-        m.extend(e.clone());
-    }
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1764000000,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 420, "completion_tokens": 80, "total_tokens": 500}
-    }))
+    ResponseTemplate::new(200).set_body_json(chat::chat_completion(content, extra, None, (420, 80)))
 }
 
 impl Respond for LmStudio {

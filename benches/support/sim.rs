@@ -101,12 +101,12 @@ fn answer(file: &str, model: &str) -> ResponseTemplate {
     let findings = json!({"findings": [{"file": file, "start_line": 3, "end_line": 4, "severity": "high",
         "category": "injection", "cwe": 89, "title": "SQL built from input",
         "description": "The query string concatenates a request parameter.", "suggestion": null, "confidence": 0.8}]});
-    ResponseTemplate::new(200).set_body_json(json!({
-        "id": "chatcmpl-sim", "object": "chat.completion", "created": 1, "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": findings.to_string()}}],
-        "usage": {"prompt_tokens": 500, "completion_tokens": 60, "total_tokens": 560}
-    }))
+    ResponseTemplate::new(200).set_body_json(crate::chat::chat_completion(
+        &findings.to_string(),
+        json!({}),
+        Some(model),
+        (500, 60),
+    ))
 }
 
 /// Starts the simulator on 127.0.0.1.
