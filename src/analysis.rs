@@ -97,7 +97,19 @@ pub fn analyze(
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
 
     let mut answered_jobs: BTreeSet<(String, String)> = BTreeSet::new();
-    for record in latest_per_job(records) {
+    let hashes: HashMap<&str, &str> = meta
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content_hash.as_str()))
+        .collect();
+    // An answer about an earlier version of a file (a run resumed after an edit) is not
+    // about this one.
+    let current = records.into_iter().filter(|r| {
+        r.content_hash
+            .as_deref()
+            .is_none_or(|h| hashes.get(r.file.as_str()).is_none_or(|now| *now == h))
+    });
+    for record in latest_per_job(current.collect()) {
         let Some(index) = totals.iter().position(|t| t.name == record.provider) else {
             continue;
         };
@@ -207,22 +219,24 @@ fn keep_inside_part(f: &mut Finding, part: LineRange) {
 /// lines, same kind of weakness) keep the first. Findings within one part are left to
 /// clustering, which never merges a model's two different findings.
 fn merge_part_overlaps(findings: Vec<(Option<LineRange>, Finding)>) -> Vec<Finding> {
-    let mut kept: Vec<(Option<LineRange>, Finding)> = Vec::with_capacity(findings.len());
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    // Parts' findings kept so far, by (provider, file): only those can be duplicates.
+    let mut by_job: HashMap<(String, String), Vec<(LineRange, usize)>> = HashMap::new();
     for (part, f) in findings {
-        let duplicate = part.is_some()
-            && kept.iter().any(|(other_part, g)| {
-                other_part.is_some()
-                    && *other_part != part
-                    && g.provider == f.provider
-                    && g.file == f.file
-                    && same_kind(g, &f)
-                    && lines_overlap(g, &f)
-            });
+        let Some(part) = part else {
+            kept.push(f);
+            continue;
+        };
+        let seen = by_job.entry((f.provider.clone(), f.file.clone())).or_default();
+        let duplicate = seen
+            .iter()
+            .any(|(other, i)| *other != part && same_kind(&kept[*i], &f) && lines_overlap(&kept[*i], &f));
         if !duplicate {
-            kept.push((part, f));
+            seen.push((part, kept.len()));
+            kept.push(f);
         }
     }
-    kept.into_iter().map(|(_, f)| f).collect()
+    kept
 }
 
 fn same_kind(a: &Finding, b: &Finding) -> bool {
@@ -332,19 +346,7 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
             ),
         ));
     }
-    let parsed =
-        parse_findings(record.text.as_deref().unwrap_or("")).map_err(|e| error("parse", None, e.to_string()))?;
-    if parsed.findings.is_empty() && parsed.skipped > 0 {
-        return Err(error(
-            "parse",
-            None,
-            format!(
-                "none of the answer's {} findings could be read (not objects, or empty)",
-                parsed.skipped
-            ),
-        ));
-    }
-    Ok(parsed)
+    parse_findings(record.text.as_deref().unwrap_or("")).map_err(|e| error("parse", None, e.to_string()))
 }
 
 #[cfg(test)]
@@ -408,5 +410,47 @@ mod part_tests {
             },
         );
         assert_eq!((g.start_line, g.lines_clamped), (Some(111), false), "within tolerance");
+    }
+}
+
+#[cfg(test)]
+mod stale_tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_about_an_earlier_version_of_a_file_is_not_counted() {
+        let meta: RunMeta = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "r", "root": "/x", "started_at": "t",
+            "providers": [{"name": "a", "kind": "openai", "model": "m", "family": "a"}],
+            "files": [{"path": "x.go", "lines": 10, "content_hash": "new"}],
+            "skipped": []
+        }))
+        .unwrap();
+        let answer = |hash: &str, line: u32| -> ResponseRecord {
+            let finding = format!(
+                "{{\"findings\":[{{\"start_line\":{line},\"title\":\"SQL injection\",\"severity\":\"high\",\"cwe\":89}}]}}"
+            );
+            serde_json::from_value(serde_json::json!({
+                "provider": "a", "model": "m", "file": "x.go", "content_hash": hash,
+                "status": "ok", "text": finding, "finish_reason": "stop"
+            }))
+            .unwrap()
+        };
+        let a = analyze(
+            meta.clone(),
+            vec![answer("old", 2)],
+            &HashMap::new(),
+            &Settings::default(),
+        );
+        assert!(a.issues.is_empty(), "the old version's answer is ignored");
+        assert_eq!(a.errors[0].stage, "missing", "and the job shows as not yet asked");
+        let a = analyze(
+            meta,
+            vec![answer("old", 2), answer("new", 7)],
+            &HashMap::new(),
+            &Settings::default(),
+        );
+        assert_eq!(a.issues.len(), 1);
+        assert_eq!(a.issues[0].start_line, Some(7));
     }
 }

@@ -547,9 +547,16 @@ impl Lane {
     /// Sends one request in a slot of the lane, and adapts the lane's concurrency to
     /// how the server took it.
     /// `None` when the lane was marked down while this request waited for its slot.
-    async fn send(&self, provider: &dyn Provider, request: &Request) -> Option<Result<Completion, ProviderError>> {
+    async fn send(
+        &self,
+        provider: &dyn Provider,
+        request: &Request,
+        stop: &watch::Receiver<bool>,
+    ) -> Option<Result<Completion, ProviderError>> {
         let slot = self.slots.acquire().await.expect("lane semaphores are never closed");
-        if self.down().is_some() {
+        // Re-checked once the slot is ours: the lane may have gone down, or the run been
+        // stopped, while this request waited for it.
+        if self.down().is_some() || *stop.borrow() {
             return None;
         }
         let result = provider.complete(request).await;
@@ -752,6 +759,8 @@ struct Budget {
 struct BudgetState {
     spent: f64,
     reserved: f64,
+    /// Reservations not yet settled (counted, so "none in flight" is exact).
+    in_flight: usize,
     exhausted: bool,
 }
 
@@ -766,7 +775,7 @@ impl Budget {
 
     /// Reserves the worst-case cost of one request; false when it cannot fit. Free
     /// requests (providers without prices) always fit.
-    async fn reserve(&self, worst_case: f64) -> bool {
+    async fn reserve(&self, worst_case: f64, stop: &watch::Receiver<bool>) -> bool {
         let Some(limit) = self.limit.filter(|_| worst_case > 0.0) else {
             return true;
         };
@@ -776,14 +785,19 @@ impl Budget {
                 let mut s = self.state.lock().expect("budget lock");
                 if s.spent + s.reserved + worst_case <= limit {
                     s.reserved += worst_case;
+                    s.in_flight += 1;
                     return true;
                 }
-                if s.reserved <= 0.0 || s.spent + worst_case > limit {
+                if s.in_flight == 0 || s.spent + worst_case > limit {
                     s.exhausted = true;
                     return false;
                 }
             }
-            notified.await;
+            let mut stopped = stop.clone();
+            tokio::select! {
+                _ = notified => {}
+                _ = stopped.wait_for(|s| *s) => return false,
+            }
         }
     }
 
@@ -792,6 +806,7 @@ impl Budget {
         if self.limit.is_some() && reserved > 0.0 {
             let mut s = self.state.lock().expect("budget lock");
             s.reserved = (s.reserved - reserved).max(0.0);
+            s.in_flight = s.in_flight.saturating_sub(1);
             s.spent += spent;
             drop(s);
             self.settled.notify_waiters();
@@ -902,16 +917,17 @@ impl<'a> Ctx<'a> {
                     .window
                     .admit(job.input_tokens + reviewer.expected_output_tokens(), &self.stop)
                     .await;
-            if stopped || !self.budget.reserve(worst_case).await {
+            if stopped || !self.budget.reserve(worst_case, &self.stop).await {
                 return match unusable_answer {
                     Some(answer) => Asked::Finished(Ok(answer), attempts, usage, Some(false)),
                     None => Asked::Abandoned,
                 };
             }
-            let Some(result) = lane.send(reviewer.provider.as_ref(), &request).await else {
+            let Some(result) = lane.send(reviewer.provider.as_ref(), &request, &self.stop).await else {
                 self.budget.settle(worst_case, 0.0);
                 return match unusable_answer {
                     Some(answer) => Asked::Finished(Ok(answer), attempts, usage, Some(false)),
+                    None if *self.stop.borrow() => Asked::Abandoned,
                     None => Asked::Down,
                 };
             };
@@ -924,6 +940,8 @@ impl<'a> Ctx<'a> {
                         (i, o) => reviewer.cost(i.unwrap_or(0), o.unwrap_or(0)),
                     }
                 }
+                // The server may still generate (and bill) an answer we stopped waiting for.
+                Err(e) if e.kind == ErrorKind::Timeout => worst_case,
                 Err(_) => 0.0,
             };
             self.budget.settle(worst_case, spent);
@@ -1098,9 +1116,38 @@ fn skipped_record(file: &SourceFile, reviewer: &Reviewer, job: &Job, kind: Error
 /// Gemini `models/gemini-2.5-flash`, Ollama `gemma3:12b` for `gemma3:12b`. LM Studio
 /// answers with whatever is loaded, which is a different model altogether.
 pub fn same_model(requested: &str, served: &str) -> bool {
-    let norm = |m: &str| m.trim().to_ascii_lowercase().trim_start_matches("models/").to_string();
-    let (requested, served) = (norm(requested), norm(served));
-    served.starts_with(&requested) || requested.starts_with(&served) && !served.is_empty()
+    let (requested, served) = (model_base(requested), model_base(served));
+    !served.is_empty() && requested == served
+}
+
+/// A model name without what only names a version of it: a `models/` prefix, a
+/// `:latest` or `-latest` tag, a trailing date (`-2025-04-14`, `-20250929`).
+fn model_base(name: &str) -> String {
+    let mut m = name.trim().to_ascii_lowercase();
+    if let Some(rest) = m.strip_prefix("models/") {
+        m = rest.to_string();
+    }
+    for tag in [":latest", "-latest"] {
+        if let Some(rest) = m.strip_suffix(tag) {
+            m = rest.to_string();
+        }
+    }
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = m.rsplitn(4, '-').collect();
+    // -YYYY-MM-DD
+    if parts.len() == 4
+        && parts[2].len() == 4
+        && parts[1].len() == 2
+        && parts[0].len() == 2
+        && parts[..3].iter().all(|p| digits(p))
+    {
+        return parts[3].to_string();
+    }
+    // -YYYYMMDD
+    match m.rsplit_once('-') {
+        Some((base, date)) if date.len() == 8 && digits(date) => base.to_string(),
+        _ => m,
+    }
 }
 
 /// A cheap, deterministic per-job number for jitter.
@@ -1132,6 +1179,15 @@ mod tests {
     #[test]
     fn served_model_names_that_mean_the_same_model() {
         assert!(same_model("gpt-4.1-mini", "gpt-4.1-mini-2025-04-14"));
+        assert!(same_model("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"));
+        assert!(same_model("gemma3:12b", "gemma3:12b"));
+        assert!(same_model("llama3.1", "llama3.1:latest"));
+        assert!(
+            !same_model("gpt-4o", "gpt-4o-mini-2024-07-18"),
+            "a different model that shares a prefix"
+        );
+        assert!(!same_model("gpt-4.1-mini", "gpt-4"));
+        assert!(!same_model("llama3.1", "llama3.1:70b"));
         assert!(same_model("gemini-2.5-flash", "models/gemini-2.5-flash"));
         assert!(same_model("google/gemma-3-12b", "google/gemma-3-12b"));
         assert!(!same_model("qwen/qwen3-coder-30b", "google/gemma-3-12b"));
@@ -1140,22 +1196,26 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn budget_waits_for_requests_in_flight_and_refuses_only_what_cannot_fit() {
+        let (_tx, stop) = watch::channel(false);
         let b = std::sync::Arc::new(Budget::new(Some(1.0)));
-        assert!(b.reserve(0.6).await);
+        assert!(b.reserve(0.6, &stop).await);
         // 0.6 reserved + 0.6 > 1.0: waits until the first request settles.
         let waiter = tokio::spawn({
             let b = b.clone();
-            async move { b.reserve(0.6).await }
+            {
+                let stop = stop.clone();
+                async move { b.reserve(0.6, &stop).await }
+            }
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished(), "waits while a request is in flight");
         b.settle(0.6, 0.2);
         assert!(waiter.await.unwrap(), "0.2 spent + 0.6 fits");
         b.settle(0.6, 0.6);
-        assert!(!b.reserve(0.6).await, "0.8 spent + 0.6 can never fit");
+        assert!(!b.reserve(0.6, &stop).await, "0.8 spent + 0.6 can never fit");
         assert!(b.exhausted());
-        assert!(b.reserve(0.0).await, "free requests always fit");
-        assert!(Budget::new(None).reserve(1e9).await);
+        assert!(b.reserve(0.0, &stop).await, "free requests always fit");
+        assert!(Budget::new(None).reserve(1e9, &stop).await);
     }
 
     #[tokio::test(start_paused = true)]

@@ -52,6 +52,10 @@ pub enum ParseError {
     NoJson { excerpt: String },
     #[error("the answer's JSON has no list of findings: {excerpt}")]
     NoFindingsList { excerpt: String },
+    #[error(
+        "none of the answer's {skipped} findings could be read (not objects, or no title, description or category)"
+    )]
+    NoReadableFindings { skipped: usize },
 }
 
 /// Reads the findings out of a model's answer: strips reasoning, finds the JSON (whole
@@ -68,7 +72,14 @@ pub fn parse_findings(text: &str) -> Result<Parsed, ParseError> {
         return Err(ParseError::NoJson { excerpt: excerpt(text) });
     }
     let items = find_findings(answer, 0)?;
-    Ok(collect_findings(items))
+    let parsed = collect_findings(items);
+    // A list of which nothing could be read is not "no problems found".
+    if parsed.findings.is_empty() && parsed.skipped > 0 {
+        return Err(ParseError::NoReadableFindings {
+            skipped: parsed.skipped,
+        });
+    }
+    Ok(parsed)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1308,6 +1319,12 @@ mod tests {
         let parsed = parse_findings(text).expect("should parse");
         assert_eq!(parsed.findings.len(), 2);
         assert_eq!(parsed.skipped, 3);
+    }
+
+    #[test]
+    fn a_list_of_which_nothing_is_readable_is_an_error() {
+        let e = parse_findings(r#"{"findings": ["SQL injection on line 2", {"foo": 1}]}"#).unwrap_err();
+        assert_eq!(e, ParseError::NoReadableFindings { skipped: 2 });
     }
 
     // --- lines
