@@ -104,12 +104,19 @@ pub fn analyze(
         .collect();
     // An answer about an earlier version of a file (a run resumed after an edit) is not
     // about this one.
-    let current = records.into_iter().filter(|r| {
+    // Their tokens were still spent, so they count in the totals.
+    let (current, stale): (Vec<ResponseRecord>, Vec<ResponseRecord>) = records.into_iter().partition(|r| {
         r.content_hash
             .as_deref()
             .is_none_or(|h| hashes.get(r.file.as_str()).is_none_or(|now| *now == h))
     });
-    for record in latest_per_job(current.collect()) {
+    for record in &stale {
+        if let Some(t) = totals.iter_mut().find(|t| t.name == record.provider) {
+            t.input_tokens += record.usage.input_tokens.unwrap_or(0);
+            t.output_tokens += record.usage.output_tokens.unwrap_or(0);
+        }
+    }
+    for record in latest_per_job(current) {
         let Some(index) = totals.iter().position(|t| t.name == record.provider) else {
             continue;
         };

@@ -417,7 +417,7 @@ async fn sleep_or_stop(wait: Duration, stop: &watch::Receiver<bool>) -> bool {
     let mut changes = stop.clone();
     tokio::select! {
         _ = tokio::time::sleep(wait) => *stop.borrow(),
-        _ = changes.wait_for(|s| *s) => true,
+                Ok(_) = changes.wait_for(|s| *s) => true,
     }
 }
 
@@ -796,7 +796,7 @@ impl Budget {
             let mut stopped = stop.clone();
             tokio::select! {
                 _ = notified => {}
-                _ = stopped.wait_for(|s| *s) => return false,
+                                Ok(_) = stopped.wait_for(|s| *s) => return false,
             }
         }
     }
@@ -941,7 +941,8 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 // The server may still generate (and bill) an answer we stopped waiting for.
-                Err(e) if e.kind == ErrorKind::Timeout => worst_case,
+                // (A 408 has a status: the server never took the request.)
+                Err(e) if e.kind == ErrorKind::Timeout && e.status.is_none() => worst_case,
                 Err(_) => 0.0,
             };
             self.budget.settle(worst_case, spent);
@@ -1116,38 +1117,27 @@ fn skipped_record(file: &SourceFile, reviewer: &Reviewer, job: &Job, kind: Error
 /// Gemini `models/gemini-2.5-flash`, Ollama `gemma3:12b` for `gemma3:12b`. LM Studio
 /// answers with whatever is loaded, which is a different model altogether.
 pub fn same_model(requested: &str, served: &str) -> bool {
-    let (requested, served) = (model_base(requested), model_base(served));
-    !served.is_empty() && requested == served
-}
-
-/// A model name without what only names a version of it: a `models/` prefix, a
-/// `:latest` or `-latest` tag, a trailing date (`-2025-04-14`, `-20250929`).
-fn model_base(name: &str) -> String {
-    let mut m = name.trim().to_ascii_lowercase();
-    if let Some(rest) = m.strip_prefix("models/") {
-        m = rest.to_string();
+    let norm = |m: &str| {
+        let m = m.trim().to_ascii_lowercase();
+        m.strip_prefix("models/").map(str::to_string).unwrap_or(m)
+    };
+    let (requested, served) = (norm(requested), norm(served));
+    if served.is_empty() {
+        return false;
     }
-    for tag in [":latest", "-latest"] {
-        if let Some(rest) = m.strip_suffix(tag) {
-            m = rest.to_string();
-        }
-    }
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let parts: Vec<&str> = m.rsplitn(4, '-').collect();
-    // -YYYY-MM-DD
-    if parts.len() == 4
-        && parts[2].len() == 4
-        && parts[1].len() == 2
-        && parts[0].len() == 2
-        && parts[..3].iter().all(|p| digits(p))
-    {
-        return parts[3].to_string();
-    }
-    // -YYYYMMDD
-    match m.rsplit_once('-') {
-        Some((base, date)) if date.len() == 8 && digits(date) => base.to_string(),
-        _ => m,
-    }
+    // One name is the other plus only a version: `-2025-04-14`, `-0613`, `-002`,
+    // `:latest`, `:free`. A suffix with letters (`-mini`) is another model.
+    let version_only = |long: &str, short: &str| {
+        long.strip_prefix(short).is_some_and(|rest| {
+            rest.is_empty()
+                || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_lowercase()) && rest.len() > 1)
+                || (rest.starts_with('-')
+                    && rest[1..]
+                        .split('-')
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+        })
+    };
+    version_only(&served, &requested) || version_only(&requested, &served)
 }
 
 /// A cheap, deterministic per-job number for jitter.
@@ -1188,6 +1178,11 @@ mod tests {
         );
         assert!(!same_model("gpt-4.1-mini", "gpt-4"));
         assert!(!same_model("llama3.1", "llama3.1:70b"));
+        assert!(same_model("gpt-4", "gpt-4-0613"));
+        assert!(same_model("grok-4", "grok-4-0709"));
+        assert!(same_model("gemini-1.5-flash", "gemini-1.5-flash-002"));
+        assert!(same_model("x/y-instruct:free", "x/y-instruct"));
+        assert!(!same_model("gpt-4", "gpt-4.1"));
         assert!(same_model("gemini-2.5-flash", "models/gemini-2.5-flash"));
         assert!(same_model("google/gemma-3-12b", "google/gemma-3-12b"));
         assert!(!same_model("qwen/qwen3-coder-30b", "google/gemma-3-12b"));
