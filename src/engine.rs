@@ -942,7 +942,7 @@ impl<'a> Ctx<'a> {
                 }
                 // The server may still generate (and bill) an answer we stopped waiting for.
                 // (A 408 has a status: the server never took the request.)
-                Err(e) if e.kind == ErrorKind::Timeout && e.status.is_none() => worst_case,
+                Err(e) if e.kind == ErrorKind::Timeout && e.status != Some(408) => worst_case,
                 Err(_) => 0.0,
             };
             self.budget.settle(worst_case, spent);
@@ -1118,23 +1118,35 @@ fn skipped_record(file: &SourceFile, reviewer: &Reviewer, job: &Job, kind: Error
 /// answers with whatever is loaded, which is a different model altogether.
 pub fn same_model(requested: &str, served: &str) -> bool {
     let norm = |m: &str| {
-        let m = m.trim().to_ascii_lowercase();
-        m.strip_prefix("models/").map(str::to_string).unwrap_or(m)
+        let mut m = m.trim().to_ascii_lowercase();
+        if let Some(rest) = m.strip_prefix("models/") {
+            m = rest.to_string();
+        }
+        for alias in [":latest", "-latest", ":free"] {
+            if let Some(rest) = m.strip_suffix(alias) {
+                m = rest.to_string();
+            }
+        }
+        m
     };
     let (requested, served) = (norm(requested), norm(served));
     if served.is_empty() {
         return false;
     }
-    // One name is the other plus only a version: `-2025-04-14`, `-0613`, `-002`,
-    // `:latest`, `:free`. A suffix with letters (`-mini`) is another model.
+    // One name is the other plus only a dated or numbered build: `-2025-04-14`,
+    // `-20250929`, `-0613`, `-002`. A first group of fewer than 3 digits is a model
+    // version (`claude-sonnet-4` vs `-4-5`), and a suffix with letters another model.
     let version_only = |long: &str, short: &str| {
         long.strip_prefix(short).is_some_and(|rest| {
+            let groups: Vec<&str> = rest
+                .strip_prefix('-')
+                .map(|r| r.split('-').collect())
+                .unwrap_or_default();
             rest.is_empty()
-                || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_lowercase()) && rest.len() > 1)
-                || (rest.starts_with('-')
-                    && rest[1..]
-                        .split('-')
-                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+                || (groups.first().is_some_and(|g| g.len() >= 3)
+                    && groups
+                        .iter()
+                        .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit())))
         })
     };
     version_only(&served, &requested) || version_only(&requested, &served)
@@ -1183,6 +1195,11 @@ mod tests {
         assert!(same_model("gemini-1.5-flash", "gemini-1.5-flash-002"));
         assert!(same_model("x/y-instruct:free", "x/y-instruct"));
         assert!(!same_model("gpt-4", "gpt-4.1"));
+        assert!(!same_model("claude-sonnet-4", "claude-sonnet-4-5-20250929"));
+        assert!(!same_model("claude-opus-4", "claude-opus-4-1-20250805"));
+        assert!(same_model("claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"));
+        assert!(same_model("o3-mini", "o3-mini-2025-01-31"));
+        assert!(!same_model("x/y:thinking", "x/y"));
         assert!(same_model("gemini-2.5-flash", "models/gemini-2.5-flash"));
         assert!(same_model("google/gemma-3-12b", "google/gemma-3-12b"));
         assert!(!same_model("qwen/qwen3-coder-30b", "google/gemma-3-12b"));
