@@ -1122,7 +1122,9 @@ pub fn same_model(requested: &str, served: &str) -> bool {
         if let Some(rest) = m.strip_prefix("models/") {
             m = rest.to_string();
         }
-        for alias in [":latest", "-latest", ":free"] {
+        // `-latest`, `:latest`, OpenRouter's `:free`, and Anthropic's `-0` (as in
+        // `claude-sonnet-4-0`) name the current build of a model.
+        for alias in [":latest", "-latest", ":free", "-0"] {
             if let Some(rest) = m.strip_suffix(alias) {
                 m = rest.to_string();
             }
@@ -1200,6 +1202,8 @@ mod tests {
         assert!(same_model("claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"));
         assert!(same_model("o3-mini", "o3-mini-2025-01-31"));
         assert!(!same_model("x/y:thinking", "x/y"));
+        assert!(same_model("claude-sonnet-4-0", "claude-sonnet-4-20250514"));
+        assert!(same_model("claude-opus-4-0", "claude-opus-4-20250514"));
         assert!(same_model("gemini-2.5-flash", "models/gemini-2.5-flash"));
         assert!(same_model("google/gemma-3-12b", "google/gemma-3-12b"));
         assert!(!same_model("qwen/qwen3-coder-30b", "google/gemma-3-12b"));
