@@ -2,15 +2,13 @@
 //! input, each of which must name what is wrong and where, exit with status 2, and
 //! leave nothing half-written.
 
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
-
 fn quorum(cwd: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("quorum")
-        .unwrap()
-        .current_dir(cwd)
+    support::quorum_cmd(cwd)
         .env_remove("QUORUM_CLI_TEST_UNSET")
         .args(args)
         .output()

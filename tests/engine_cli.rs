@@ -3,6 +3,8 @@
 //! again, files split to fit a context window, budgets, dry runs and shards. Every test
 //! talks to a loopback server that answers as an OpenAI-compatible server does.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -122,25 +124,15 @@ impl Project {
     }
 
     fn quorum(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_quorum"))
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap()
+        support::quorum_cmd(self.path()).args(args).output().unwrap()
     }
 
     async fn run(&self, args: &[&str]) -> Output {
         let dir = self.path().to_path_buf();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_quorum"))
-                .args(&args)
-                .current_dir(dir)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
+        tokio::task::spawn_blocking(move || support::quorum_cmd(&dir).args(&args).output().unwrap())
+            .await
+            .unwrap()
     }
 
     fn records(&self, out: &str) -> Vec<Value> {
@@ -209,9 +201,8 @@ async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
     let (server, seen) =
         serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(150))).await;
     let project = Project::new(20, &provider("slow", &server, "max_concurrency = 1"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+    let mut child = support::quorum_cmd(project.path())
         .args(["review", "src", "--quiet", "--no-cache"])
-        .current_dir(project.path())
         .spawn()
         .unwrap();
     // Let a few answers land, then kill without warning.
@@ -510,9 +501,8 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     let (server, seen) =
         serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(200))).await;
     let project = Project::new(15, &provider("slow", &server, "max_concurrency = 1"));
-    let child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+    let child = support::quorum_cmd(project.path())
         .args(["review", "src", "--no-cache"])
-        .current_dir(project.path())
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -5,9 +5,10 @@
 //! positive, gpt-mini 5 with 3, gemma 5 with 3, nemotron 4 with 2; at two agreeing
 //! models the consensus holds all 8 and the one decoy two models share.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use quorum::consensus::Settings;
 use quorum::eval::{self, Scores};
 
@@ -18,9 +19,7 @@ fn repo_root() -> &'static Path {
 /// Runs the demo review into a fresh folder and evaluates it.
 fn demo_eval() -> eval::EvalReport {
     let out = tempfile::tempdir().expect("a temporary folder");
-    let status = Command::cargo_bin("quorum")
-        .expect("the quorum binary")
-        .current_dir(repo_root())
+    let status = support::quorum_cmd(repo_root())
         .args([
             "review",
             "examples/vulnerable-app",

@@ -2,6 +2,8 @@
 //! answers as LM Studio does: its model list, its native `/api/v0/models` with the
 //! loaded context length, and its 400 for a `json_object` response format.
 
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -15,9 +17,8 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 const KEY: &str = "lm-studio-token-SECRET-987";
 
 fn quorum(cwd: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+    support::quorum_cmd(cwd)
         .args(args)
-        .current_dir(cwd)
         .env("QUORUM_CHECK_KEY", KEY)
         .env("QUORUM_CHECK_WRONG_KEY", "wrong")
         .output()

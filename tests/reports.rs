@@ -3,6 +3,8 @@
 //! every ranked issue with its location, level, agreement and stable fingerprint;
 //! `report.html` lists every issue and escapes what models wrote.
 
+mod support;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -15,7 +17,7 @@ fn load(path: &Path) -> Value {
 fn demo_sarif_is_valid_and_matches_the_json_report() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+    let status = support::quorum_cmd(root)
         .args([
             "review",
             "examples/vulnerable-app",
@@ -26,7 +28,6 @@ fn demo_sarif_is_valid_and_matches_the_json_report() {
         ])
         .arg(out.path())
         .args(["--format", "json,sarif,html"])
-        .current_dir(root)
         .status()
         .unwrap();
     assert!(status.success());

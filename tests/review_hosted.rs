@@ -3,6 +3,8 @@
 //! parts), each against a loopback server answering in that API's documented shape,
 //! configured from presets with only `base_url`, `model` and prices overridden.
 
+mod support;
+
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -60,9 +62,8 @@ async fn review_with_anthropic_and_gemini_native_apis() {
     std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
     let cwd = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        support::quorum_cmd(&cwd)
             .args(["review", "src", "--out", "out", "--quiet"])
-            .current_dir(cwd)
             .env("ANTHROPIC_API_KEY", "ant-key-123456")
             .env("GEMINI_API_KEY", "gem-key-654321")
             .output()

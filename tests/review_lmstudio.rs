@@ -6,6 +6,8 @@
 //! off mid-JSON. The run must retry what is retryable, record what is not, and still
 //! rank the one real bug first, agreed by every model that could answer.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -124,9 +126,8 @@ fn config(server: &str) -> String {
 }
 
 fn quorum(args: &[&str], cwd: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+    support::quorum_cmd(cwd)
         .args(args)
-        .current_dir(cwd)
         .env("QUORUM_E2E_KEY", SECRET)
         .output()
         .expect("the quorum binary runs")
