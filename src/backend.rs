@@ -58,6 +58,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
                 api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
+                max_response_bytes: config.max_response_bytes,
                 token_limit_field: match config.token_limit_field {
                     TokenLimitFieldName::MaxTokens => providers::TokenLimitField::MaxTokens,
                     TokenLimitFieldName::MaxCompletionTokens => providers::TokenLimitField::MaxCompletionTokens,
@@ -78,6 +79,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
                 api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
+                max_response_bytes: config.max_response_bytes,
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => anthropic::AnthropicOutput::None,
                     _ => anthropic::AnthropicOutput::Tool,
@@ -92,6 +94,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
                 api_key: key()?,
                 api_key_env: config.api_key_env.clone(),
                 timeout,
+                max_response_bytes: config.max_response_bytes,
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => gemini::GeminiOutput::None,
                     _ => gemini::GeminiOutput::JsonSchema,

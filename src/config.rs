@@ -165,6 +165,7 @@ struct RawProvider {
     tokens_per_minute: Option<u64>,
     context_tokens: Option<Spanned<u64>>,
     weight: Option<Spanned<f64>>,
+    max_response_bytes: Option<Spanned<u64>>,
 }
 
 impl RawProvider {
@@ -196,6 +197,7 @@ impl RawProvider {
             tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
             context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
             weight: self.weight,
+            max_response_bytes: pick(self.max_response_bytes, preset.max_response_bytes, &at),
         }
     }
 }
@@ -279,6 +281,8 @@ pub struct ProviderConfig {
     pub context_tokens: Option<u64>,
     /// How much this provider's vote counts in the consensus score (default 1).
     pub weight: f64,
+    /// The most bytes of one answer read; a larger answer fails the request.
+    pub max_response_bytes: u64,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -550,6 +554,16 @@ fn validate_provider(
             ));
         }
     }
+    let max_response_bytes = match &p.max_response_bytes {
+        Some(m) if *m.get_ref() == 0 => {
+            return Err(at(
+                m.span(),
+                format!("{} must be at least 1 (bytes)", key("max_response_bytes")),
+            ))
+        }
+        Some(m) => *m.get_ref(),
+        None => providers::DEFAULT_MAX_RESPONSE_BYTES,
+    };
     let structured_output = p.structured_output.unwrap_or(match kind {
         ProviderKind::Anthropic => StructuredOutputMode::Tool,
         _ => StructuredOutputMode::JsonSchema,
@@ -627,6 +641,7 @@ fn validate_provider(
         requests_per_minute: p.requests_per_minute.filter(|n| *n > 0),
         tokens_per_minute: p.tokens_per_minute.filter(|n| *n > 0),
         context_tokens,
+        max_response_bytes,
         token_limit_field: p.token_limit_field.unwrap_or(if is_openai_proper {
             TokenLimitFieldName::MaxCompletionTokens
         } else {
@@ -823,7 +838,7 @@ max_concurrency = 4
 
     #[test]
     fn missing_key_variable_names_variable_and_line() {
-        let c = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\napi_key_env = \"QUORUM_TEST_SURELY_UNSET_VAR\"\n").unwrap();
+        let c = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1234/v1\"\nmodel = \"m\"\napi_key_env = \"QUORUM_TEST_SURELY_UNSET_VAR\"\n").unwrap();
         let e = c.providers[0].api_key(&c.path).unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.message.contains("QUORUM_TEST_SURELY_UNSET_VAR"), "{e}");
@@ -957,6 +972,26 @@ max_concurrency = 4
         assert!(e.message.contains("merge_threshold must be between 0 and 1"), "{e}");
         let e = parse("[consensus]\nmerge_treshold = 0.5\n").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    /// A provider table with `base_url`, and `extra` lines after it.
+    fn provider_at(base_url: &str, extra: &str) -> Result<Config, ConfigError> {
+        parse(&format!(
+            "[providers.p]\nkind = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn max_response_bytes_defaults_to_4_mib_and_must_be_positive() {
+        let c = provider_at("http://127.0.0.1/v1", "").unwrap();
+        assert_eq!(c.providers[0].max_response_bytes, 4 * 1024 * 1024);
+        let c = provider_at("http://127.0.0.1/v1", "max_response_bytes = 1000\n").unwrap();
+        assert_eq!(c.providers[0].max_response_bytes, 1000);
+        let e = provider_at("http://127.0.0.1/v1", "max_response_bytes = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert_eq!(e.message, "providers.p.max_response_bytes must be at least 1 (bytes)");
+        let e = provider_at("http://127.0.0.1/v1", "max_response_bytes = -1\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
     }
 
     #[test]

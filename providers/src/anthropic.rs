@@ -43,6 +43,9 @@ pub struct AnthropicSettings {
     pub api_key_env: Option<String>,
     /// Time allowed for one whole request (connect, generate, read).
     pub timeout: Duration,
+    /// The most bytes of one answer's body read; a larger answer is refused (see
+    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: u64,
     /// How to ask for JSON output.
     pub structured_output: AnthropicOutput,
 }
@@ -58,6 +61,7 @@ impl fmt::Debug for AnthropicSettings {
             self.api_key_env.as_deref(),
             self.timeout,
         )
+        .field("max_response_bytes", &self.max_response_bytes)
         .field("structured_output", &self.structured_output)
         .finish()
     }
@@ -146,7 +150,8 @@ impl Anthropic {
     async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
         let body = self.build_body(req);
         let request = self.authorized(self.client.post(&self.url));
-        let raw = http::send_json(request, &body, self.settings.timeout).await?;
+        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
+        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
         let key = self.api_key();
         parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
             .map_err(|err| key.explain_missing(err, "the Anthropic API", &self.url, &raw, Some("ANTHROPIC_API_KEY")))
@@ -492,6 +497,7 @@ mod tests {
             api_key: Some("sk-ant-secret-123".into()),
             api_key_env: Some("ANTHROPIC_API_KEY".into()),
             timeout: Duration::from_secs(5),
+            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
             structured_output: AnthropicOutput::Tool,
         }
     }

@@ -17,14 +17,24 @@ use crate::{http, ModelInfo};
 /// Time allowed for listing models: a server that takes longer is not healthy.
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Sends a prepared model-list request (URL and auth headers set) and reads the list.
-/// A 200 whose body is an error object (LM Studio's answer to an unknown route) counts
+/// The most bytes of a model list read (2 MiB). Hosted catalogues are the large ones
+/// (OpenRouter lists hundreds of models, each with a description and prices), yet a list
+/// needs nothing like a chat answer's room.
+pub const LIST_MAX_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The most bytes read from a local server's status routes (1 MiB): LM Studio's
+/// `/api/v0/models`, llama.cpp's `/props`, Ollama's `/api/ps` and `/api/show` describe
+/// the few models of one machine.
+pub const PROBE_MAX_BYTES: u64 = 1024 * 1024;
+
+/// Sends a prepared model-list request (URL and auth headers set) and reads the list,
+/// at most [`LIST_MAX_BYTES`] of it; a redirect is an error (see [`http::send`]). A 200 whose body is an error object (LM Studio's answer to an unknown route) counts
 /// as "not found".
 pub async fn fetch_model_list(
     request: reqwest::RequestBuilder,
     key_hint: Option<&str>,
 ) -> Result<Vec<ModelInfo>, crate::ProviderError> {
-    let raw = http::send(request, LIST_TIMEOUT).await?;
+    let raw = http::send(request, LIST_TIMEOUT, http::BodyLimit::probe(LIST_MAX_BYTES)).await?;
     let error_in_body = serde_json::from_str::<Value>(&raw.body).is_ok_and(|v| v.get("error").is_some());
     if !raw.is_success() || error_in_body {
         let status = if raw.is_success() { 404 } else { raw.status };
@@ -81,7 +91,8 @@ fn context_of(entry: &Value) -> Option<u64> {
 /// LM Studio (`/api/v0/models`, loaded models only), llama.cpp (`/props`), then Ollama
 /// (`/api/ps` for a loaded model, else a configured `num_ctx` from `/api/show`).
 /// `root` is the server's address without `/v1`; `key` is sent as a bearer token.
-/// Any failure just means "unknown".
+/// Any failure just means "unknown": a redirect is not followed (`client` follows none,
+/// see [`http::client`]) and a body over [`PROBE_MAX_BYTES`] is not read.
 pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &str, key: Option<&str>) -> Option<u64> {
     let root = root.trim_end_matches('/');
     let get = |path: &str| authorized(client.get(format!("{root}{path}")), key);
@@ -125,9 +136,10 @@ fn authorized(request: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::R
 /// The body of a quick successful request, or `None`.
 async fn fetch(request: reqwest::RequestBuilder, json: Option<Value>) -> Option<String> {
     const QUICK: Duration = Duration::from_secs(5);
+    let limit = http::BodyLimit::probe(PROBE_MAX_BYTES);
     let raw = match json {
-        Some(body) => http::send_json(request, &body, QUICK).await.ok()?,
-        None => http::send(request, QUICK).await.ok()?,
+        Some(body) => http::send_json(request, &body, QUICK, limit).await.ok()?,
+        None => http::send(request, QUICK, limit).await.ok()?,
     };
     let error_in_body = serde_json::from_str::<Value>(&raw.body).is_ok_and(|v| v.get("error").is_some());
     (raw.is_success() && !error_in_body).then_some(raw.body)

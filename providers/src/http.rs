@@ -49,9 +49,14 @@ impl RawResponse {
 /// A client shared by all requests to one or more providers. It has a connect timeout
 /// but no overall timeout: each request sets its own with [`send_json`], because local
 /// servers may need minutes to load a model while a hosted API should answer sooner.
+///
+/// It follows no redirects: a 307 or 308 would re-send the request, key headers and the
+/// code under review included, to whatever address the server names. [`send`] turns a
+/// 3xx answer into an error that says so instead.
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("quorum/", env!("CARGO_PKG_VERSION")))
         .build()
         // Only fails when the TLS backend cannot initialise, which no caller can repair.
@@ -141,24 +146,115 @@ pub fn display_url(url: &reqwest::Url) -> String {
     }
 }
 
+/// Where a base URL sends requests (and keys), read by the same parser reqwest uses, so
+/// that a check on it is a check on the real destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The host as a request names it: a lower-case domain (IDNs in punycode), an IPv4
+    /// address, or an IPv6 address in brackets (`[::1]`).
+    pub host: String,
+}
+
+impl Destination {
+    /// The destination of `url`; `None` when it is not a URL with a host.
+    pub fn of(url: &str) -> Option<Destination> {
+        let url = reqwest::Url::parse(url.trim()).ok()?;
+        Some(Destination {
+            scheme: url.scheme().to_string(),
+            host: url.host_str().filter(|h| !h.is_empty())?.to_string(),
+        })
+    }
+
+    /// Whether the host is this machine or an address on a private network, where
+    /// traffic does not cross the internet: loopback (`localhost`, 127.0.0.0/8, `::1`),
+    /// private IPv4 (10/8, 172.16/12, 192.168/16), link-local (169.254/16, fe80::/10) and
+    /// IPv6 unique-local (fc00::/7) addresses. Any other name may resolve anywhere.
+    pub fn is_private_network(&self) -> bool {
+        use std::net::IpAddr;
+        if self.host == "localhost" {
+            return true;
+        }
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        match bare.parse::<IpAddr>() {
+            Ok(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            Ok(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
+                Some(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+                None => ip.is_loopback() || ip.is_unique_local() || ip.is_unicast_link_local(),
+            },
+            Err(_) => false,
+        }
+    }
+}
+
+/// How much of an answer [`send`] reads, and what a refusal of a larger one advises.
+///
+/// Every body is read into memory before it is parsed, so without a limit a server could
+/// make Quorum hold gigabytes (or stream forever until the timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit {
+    /// The most bytes of body read; a larger body is refused.
+    pub max_bytes: u64,
+    /// What the refusal adds after the size: which setting to change, or what to check.
+    advice: &'static str,
+}
+
+impl BodyLimit {
+    /// For a chat answer: the provider's `max_response_bytes`.
+    pub const fn answer(max_bytes: u64) -> Self {
+        BodyLimit {
+            max_bytes,
+            advice: " (max_response_bytes); raise it if the model really writes that much",
+        }
+    }
+
+    /// For a model list or a server's status route, whose limit is not configurable.
+    pub const fn probe(max_bytes: u64) -> Self {
+        BodyLimit {
+            max_bytes,
+            advice: ", more than a model list or a server's status needs: check that `base_url` points at the API",
+        }
+    }
+
+    fn exceeded(self, url: &str, status: u16) -> ProviderError {
+        let mut err = ProviderError::new(
+            ErrorKind::BadResponse,
+            format!(
+                "the answer from {url} is larger than {} bytes{}",
+                self.max_bytes, self.advice
+            ),
+        );
+        err.status = Some(status);
+        err
+    }
+}
+
 /// Sends `request` with `body` as JSON, allowing `timeout` for the whole exchange
-/// (connect, send, wait, read the body), and reads the answer in full whatever its
-/// status. Only transport failures are errors here; turn a non-2xx [`RawResponse`] into
-/// an error with [`error_from_status`].
+/// (connect, send, wait, read the body), and reads the answer, up to `limit`, whatever
+/// its status. Only transport failures, redirects and oversized bodies are errors here;
+/// turn a non-2xx [`RawResponse`] into an error with [`error_from_status`].
 ///
 /// Failures: no answer in time → [`ErrorKind::Timeout`]; server unreachable or the
 /// connection broke → [`ErrorKind::Connect`]; a request that could not even be built
-/// (e.g. a header value with a newline) → [`ErrorKind::InvalidRequest`].
+/// (e.g. a header value with a newline) → [`ErrorKind::InvalidRequest`]; a 3xx answer →
+/// [`ErrorKind::InvalidRequest`] naming where it pointed (never followed); a body larger
+/// than `limit` → [`ErrorKind::BadResponse`]. None of these is retryable.
 pub async fn send_json(
     request: reqwest::RequestBuilder,
     body: &Value,
     timeout: Duration,
+    limit: BodyLimit,
 ) -> Result<RawResponse, ProviderError> {
-    send(request.json(body), timeout).await
+    send(request.json(body), timeout, limit).await
 }
 
 /// Like [`send_json`], for a request that carries no body (or has one set already).
-pub async fn send(request: reqwest::RequestBuilder, timeout: Duration) -> Result<RawResponse, ProviderError> {
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    limit: BodyLimit,
+) -> Result<RawResponse, ProviderError> {
     let (client, built) = request.timeout(timeout).build_split();
     let built = built.map_err(|e| {
         ProviderError::new(
@@ -169,24 +265,102 @@ pub async fn send(request: reqwest::RequestBuilder, timeout: Duration) -> Result
             ),
         )
     })?;
-    let url = display_url(built.url());
-    let response = client
+    let request_url = built.url().clone();
+    let url = display_url(&request_url);
+    let mut response = client
         .execute(built)
         .await
         .map_err(|e| transport_error(&e, &url, timeout, false))?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Err(redirect_error(&response, &request_url, &url));
+    }
     let retry_after = retry_after(response.headers());
-    let bytes = response.bytes().await.map_err(|e| {
-        let mut err = transport_error(&e, &url, timeout, true);
-        err.status = Some(status);
-        err.retry_after = retry_after;
-        err
+    let bytes = read_body(&mut response, limit).await.map_err(|failure| match failure {
+        BodyFailure::TooLarge => limit.exceeded(&url, status),
+        BodyFailure::Transport(e) => {
+            let mut err = transport_error(&e, &url, timeout, true);
+            err.status = Some(status);
+            err.retry_after = retry_after;
+            err
+        }
     })?;
     Ok(RawResponse {
         status,
         retry_after,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     })
+}
+
+/// Why a body could not be read.
+enum BodyFailure {
+    /// It is (or declared itself) larger than the limit.
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a body chunk by chunk, refusing it as soon as it would pass `limit` (or at once
+/// when `Content-Length` says it will), so that no more than the limit is ever held.
+async fn read_body(response: &mut reqwest::Response, limit: BodyLimit) -> Result<Vec<u8>, BodyFailure> {
+    if response
+        .content_length()
+        .is_some_and(|declared| declared > limit.max_bytes)
+    {
+        return Err(BodyFailure::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyFailure::Transport)? {
+        if (body.len() + chunk.len()) as u64 > limit.max_bytes {
+            return Err(BodyFailure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The error for a 3xx answer: its status, where it pointed (resolved against the
+/// request's URL, shown without query or user info, and only in printable characters),
+/// and why Quorum does not go there.
+fn redirect_error(response: &reqwest::Response, request_url: &reqwest::Url, url: &str) -> ProviderError {
+    let status = response.status();
+    let target = response.headers().get(reqwest::header::LOCATION).map(|location| {
+        location
+            .to_str()
+            .ok()
+            .and_then(|l| request_url.join(l.trim()).ok())
+            .map_or_else(
+                || "an address that is not a valid URL".to_string(),
+                |u| printable(&display_url(&u)),
+            )
+    });
+    let to = match target {
+        Some(target) => format!("a redirect to {target}"),
+        None => "a redirect without a Location".to_string(),
+    };
+    let mut err = ProviderError::new(
+        ErrorKind::InvalidRequest,
+        format!(
+            "the server at {url} answered {} with {to}: Quorum follows no redirects, because they would carry your \
+             key and your code to another address; set base_url to the final address",
+            status.as_u16()
+        ),
+    );
+    err.status = Some(status.as_u16());
+    err
+}
+
+/// `text` with every control character (and bidirectional override, which can reorder
+/// what a terminal shows) replaced by `?`, so that a server cannot write to the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Maps a reqwest failure to a [`ProviderError`]. The message names the URL (without its
@@ -523,6 +697,60 @@ pub(crate) fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_replaces_control_and_reordering_characters() {
+        assert_eq!(printable("http://h/\u{1b}[31mred\u{7}\n"), "http://h/?[31mred??");
+        assert_eq!(printable("a\u{202e}b\u{2066}c"), "a?b?c");
+        assert_eq!(printable("https://h:1/p"), "https://h:1/p");
+    }
+
+    #[test]
+    fn destination_is_the_host_reqwest_connects_to() {
+        let host = |url: &str| Destination::of(url).map(|d| d.host);
+        assert_eq!(host("https://API.OpenAI.com/v1").as_deref(), Some("api.openai.com"));
+        assert_eq!(
+            host("https://api.openai.com.evil.example/v1").as_deref(),
+            Some("api.openai.com.evil.example")
+        );
+        assert_eq!(host("http://[::1]:8080/v1").as_deref(), Some("[::1]"));
+        assert_eq!(
+            host("http://2130706433/v1").as_deref(),
+            Some("127.0.0.1"),
+            "IPv4 forms are normalised"
+        );
+        assert_eq!(host("not a url"), None);
+        assert_eq!(Destination::of("http://h/v1").unwrap().scheme, "http");
+    }
+
+    #[test]
+    fn private_network_means_this_machine_private_or_link_local_addresses() {
+        let private = |url: &str| Destination::of(url).unwrap().is_private_network();
+        for url in [
+            "http://127.0.0.1:1234",
+            "http://localhost:1234",
+            "http://10.1.2.3",
+            "http://172.16.0.1",
+            "http://192.168.1.20",
+            "http://169.254.1.1",
+            "http://[::1]",
+            "http://[fd00::1]",
+            "http://[fe80::1]",
+            "http://[::ffff:192.168.0.1]",
+        ] {
+            assert!(private(url), "{url}");
+        }
+        for url in [
+            "http://8.8.8.8",
+            "http://172.32.0.1",
+            "http://example.com",
+            "http://localhost.example.com",
+            "http://[2001:db8::1]",
+            "http://[::ffff:8.8.8.8]",
+        ] {
+            assert!(!private(url), "{url}");
+        }
+    }
     use reqwest::header::{HeaderName, HeaderValue};
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {

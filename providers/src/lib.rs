@@ -98,7 +98,8 @@ pub enum ErrorKind {
     Timeout,
     /// The server could not be reached at all.
     Connect,
-    /// The server rejected the request as malformed (other 4xx).
+    /// The server rejected the request as malformed (other 4xx), or answered with a
+    /// redirect (3xx), which is never followed: either way the configuration must change.
     InvalidRequest,
     /// The answer was not what the API documents.
     BadResponse,
@@ -212,6 +213,13 @@ pub fn split_think(text: &str) -> (String, Option<String>) {
 /// The default per-request timeout when none is configured: local servers may need
 /// minutes to load a model and prefill a long prompt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The default limit on one chat answer's body (4 MiB), when `max_response_bytes` is not
+/// configured. An answer is JSON around at most `max_output_tokens` of text (a few bytes
+/// a token, some of it reasoning), so even a 100 000-token answer fits with room to
+/// spare; anything larger is a server misbehaving, and reading it all would let it fill
+/// memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {

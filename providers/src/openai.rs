@@ -41,6 +41,9 @@ pub struct OpenAiSettings {
     pub api_key_env: Option<String>,
     /// Time allowed for one whole request (connect, prefill, generate, read).
     pub timeout: Duration,
+    /// The most bytes of one answer's body read; a larger answer is refused (see
+    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: u64,
     /// Which field carries the output limit.
     pub token_limit_field: TokenLimitField,
     /// How to ask for JSON output.
@@ -62,6 +65,7 @@ impl fmt::Debug for OpenAiSettings {
             self.api_key_env.as_deref(),
             self.timeout,
         )
+        .field("max_response_bytes", &self.max_response_bytes)
         .field("token_limit_field", &self.token_limit_field)
         .field("structured_output", &self.structured_output)
         .field("extra_body", &self.extra_body)
@@ -204,7 +208,8 @@ impl OpenAiCompatible {
     async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
         let body = self.build_body(req);
         let request = self.authorized(self.client.post(&self.url));
-        let raw = http::send_json(request, &body, self.settings.timeout).await?;
+        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
+        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
         let key = self.api_key();
         parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
             .map_err(|err| key.explain_missing(err, "the server", &self.url, &raw, None))
@@ -494,6 +499,7 @@ mod tests {
             api_key: Some("sk-secret-123".into()),
             api_key_env: Some("OPENAI_API_KEY".into()),
             timeout: Duration::from_secs(5),
+            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
             token_limit_field: TokenLimitField::MaxTokens,
             structured_output: StructuredOutput::JsonSchema,
             extra_body: None,

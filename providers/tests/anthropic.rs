@@ -34,6 +34,7 @@ fn settings(server: &MockServer) -> AnthropicSettings {
         api_key: Some(KEY.into()),
         api_key_env: Some("ANTHROPIC_API_KEY".into()),
         timeout: Duration::from_secs(10),
+        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
         structured_output: AnthropicOutput::Tool,
     }
 }

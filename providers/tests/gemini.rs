@@ -42,6 +42,7 @@ fn settings(server: &MockServer) -> GeminiSettings {
         api_key: Some(KEY.into()),
         api_key_env: Some("GEMINI_API_KEY".into()),
         timeout: Duration::from_secs(10),
+        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
         structured_output: GeminiOutput::JsonSchema,
     }
 }
