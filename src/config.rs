@@ -165,6 +165,7 @@ struct RawProvider {
     tokens_per_minute: Option<u64>,
     context_tokens: Option<Spanned<u64>>,
     weight: Option<Spanned<f64>>,
+    send_key_to: Option<Spanned<String>>,
     max_response_bytes: Option<Spanned<u64>>,
 }
 
@@ -197,6 +198,8 @@ impl RawProvider {
             tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
             context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
             weight: self.weight,
+            // Never from a preset: naming the host is the user's own explicit choice.
+            send_key_to: self.send_key_to,
             max_response_bytes: pick(self.max_response_bytes, preset.max_response_bytes, &at),
         }
     }
@@ -281,6 +284,9 @@ pub struct ProviderConfig {
     pub context_tokens: Option<u64>,
     /// How much this provider's vote counts in the consensus score (default 1).
     pub weight: f64,
+    /// The host the user explicitly allows a well-known vendor key to go to, other than
+    /// the vendor's own (see [`VENDOR_KEYS`]); always equal to the `base_url`'s host.
+    pub send_key_to: Option<String>,
     /// The most bytes of one answer read; a larger answer fails the request.
     pub max_response_bytes: u64,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
@@ -378,6 +384,15 @@ impl Config {
 }
 
 impl ProviderConfig {
+    /// The host this provider's requests, and its key, go to (as `base_url` names it,
+    /// e.g. `api.openai.com` or `127.0.0.1`); `None` for a replay, which sends nothing.
+    pub fn destination_host(&self) -> Option<String> {
+        self.base_url
+            .as_deref()
+            .and_then(providers::http::Destination::of)
+            .map(|d| d.host)
+    }
+
     /// Reads this provider's API key from its environment variable. `Ok(None)` when the
     /// provider needs no key.
     pub fn api_key(&self, config_path: &Path) -> Result<Option<String>, ConfigError> {
@@ -554,6 +569,7 @@ fn validate_provider(
             ));
         }
     }
+    check_key_destination(&name, &p, base_url.as_deref(), loc)?;
     let max_response_bytes = match &p.max_response_bytes {
         Some(m) if *m.get_ref() == 0 => {
             return Err(at(
@@ -641,6 +657,7 @@ fn validate_provider(
         requests_per_minute: p.requests_per_minute.filter(|n| *n > 0),
         tokens_per_minute: p.tokens_per_minute.filter(|n| *n > 0),
         context_tokens,
+        send_key_to: p.send_key_to.as_ref().map(|h| h.get_ref().trim().to_string()),
         max_response_bytes,
         token_limit_field: p.token_limit_field.unwrap_or(if is_openai_proper {
             TokenLimitFieldName::MaxCompletionTokens
@@ -651,6 +668,110 @@ fn validate_provider(
         replay_file,
         name,
     })
+}
+
+/// A well-known API-key variable and the one host its vendor serves the API from.
+struct VendorKey {
+    env: &'static str,
+    vendor: &'static str,
+    host: &'static str,
+}
+
+/// The variables hosted vendors tell users to keep their keys in, and each vendor's API
+/// host. A key in one of these is that vendor's key, so it goes to no other host unless
+/// the provider names that host in `send_key_to`: a configuration that arrives with the
+/// code under review must not be able to point `OPENAI_API_KEY` at a server of its own.
+const VENDOR_KEYS: &[VendorKey] = &[
+    VendorKey {
+        env: "OPENAI_API_KEY",
+        vendor: "OpenAI",
+        host: "api.openai.com",
+    },
+    VendorKey {
+        env: "ANTHROPIC_API_KEY",
+        vendor: "Anthropic",
+        host: "api.anthropic.com",
+    },
+    VendorKey {
+        env: "GEMINI_API_KEY",
+        vendor: "Google",
+        host: "generativelanguage.googleapis.com",
+    },
+    VendorKey {
+        env: "GOOGLE_API_KEY",
+        vendor: "Google",
+        host: "generativelanguage.googleapis.com",
+    },
+    VendorKey {
+        env: "OPENROUTER_API_KEY",
+        vendor: "OpenRouter",
+        host: "openrouter.ai",
+    },
+];
+
+/// Refuses a provider that would send its key where it does not belong: a `send_key_to`
+/// that is not the `base_url`'s host, a vendor's key (see [`VENDOR_KEYS`]) to another
+/// host without `send_key_to` naming it, or any key over plain `http://` to a host
+/// outside this machine and its private network, where anyone on the way could read it.
+/// A provider without `api_key_env` sends no key, so only the first rule applies.
+fn check_key_destination(
+    name: &str,
+    p: &RawProvider,
+    base_url: Option<&str>,
+    loc: &Locator,
+) -> Result<(), ConfigError> {
+    let destination = base_url.and_then(providers::http::Destination::of);
+    let base_url_span = p.base_url.as_ref().map(Spanned::span);
+    if let Some(to) = &p.send_key_to {
+        let wanted = to.get_ref().trim();
+        match &destination {
+            Some(d) if d.host == wanted => {}
+            Some(d) => {
+                return Err(loc.error(
+                    to.span(),
+                    format!(
+                        "providers.{name}.send_key_to is {wanted:?}, but base_url sends requests to {:?}: they must \
+                         name the same host",
+                        d.host
+                    ),
+                ))
+            }
+            None => {
+                return Err(loc.error(
+                    to.span(),
+                    format!("providers.{name}.send_key_to is only for a provider with a base_url"),
+                ))
+            }
+        }
+    }
+    let (Some(env), Some(d), Some(span)) = (&p.api_key_env, destination, base_url_span) else {
+        return Ok(());
+    };
+    let var = env.get_ref();
+    let host = &d.host;
+    if let Some(vendor) = VENDOR_KEYS.iter().find(|v| v.env == var) {
+        if *host != vendor.host && p.send_key_to.is_none() {
+            return Err(loc.error(
+                span,
+                format!(
+                    "providers.{name}: {var} is {}'s key, but base_url sends it to {host}; to send it there on \
+                     purpose, add `send_key_to = \"{host}\"`",
+                    vendor.vendor
+                ),
+            ));
+        }
+    }
+    if d.scheme == "http" && !d.is_private_network() {
+        return Err(loc.error(
+            span,
+            format!(
+                "providers.{name}: base_url would send the key from ${var} over plain http:// to {host}, where anyone \
+                 on the way can read it; use https:// (plain http:// is only for this machine and private network \
+                 addresses)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Which structured-output modes each API family really supports.
@@ -979,6 +1100,106 @@ max_concurrency = 4
         parse(&format!(
             "[providers.p]\nkind = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n{extra}"
         ))
+    }
+
+    #[test]
+    fn a_well_known_key_goes_only_to_its_vendor() {
+        for vendor in VENDOR_KEYS {
+            let var = vendor.env;
+            let e = provider_at("https://evil.example/v1", &format!("api_key_env = \"{var}\"\n")).unwrap_err();
+            assert_eq!(e.line, Some(3), "points at base_url: {e}");
+            assert_eq!(
+                e.message,
+                format!(
+                    "providers.p: {var} is {}'s key, but base_url sends it to evil.example; to send it there on \
+                     purpose, add `send_key_to = \"evil.example\"`",
+                    vendor.vendor
+                )
+            );
+            let home = format!("https://{}/v1", vendor.host);
+            assert!(
+                provider_at(&home, &format!("api_key_env = \"{var}\"\n")).is_ok(),
+                "{var}"
+            );
+        }
+        // A look-alike host is another host.
+        let e = provider_at(
+            "https://api.openai.com.evil.example/v1",
+            "api_key_env = \"OPENAI_API_KEY\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("sends it to api.openai.com.evil.example;"), "{e}");
+        // A preset's variable counts like one written in the table.
+        let e = parse("[providers.p]\npreset = \"anthropic\"\nmodel = \"m\"\nbase_url = \"https://proxy.example\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(
+            e.message
+                .starts_with("providers.p: ANTHROPIC_API_KEY is Anthropic's key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn send_key_to_must_name_the_base_urls_host() {
+        let c = provider_at(
+            "https://proxy.example/v1",
+            "api_key_env = \"OPENAI_API_KEY\"\nsend_key_to = \"proxy.example\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.providers[0].send_key_to.as_deref(), Some("proxy.example"));
+        let c = parse(
+            "[providers.p]\npreset = \"gemini\"\nmodel = \"m\"\nbase_url = \"http://127.0.0.1:9/v1beta\"\n\
+             send_key_to = \"127.0.0.1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.providers[0].destination_host().as_deref(), Some("127.0.0.1"));
+        let e = provider_at(
+            "https://evil.example/v1",
+            "api_key_env = \"OPENAI_API_KEY\"\nsend_key_to = \"proxy.example\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(6), "{e}");
+        assert_eq!(
+            e.message,
+            "providers.p.send_key_to is \"proxy.example\", but base_url sends requests to \"evil.example\": they \
+             must name the same host"
+        );
+    }
+
+    #[test]
+    fn a_key_is_never_sent_over_plain_http_beyond_the_private_network() {
+        let key = "api_key_env = \"LM_API_TOKEN\"\n";
+        let e = provider_at("http://gpu.example.com:1234/v1", key).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(
+            e.message.starts_with(
+                "providers.p: base_url would send the key from $LM_API_TOKEN over plain http:// to gpu.example.com, \
+                 where anyone on the way can read it; use https://"
+            ),
+            "{e}"
+        );
+        // Even when send_key_to names the host: it is the wire, not the host, that leaks.
+        let e = provider_at(
+            "http://8.8.8.8/v1",
+            "api_key_env = \"OPENAI_API_KEY\"\nsend_key_to = \"8.8.8.8\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("over plain http://"), "{e}");
+        for url in [
+            "http://127.0.0.1:1234/v1",
+            "http://localhost:1234/v1",
+            "http://192.168.1.20:1234/v1",
+            "http://10.0.0.5/v1",
+            "http://[::1]:1234/v1",
+            "https://gpu.example.com/v1",
+        ] {
+            assert!(provider_at(url, key).is_ok(), "{url}");
+        }
+        assert!(
+            provider_at("http://gpu.example.com:1234/v1", "").is_ok(),
+            "no key, nothing to leak"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! End to end through the hosted APIs' native protocols: `quorum review` with an
 //! Anthropic provider (forced tool use) and a Gemini provider (JSON schema, thought
 //! parts), each against a loopback server answering in that API's documented shape,
-//! configured from presets with only `base_url`, `model` and prices overridden.
+//! configured from presets with only `base_url`, `model` and prices overridden, and
+//! `send_key_to` naming the loopback host the vendors' keys are sent to on purpose.
 
 mod support;
 
@@ -55,8 +56,9 @@ async fn review_with_anthropic_and_gemini_native_apis() {
     std::fs::write(dir.path().join("src/tool.py"), CODE).unwrap();
     let config = format!(
         "[providers.claude]\npreset = \"anthropic\"\nbase_url = \"{uri}\"\nmodel = \"claude-sonnet-4-5\"\n\
-         price_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n\n\
-         [providers.gemini]\npreset = \"gemini\"\nbase_url = \"{uri}/v1beta\"\nmodel = \"gemini-2.5-flash\"\n",
+         send_key_to = \"127.0.0.1\"\nprice_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n\n\
+         [providers.gemini]\npreset = \"gemini\"\nbase_url = \"{uri}/v1beta\"\nmodel = \"gemini-2.5-flash\"\n\
+         send_key_to = \"127.0.0.1\"\n",
         uri = server.uri()
     );
     std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
