@@ -515,6 +515,17 @@ fn validate_provider(
                     ),
                 ));
             }
+            // The key rules below judge the host this parser finds; a URL it cannot read
+            // must not slip past them.
+            if providers::http::Destination::of(&url).is_none() {
+                return Err(at(
+                    u.span(),
+                    format!(
+                        "{} is not a URL with a host, e.g. \"http://127.0.0.1:1234/v1\"",
+                        key("base_url")
+                    ),
+                ));
+            }
             Some(url)
         }
         (None, ProviderKind::Replay) => None,
@@ -980,6 +991,14 @@ max_concurrency = 4
         assert_eq!(e.line, Some(5));
         let e = parse("[providers.a]\nkind = \"openai\"\nbase_url = \"localhost:1234\"\nmodel = \"m\"\n").unwrap_err();
         assert_eq!(e.line, Some(3));
+        for url in ["https://#/v1", "https://:443/v1", "http://exa mple.com/v1"] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert_eq!(e.line, Some(3), "{url}");
+            assert!(e.message.contains("is not a URL with a host"), "{url}: {e}");
+        }
         let e = parse("[review]\ninclude = [\"src/[\"]\n").unwrap_err();
         assert_eq!(e.line, Some(2));
     }

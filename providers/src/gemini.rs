@@ -92,8 +92,9 @@ impl fmt::Debug for Gemini {
 }
 
 impl Gemini {
-    /// `client` is shared between providers (see [`http::client`]); the per-request
-    /// timeout comes from `settings.timeout`.
+    /// `client` is shared between providers and should come from [`http::client`], which
+    /// follows no redirects (a client that does would send the key wherever a server
+    /// points); the per-request timeout comes from `settings.timeout`.
     pub fn new(settings: GeminiSettings, client: reqwest::Client) -> Self {
         let url = generate_url(&settings.base_url, &settings.model);
         Gemini { settings, client, url }

@@ -111,8 +111,9 @@ impl fmt::Debug for OpenAiCompatible {
 }
 
 impl OpenAiCompatible {
-    /// `client` is shared between providers (see [`http::client`]); the per-request
-    /// timeout comes from `settings.timeout`.
+    /// `client` is shared between providers and should come from [`http::client`], which
+    /// follows no redirects (a client that does would send the key wherever a server
+    /// points); the per-request timeout comes from `settings.timeout`.
     pub fn new(settings: OpenAiSettings, client: reqwest::Client) -> Self {
         let url = chat_url(&settings.base_url);
         OpenAiCompatible { settings, client, url }
