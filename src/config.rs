@@ -285,7 +285,7 @@ pub struct ProviderConfig {
     /// How much this provider's vote counts in the consensus score (default 1).
     pub weight: f64,
     /// The host the user explicitly allows a well-known vendor key to go to, other than
-    /// the vendor's own (see [`VENDOR_KEYS`]); always equal to the `base_url`'s host.
+    /// the vendor's own (`OPENAI_API_KEY` and the like); always equal to the `base_url`'s host.
     pub send_key_to: Option<String>,
     /// The most bytes of one answer read; a larger answer fails the request.
     pub max_response_bytes: u64,
