@@ -583,9 +583,13 @@ impl Lane {
     }
 
     /// A failure that every later request would repeat: a rejected key, an exhausted
-    /// quota, a model the server does not have (a replay's missing file is per file).
+    /// quota, a redirect (never followed), a model the server does not have (a replay's
+    /// missing file is per file).
     fn is_fatal(&self, kind: ErrorKind) -> bool {
-        matches!(kind, ErrorKind::Auth | ErrorKind::QuotaExhausted) || (kind == ErrorKind::NotFound && !self.replay)
+        matches!(
+            kind,
+            ErrorKind::Auth | ErrorKind::QuotaExhausted | ErrorKind::Redirected
+        ) || (kind == ErrorKind::NotFound && !self.replay)
     }
 
     fn shrink(&self) {

@@ -233,6 +233,33 @@ async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
+    let (server, seen) = serve(|model, file, _, _| {
+        if model == "hop-model" {
+            ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere")
+        } else {
+            answer(&one_finding(file, 4))
+        }
+    })
+    .await;
+    let project = Project::new(
+        6,
+        &(provider("hop", &server, "max_concurrency = 1") + &provider("good", &server, "")),
+    );
+    let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
+    assert!(stderr.contains("hop is marked down"), "{stderr}");
+    assert!(stderr.contains("follows no redirects"), "{stderr}");
+    let hops = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, _, _)| m == "hop-model")
+        .count();
+    assert_eq!(hops, 1, "no request after the first redirect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_key_marks_the_provider_down_and_the_others_go_on() {
     let (server, seen) = serve(|model, file, _, _| {
         if model == "bad-model" {

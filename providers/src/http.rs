@@ -238,7 +238,7 @@ impl BodyLimit {
 /// Failures: no answer in time → [`ErrorKind::Timeout`]; server unreachable or the
 /// connection broke → [`ErrorKind::Connect`]; a request that could not even be built
 /// (e.g. a header value with a newline) → [`ErrorKind::InvalidRequest`]; a 3xx answer →
-/// [`ErrorKind::InvalidRequest`] naming where it pointed (never followed); a body larger
+/// [`ErrorKind::Redirected`] naming where it pointed (never followed); a body larger
 /// than `limit` → [`ErrorKind::BadResponse`]. None of these is retryable.
 pub async fn send_json(
     request: reqwest::RequestBuilder,
@@ -338,7 +338,7 @@ fn redirect_error(response: &reqwest::Response, request_url: &reqwest::Url, url:
         None => "a redirect without a Location".to_string(),
     };
     let mut err = ProviderError::new(
-        ErrorKind::InvalidRequest,
+        ErrorKind::Redirected,
         format!(
             "the server at {url} answered {} with {to}: Quorum follows no redirects, because they would carry your \
              key and your code to another address; set base_url to the final address",

@@ -98,9 +98,12 @@ pub enum ErrorKind {
     Timeout,
     /// The server could not be reached at all.
     Connect,
-    /// The server rejected the request as malformed (other 4xx), or answered with a
-    /// redirect (3xx), which is never followed: either way the configuration must change.
+    /// The server rejected the request as malformed (other 4xx).
     InvalidRequest,
+    /// The server answered with a redirect (3xx), which is never followed (it would carry
+    /// the key and the code elsewhere): `base_url` must change, so no request to this
+    /// provider can succeed.
+    Redirected,
     /// The answer was not what the API documents.
     BadResponse,
 }

@@ -105,7 +105,7 @@ async fn assert_untouched(elsewhere: &MockServer) {
 /// why Quorum did not follow it and what to do, and is final.
 fn assert_refused_redirect(e: &ProviderError, status: u16, elsewhere: &MockServer) {
     let target = format!("http://127.0.0.1:{}/stolen", elsewhere.address().port());
-    assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+    assert_eq!(e.kind, ErrorKind::Redirected, "{e}");
     assert!(!e.is_retryable());
     assert_eq!(e.status, Some(status));
     assert!(
