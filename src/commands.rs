@@ -446,7 +446,7 @@ async fn build_reviewers(
             if let (Some(n), false) = (context_tokens, opts.quiet) {
                 eprintln!(
                     "{}: the server runs the model with a context window of {n} tokens",
-                    config.name
+                    report::terminal_safe(&config.name)
                 );
             }
         }
