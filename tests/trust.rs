@@ -361,3 +361,16 @@ async fn init_trusts_what_it_writes_in_the_users_own_config_folder() {
     assert_ok(&out);
     assert!(!stdout(&out).contains("A real run would stop here"), "{}", stdout(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_config_is_not_trusted() {
+    let repo = repo("[providers.x]\nkind = \"openai\"\nmodel = \"m\"\n");
+    let out = quorum(repo.path(), &["trust"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("quorum.toml:"),
+        "names the file: {}",
+        stderr(&out)
+    );
+    assert!(!trusted_store(repo.path()).exists(), "nothing recorded");
+}
