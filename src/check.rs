@@ -73,7 +73,7 @@ impl CheckReport {
         ]
         .iter()
         .filter_map(|(what, v)| match v {
-            Verdict::Failed(why) => Some(format!("{}: {what}: {}", self.name, terminal_safe(why))),
+            Verdict::Failed(why) => Some(format!("{}: {what}: {}", terminal_safe(&self.name), terminal_safe(why))),
             _ => None,
         })
         .collect()
@@ -245,7 +245,7 @@ pub fn check_table(reports: &[CheckReport], width: Option<u16>) -> String {
         t.set_width(w);
     }
     for r in reports {
-        t.add_row([
+        let row = [
             r.name.clone(),
             r.reachable.cell(),
             r.key.cell(),
@@ -254,14 +254,17 @@ pub fn check_table(reports: &[CheckReport], width: Option<u16>) -> String {
             r.structured_output.cell(),
             r.latency.map_or("–".into(), |d| format!("{:.1} s", d.as_secs_f64())),
             if r.usable() { "yes".into() } else { "NO".into() },
-        ]);
+        ];
+        // Names come from the configuration and verdicts quote the server.
+        t.add_row(row.map(|cell| terminal_safe(&cell)));
     }
     t.to_string()
 }
 
 /// What `providers list` prints: each provider with presets applied, one block each
-/// (too many settings for one readable table row). Keys are never shown, only the
-/// variable's name and whether it is set.
+/// (too many settings for one readable table row), with the host its requests go to.
+/// Keys are never shown, only the variable's name and whether it is set. Every value
+/// from the configuration is made safe for the terminal.
 pub fn list_text(providers: &[ProviderConfig]) -> String {
     let mut out = String::new();
     for p in providers {
@@ -283,6 +286,7 @@ pub fn list_text(providers: &[ProviderConfig]) -> String {
         let rows = [
             ("kind", kind),
             endpoint,
+            ("sends to", crate::trust::Destination::of(p).host_text()),
             ("model", p.model.clone()),
             ("family", p.family.clone()),
             ("key", key),
@@ -309,12 +313,16 @@ pub fn list_text(providers: &[ProviderConfig]) -> String {
             ("input price", price(p.price_input_per_mtok)),
             ("output price", price(p.price_output_per_mtok)),
         ];
-        out.push_str(&format!("[{}]\n", p.name));
+        out.push_str(&format!("[{}]\n", terminal_safe(&p.name)));
         for (k, v) in rows {
-            out.push_str(&format!("  {k:<20} {v}\n"));
+            out.push_str(&format!("  {k:<20} {}\n", terminal_safe(&v)));
         }
         if let Some(extra) = &p.extra_body {
-            out.push_str(&format!("  {:<20} {extra}\n", "extra_body"));
+            out.push_str(&format!(
+                "  {:<20} {}\n",
+                "extra_body",
+                terminal_safe(&extra.to_string())
+            ));
         }
         out.push('\n');
     }

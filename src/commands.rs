@@ -18,35 +18,50 @@ use crate::consensus::Settings;
 use crate::engine::{self, Job, Reviewer, Summary};
 use crate::report::{self, Format};
 use crate::store::{self, FileMeta, ProviderMeta, ResponseRecord, RunMeta, Status, StoreWriter};
+use crate::trust;
 use crate::walk::{self, SourceFile};
 
-/// Writes the commented example configuration to `path`.
+/// Writes the commented example configuration to `path`, and trusts it: the user asked
+/// for this file, and Quorum wrote every byte of it.
 pub fn init(path: &Path, force: bool) -> Result<()> {
     if path.exists() && !force {
         bail!("{} already exists: pass --force to overwrite it", path.display());
     }
-    std::fs::write(path, crate::config::EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, crate::config::EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+    trust::record(&trust::inspect(path)?)
+        .with_context(|| format!("wrote {}, but could not record it as trusted", path.display()))
 }
 
-/// Loads `--config FILE`, or `./quorum.toml`.
-pub fn load_config(path: Option<&Path>) -> Result<Config> {
-    let config_path = path.map_or_else(|| PathBuf::from("quorum.toml"), Path::to_path_buf);
-    if path.is_none() && !config_path.exists() {
-        bail!("no quorum.toml here: create one with `quorum init`, or pass --config FILE");
-    }
-    Ok(Config::load(&config_path)?)
+/// Finds and reads the configuration (see [`trust::locate`] for where it is looked for).
+/// Whether it may be used is decided by the caller, before any request.
+pub fn load_config(search: &trust::Search) -> Result<trust::Loaded> {
+    trust::load(trust::locate(search)?)
 }
 
-/// `quorum providers list`: the resolved configuration, presets applied, keys hidden.
+/// `quorum providers list`: the resolved configuration, presets applied, keys hidden,
+/// where each provider sends what, and whether the configuration is trusted.
 pub fn providers_list(config: Option<&Path>) -> Result<String> {
-    let config = load_config(config)?;
-    Ok(crate::check::list_text(&config.providers))
+    let loaded = load_config(&trust::Search {
+        flag: config,
+        ..trust::Search::default()
+    })?;
+    let status = format!(
+        "Configuration {}: {}\n\n",
+        trust::safe_path(&loaded.located.path),
+        loaded.verdict()?.describe(&loaded.located.path)
+    );
+    Ok(status + &crate::check::list_text(&loaded.config.providers))
 }
 
 /// `quorum providers check`: returns the table, the problems found, and whether every
-/// provider is usable.
+/// provider is usable. An untrusted configuration is refused before any request.
 pub async fn providers_check(config: Option<&Path>, names: &[String]) -> Result<(String, Vec<String>, bool)> {
-    let config = load_config(config)?;
+    let loaded = load_config(&trust::Search {
+        flag: config,
+        ..trust::Search::default()
+    })?;
+    loaded.require_trust()?;
+    let config = loaded.config;
     let selected = config.select(names)?;
     let reports = crate::check::check_all(&config, &selected).await;
     let problems = reports.iter().flat_map(|r| r.problems()).collect();
@@ -122,14 +137,23 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     } else {
         None
     };
-    let config_path = opts
-        .config
-        .clone()
-        .or_else(|| previous.as_ref().and_then(|m| m.config.clone().map(PathBuf::from)));
-    let config = load_config(config_path.as_deref())?;
     let root = previous
         .as_ref()
         .map_or_else(|| opts.root.clone(), |m| PathBuf::from(&m.root));
+    let recorded = previous.as_ref().and_then(|m| m.config.as_deref()).map(Path::new);
+    let loaded = load_config(&trust::Search {
+        flag: opts.config.as_deref(),
+        recorded: recorded.map(|path| (path, opts.out.as_path())),
+        review_root: Some(&root),
+    })?;
+    // Decided before anything is sent, context-window probes included. A dry run sends
+    // nothing, so it may show the plan of an untrusted configuration, and says so.
+    let untrusted = match loaded.verdict()? {
+        trust::Verdict::Untrusted { changed_since } if opts.dry_run => Some(loaded.refusal(changed_since.as_deref())),
+        trust::Verdict::Untrusted { changed_since } => bail!("{}", loaded.refusal(changed_since.as_deref())),
+        _ => None,
+    };
+    let config = loaded.config;
     let names = match (&previous, opts.providers.is_empty()) {
         (Some(m), true) => m.providers.iter().map(|p| p.name.clone()).collect(),
         _ => opts.providers.clone(),
@@ -160,7 +184,8 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         .flat_map(|m| &m.providers)
         .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
         .collect();
-    let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts).await?;
+    let ask_servers = untrusted.is_none();
+    let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts, ask_servers).await?;
     let jobs = engine::plan(&walked.files, &reviewers);
     let prior = match &previous {
         Some(_) => answered(&opts.out)?,
@@ -173,12 +198,11 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     };
     if opts.dry_run {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
-        return Ok(Reviewed::Plan(dry_run_table(
-            &walked.files,
-            &reviewers,
-            &jobs,
-            cache.as_ref(),
-        )));
+        let plan = dry_run_table(&walked.files, &reviewers, &jobs, cache.as_ref());
+        return Ok(Reviewed::Plan(match untrusted {
+            Some(refusal) => format!("{plan}\nA real run would stop here: {refusal}"),
+            None => plan,
+        }));
     }
     let mut meta = run_meta(&root, &reviewers, &walked, &config.path, shard);
     match &previous {
@@ -395,12 +419,14 @@ fn answered(out: &Path) -> Result<HashMap<String, ResponseRecord>> {
 }
 
 /// Builds the providers, and learns unknown context windows from local servers (or
-/// from the run being resumed, so its files are split the same way).
+/// from the run being resumed, so its files are split the same way). With
+/// `ask_servers` false (a dry run of an untrusted configuration) no server is asked.
 async fn build_reviewers(
     selected: &[ProviderConfig],
     config_path: &Path,
     known_windows: &HashMap<String, u64>,
     opts: &ReviewOptions,
+    ask_servers: bool,
 ) -> Result<Vec<Reviewer>> {
     let mut reviewers = Vec::new();
     for config in selected {
@@ -412,7 +438,7 @@ async fn build_reviewers(
         let mut context_tokens = config
             .context_tokens
             .or_else(|| known_windows.get(&config.name).copied());
-        if context_tokens.is_none() && config.kind == ProviderKind::Openai {
+        if ask_servers && context_tokens.is_none() && config.kind == ProviderKind::Openai {
             context_tokens = tokio::time::timeout(Duration::from_secs(10), provider.context_window())
                 .await
                 .ok()
@@ -420,7 +446,7 @@ async fn build_reviewers(
             if let (Some(n), false) = (context_tokens, opts.quiet) {
                 eprintln!(
                     "{}: the server runs the model with a context window of {n} tokens",
-                    config.name
+                    report::terminal_safe(&config.name)
                 );
             }
         }

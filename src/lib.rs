@@ -26,4 +26,5 @@ pub mod replay;
 pub mod report;
 pub mod sarif;
 pub mod store;
+pub mod trust;
 pub mod walk;

@@ -12,6 +12,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
 use quorum::report::{self, Format};
+use quorum::trust;
+
+/// How many hex digits of a content hash to show.
+const SHORT_HASH: usize = 12;
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +44,8 @@ enum Command {
         /// The folder (or single file) to review.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// The configuration file [default: ./quorum.toml].
+        /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, PATH/quorum.toml,
+        /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Where the answers and reports are written.
@@ -93,6 +98,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Trust a configuration Quorum finds by itself (./quorum.toml, or one in the folder
+    /// under review): print where it sends which key, then record its path and content
+    /// hash. A changed file needs trust again.
+    Trust {
+        /// The configuration to trust.
+        #[arg(default_value = "quorum.toml")]
+        file: PathBuf,
+        /// Remove FILE from the trusted configurations instead.
+        #[arg(long)]
+        forget: bool,
+    },
     /// See the configured providers, or check that each one works.
     Providers {
         #[command(subcommand)]
@@ -127,14 +143,16 @@ enum Command {
 enum ProvidersAction {
     /// Show every provider with presets applied (keys are never shown).
     List {
-        /// The configuration file [default: ./quorum.toml].
+        /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, or
+        /// ~/.config/quorum/config.toml].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
     /// Check each provider: reachable, key accepted, model present, context window,
     /// structured output accepted, latency. Exits 1 if any provider is unusable.
     Check {
-        /// The configuration file [default: ./quorum.toml].
+        /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, or
+        /// ~/.config/quorum/config.toml].
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Only check this provider (repeatable).
@@ -148,18 +166,46 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors quote configuration values, paths and server text: nothing in them
+            // may drive the terminal.
+            eprintln!("error: {}", terminal_safe_lines(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
 }
 
+/// `report::terminal_safe` for each line, keeping the line breaks.
+fn terminal_safe_lines(text: &str) -> String {
+    text.lines().map(report::terminal_safe).collect::<Vec<_>>().join("\n")
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Trust { file, forget: true } => {
+            let shown = trust::safe_path(&file);
+            if trust::forget(&file)? {
+                eprintln!("{shown} is no longer trusted.");
+            } else {
+                eprintln!("{shown} was not trusted; nothing to forget.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trust { file, forget: false } => {
+            let inspected = trust::inspect(&file)?;
+            print!("{}", inspected.describe());
+            trust::record(&inspected)?;
+            eprintln!(
+                "Trusted {} as it is now (SHA-256 {}); a change to it needs `quorum trust` again.",
+                trust::safe_path(&inspected.canonical),
+                &inspected.sha256[..SHORT_HASH]
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init { path, force } => {
             commands::init(&path, force)?;
             eprintln!(
-                "Wrote {}. Edit the providers, then run `quorum review`.",
+                "Wrote {} and trusted it as written. Edit the providers, then run `quorum review` \
+                 (if your edits name a key variable or a remote host, run `quorum trust` again).",
                 path.display()
             );
             Ok(ExitCode::SUCCESS)

@@ -25,9 +25,18 @@ fn repo_root() -> &'static Path {
 
 /// Runs `review` on a one-file project with `config` and expects a configuration error.
 fn config_error(config: &str) -> String {
+    config_error_with(config, &[])
+}
+
+/// As `config_error`, running `first` (e.g. `quorum trust`) before the review.
+fn config_error_with(config: &str, first: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
     std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    if !first.is_empty() {
+        let out = quorum(dir.path(), first);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
     let out = quorum(dir.path(), &["review", "--out", "out"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!dir.path().join("out").exists(), "a failed start writes nothing");
@@ -73,7 +82,8 @@ fn unknown_kind_is_named() {
 
 #[test]
 fn missing_key_variable_is_named_without_guessing_a_key() {
-    let err = config_error(&format!("{GOOD}api_key_env = \"QUORUM_CLI_TEST_UNSET\"\n"));
+    // A file that names a key variable needs trust before its key is even looked for.
+    let err = config_error_with(&format!("{GOOD}api_key_env = \"QUORUM_CLI_TEST_UNSET\"\n"), &["trust"]);
     assert!(
         err.contains("quorum.toml:5:") && err.contains("QUORUM_CLI_TEST_UNSET is not set"),
         "{err}"

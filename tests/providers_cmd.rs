@@ -109,6 +109,7 @@ async fn check_reports_each_way_a_provider_can_be_unusable() {
     .concat();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    assert!(quorum(dir.path(), &["trust"]).status.success());
     let cwd = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
         .await
@@ -170,6 +171,7 @@ async fn check_passes_when_every_provider_works_and_list_hides_keys() {
         provider("good", &server.uri(), "google/gemma-3-12b", "QUORUM_CHECK_KEY", ""),
     )
     .unwrap();
+    assert!(quorum(dir.path(), &["trust"]).status.success());
     let cwd = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
         .await
@@ -184,7 +186,9 @@ async fn check_passes_when_every_provider_works_and_list_hides_keys() {
     assert!(
         stdout.contains("openai (preset lmstudio)")
             && stdout.contains("$QUORUM_CHECK_KEY (set)")
-            && stdout.contains("timeout_secs         10"),
+            && stdout.contains("timeout_secs         10")
+            && stdout.contains(&format!("sends to             {}", server.uri()))
+            && stdout.contains("trusted (you trusted this content on"),
         "{stdout}"
     );
     assert!(!stdout.contains(KEY));

@@ -62,6 +62,9 @@ async fn review_with_anthropic_and_gemini_native_apis() {
         uri = server.uri()
     );
     std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    // The presets name key variables: a found file needs the user's trust first.
+    let trusted = support::quorum_cmd(dir.path()).arg("trust").output().unwrap();
+    assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
     let cwd = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         support::quorum_cmd(&cwd)

@@ -147,6 +147,7 @@ async fn review_against_an_lmstudio_like_server() {
     std::fs::create_dir(&project).unwrap();
     write_project(&project);
     std::fs::write(dir.path().join("quorum.toml"), config(&server.uri())).unwrap();
+    assert!(quorum(&["trust"], dir.path()).status.success());
 
     let cwd = dir.path().to_path_buf();
     let output = tokio::task::spawn_blocking(move || quorum(&["review", "project", "--out", "out"], &cwd))
