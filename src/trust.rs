@@ -12,7 +12,6 @@
 //! nothing beyond this machine and names no key, so a first local run needs no step.
 
 use std::fs::File;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -233,30 +232,10 @@ impl Destination {
 /// the HTTP client parses it, so `http://127.1` counts as the loopback address it
 /// connects to and a name that only looks local does not.
 fn host_of(base_url: &str) -> (Option<String>, bool) {
-    let Ok(url) = url::Url::parse(base_url) else {
-        return (Some(format!("{base_url} (not a valid URL)")), false);
-    };
-    let local = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => is_localhost(name),
-        None => false,
-    };
-    let host = url.host_str().unwrap_or("");
-    let shown = match url.port_or_known_default() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    };
-    (Some(shown), local)
-}
-
-/// `localhost` is resolved to loopback by every resolver (RFC 6761); other names are
-/// not assumed local.
-fn is_localhost(name: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || name.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+    match providers::http::Destination::of(base_url) {
+        Some(d) => (Some(d.origin()), d.is_loopback()),
+        None => (Some(format!("{base_url} (not a valid URL)")), false),
+    }
 }
 
 /// Every provider's destination.
@@ -565,14 +544,18 @@ mod tests {
             "http://127.0.0.1.evil.example/v1",
             "http://localhost.evil.example",
             "http://10.0.0.1",
-            "http://[::ffff:127.0.0.1]",
         ] {
             let text = LOCAL.replace("http://127.0.0.1:1234/v1", url);
             assert!(!stays_local(&config(&text)), "{url}");
         }
         assert!(!stays_local(&config(&format!("{LOCAL}api_key_env = \"HOME\"\n"))));
+        // An IPv4-mapped loopback address connects to this machine.
+        assert!(stays_local(&config(
+            &LOCAL.replace("127.0.0.1:1234", "[::ffff:127.0.0.1]:1234")
+        )));
         // The key variable may come from the preset.
-        let preset = "[providers.o]\npreset = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
+        let preset = "[providers.o]\npreset = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n\
+                      send_key_to = \"127.0.0.1\"\n";
         assert!(!stays_local(&config(preset)));
     }
 

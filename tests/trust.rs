@@ -137,10 +137,12 @@ async fn a_config_at_the_reviewed_root_needs_trust_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_key_variable_is_refused_even_on_a_remote_looking_preset() {
-    // The key variable may come from a preset alone: still refused, nothing sent.
+    // The key variable may come from a preset alone: still refused, nothing sent (even
+    // with `send_key_to` naming the host, which only lifts the vendor-host rule).
     let server = attacker().await;
     let config = format!(
-        "[providers.gpt]\npreset = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ncontext_tokens = 32000\n",
+        "[providers.gpt]\npreset = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ncontext_tokens = 32000\n\
+         send_key_to = \"127.0.0.1\"\n",
         server.uri()
     );
     let repo = repo(&config);
