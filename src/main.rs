@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
-use quorum::report::{self, Format};
+use quorum::report::{self, terminal_safe, Format};
 
 #[derive(Parser)]
 #[command(
@@ -148,7 +148,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors quote paths, provider names and server text: all untrusted.
+            eprintln!("error: {}", terminal_safe(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }
@@ -160,7 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commands::init(&path, force)?;
             eprintln!(
                 "Wrote {}. Edit the providers, then run `quorum review`.",
-                path.display()
+                terminal_safe(&path.display().to_string())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -278,7 +279,7 @@ fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
             }
         );
         for path in &outcome.reports {
-            eprintln!("Wrote {}", path.display());
+            eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
         }
         if let Some(s) = &outcome.summary {
             eprintln!(
@@ -300,7 +301,12 @@ fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
                 .first()
                 .and_then(|p| p.parent())
                 .map_or_else(|| "OUT_DIR".to_string(), |d| d.display().to_string());
-            eprintln!("The run stopped early ({why}); continue it with `quorum review --resume {folder}`.");
+            eprintln!(
+                "{}",
+                terminal_safe(&format!(
+                    "The run stopped early ({why}); continue it with `quorum review --resume {folder}`."
+                ))
+            );
         }
     }
     if a.files_reviewed == 0 && !a.meta.files.is_empty() {
