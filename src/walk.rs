@@ -158,7 +158,7 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             len: meta.len(),
         };
         let mut walked = Walked::default();
-        if !skip_secret_by_name(&candidate, &secrets, &mut walked) {
+        if !skip_secret_by_name(candidate.rel, &candidate.name, &secrets, &mut walked) {
             read_candidate(&candidate, settings.max_file_bytes, &secrets, &mut walked);
         }
         return Ok(walked);
@@ -213,13 +213,8 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             });
             continue;
         }
-        let candidate = Candidate {
-            path: entry.path(),
-            rel: entry.path().strip_prefix(root).unwrap_or(entry.path()),
-            name: rel.clone(),
-            len: 0,
-        };
-        if skip_secret_by_name(&candidate, &secrets, &mut walked) {
+        let real_rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        if skip_secret_by_name(real_rel, &rel, &secrets, &mut walked) {
             continue;
         }
         if kind.is_symlink() {
@@ -237,8 +232,10 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             continue;
         }
         let candidate = Candidate {
+            path: entry.path(),
+            rel: real_rel,
+            name: rel,
             len: entry.metadata().map(|m| m.len()).unwrap_or(0),
-            ..candidate
         };
         read_candidate(&candidate, settings.max_file_bytes, &secrets, &mut walked);
     }
@@ -259,14 +256,15 @@ struct Candidate<'a> {
     len: u64,
 }
 
-/// Records `candidate` as a secret when a `secret_files` pattern names it (nothing of
-/// it is read); returns whether it was.
-fn skip_secret_by_name(candidate: &Candidate, secrets: &SecretFiles, walked: &mut Walked) -> bool {
-    let SecretVerdict::Pattern(pattern) = secrets.by_name(candidate.rel) else {
+/// Records the file at `rel` (real path, relative to the root; shown as `name`) as a
+/// secret when a `secret_files` pattern names it, before anything of it is read (a
+/// symlink or pipe named `id_rsa` is a secret too); returns whether it was.
+fn skip_secret_by_name(rel: &Path, name: &str, secrets: &SecretFiles, walked: &mut Walked) -> bool {
+    let SecretVerdict::Pattern(pattern) = secrets.by_name(rel) else {
         return false;
     };
     walked.skipped.push(Skipped {
-        path: candidate.name.clone(),
+        path: name.to_string(),
         reason: secret_reason(&format!("matches {pattern}")),
     });
     true
