@@ -198,7 +198,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     };
     if opts.dry_run {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
-        let plan = dry_run_table(&walked.files, &reviewers, &jobs, cache.as_ref());
+        let plan = dry_run_table(&walked, &reviewers, &jobs, cache.as_ref());
         return Ok(Reviewed::Plan(match untrusted {
             Some(refusal) => format!("{plan}\nA real run would stop here: {refusal}"),
             None => plan,
@@ -222,12 +222,18 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     meta.write(&opts.out)?;
     if !opts.quiet {
         let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
+        let secrets = walked.skipped.iter().filter(|s| s.is_secret()).count();
         eprintln!(
-            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}",
+            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}",
             walked.files.len(),
             reviewers.len(),
             if opts.resume { " left to make" } else { "" },
-            opts.out.join(store::RESPONSES_FILE).display()
+            report::terminal_safe(&opts.out.join(store::RESPONSES_FILE).display().to_string()),
+            if secrets > 0 {
+                format!("; {secrets} secret files not sent (listed in the report)")
+            } else {
+                String::new()
+            }
         );
     }
     let options = engine::Options {
@@ -363,7 +369,7 @@ fn load_records(dirs: &[PathBuf]) -> Result<Vec<ResponseRecord>> {
     for dir in dirs {
         let loaded = store::read_records(dir)?;
         if !loaded.unreadable_lines.is_empty() {
-            eprintln!(
+            let warning = format!(
                 "warning: {} line(s) of {} could not be read and were ignored (lines {:?}); \
                  `quorum review --resume {}` asks those jobs again",
                 loaded.unreadable_lines.len(),
@@ -371,6 +377,7 @@ fn load_records(dirs: &[PathBuf]) -> Result<Vec<ResponseRecord>> {
                 loaded.unreadable_lines,
                 dir.display()
             );
+            eprintln!("{}", report::terminal_safe(&warning));
         }
         records.extend(loaded.records);
     }
@@ -472,14 +479,16 @@ fn check_window(reviewer: &Reviewer) -> Result<()> {
         bail!(
             "{}: max_output_tokens = {reserve} leaves no room for code in a context window of {window} tokens; \
              lower max_output_tokens (to about a quarter of the window) or load the model with a larger context",
-            reviewer.config.name
+            report::terminal_safe(&reviewer.config.name)
         );
     }
     Ok(())
 }
 
-/// The plan `--dry-run` prints: requests, tokens and cost per provider (all estimated).
-fn dry_run_table(files: &[SourceFile], reviewers: &[Reviewer], jobs: &[Job], cache: Option<&Cache>) -> String {
+/// The plan `--dry-run` prints: requests, tokens and cost per provider (all estimated),
+/// then what will be sent and every file that will not, with the reason.
+fn dry_run_table(walked: &walk::Walked, reviewers: &[Reviewer], jobs: &[Job], cache: Option<&Cache>) -> String {
+    let files = &walked.files;
     use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_header([
@@ -506,7 +515,7 @@ fn dry_run_table(files: &[SourceFile], reviewers: &[Reviewer], jobs: &[Job], cac
         let cost = reviewer.cost(input, output);
         total_cost += cost;
         t.add_row([
-            reviewer.config.name.clone(),
+            report::terminal_safe(&reviewer.config.name),
             files.len().to_string(),
             mine.len().to_string(),
             (mine.len() - to_send.len()).to_string(),
@@ -521,9 +530,31 @@ fn dry_run_table(files: &[SourceFile], reviewers: &[Reviewer], jobs: &[Job], cac
         ]);
     }
     format!(
-        "{t}\nDry run: nothing was sent. Token counts are estimates (about 3.5 characters a token; \
-         output at most 1000 tokens an answer); estimated total cost ${total_cost:.4}."
+        "{t}\n{}Dry run: nothing was sent. Token counts are estimates (about 3.5 characters a token; \
+         output at most 1000 tokens an answer); estimated total cost ${total_cost:.4}.",
+        not_sent(walked)
     )
+}
+
+/// How many files a review sends, and each file it does not, with the reason: secret
+/// files first (what is kept home), then the rest. One line a file, terminal-safe.
+fn not_sent(walked: &walk::Walked) -> String {
+    let mut text = format!("Files to send: {}.\n", walked.files.len());
+    let (secrets, others): (Vec<_>, Vec<_>) = walked.skipped.iter().partition(|s| s.is_secret());
+    for (heading, list) in [("Secret files kept home", secrets), ("Other files not sent", others)] {
+        if list.is_empty() {
+            continue;
+        }
+        text.push_str(&format!("{heading} ({}):\n", list.len()));
+        for s in list {
+            text.push_str(&format!(
+                "  {}: {}\n",
+                report::terminal_safe(&s.path),
+                report::terminal_safe(&s.reason)
+            ));
+        }
+    }
+    text
 }
 
 /// Refuses to write into a folder that holds something other than Quorum runs.
@@ -535,7 +566,7 @@ fn check_out_dir(out: &Path) -> Result<()> {
         bail!(
             "--out {} is a folder that holds something other than a Quorum run; \
              choose another --out (reports there would overwrite files)",
-            out.display()
+            report::terminal_safe(&out.display().to_string())
         );
     }
     Ok(())
@@ -543,19 +574,20 @@ fn check_out_dir(out: &Path) -> Result<()> {
 
 /// Why nothing is to be reviewed, and what to do.
 fn nothing_to_review(root: &Path, config: &Config, walked: &walk::Walked) -> String {
-    let root = report::terminal_safe(&root.display().to_string());
-    match walked.skipped.first() {
+    let root = root.display();
+    let why = match walked.skipped.first() {
         Some(first) => format!(
             "nothing to review under {root}: every matching file was skipped ({} files; e.g. {}: {})",
             walked.skipped.len(),
-            report::terminal_safe(&first.path),
+            first.path,
             first.reason
         ),
         None => format!(
             "nothing to review under {root}: no file matched review.include {:?} (or the shard is empty)",
             config.review.include
         ),
-    }
+    };
+    report::terminal_safe(&why)
 }
 
 /// A watch that turns true on the first Ctrl-C. A second Ctrl-C exits at once: every

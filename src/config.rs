@@ -47,7 +47,44 @@ pub struct ReviewSettings {
     pub max_file_bytes: u64,
     /// Where answers are cached, relative to the configuration file.
     pub cache_dir: String,
+    /// Files never sent to any model (gitignore syntax, `!` to exempt), listed in the
+    /// plan and the report. Replaces [`DEFAULT_SECRET_FILES`]; `[]` sends everything.
+    pub secret_files: Vec<String>,
 }
+
+/// The files kept home unless `review.secret_files` says otherwise: environment files,
+/// private keys and keystores, cloud and package-registry credentials. Gitignore syntax,
+/// matched without regard to case: a name without `/` matches at any depth, a trailing
+/// `/` a whole folder. Service-account keys are recognised by their content as well.
+///
+/// The `!.env.example`-style exemptions come last (the last matching pattern wins):
+/// those files are committed on purpose, as templates with placeholder values, and show
+/// which settings the code reads, so they are worth reviewing.
+pub const DEFAULT_SECRET_FILES: &[&str] = &[
+    ".env*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".aws/",
+    ".ssh/",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    ".pgpass",
+    ".htpasswd",
+    ".git-credentials",
+    "*credentials*",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "!.env.example",
+    "!.env.sample",
+    "!.env.template",
+    "!.env.dist",
+];
 
 impl Default for ReviewSettings {
     fn default() -> Self {
@@ -56,6 +93,7 @@ impl Default for ReviewSettings {
             exclude: Vec::new(),
             max_file_bytes: 200_000,
             cache_dir: ".quorum-cache".to_string(),
+            secret_files: DEFAULT_SECRET_FILES.iter().map(|p| p.to_string()).collect(),
         }
     }
 }
@@ -819,6 +857,18 @@ fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<()
             }
         }
     }
+    for pattern in &review.secret_files {
+        if let Err(e) = crate::walk::check_secret_pattern(pattern) {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: find_line(text, "secret_files"),
+                message: format!(
+                    "review.secret_files: {pattern:?} is not a valid pattern ({e}); \
+                     use gitignore syntax, e.g. \"*.pem\", \".aws/\", \"!.env.example\""
+                ),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -1001,6 +1051,23 @@ max_concurrency = 4
         }
         let e = parse("[review]\ninclude = [\"src/[\"]\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+        let e = parse("[review]\nmax_file_bytes = 10\nsecret_files = [\"*.pem\", \"keys/[\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(
+            e.message
+                .starts_with("review.secret_files: \"keys/[\" is not a valid pattern"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn secret_files_default_to_the_named_list_and_can_be_replaced() {
+        let c = parse("[review]\n").unwrap();
+        assert_eq!(c.review.secret_files, DEFAULT_SECRET_FILES);
+        let c = parse("[review]\nsecret_files = []\n").unwrap();
+        assert!(c.review.secret_files.is_empty());
+        let c = parse("[review]\nsecret_files = [\"*.pem\"]\n").unwrap();
+        assert_eq!(c.review.secret_files, ["*.pem"]);
     }
 
     #[test]

@@ -323,7 +323,10 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         return Err(Dropped::NotAFinding);
     }
     if let Some(named) = raw.file.as_deref() {
-        if !same_file(named, ctx.file) {
+        // A model may name the file as the prompt wrote it: escaped, for a name with
+        // control characters (whose `\` then reads as a separator, as in `named`).
+        let as_prompted = crate::prompt::prompt_path(ctx.file).replace('\\', "/");
+        if !same_file(named, ctx.file) && !same_file(named, &as_prompted) {
             return Err(Dropped::ForeignFile(named.to_string()));
         }
     }
@@ -525,6 +528,17 @@ mod tests {
         );
         r.file = Some("sers.go".into());
         assert!(normalize(&r, ctx()).is_err());
+    }
+
+    #[test]
+    fn a_file_named_as_the_prompt_escaped_it_is_the_same_file() {
+        let mut c = ctx();
+        c.file = "src/evil\tname.py";
+        let mut r = raw();
+        r.file = Some("src/evil\\tname.py".into());
+        assert!(normalize(&r, c).is_ok());
+        r.file = Some("src/other.py".into());
+        assert!(normalize(&r, c).is_err());
     }
 
     #[test]

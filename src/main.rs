@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
-use quorum::report::{self, Format};
+use quorum::report::{self, terminal_safe, Format};
 use quorum::trust;
 
 /// How many hex digits of a content hash to show.
@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "Wrote {} and trusted it as written. Edit the providers, then run `quorum review` \
                  (if your edits name a key variable or a remote host, run `quorum trust` again).",
-                path.display()
+                terminal_safe(&path.display().to_string())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -324,7 +324,7 @@ fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
             }
         );
         for path in &outcome.reports {
-            eprintln!("Wrote {}", path.display());
+            eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
         }
         if let Some(s) = &outcome.summary {
             eprintln!(
@@ -346,7 +346,12 @@ fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
                 .first()
                 .and_then(|p| p.parent())
                 .map_or_else(|| "OUT_DIR".to_string(), |d| d.display().to_string());
-            eprintln!("The run stopped early ({why}); continue it with `quorum review --resume {folder}`.");
+            eprintln!(
+                "{}",
+                terminal_safe(&format!(
+                    "The run stopped early ({why}); continue it with `quorum review --resume {folder}`."
+                ))
+            );
         }
     }
     if a.files_reviewed == 0 && !a.meta.files.is_empty() {

@@ -54,7 +54,10 @@ impl Progress for Lines {
 
     fn grew(&mut self, provider: &str, extra: usize) {
         self.total += extra;
-        eprintln!("{provider}: a part was too long for the model; reviewing it as two smaller parts");
+        eprintln!(
+            "{}: a part was too long for the model; reviewing it as two smaller parts",
+            terminal_safe(provider)
+        );
     }
 
     fn note(&mut self, message: &str) {

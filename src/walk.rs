@@ -1,17 +1,28 @@
 //! Finds the files to review.
 //!
 //! Built on the `ignore` crate (ripgrep's walker), so `.gitignore` and `.ignore` rules
-//! are honoured the way developers expect. Hidden files are reviewed (`.env` is where
-//! secrets leak), version-control folders are not. The include/exclude globs of the
-//! config narrow the set further, and Quorum's own output, cache and configuration are
-//! never sent. Anything that cannot be sent to a model as text (binary, oversized, not
-//! UTF-8, unreadable, a symlink, a pipe or device) is listed with the reason rather than
-//! silently dropped, so the report says exactly what was not reviewed.
+//! are honoured the way developers expect. Hidden files are reviewed (a `.eslintrc` or
+//! `.github/` workflow can hold the bug), version-control folders are not. The
+//! include/exclude globs of the config narrow the set further, and Quorum's own output,
+//! cache and configuration are never sent. Secret files (`.env`, private keys, cloud
+//! credentials) stay on the machine: sending a key to a model is a leak that cannot be
+//! undone, while a file left out is merely listed. Anything that cannot be sent to a
+//! model as text (binary, oversized, not UTF-8, unreadable, a symlink, a pipe or device)
+//! is listed with the reason rather than silently dropped, so the report says exactly
+//! what was not reviewed.
+//!
+//! File names are shown to models and people, so each must name one file: a name that
+//! is not valid UTF-8 is written losslessly (each invalid byte as `\xNN`), and a second
+//! file whose name reads the same as an earlier one is listed, not merged with it.
 
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ReviewSettings;
@@ -39,6 +50,19 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// How every secret file's reason begins, so plans and reports can tell them apart.
+pub const SECRET_REASON: &str = "secret file: ";
+
+/// What every secret file's reason ends with: what happened and how to change it.
+const SECRET_REASON_TAIL: &str = "; not sent to any model; set review.secret_files to change";
+
+impl Skipped {
+    /// Whether the file was kept home as a secret (rather than unreadable, binary, …).
+    pub fn is_secret(&self) -> bool {
+        self.reason.starts_with(SECRET_REASON)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Walked {
     /// Sorted by path.
@@ -49,19 +73,94 @@ pub struct Walked {
 /// Folders never reviewed: version control internals.
 const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
 
+/// The `review.secret_files` patterns, compiled: gitignore syntax, matched without
+/// regard to case (`ID_RSA`, `Server.PEM` are the same secrets), plus the content check
+/// for service-account keys, whose names say nothing.
+pub struct SecretFiles {
+    by_name: Gitignore,
+    /// `secret_files = []` sends everything, service-account keys included.
+    by_content: bool,
+}
+
+/// Why a file is a secret, if it is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SecretVerdict {
+    /// A `secret_files` pattern matched.
+    Pattern(String),
+    /// A `!pattern` said this file is not a secret, whatever its content.
+    Allowed,
+    /// No pattern matched: the content decides.
+    Unknown,
+}
+
+impl SecretFiles {
+    pub fn new(patterns: &[String]) -> Result<SecretFiles> {
+        let mut builder = secret_builder();
+        for pattern in patterns {
+            builder
+                .add_line(None, pattern)
+                .with_context(|| format!("review.secret_files: {pattern:?} is not a valid pattern"))?;
+        }
+        Ok(SecretFiles {
+            by_name: builder.build().context("review.secret_files")?,
+            by_content: !patterns.is_empty(),
+        })
+    }
+
+    /// `rel` is the real path relative to the root (not its display name), so a name
+    /// that is not UTF-8 is matched as the bytes it is.
+    fn by_name(&self, rel: &Path) -> SecretVerdict {
+        match self.by_name.matched_path_or_any_parents(rel, false) {
+            ignore::Match::Ignore(glob) => SecretVerdict::Pattern(glob.original().to_string()),
+            ignore::Match::Whitelist(_) => SecretVerdict::Allowed,
+            ignore::Match::None => SecretVerdict::Unknown,
+        }
+    }
+}
+
+fn secret_builder() -> GitignoreBuilder {
+    let mut builder = GitignoreBuilder::new(".");
+    builder
+        .case_insensitive(true)
+        .expect("case_insensitive cannot fail")
+        // A typo such as `[` is an error to fix, not a pattern matching a literal `[`.
+        .allow_unclosed_class(false);
+    builder
+}
+
+/// Checks one `review.secret_files` pattern; the error says what is wrong with it.
+pub fn check_secret_pattern(pattern: &str) -> std::result::Result<(), String> {
+    let mut builder = secret_builder();
+    match builder.add_line(None, pattern) {
+        Ok(_) => Ok(()),
+        Err(ignore::Error::Glob { err, .. }) => Err(err),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+fn secret_reason(why: &str) -> String {
+    format!("{SECRET_REASON}{why}{SECRET_REASON_TAIL}")
+}
+
 /// Walks `root` (a folder, or a single file) and reads every reviewable file, leaving
 /// out `never` (Quorum's own output folder, cache and configuration, where under root).
 pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result<Walked> {
     // The root itself may be a symlink (a user's choice); links inside it are not followed.
     let meta =
         std::fs::metadata(root).with_context(|| format!("cannot read {}: check the path to review", root.display()))?;
+    let secrets = SecretFiles::new(&settings.secret_files)?;
     if meta.is_file() {
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let real_name = root.file_name().map(Path::new).unwrap_or(Path::new(""));
+        let candidate = Candidate {
+            path: root,
+            rel: real_name,
+            name: display_name(real_name),
+            len: meta.len(),
+        };
         let mut walked = Walked::default();
-        read_candidate(root, name, meta.len(), settings.max_file_bytes, &mut walked);
+        if !skip_secret_by_name(candidate.rel, &candidate.name, &secrets, &mut walked) {
+            read_candidate(&candidate, settings.max_file_bytes, &secrets, &mut walked);
+        }
         return Ok(walked);
     }
     if !meta.is_dir() {
@@ -71,6 +170,7 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
     let exclude = glob_set(&settings.exclude)?;
     let never = relative_inside(root, never);
     let mut walked = Walked::default();
+    let mut names = HashSet::new();
     let walk_root = root.to_path_buf();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
@@ -104,6 +204,19 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
         if !include.is_match(&rel) || exclude.is_match(&rel) {
             continue;
         }
+        if !names.insert(rel.clone()) {
+            walked.skipped.push(Skipped {
+                path: rel,
+                reason: "another file's name reads the same once bytes that are not UTF-8 are written as \\xNN; \
+                         only the first was considered (rename one of them)"
+                    .into(),
+            });
+            continue;
+        }
+        let real_rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        if skip_secret_by_name(real_rel, &rel, &secrets, &mut walked) {
+            continue;
+        }
         if kind.is_symlink() {
             walked.skipped.push(Skipped {
                 path: rel,
@@ -118,26 +231,58 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             });
             continue;
         }
-        let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        read_candidate(entry.path(), rel, len, settings.max_file_bytes, &mut walked);
+        let candidate = Candidate {
+            path: entry.path(),
+            rel: real_rel,
+            name: rel,
+            len: entry.metadata().map(|m| m.len()).unwrap_or(0),
+        };
+        read_candidate(&candidate, settings.max_file_bytes, &secrets, &mut walked);
     }
     walked.files.sort_by(|a, b| a.path.cmp(&b.path));
     walked.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
 }
 
+/// A file found by the walk, before it is read.
+struct Candidate<'a> {
+    /// Where to read it: its real path, whatever its name.
+    path: &'a Path,
+    /// Its real path relative to the root, for the secret patterns.
+    rel: &'a Path,
+    /// The name models and people see (see [`display_name`]).
+    name: String,
+    /// Its size as the folder listing says.
+    len: u64,
+}
+
+/// Records the file at `rel` (real path, relative to the root; shown as `name`) as a
+/// secret when a `secret_files` pattern names it, before anything of it is read (a
+/// symlink or pipe named `id_rsa` is a secret too); returns whether it was.
+fn skip_secret_by_name(rel: &Path, name: &str, secrets: &SecretFiles, walked: &mut Walked) -> bool {
+    let SecretVerdict::Pattern(pattern) = secrets.by_name(rel) else {
+        return false;
+    };
+    walked.skipped.push(Skipped {
+        path: name.to_string(),
+        reason: secret_reason(&format!("matches {pattern}")),
+    });
+    true
+}
+
 /// Reads one file, or records why it cannot be reviewed.
-fn read_candidate(path: &Path, rel: String, len: u64, max_bytes: u64, walked: &mut Walked) {
+fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &SecretFiles, walked: &mut Walked) {
     let skip = |walked: &mut Walked, reason: String| {
         walked.skipped.push(Skipped {
-            path: rel.clone(),
+            path: candidate.name.clone(),
             reason,
         })
     };
+    let len = candidate.len;
     if len > max_bytes {
         return skip(walked, format!("{len} bytes, over max_file_bytes = {max_bytes}"));
     }
-    let bytes = match std::fs::read(path) {
+    let bytes = match std::fs::read(candidate.path) {
         Ok(bytes) => bytes,
         Err(err) => return skip(walked, format!("unreadable: {err}")),
     };
@@ -154,14 +299,42 @@ fn read_candidate(path: &Path, rel: String, len: u64, max_bytes: u64, walked: &m
         return skip(walked, "empty".into());
     }
     let content_hash = crate::hash::sha256_hex(&bytes);
-    match String::from_utf8(bytes) {
-        Ok(text) => walked.files.push(SourceFile {
-            path: rel,
-            text,
-            content_hash,
-        }),
-        Err(_) => skip(walked, "not UTF-8 text".into()),
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => return skip(walked, "not UTF-8 text".into()),
+    };
+    let checks_content = secrets.by_content && secrets.by_name(candidate.rel) != SecretVerdict::Allowed;
+    if checks_content && is_service_account_key(&text) {
+        return skip(
+            walked,
+            secret_reason("a service-account key (JSON with \"type\": \"service_account\" and a \"private_key\")"),
+        );
     }
+    walked.files.push(SourceFile {
+        path: candidate.name.clone(),
+        text,
+        content_hash,
+    });
+}
+
+/// Whether `text` holds a cloud service-account key (Google's JSON key files): named
+/// anything (`gcp.json`, `key.txt`), so only the content tells. The fields are found as
+/// JSON writes them, with any spacing, so a key pasted inside another file counts too.
+fn is_service_account_key(text: &str) -> bool {
+    json_field_at(text, "type", Some("\"service_account\"")) && json_field_at(text, "private_key", None)
+}
+
+/// Whether `text` has `"key"` followed by `:` (and then `value`, when given), allowing
+/// any whitespace between them.
+fn json_field_at(text: &str, key: &str, value: Option<&str>) -> bool {
+    let quoted = format!("\"{key}\"");
+    text.match_indices(&quoted).any(|(at, _)| {
+        let rest = text[at + quoted.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix(':') else {
+            return false;
+        };
+        value.is_none_or(|v| rest.trim_start().starts_with(v))
+    })
 }
 
 /// The paths in `paths` that lie inside `root`, relative to it (as the walker names them).
@@ -187,13 +360,34 @@ fn glob_set(globs: &[String]) -> Result<GlobSet> {
     Ok(builder.build()?)
 }
 
-/// `path` relative to `root`, with `/` separators.
+/// `path` relative to `root`, with `/` separators, as [`display_name`] writes it.
 fn relative(path: &Path, root: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    display_name(path.strip_prefix(root).unwrap_or(path))
+}
+
+/// The name of a relative path: its components joined by `/`, each written losslessly
+/// (valid UTF-8 as it is, every other byte as `\xNN`), so two files whose names are
+/// not UTF-8 keep two names (`a\xFF.py`, `a\xFE.py`) instead of both reading `a�.py`.
+pub fn display_name(rel: &Path) -> String {
+    let mut name = String::new();
+    for (i, component) in rel.components().enumerate() {
+        if i > 0 {
+            name.push('/');
+        }
+        escape_os_str(component.as_os_str(), &mut name);
+    }
+    name
+}
+
+fn escape_os_str(text: &OsStr, out: &mut String) {
+    // The encoded bytes are the name's own bytes on Unix, and WTF-8 on Windows (where
+    // only an unpaired surrogate is not UTF-8); either way the escape is lossless.
+    for chunk in text.as_encoded_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02X}");
+        }
+    }
 }
 
 fn error_path(err: &ignore::Error, root: &Path) -> String {
@@ -285,7 +479,7 @@ mod tests {
     fn hidden_files_are_reviewed_but_vcs_folders_and_quorums_own_files_are_not() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        write(root, ".env", b"DB_PASSWORD=hunter2\n");
+        write(root, ".eslintrc.js", b"module.exports = {};\n");
         write(root, ".git/config", b"[core]\n");
         write(root, "quorum-report/report.md", b"# old report\n");
         write(root, ".quorum-cache/answers.jsonl", b"{}\n");
@@ -298,7 +492,175 @@ mod tests {
         ];
         let w = walk(root, &settings(), &never).unwrap();
         let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, [".env", "main.go"]);
+        assert_eq!(paths, [".eslintrc.js", "main.go"]);
+    }
+
+    fn secret_fixture(root: &Path) {
+        write(root, ".env", b"DB_PASSWORD=hunter2\n");
+        write(root, "deploy/.env.production", b"API_KEY=prod\n");
+        write(root, ".env.example", b"DB_PASSWORD=changeme\n");
+        write(root, "id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----\n");
+        write(root, "keys/ID_ED25519.pub", b"ssh-ed25519 AAAA\n");
+        write(root, "certs/Server.PEM", b"-----BEGIN CERTIFICATE-----\n");
+        write(root, "tls/site.key", b"-----BEGIN PRIVATE KEY-----\n");
+        write(root, "home/.aws/credentials", b"[default]\naws_secret_access_key = x\n");
+        write(root, "home/.aws/config", b"[default]\nregion = eu-west-1\n");
+        write(root, ".ssh/config", b"Host *\n");
+        write(root, ".npmrc", b"//registry.npmjs.org/:_authToken=npm_x\n");
+        write(root, "app/gcp.json", SERVICE_ACCOUNT.as_bytes());
+        write(
+            root,
+            "app/settings.json",
+            b"{\"type\": \"app\", \"private_key_path\": \"k\"}\n",
+        );
+        write(root, "main.py", b"print(1)\n");
+    }
+
+    const SERVICE_ACCOUNT: &str = "{\n  \"type\" :\n \"service_account\",\n  \"project_id\": \"p\",\n  \
+        \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n\"\n}\n";
+
+    #[test]
+    fn secret_files_are_listed_with_the_pattern_and_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_fixture(dir.path());
+        let w = walk(dir.path(), &settings(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [".env.example", "app/settings.json", "main.py"]);
+        let secret = |path: &str| {
+            w.skipped
+                .iter()
+                .find(|s| s.path == path)
+                .unwrap_or_else(|| panic!("{path} not listed: {:?}", w.skipped))
+                .reason
+                .clone()
+        };
+        assert_eq!(
+            secret(".env"),
+            "secret file: matches .env*; not sent to any model; set review.secret_files to change"
+        );
+        assert!(secret("deploy/.env.production").contains("matches .env*"));
+        assert!(secret("id_rsa").contains("matches id_rsa*"));
+        assert!(
+            secret("keys/ID_ED25519.pub").contains("matches id_ed25519*"),
+            "case does not matter"
+        );
+        assert!(secret("certs/Server.PEM").contains("matches *.pem"));
+        assert!(secret("tls/site.key").contains("matches *.key"));
+        assert!(secret("home/.aws/credentials").contains("matches *credentials*"));
+        assert!(secret("home/.aws/config").contains("matches .aws/"));
+        assert!(secret(".ssh/config").contains("matches .ssh/"));
+        assert!(secret(".npmrc").contains("matches .npmrc"));
+        assert!(secret("app/gcp.json").contains("service-account key"));
+        assert_eq!(w.skipped.len(), 11, "{:?}", w.skipped);
+        assert!(w.skipped.iter().all(Skipped::is_secret));
+    }
+
+    #[test]
+    fn secret_files_can_be_replaced_exempted_or_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_fixture(dir.path());
+        let mut s = settings();
+        s.secret_files = vec!["*.pem".into(), "!certs/server.pem".into()];
+        let w = walk(dir.path(), &s, &[]).unwrap();
+        assert!(
+            w.files.iter().any(|f| f.path == ".env"),
+            "the list replaces the default"
+        );
+        assert!(
+            w.files.iter().any(|f| f.path == "certs/Server.PEM"),
+            "a ! pattern exempts"
+        );
+        assert!(
+            w.skipped.iter().any(|s| s.path == "app/gcp.json"),
+            "content is still checked"
+        );
+        s.secret_files.push("!app/gcp.json".into());
+        let w = walk(dir.path(), &s, &[]).unwrap();
+        assert!(
+            w.files.iter().any(|f| f.path == "app/gcp.json"),
+            "a ! pattern exempts content too"
+        );
+        s.secret_files = Vec::new();
+        let w = walk(dir.path(), &s, &[]).unwrap();
+        assert!(w.skipped.is_empty(), "[] sends everything: {:?}", w.skipped);
+        assert_eq!(w.files.len(), 14);
+    }
+
+    #[test]
+    fn a_secret_named_as_the_root_is_still_kept_home() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), ".env", b"DB_PASSWORD=hunter2\n");
+        let w = walk(&dir.path().join(".env"), &settings(), &[]).unwrap();
+        assert!(w.files.is_empty());
+        assert!(w.skipped[0].is_secret());
+    }
+
+    #[test]
+    fn service_account_keys_are_found_by_content_only() {
+        assert!(is_service_account_key(SERVICE_ACCOUNT));
+        assert!(is_service_account_key(
+            "{\"private_key\":\"k\",\"type\":\"service_account\"}"
+        ));
+        assert!(!is_service_account_key(
+            "{\"type\": \"service_account\", \"client_email\": \"x\"}"
+        ));
+        assert!(!is_service_account_key(
+            "if kind == \"service_account\": load(\"private_key\")"
+        ));
+    }
+
+    #[test]
+    fn an_invalid_secret_pattern_is_an_error_naming_it() {
+        let mut s = settings();
+        s.secret_files = vec!["keys/[".into()];
+        let dir = tempfile::tempdir().unwrap();
+        let err = walk(dir.path(), &s, &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("\"keys/[\""), "{err:#}");
+        assert!(check_secret_pattern("keys/[").is_err());
+        for pattern in crate::config::DEFAULT_SECRET_FILES {
+            assert_eq!(check_secret_pattern(pattern), Ok(()), "{pattern}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_distinct_and_are_read_from_their_real_path() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join(OsStr::from_bytes(b"a\xff.py")), b"ff = 1\n").unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"a\xfe.py")), b"fe = 1\n").unwrap();
+        std::fs::create_dir(root.join(OsStr::from_bytes(b"d\xc3"))).unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"d\xc3/\xe9t\xc3\xa9.py")), b"dir = 1\n").unwrap();
+        let w = walk(root, &settings(), &[]).unwrap();
+        let files: Vec<_> = w.files.iter().map(|f| (f.path.as_str(), f.text.as_str())).collect();
+        assert_eq!(
+            files,
+            [
+                ("a\\xFE.py", "fe = 1\n"),
+                ("a\\xFF.py", "ff = 1\n"),
+                ("d\\xC3/\\xE9té.py", "dir = 1\n")
+            ]
+        );
+        assert!(w.skipped.is_empty(), "{:?}", w.skipped);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn two_files_with_the_same_name_once_escaped_are_not_merged() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // A valid UTF-8 name that spells the escape of the other file's name.
+        std::fs::write(root.join("a\\xFF.py"), b"spelled = 1\n").unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"a\xff.py")), b"real = 1\n").unwrap();
+        let w = walk(root, &settings(), &[]).unwrap();
+        assert_eq!(w.files.len(), 1);
+        assert_eq!(w.files[0].path, "a\\xFF.py");
+        assert_eq!(w.skipped.len(), 1, "{:?}", w.skipped);
+        assert_eq!(w.skipped[0].path, "a\\xFF.py");
+        assert!(w.skipped[0].reason.contains("reads the same"), "{:?}", w.skipped);
+        assert_ne!(w.files[0].text, "", "the first one found is reviewed whole");
     }
 
     #[cfg(unix)]
