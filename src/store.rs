@@ -430,14 +430,13 @@ impl OutLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u32>().ok())
+                    .map_or_else(String::new, |pid| format!(" (pid {pid}?)"));
                 bail!(
-                    "another quorum run is writing to {} (pid {}?): wait for it to finish, or choose another --out",
-                    dir.display(),
-                    holder
-                        .trim()
-                        .parse::<u32>()
-                        .map_or_else(|_| "unknown".to_string(), |pid| pid.to_string())
+                    "another quorum run is writing to {}{holder}: wait for it to finish, or choose another --out",
+                    dir.display()
                 );
             }
             Err(std::fs::TryLockError::Error(err)) => {
