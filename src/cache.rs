@@ -7,20 +7,29 @@
 //! nothing, and changing one file re-asks only that file. Only usable answers are kept:
 //! failures, truncated and unparsable answers are asked again next time.
 //!
-//! The cache is one append-only JSONL file in `.quorum-cache/` beside the configuration
-//! (marked with `CACHEDIR.TAG` and a `.gitignore`, like other tools' caches).
+//! The cache is one append-only JSONL file in the user's cache folder
+//! (`$XDG_CACHE_HOME/quorum`, shared by every project; marked with `CACHEDIR.TAG` and a
+//! `.gitignore`, like other tools' caches). It is never read from inside the tree under
+//! review: a cache that came with the code could carry answers its authors prepared
+//! (a model that "found nothing" in a planted backdoor). Choosing the folder is the
+//! caller's job; this module only reads and appends, never through a symbolic link.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::store::ResponseRecord;
+use crate::store::{self, ResponseRecord};
 
 const ANSWERS_FILE: &str = "answers.jsonl";
+const TAG_FILE: &str = "CACHEDIR.TAG";
+/// The Cache Directory Tagging Specification's signature, then a word for humans.
+const TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# Quorum's answer cache; safe to delete.\n";
+/// The cache may sit inside a repository (a team's shared cache): keep it out of commits.
+const GITIGNORE_FILE: &str = ".gitignore";
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -33,7 +42,9 @@ pub struct Cache {
     dir: PathBuf,
     answers: HashMap<String, ResponseRecord>,
     /// Buffered: a cache may lose its last lines in a crash (they are asked again);
-    /// the run's own store is the durable record.
+    /// the run's own store is the durable record. Runs of several projects may append at
+    /// once: the file is opened for appending and the buffer only ever holds whole lines,
+    /// so each write lands whole at the end.
     file: Option<std::io::BufWriter<File>>,
 }
 
@@ -104,18 +115,13 @@ impl Cache {
     fn create(&self) -> Result<File> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create the cache folder {}", self.dir.display()))?;
-        let tag = self.dir.join("CACHEDIR.TAG");
-        if !tag.exists() {
-            let _ = std::fs::write(
-                &tag,
-                "Signature: 8a477f597d28d172789f06886806bc55\n# Quorum's answer cache; safe to delete.\n",
-            );
-            let _ = std::fs::write(self.dir.join(".gitignore"), "*\n");
+        let tag = self.dir.join(TAG_FILE);
+        if std::fs::symlink_metadata(&tag).is_err() {
+            // Markers only: a cache without them still works.
+            let _ = store::write_atomically(&tag, TAG_TEXT.as_bytes());
+            let _ = store::write_atomically(&self.dir.join(GITIGNORE_FILE), b"*\n");
         }
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(ANSWERS_FILE))
+        store::open_append(&self.dir.join(ANSWERS_FILE))
             .with_context(|| format!("cannot open the cache in {}", self.dir.display()))
     }
 }
@@ -124,6 +130,7 @@ impl Cache {
 mod tests {
     use super::*;
     use crate::store::Status;
+    use std::fs::OpenOptions;
 
     fn record() -> ResponseRecord {
         serde_json::from_str(r#"{"provider":"p","model":"m","file":"a.go","status":"ok","text":"{\"findings\":[]}"}"#)
@@ -159,5 +166,19 @@ mod tests {
             .unwrap();
         f.write_all(b"{\"key\":\"k2\",\"rec").unwrap();
         assert_eq!(Cache::open(dir.path()).unwrap().len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_answers_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("bashrc");
+        std::fs::write(&target, "export PATH=/usr/bin\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(ANSWERS_FILE)).unwrap();
+        let mut cache = Cache::open(dir.path()).unwrap();
+        let err = cache.put("k1", &record()).unwrap_err();
+        assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "export PATH=/usr/bin\n");
     }
 }

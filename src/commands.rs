@@ -163,15 +163,24 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         None => opts.shard,
     };
     let selected = config.select(&names)?;
-    if !opts.resume && !opts.dry_run {
+    // The lock is held until the run ends. An existing folder is locked at once, so a
+    // second run into it stops before doing anything; a new one is made only when the
+    // run is ready to write, so a run that cannot start leaves nothing behind.
+    let mut early_lock = None;
+    if !opts.dry_run {
         check_out_dir(&opts.out)?;
+        if opts.out.is_dir() {
+            early_lock = Some(claim_out_dir(&opts.out)?);
+        }
     }
-    let cache_dir = config
-        .path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&config.review.cache_dir);
-    let never = [opts.out.clone(), cache_dir.clone(), config.path.clone()];
+    let cache_location = locate_cache(&config, &root);
+    if !opts.no_cache {
+        cache_location.tell(opts.quiet);
+    }
+    // The output folder is walked: only its Quorum files are left out (see `walk`), so
+    // code planted in a committed `quorum-report/` is still reviewed.
+    let mut never = vec![opts.out.join(store::LOCK_FILE), config.path.clone()];
+    never.extend(cache_location.dir.clone());
     let mut walked = walk::walk(&root, &config.review, &never)?;
     if let Some(shard) = shard {
         walked.files.retain(|f| shard.contains(&f.path));
@@ -187,14 +196,17 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let ask_servers = untrusted.is_none();
     let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts, ask_servers).await?;
     let jobs = engine::plan(&walked.files, &reviewers);
+    let _lock = match early_lock {
+        None if !opts.dry_run => Some(claim_out_dir(&opts.out)?),
+        lock => lock,
+    };
     let prior = match &previous {
         Some(_) => answered(&opts.out)?,
         None => HashMap::new(),
     };
-    let cache = if opts.no_cache {
-        None
-    } else {
-        Some(Cache::open(&cache_dir)?)
+    let cache = match (&cache_location.dir, opts.no_cache) {
+        (Some(dir), false) => Some(Cache::open(dir)?),
+        _ => None,
     };
     if opts.dry_run {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
@@ -296,8 +308,9 @@ pub fn aggregate(
     let metas = dirs.iter().map(|d| RunMeta::read(d)).collect::<Result<Vec<_>>>()?;
     let records = load_records(dirs)?;
     let meta = merge_metas(metas);
+    check_out_dir(&out)?;
+    let _lock = claim_out_dir(&out)?;
     if dirs.len() > 1 || !dirs.contains(&out) {
-        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
         meta.write(&out)?;
         let mut lines = String::new();
         for r in &records {
@@ -557,19 +570,172 @@ fn not_sent(walked: &walk::Walked) -> String {
     text
 }
 
-/// Refuses to write into a folder that holds something other than Quorum runs.
+/// Refuses an `--out` that is a symbolic link (a link committed in a repository would
+/// send the run's files wherever it points), or a folder that holds something other than
+/// Quorum runs (reports there would overwrite files).
 fn check_out_dir(out: &Path) -> Result<()> {
-    let Ok(mut entries) = std::fs::read_dir(out) else {
-        return Ok(());
-    };
-    if entries.next().is_some() && !out.join(store::RUN_FILE).exists() {
+    // Without its trailing `/`, so the link itself is examined, not its target.
+    let named: PathBuf = out.components().collect();
+    let shown = report::terminal_safe(&out.display().to_string());
+    match std::fs::symlink_metadata(&named) {
+        Err(_) => return Ok(()),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let target = std::fs::read_link(&named)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            bail!(
+                "--out {shown} is a symbolic link (to {}): Quorum writes only into a real folder, so that a link \
+                 planted in a repository cannot send its files elsewhere; pass the folder itself as --out, or \
+                 remove the link",
+                report::terminal_safe(&target)
+            );
+        }
+        Ok(meta) if !meta.is_dir() => bail!("--out {shown} is not a folder: choose another --out"),
+        Ok(_) => {}
+    }
+    let entries = std::fs::read_dir(out).with_context(|| format!("cannot read the --out folder {shown}"))?;
+    let only_quorums = entries.filter_map(|e| e.ok()).all(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        store::is_own_file_name(&name) || name == store::PREVIOUS_DIR
+    });
+    if !only_quorums && !out.join(store::RUN_FILE).exists() {
         bail!(
-            "--out {} is a folder that holds something other than a Quorum run; \
-             choose another --out (reports there would overwrite files)",
-            report::terminal_safe(&out.display().to_string())
+            "--out {shown} is a folder that holds something other than a Quorum run; \
+             choose another --out (reports there would overwrite files)"
         );
     }
     Ok(())
+}
+
+/// Creates `out` and locks it for this run.
+fn claim_out_dir(out: &Path) -> Result<store::OutLock> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    store::OutLock::acquire(out)
+}
+
+/// Where answers are cached this run, and what the user should be told about it.
+struct CacheLocation {
+    /// `None` when the user has no cache folder (no home): answers are not cached.
+    dir: Option<PathBuf>,
+    /// Why a configured `cache_dir` was not used.
+    ignored: Option<String>,
+    /// In-tree caches of earlier versions, no longer read.
+    stale: Vec<PathBuf>,
+}
+
+impl CacheLocation {
+    fn tell(&self, quiet: bool) {
+        // Always said: a setting of the user's is not being followed.
+        if let Some(why) = &self.ignored {
+            eprintln!("note: {why}");
+        }
+        if quiet {
+            return;
+        }
+        let now = self.dir.as_ref().map_or_else(
+            || "nowhere (no user cache folder is known)".to_string(),
+            |d| d.display().to_string(),
+        );
+        for old in &self.stale {
+            eprintln!(
+                "note: {} is no longer read: answers are now cached in {}; delete it",
+                report::terminal_safe(&old.display().to_string()),
+                report::terminal_safe(&now)
+            );
+        }
+    }
+}
+
+/// The cache folder of earlier versions, beside the configuration.
+const LEGACY_CACHE_DIR: &str = ".quorum-cache";
+/// The answer cache's folder inside the user's cache folder.
+const USER_CACHE_SUBDIR: &str = "quorum";
+
+/// Chooses the answer cache: the user's own (`$XDG_CACHE_HOME/quorum`), or a configured
+/// `review.cache_dir` (a team's shared cache) unless it lies inside the tree under
+/// review, where the code's authors could have prepared its answers.
+fn locate_cache(config: &Config, root: &Path) -> CacheLocation {
+    let config_dir = config.path.parent().unwrap_or(Path::new("."));
+    let tree = review_tree(root);
+    let user = dirs::cache_dir().map(|d| d.join(USER_CACHE_SUBDIR));
+    let mut ignored = None;
+    let dir = match &config.review.cache_dir {
+        Some(configured) => {
+            let dir = config_dir.join(configured);
+            if is_inside(&dir, tree) {
+                ignored = Some(format!(
+                    "review.cache_dir = {:?} in {} is inside the tree under review ({}), where a cache could hold \
+                     answers planted with the code: it is not read; answers are cached in {}",
+                    report::terminal_safe(configured),
+                    report::terminal_safe(&config.path.display().to_string()),
+                    report::terminal_safe(&tree.display().to_string()),
+                    user.as_ref()
+                        .map_or_else(|| "no folder".to_string(), |d| d.display().to_string()),
+                ));
+                user
+            } else {
+                Some(dir)
+            }
+        }
+        None => user,
+    };
+    let mut stale: Vec<PathBuf> = Vec::new();
+    for old in [config_dir.join(LEGACY_CACHE_DIR), tree.join(LEGACY_CACHE_DIR)] {
+        let is_chosen = dir.as_ref().is_some_and(|d| same_place(d, &old));
+        if old.is_dir() && !is_chosen && !stale.iter().any(|s| same_place(s, &old)) {
+            stale.push(old);
+        }
+    }
+    CacheLocation { dir, ignored, stale }
+}
+
+/// The folder whose contents are under review (a single file's folder counts whole: a
+/// configuration beside the file may have come with it).
+fn review_tree(root: &Path) -> &Path {
+    if root.is_file() {
+        root.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    } else {
+        root
+    }
+}
+
+/// Whether `path` is `dir` or lies below it, links resolved (as far as they exist).
+fn is_inside(path: &Path, dir: &Path) -> bool {
+    resolve(path).starts_with(resolve(dir))
+}
+
+fn same_place(a: &Path, b: &Path) -> bool {
+    resolve(a) == resolve(b)
+}
+
+/// `path` made absolute with its links resolved, for the part that exists; the rest
+/// (which cannot contain links yet) is added with `..` applied by name.
+fn resolve(path: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut existing = path;
+    let mut base = loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            break canonical;
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.push(name.to_os_string());
+                existing = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+            }
+            // `..` or a root that does not resolve: keep it as given.
+            _ => break std::env::current_dir().unwrap_or_default().join(existing),
+        }
+    };
+    for part in missing.into_iter().rev() {
+        base.push(part);
+    }
+    base
 }
 
 /// Why nothing is to be reviewed, and what to do.
@@ -664,29 +830,36 @@ fn file_meta(f: &SourceFile) -> FileMeta {
     }
 }
 
-/// Keeps an earlier run's answers and reports in `out` under other names instead of
-/// mixing them with this run's: nothing already paid for is lost.
+/// Keeps the earlier run in `out` (its answers and every report) as `out/previous/`,
+/// replacing the one kept there before: what was paid for survives the next run, and
+/// earlier runs do not pile up.
 fn set_aside_previous_run(out: &Path) -> Result<()> {
-    let old = out.join(store::RESPONSES_FILE);
-    if !old.exists() {
+    let names = [store::RESPONSES_FILE, store::RUN_FILE]
+        .into_iter()
+        .chain(Format::ALL.map(Format::file_name));
+    // `symlink_metadata`: a link is moved as a link, never followed.
+    let present: Vec<&str> = names
+        .filter(|name| std::fs::symlink_metadata(out.join(name)).is_ok())
+        .collect();
+    if !present.contains(&store::RESPONSES_FILE) && !present.contains(&store::RUN_FILE) {
         return Ok(());
     }
-    let label = RunMeta::read(out)
-        .map(|m| m.run_id)
-        .unwrap_or_else(|_| "previous".to_string());
-    let mut folder = out.join(format!("previous-{label}"));
-    let mut n = 1;
-    while folder.exists() {
-        n += 1;
-        folder = out.join(format!("previous-{label}-{n}"));
+    let folder = out.join(store::PREVIOUS_DIR);
+    match std::fs::symlink_metadata(&folder) {
+        // Not followed: a linked folder's contents are left alone.
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&folder)
+            .with_context(|| format!("cannot remove the run kept before in {}", folder.display()))?,
+        Ok(_) => bail!(
+            "{} is not a folder Quorum made (a symbolic link or a file); delete it and run again",
+            folder.display()
+        ),
+        Err(_) => {}
     }
-    std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    for name in [store::RESPONSES_FILE, store::RUN_FILE, "report.md", "report.json"] {
+    std::fs::create_dir(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    for name in present {
         let path = out.join(name);
-        if path.exists() {
-            std::fs::rename(&path, folder.join(name))
-                .with_context(|| format!("cannot move the previous run's {} aside", path.display()))?;
-        }
+        std::fs::rename(&path, folder.join(name))
+            .with_context(|| format!("cannot move the previous run's {} aside", path.display()))?;
     }
     Ok(())
 }

@@ -45,8 +45,9 @@ pub struct ReviewSettings {
     pub exclude: Vec<String>,
     /// Files larger than this are skipped with a reason.
     pub max_file_bytes: u64,
-    /// Where answers are cached, relative to the configuration file.
-    pub cache_dir: String,
+    /// Where answers are cached (absolute, or relative to the configuration file);
+    /// by default the user's cache folder. Ignored when inside the tree under review.
+    pub cache_dir: Option<String>,
     /// Files never sent to any model (gitignore syntax, `!` to exempt), listed in the
     /// plan and the report. Replaces [`DEFAULT_SECRET_FILES`]; `[]` sends everything.
     pub secret_files: Vec<String>,
@@ -92,7 +93,7 @@ impl Default for ReviewSettings {
             include: vec!["**/*".to_string()],
             exclude: Vec::new(),
             max_file_bytes: 200_000,
-            cache_dir: ".quorum-cache".to_string(),
+            cache_dir: None,
             secret_files: DEFAULT_SECRET_FILES.iter().map(|p| p.to_string()).collect(),
         }
     }

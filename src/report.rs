@@ -30,6 +30,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, so code that handles a run folder's files misses none.
+    pub const ALL: [Format; 4] = [Format::Markdown, Format::Json, Format::Sarif, Format::Html];
+
     /// Parses `--format md,json`.
     pub fn parse_list(list: &str) -> Result<Vec<Format>> {
         let mut formats = Vec::new();
@@ -51,7 +54,8 @@ impl Format {
         Ok(formats)
     }
 
-    fn file_name(self) -> &'static str {
+    /// The report's file name in a run folder.
+    pub fn file_name(self) -> &'static str {
         match self {
             Format::Markdown => "report.md",
             Format::Json => "report.json",

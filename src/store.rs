@@ -5,12 +5,18 @@
 //! run loses nothing it was told. `run.json` describes the run (root, providers, files
 //! sent, files skipped). Together they are enough for `quorum aggregate` to rebuild
 //! every report without asking any model again. No API key is ever written here.
+//!
+//! The output folder may come from a repository under review, so nothing in it is
+//! trusted: every file Quorum writes goes through [`write_atomically`] or [`open_append`],
+//! which never write through a symbolic link (a planted `report.md -> ~/.bashrc` is
+//! refused, not followed), and [`OutLock`] keeps two runs from writing into one folder.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use providers::{ErrorKind, FinishReason, Usage};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +24,17 @@ use crate::walk::Skipped;
 
 pub const RESPONSES_FILE: &str = "responses.jsonl";
 pub const RUN_FILE: &str = "run.json";
+/// Held locked by the run writing into the folder.
+pub const LOCK_FILE: &str = ".lock";
+/// Where a new review keeps the one earlier run it replaces.
+pub const PREVIOUS_DIR: &str = "previous";
+
+/// Ends the name of a file being written, before it is renamed into place.
+const TEMP_SUFFIX: &str = ".tmp";
+/// How many temp names to try before giving up (others are taken by planted files).
+const TEMP_NAME_ATTEMPTS: u32 = 64;
+/// The longest run id accepted from `run.json` (Quorum writes 12 characters).
+const MAX_RUN_ID_LEN: usize = 64;
 
 /// Whether a request produced an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,8 +176,11 @@ impl RunMeta {
         write_atomically(&path, json.as_bytes())
     }
 
+    /// Reads `dir/run.json`, refusing one Quorum could not have written: its run id and
+    /// file paths become paths, so a planted `"../../x"` must not reach the file system.
     pub fn read(dir: &Path) -> Result<RunMeta> {
         let path = dir.join(RUN_FILE);
+        refuse_unusual(&path, "read")?;
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
                 "cannot read {}: is {} the --out folder of a review?",
@@ -168,8 +188,39 @@ impl RunMeta {
                 dir.display()
             )
         })?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not a valid run description", path.display()))
+        let meta: RunMeta = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid run description", path.display()))?;
+        meta.check().map_err(|problem| {
+            anyhow::anyhow!(
+                "{}: {problem}: not a run folder Quorum wrote; review into a new --out folder",
+                path.display()
+            )
+        })?;
+        Ok(meta)
     }
+
+    /// What makes this description one Quorum could not have written, if anything.
+    fn check(&self) -> std::result::Result<(), String> {
+        if !is_valid_run_id(&self.run_id) {
+            return Err(format!(
+                "run_id {:?} is not 1 to {MAX_RUN_ID_LEN} letters, digits, '-' or '_'",
+                self.run_id
+            ));
+        }
+        match self.files.iter().find(|f| !is_plain_relative(&f.path)) {
+            Some(f) => Err(format!("file path {:?} leaves the review root", f.path)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn is_valid_run_id(id: &str) -> bool {
+    (1..=MAX_RUN_ID_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A path below its base: not absolute, and no `..` or `.` in it.
+fn is_plain_relative(path: &str) -> bool {
+    !path.is_empty() && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// Appends records to `responses.jsonl`, one flushed line each.
@@ -182,11 +233,7 @@ impl StoreWriter {
     pub fn open(dir: &Path) -> Result<StoreWriter> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output folder {}", dir.display()))?;
         let path = dir.join(RESPONSES_FILE);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {} for appending", path.display()))?;
+        let mut file = open_append(&path)?;
         end_torn_line(&path, &mut file)?;
         Ok(StoreWriter { file, path })
     }
@@ -236,6 +283,7 @@ pub fn read_records(path: &Path) -> Result<Loaded> {
     } else {
         path.to_path_buf()
     };
+    refuse_unusual(&path, "read")?;
     let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut loaded = Loaded::default();
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -251,11 +299,180 @@ pub fn read_records(path: &Path) -> Result<Loaded> {
     Ok(loaded)
 }
 
-/// Writes a whole file so that readers see the old or the new contents, never half.
+/// Opens `path` for appending (creating it), never through a symbolic link: a link
+/// planted at `path` is refused, not followed.
+pub fn open_append(path: &Path) -> Result<File> {
+    refuse_unusual(path, "write")?;
+    let file =
+        open_no_follow(OpenOptions::new().create(true).append(true), path).map_err(|err| write_error(path, err))?;
+    refuse_shared_inode(path, &file)?;
+    Ok(file)
+}
+
+/// Writes a whole file so that readers see the old or the new contents, never half,
+/// and never through a symbolic link: the bytes go to a temp file of a fresh name
+/// (created, never opened if it exists), which is then renamed over `path`. A rename
+/// replaces a link itself, not its target, so even a link planted after the check below
+/// redirects nothing.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    refuse_unusual(path, "write")?;
+    replace_with(path, bytes)
+}
+
+fn replace_with(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (tmp, mut file) = create_temp_beside(path)?;
+    let written = file
+        .write_all(bytes)
+        .with_context(|| format!("cannot write {}", tmp.display()))
+        .and_then(|()| std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display())));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// A new, empty temp file in `path`'s folder, under a name no other file has.
+fn create_temp_beside(path: &Path) -> Result<(PathBuf, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for _ in 0..TEMP_NAME_ATTEMPTS {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}-{n}{TEMP_SUFFIX}", std::process::id()));
+        // `create_new` fails on anything already there, a link included: nothing planted
+        // under a guessed temp name is ever opened.
+        match open_no_follow(OpenOptions::new().write(true).create_new(true), &tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(err).with_context(|| format!("cannot create {}", tmp.display())),
+        }
+    }
+    bail!(
+        "cannot create a temp file beside {}: {TEMP_NAME_ATTEMPTS} names were taken",
+        path.display()
+    )
+}
+
+/// Opens with `O_NOFOLLOW` where the platform has it, so the open itself refuses a link.
+fn open_no_follow(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+/// Refuses to `verb` (read or write) `path` when something other than a regular file
+/// is there: a symbolic link (planted in a repository, it could point at any file, or at
+/// `/dev/zero`), or a pipe or device (it could block forever).
+fn refuse_unusual(path: &Path, verb: &str) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if meta.file_type().is_symlink() {
+        bail!(
+            "refusing to {verb} {}: it is a symbolic link, and Quorum never reads or writes its files through a \
+             link (one planted in a repository could point anywhere); delete the link and run again",
+            path.display()
+        );
+    }
+    if !meta.is_file() {
+        bail!(
+            "refusing to {verb} {}: it is not a regular file; delete it and run again",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses to append to a file that has other names: a hard link planted in the folder
+/// would make the appends land in a file elsewhere.
+fn refuse_shared_inode(path: &Path, file: &File) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let links = file.metadata().map(|m| m.nlink()).unwrap_or(1);
+        if links > 1 {
+            bail!(
+                "refusing to write {}: the file has {links} names (a hard link could make the \
+                 writes land in a file elsewhere); delete it and run again",
+                path.display()
+            );
+        }
+    }
+    let _ = (path, file);
+    Ok(())
+}
+
+/// The error for a failed open: a link that appeared after the check is named as such.
+fn write_error(path: &Path, err: std::io::Error) -> anyhow::Error {
+    match refuse_unusual(path, "write") {
+        Err(refusal) => refusal,
+        Ok(()) => anyhow::Error::new(err).context(format!("cannot open {} for writing", path.display())),
+    }
+}
+
+/// An exclusive claim on an output folder, held until dropped (or the process ends).
+#[derive(Debug)]
+pub struct OutLock {
+    _file: File,
+}
+
+impl OutLock {
+    /// Takes `dir/.lock`, or fails at once when another run holds it: two runs writing
+    /// into one folder would interleave their answers and overwrite each other's reports.
+    pub fn acquire(dir: &Path) -> Result<OutLock> {
+        let path = dir.join(LOCK_FILE);
+        refuse_unusual(&path, "write")?;
+        let mut file = open_no_follow(OpenOptions::new().read(true).write(true).create(true), &path)
+            .map_err(|err| write_error(&path, err))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u32>().ok())
+                    .map_or_else(String::new, |pid| format!(" (pid {pid}?)"));
+                bail!(
+                    "another quorum run is writing to {}{holder}: wait for it to finish, or choose another --out",
+                    dir.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(err).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+        // The pid is a hint for the message above, written once the lock is ours.
+        file.set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(OutLock { _file: file })
+    }
+}
+
+/// Whether `name` is one of the files Quorum writes into a run folder (including the
+/// temp files of an interrupted write).
+pub fn is_own_file_name(name: &str) -> bool {
+    let own = |n: &str| {
+        n == RUN_FILE
+            || n == RESPONSES_FILE
+            || n == LOCK_FILE
+            || crate::report::Format::ALL.iter().any(|f| f.file_name() == n)
+    };
+    if own(name) {
+        return true;
+    }
+    let temp = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        .and_then(|n| n.rsplit_once('.'));
+    temp.is_some_and(|(base, _unique)| own(base))
+}
+
+/// Whether `dir` holds a Quorum run (its description and its answers).
+pub fn holds_run(dir: &Path) -> bool {
+    dir.join(RUN_FILE).is_file() && dir.join(RESPONSES_FILE).is_file()
 }
 
 /// The current UTC time as RFC 3339 (`2026-11-26T08:46:18Z`).
@@ -344,6 +561,157 @@ mod tests {
         .unwrap();
         assert_eq!(r.attempts, 1);
         assert_eq!(r.usage, Usage::default());
+    }
+
+    #[test]
+    fn a_run_json_quorum_could_not_have_written_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = |run_id: &str, file: &str| RunMeta {
+            schema_version: 1,
+            run_id: run_id.into(),
+            root: ".".into(),
+            started_at: now_rfc3339(),
+            finished_at: None,
+            providers: Vec::new(),
+            files: vec![FileMeta {
+                path: file.into(),
+                lines: 1,
+                content_hash: "abc".into(),
+            }],
+            skipped: Vec::new(),
+            config: None,
+            shard: None,
+            stopped_early: None,
+        };
+        meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();
+        assert_eq!(RunMeta::read(dir.path()).unwrap().run_id, "a1b2c3d4e5f6");
+        for (id, file) in [
+            ("../../escape", "a.go"),
+            ("", "a.go"),
+            ("a/b", "a.go"),
+            (&"x".repeat(65), "a.go"),
+            ("ok", "../outside.go"),
+            ("ok", "/etc/passwd"),
+        ] {
+            meta(id, file).write(dir.path()).unwrap();
+            let err = format!("{:#}", RunMeta::read(dir.path()).unwrap_err());
+            assert!(
+                err.contains("not a run folder Quorum wrote") && err.contains("run.json"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn quorums_own_file_names_include_reports_and_temp_files() {
+        for name in [
+            "run.json",
+            "responses.jsonl",
+            ".lock",
+            "report.html",
+            ".report.sarif.12-3.tmp",
+        ] {
+            assert!(is_own_file_name(name), "{name}");
+        }
+        for name in ["main.go", "report.txt", ".env.tmp", "run.json.bak", "previous"] {
+            assert!(!is_own_file_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_write_leaves_no_temp_file_and_ignores_a_planted_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.md");
+        std::fs::write(dir.path().join("report.tmp"), "planted").unwrap();
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["report.md", "report.tmp"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("report.tmp")).unwrap(),
+            "planted"
+        );
+    }
+
+    #[cfg(unix)]
+    mod links {
+        use super::*;
+        use std::os::unix::fs::symlink;
+
+        /// A folder to write in, and a file outside it that a planted link points at.
+        fn planted(name: &str) -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
+            let dir = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let target = outside.path().join("victim");
+            std::fs::write(&target, "precious\n").unwrap();
+            symlink(&target, dir.path().join(name)).unwrap();
+            (dir, outside, target)
+        }
+
+        #[test]
+        fn write_atomically_refuses_a_linked_target() {
+            let (dir, _outside, target) = planted("report.md");
+            let err = write_atomically(&dir.path().join("report.md"), b"report").unwrap_err();
+            let err = format!("{err:#}");
+            assert!(err.contains("report.md") && err.contains("symbolic link"), "{err}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        }
+
+        #[test]
+        fn the_rename_replaces_a_link_itself_not_its_target() {
+            // What protects a link planted between the check and the rename.
+            let (dir, _outside, target) = planted("report.md");
+            let path = dir.path().join("report.md");
+            replace_with(&path, b"report").unwrap();
+            assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), "report");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        }
+
+        #[test]
+        fn appending_refuses_a_link_and_a_hard_link() {
+            let (dir, _outside, target) = planted(RESPONSES_FILE);
+            let err = format!("{:#}", StoreWriter::open(dir.path()).err().unwrap());
+            assert!(err.contains(RESPONSES_FILE) && err.contains("symbolic link"), "{err}");
+            let err = format!(
+                "{:#}",
+                open_no_follow(OpenOptions::new().append(true), &dir.path().join(RESPONSES_FILE)).unwrap_err()
+            );
+            assert!(!err.is_empty(), "O_NOFOLLOW refuses the link by itself");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+
+            let other = tempfile::tempdir().unwrap();
+            std::fs::hard_link(&target, other.path().join(RESPONSES_FILE)).unwrap();
+            let err = format!("{:#}", StoreWriter::open(other.path()).err().unwrap());
+            assert!(err.contains("hard link"), "{err}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        }
+
+        #[test]
+        fn the_lock_refuses_a_link() {
+            let (dir, _outside, target) = planted(LOCK_FILE);
+            let err = format!("{:#}", OutLock::acquire(dir.path()).unwrap_err());
+            assert!(err.contains(".lock") && err.contains("symbolic link"), "{err}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        }
+    }
+
+    #[test]
+    fn a_second_lock_on_a_folder_fails_at_once_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = OutLock::acquire(dir.path()).unwrap();
+        let err = format!("{:#}", OutLock::acquire(dir.path()).unwrap_err());
+        assert!(
+            err.contains("another quorum run is writing to") && err.contains(&format!("pid {}?", std::process::id())),
+            "{err}"
+        );
+        drop(held);
+        OutLock::acquire(dir.path()).unwrap();
     }
 
     #[test]

@@ -213,6 +213,13 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             });
             continue;
         }
+        if is_run_output(entry.path()) {
+            walked.skipped.push(Skipped {
+                path: rel,
+                reason: RUN_OUTPUT_REASON.into(),
+            });
+            continue;
+        }
         let real_rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
         if skip_secret_by_name(real_rel, &rel, &secrets, &mut walked) {
             continue;
@@ -268,6 +275,19 @@ fn skip_secret_by_name(rel: &Path, name: &str, secrets: &SecretFiles, walked: &m
         reason: secret_reason(&format!("matches {pattern}")),
     });
     true
+}
+
+const RUN_OUTPUT_REASON: &str = "output of a Quorum run (this folder holds run.json and responses.jsonl)";
+
+/// Whether `path` is one of Quorum's own files in a folder that holds a run, wherever
+/// that folder is (this run's `--out`, another run's, or one committed with the code):
+/// earlier answers are not code to review. Only Quorum's file names are left out, so a
+/// `run.json` dropped beside code hides nothing else.
+fn is_run_output(path: &Path) -> bool {
+    let (Some(name), Some(dir)) = (path.file_name().and_then(|n| n.to_str()), path.parent()) else {
+        return false;
+    };
+    crate::store::is_own_file_name(name) && crate::store::holds_run(dir)
 }
 
 /// Reads one file, or records why it cannot be reviewed.
@@ -661,6 +681,40 @@ mod tests {
         assert_eq!(w.skipped[0].path, "a\\xFF.py");
         assert!(w.skipped[0].reason.contains("reads the same"), "{:?}", w.skipped);
         assert_ne!(w.files[0].text, "", "the first one found is reviewed whole");
+    }
+
+    #[test]
+    fn a_run_folders_own_files_are_listed_not_sent_but_code_beside_them_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "run.json",
+            "responses.jsonl",
+            "report.md",
+            "report.sarif",
+            ".report.md.7-0.tmp",
+        ] {
+            write(root, &format!("elsewhere/{name}"), b"{}\n");
+            write(root, &format!("elsewhere/previous/{name}"), b"{}\n");
+        }
+        write(root, "elsewhere/backdoor.go", b"package evil\n");
+        write(root, "elsewhere/previous/hidden.go", b"package evil\n");
+        // Not a run folder (no responses.jsonl): its report.md is just a file.
+        write(root, "docs/run.json", b"{}\n");
+        write(root, "docs/report.md", b"# design\n");
+        let w = walk(root, &settings(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "docs/report.md",
+                "docs/run.json",
+                "elsewhere/backdoor.go",
+                "elsewhere/previous/hidden.go"
+            ]
+        );
+        let run_output = w.skipped.iter().filter(|s| s.reason == RUN_OUTPUT_REASON).count();
+        assert_eq!(run_output, 10, "{:?}", w.skipped);
     }
 
     #[cfg(unix)]

@@ -193,7 +193,13 @@ async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
 
     ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
     assert_eq!(seen.count(), 14, "--no-cache asks everything again");
-    assert!(project.path().join(".quorum-cache/CACHEDIR.TAG").exists());
+    assert!(support::test_home(project.path())
+        .join("cache/quorum/CACHEDIR.TAG")
+        .exists());
+    assert!(
+        !project.path().join(".quorum-cache").exists(),
+        "nothing is cached in the project"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

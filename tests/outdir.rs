@@ -1,0 +1,539 @@
+//! The output folder is Quorum's and the cache is the user's: a repository under review
+//! cannot ship answers (a cache, an earlier run), redirect Quorum's writes with planted
+//! links or a `run_id`, or have two runs corrupt one folder. Every test runs the real
+//! binary against a chat server on 127.0.0.1.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[path = "../benches/support/chat.rs"]
+mod chat;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The code the attacker wants no model to look at.
+const BACKDOOR: &str = "package auth\n\nfunc Check(pw string) bool {\n\treturn pw == \"letmein-4242\"\n}\n";
+const BACKDOOR_LINE: u32 = 4;
+const HARMLESS: &str = "package util\n\nfunc Add(a, b int) int {\n\treturn a + b\n}\n";
+/// Code an attacker drops beside a run folder's files.
+const HIDDEN: &str = "package util\n\nfunc Hidden() string {\n\treturn \"beside-the-run\"\n}\n";
+
+/// A loopback chat server. While `clean` is set it finds nothing anywhere (the model
+/// the attacker prepared answers with); otherwise it reports the backdoor.
+#[derive(Clone, Default)]
+struct Server {
+    prompts: Arc<Mutex<Vec<String>>>,
+    clean: Arc<AtomicBool>,
+    delay: Duration,
+}
+
+impl Respond for Server {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+        self.prompts.lock().unwrap().push(user.clone());
+        let file = user
+            .lines()
+            .find_map(|l| l.strip_prefix("File: "))
+            .unwrap_or("auth.go")
+            .to_string();
+        let findings = if !self.clean.load(Ordering::SeqCst) && user.contains("letmein-4242") {
+            json!([{"file": file, "start_line": BACKDOOR_LINE, "end_line": BACKDOOR_LINE,
+                "severity": "critical", "category": "auth", "cwe": 798, "title": "Hard-coded backdoor password",
+                "description": "a fixed password bypasses authentication", "suggestion": null, "confidence": 0.9}])
+        } else {
+            json!([])
+        };
+        let content = json!({ "findings": findings }).to_string();
+        ResponseTemplate::new(200)
+            .set_body_json(chat::chat_completion(&content, json!({}), None, (100, 10)))
+            .set_delay(self.delay)
+    }
+}
+
+impl Server {
+    async fn start(delay: Duration) -> (MockServer, Server) {
+        let mock = MockServer::start().await;
+        let server = Server {
+            delay,
+            ..Server::default()
+        };
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(server.clone())
+            .mount(&mock)
+            .await;
+        (mock, server)
+    }
+
+    fn requests(&self) -> usize {
+        self.prompts.lock().unwrap().len()
+    }
+
+    /// How many requests carried code containing `text`.
+    fn asked(&self, text: &str) -> usize {
+        self.prompts.lock().unwrap().iter().filter(|p| p.contains(text)).count()
+    }
+
+    fn forget(&self) {
+        self.prompts.lock().unwrap().clear();
+    }
+}
+
+/// A repository with a backdoor, a harmless file, and a configuration on the loopback
+/// server (`extra` is added to it).
+fn repository(dir: &Path, mock: &MockServer, extra: &str) {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/auth.go"), BACKDOOR).unwrap();
+    std::fs::write(dir.join("src/util.go"), HARMLESS).unwrap();
+    let config = format!(
+        "{extra}\n[providers.a]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"a-model\"\nmax_concurrency = 2\n",
+        mock.uri()
+    );
+    std::fs::write(dir.join("quorum.toml"), config).unwrap();
+}
+
+async fn run(cwd: &Path, args: &[&str]) -> Output {
+    let cwd = cwd.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || support::quorum_cmd(&cwd).args(&args).output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status.code());
+    stderr
+}
+
+/// The error message of a run that had to stop with status 2.
+fn refused(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+fn report(out_dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap()
+}
+
+fn reports_backdoor(out_dir: &Path) -> bool {
+    report(out_dir)["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["file"].as_str().unwrap_or_default().ends_with("auth.go"))
+}
+
+/// Every file under `dir` with its bytes (links as their targets' names), to show that
+/// nothing there changed.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                files.insert(
+                    path.clone(),
+                    std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes(),
+                );
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_shipped_with_the_repository_is_not_read_and_every_file_is_asked() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let config = "[review]\ncache_dir = \"team-cache\"\n";
+
+    // The attacker reviews the same tree with a model that finds nothing, and ships the
+    // answers their run cached, both as an old `.quorum-cache/` and as a configured
+    // cache_dir inside the repository.
+    let attacker = tempfile::tempdir().unwrap();
+    repository(attacker.path(), &mock, "");
+    server.clean.store(true, Ordering::SeqCst);
+    ok(&run(attacker.path(), &["review", ".", "--config", "quorum.toml", "--quiet"]).await);
+    assert_eq!(server.requests(), 2);
+    ok(&run(attacker.path(), &["review", ".", "--config", "quorum.toml", "--quiet"]).await);
+    assert_eq!(server.requests(), 2, "the prepared answers are a working cache");
+    server.forget();
+    let prepared = support::test_home(attacker.path()).join("cache/quorum/answers.jsonl");
+    let answers = std::fs::read(&prepared).unwrap();
+
+    let victim = tempfile::tempdir().unwrap();
+    repository(victim.path(), &mock, config);
+    for folder in [".quorum-cache", "team-cache"] {
+        std::fs::create_dir(victim.path().join(folder)).unwrap();
+        std::fs::write(victim.path().join(folder).join("answers.jsonl"), &answers).unwrap();
+    }
+    server.clean.store(false, Ordering::SeqCst);
+    let stderr = ok(&run(victim.path(), &["review", ".", "--config", "quorum.toml"]).await);
+    assert_eq!(
+        (server.asked("letmein-4242"), server.asked("func Add(")),
+        (1, 1),
+        "every file is asked: {stderr}"
+    );
+    assert!(reports_backdoor(&victim.path().join("quorum-report")));
+    assert!(
+        stderr.contains("review.cache_dir = \"team-cache\"") && stderr.contains("inside the tree under review"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(".quorum-cache is no longer read: answers are now cached in"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(victim.path().join("team-cache/answers.jsonl")).unwrap(),
+        answers,
+        "nothing is written into the tree's cache either"
+    );
+    let user_cache = support::test_home(victim.path()).join("cache/quorum");
+    assert!(user_cache.join("CACHEDIR.TAG").exists() && user_cache.join("answers.jsonl").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_cache_outside_the_tree_is_used() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let team = tempfile::tempdir().unwrap();
+    let config = format!("[review]\ncache_dir = \"{}\"\n", team.path().join("shared").display());
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    repository(first.path(), &mock, &config);
+    repository(second.path(), &mock, &config);
+    ok(&run(first.path(), &["review", "src", "--config", "quorum.toml", "--quiet"]).await);
+    ok(&run(second.path(), &["review", "src", "--config", "quorum.toml", "--quiet"]).await);
+    assert_eq!(
+        server.requests(),
+        2,
+        "the second user's run answers from the team cache"
+    );
+    assert!(team.path().join("shared/CACHEDIR.TAG").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_run_shipped_with_the_repository_is_not_read_and_code_beside_it_is_reviewed() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let attacker = tempfile::tempdir().unwrap();
+    repository(attacker.path(), &mock, "");
+    server.clean.store(true, Ordering::SeqCst);
+    ok(&run(
+        attacker.path(),
+        &["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"],
+    )
+    .await);
+    assert!(!reports_backdoor(&attacker.path().join("quorum-report")));
+
+    // The victim's checkout carries the attacker's clean run, with code hidden beside it.
+    let victim = tempfile::tempdir().unwrap();
+    repository(victim.path(), &mock, "");
+    let shipped = victim.path().join("quorum-report");
+    std::fs::create_dir(&shipped).unwrap();
+    for entry in std::fs::read_dir(attacker.path().join("quorum-report")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), shipped.join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::write(shipped.join("hidden.go"), HIDDEN).unwrap();
+    server.forget();
+    server.clean.store(false, Ordering::SeqCst);
+    ok(&run(victim.path(), &["review", ".", "--config", "quorum.toml", "--quiet"]).await);
+    assert_eq!(
+        (
+            server.asked("letmein-4242"),
+            server.asked("func Add("),
+            server.asked("beside-the-run")
+        ),
+        (1, 1, 1),
+        "every file is asked, including code dropped beside a run"
+    );
+    assert_eq!(server.requests(), 3, "no run file is sent for review");
+    assert!(reports_backdoor(&shipped));
+    let skipped = report(&shipped)["skipped"].clone();
+    for name in [
+        "quorum-report/run.json",
+        "quorum-report/responses.jsonl",
+        "quorum-report/report.md",
+    ] {
+        assert!(
+            skipped
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["path"] == name && s["reason"].as_str().unwrap().contains("output of a Quorum run")),
+            "{name} listed as skipped: {skipped}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_planted_in_the_output_folder_change_nothing_outside_it() {
+    use std::os::unix::fs::symlink;
+    let (mock, _server) = Server::start(Duration::ZERO).await;
+    let outside = tempfile::tempdir().unwrap();
+    let victims = ["bashrc", "authorized_keys", "notes", "config", "other"].map(|n| outside.path().join(n));
+    for (i, v) in victims.iter().enumerate() {
+        std::fs::write(v, format!("precious {i}\n")).unwrap();
+    }
+    let untouched = snapshot(outside.path());
+
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    let out = project.path().join("quorum-report");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("run.json"), "{}").unwrap();
+    let planted = [
+        ("responses.jsonl", 0),
+        ("report.md", 1),
+        ("report.json", 2),
+        ("run.tmp", 3),
+        ("report.tmp", 4),
+        ("responses.tmp", 0),
+        ("report.json.tmp", 1),
+        (".run.json.1-0.tmp", 2),
+        (".report.md.1-0.tmp", 3),
+    ];
+    for (name, target) in planted {
+        symlink(&victims[target], out.join(name)).unwrap();
+    }
+
+    // A new review moves the earlier files aside as they are (links stay links) and
+    // writes its own: twice, so the kept links are also removed again.
+    for _ in 0..2 {
+        ok(&run(
+            project.path(),
+            &["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"],
+        )
+        .await);
+        assert_eq!(snapshot(outside.path()), untouched);
+        assert!(reports_backdoor(&out));
+    }
+
+    // Resuming appends to responses.jsonl, and aggregate rewrites the reports: a link
+    // there is refused, naming it.
+    let _ = std::fs::remove_file(out.join("responses.jsonl"));
+    symlink(&victims[0], out.join("responses.jsonl")).unwrap();
+    let err = refused(&run(project.path(), &["review", "--resume", "--quiet", "--no-cache"]).await);
+    assert!(
+        err.contains("responses.jsonl") && err.contains("symbolic link"),
+        "{err}"
+    );
+    std::fs::remove_file(out.join("responses.jsonl")).unwrap();
+    std::fs::copy(out.join("previous/responses.jsonl"), out.join("responses.jsonl")).unwrap();
+    std::fs::remove_file(out.join("report.sarif")).unwrap();
+    symlink(&victims[1], out.join("report.sarif")).unwrap();
+    let err = refused(&run(project.path(), &["aggregate", "quorum-report"]).await);
+    assert!(err.contains("report.sarif") && err.contains("symbolic link"), "{err}");
+
+    // The lock and the folder an earlier run is kept in are not followed either.
+    std::fs::remove_file(out.join("report.sarif")).unwrap();
+    std::fs::remove_dir_all(out.join("previous")).unwrap();
+    symlink(outside.path(), out.join("previous")).unwrap();
+    let err = refused(&run(project.path(), &["review", "src", "--config", "quorum.toml", "--quiet"]).await);
+    assert!(err.contains("previous") && err.contains("symbolic link"), "{err}");
+    std::fs::remove_file(out.join("previous")).unwrap();
+    std::fs::remove_file(out.join(".lock")).unwrap();
+    symlink(&victims[2], out.join(".lock")).unwrap();
+    let err = refused(&run(project.path(), &["review", "src", "--config", "quorum.toml", "--quiet"]).await);
+    assert!(err.contains(".lock") && err.contains("symbolic link"), "{err}");
+    assert_eq!(snapshot(outside.path()), untouched);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_folder_that_is_a_link_is_refused() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let outside = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    std::os::unix::fs::symlink(outside.path(), project.path().join("quorum-report")).unwrap();
+    for out in ["quorum-report", "quorum-report/"] {
+        let err = refused(
+            &run(
+                project.path(),
+                &["review", "src", "--config", "quorum.toml", "--out", out],
+            )
+            .await,
+        );
+        assert!(
+            err.contains("is a symbolic link") && err.contains("pass the folder itself as --out"),
+            "{err}"
+        );
+    }
+    assert_eq!(server.requests(), 0);
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing written where it points"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_id_that_climbs_out_of_the_folder_is_refused() {
+    let (mock, _server) = Server::start(Duration::ZERO).await;
+    // base/p/q is the project, so an escape two or three levels up stays inside base.
+    let base = tempfile::tempdir().unwrap();
+    let project = base.path().join("p/q");
+    std::fs::create_dir_all(&project).unwrap();
+    repository(&project, &mock, "");
+    ok(&run(
+        &project,
+        &["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"],
+    )
+    .await);
+    let out = project.join("quorum-report");
+    let genuine: Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+
+    for run_id in ["../../escape", "/../../../escape"] {
+        let mut planted = genuine.clone();
+        planted["run_id"] = Value::from(run_id);
+        std::fs::write(out.join("run.json"), planted.to_string()).unwrap();
+        let before = snapshot(base.path());
+        for args in [
+            &["review", "--resume", "--quiet", "--no-cache"][..],
+            &["aggregate", "quorum-report"],
+        ] {
+            let err = refused(&run(&project, args).await);
+            assert!(
+                err.contains("run.json") && err.contains("not a run folder Quorum wrote"),
+                "{args:?}: {err}"
+            );
+            assert_eq!(snapshot(base.path()), before, "{args:?} wrote nothing");
+        }
+        // A new review does not take the earlier run's id for a path: it is kept in
+        // `previous/`, inside the folder.
+        ok(&run(
+            &project,
+            &["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"],
+        )
+        .await);
+        let outside_out: Vec<PathBuf> = snapshot(base.path())
+            .into_keys()
+            .filter(|p| !p.starts_with(&out) && !before.contains_key(p))
+            .collect();
+        assert!(outside_out.is_empty(), "written outside --out: {outside_out:?}");
+        assert!(!base.path().join("escape").exists() && !base.path().join("p/escape").exists());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_into_the_same_folder_stops_at_once_and_the_first_finishes_intact() {
+    let (mock, server) = Server::start(Duration::from_secs(3)).await;
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    let args = ["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"];
+    let mut first = support::quorum_cmd(project.path()).args(args).spawn().unwrap();
+
+    // Wait until the first run holds the lock and has asked the server.
+    let lock = project.path().join("quorum-report/.lock");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.requests() < 2 || !lock.exists() {
+        assert!(Instant::now() < deadline, "the first run never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let started = Instant::now();
+    let second = run(project.path(), &args).await;
+    let took = started.elapsed();
+    let err = refused(&second);
+    assert!(
+        err.contains("another quorum run is writing to quorum-report")
+            && err.contains(&format!("(pid {}?)", first.id())),
+        "{err}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "stopped at once, not after the first run: {took:?}"
+    );
+    assert_eq!(server.requests(), 2, "the second run asked nothing");
+
+    let status = tokio::task::spawn_blocking(move || first.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let out = project.path().join("quorum-report");
+    assert!(reports_backdoor(&out));
+    assert_eq!(
+        std::fs::read_to_string(out.join("responses.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+    assert!(!out.join("previous").exists(), "the second run moved nothing aside");
+
+    // Held from outside (as by a run on another terminal), the lock stops review and
+    // aggregate alike; released, the folder is usable again.
+    let held = std::fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    held.lock().unwrap();
+    for args in [&args[..], &["aggregate", "quorum-report"]] {
+        let err = refused(&run(project.path(), args).await);
+        assert!(err.contains("another quorum run is writing to"), "{err}");
+    }
+    drop(held);
+    ok(&run(project.path(), &["aggregate", "quorum-report"]).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_last_earlier_run_is_kept_in_previous_with_every_report() {
+    let (mock, _server) = Server::start(Duration::ZERO).await;
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    let out = project.path().join("quorum-report");
+    let run_id = |dir: &Path| -> String {
+        let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        meta["run_id"].as_str().unwrap().to_string()
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ok(&run(
+            project.path(),
+            &["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"],
+        )
+        .await);
+        ids.push(run_id(&out));
+        // Run ids come from the start time (in seconds): keep them distinct.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert_eq!(run_id(&out.join("previous")), ids[1], "the run before the last is kept");
+    let mut kept: Vec<String> = std::fs::read_dir(out.join("previous"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "report.html",
+            "report.json",
+            "report.md",
+            "report.sarif",
+            "responses.jsonl",
+            "run.json"
+        ]
+    );
+    let folders: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders, ["previous"], "earlier runs do not pile up");
+}
