@@ -162,6 +162,8 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         .collect();
     let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts).await?;
     let jobs = engine::plan(&walked.files, &reviewers);
+    let checked = crate::checks::run(&walked.files, &reviewers);
+    let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
     let prior = match &previous {
         Some(_) => answered(&opts.out)?,
         None => HashMap::new(),
@@ -173,14 +175,11 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     };
     if opts.dry_run {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
-        return Ok(Reviewed::Plan(dry_run_table(
-            &walked.files,
-            &reviewers,
-            &jobs,
-            cache.as_ref(),
-        )));
+        let table = dry_run_table(&walked.files, &reviewers, &jobs, cache.as_ref());
+        return Ok(Reviewed::Plan(table + &redaction_note));
     }
     let mut meta = run_meta(&root, &reviewers, &walked, &config.path, shard);
+    meta.checks = checked.findings;
     match &previous {
         Some(previous) => {
             meta.run_id = previous.run_id.clone();
@@ -199,7 +198,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     if !opts.quiet {
         let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
         eprintln!(
-            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}",
+            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{redaction_note}",
             walked.files.len(),
             reviewers.len(),
             if opts.resume { " left to make" } else { "" },
@@ -375,6 +374,7 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
         merged.started_at = merged.started_at.min(m.started_at);
         merged.finished_at = merged.finished_at.max(m.finished_at);
         merged.stopped_early = merged.stopped_early.or(m.stopped_early);
+        merged.checks.extend(m.checks);
     }
     merged.run_id = crate::hash::sha256_hex(ids.join(",").as_bytes())[..12].to_string();
     merged.files = files.into_values().collect();
@@ -595,6 +595,7 @@ fn run_meta(
         ),
         shard: shard.map(|s| s.label()),
         stopped_early: None,
+        checks: Vec::new(),
     }
 }
 

@@ -86,6 +86,20 @@ impl ProviderKind {
     }
 }
 
+/// Whether secret-looking values are replaced by placeholders before code is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedactMode {
+    /// By the provider's host: redact unless it is this machine or a private network
+    /// (loopback, RFC 1918, link-local, `localhost`, fc00::/7); `replay` never sends.
+    #[default]
+    Auto,
+    /// Always redact, wherever the server is.
+    Always,
+    /// Never redact (the server is trusted with the secrets in the code).
+    Never,
+}
+
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,6 +179,7 @@ struct RawProvider {
     tokens_per_minute: Option<u64>,
     context_tokens: Option<Spanned<u64>>,
     weight: Option<Spanned<f64>>,
+    redact: Option<RedactMode>,
 }
 
 impl RawProvider {
@@ -196,6 +211,7 @@ impl RawProvider {
             tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
             context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
             weight: self.weight,
+            redact: self.redact.or(preset.redact),
         }
     }
 }
@@ -279,6 +295,8 @@ pub struct ProviderConfig {
     pub context_tokens: Option<u64>,
     /// How much this provider's vote counts in the consensus score (default 1).
     pub weight: f64,
+    /// Whether secrets in the code are redacted before it is sent (`redact`).
+    pub redact: RedactMode,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -634,6 +652,7 @@ fn validate_provider(
         }),
         max_attempts,
         replay_file,
+        redact: p.redact.unwrap_or_default(),
         name,
     })
 }

@@ -150,6 +150,9 @@ pub struct RunMeta {
     /// Why the run stopped before asking everything (interrupted, budget reached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_early: Option<String>,
+    /// Quorum's own findings (redacted secrets, prompt injection), found while walking.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::checks::CheckFinding>,
 }
 
 impl RunMeta {
