@@ -23,6 +23,9 @@ pub struct InjectionPattern {
     regex: &'static str,
     /// Only counts inside a comment (a findings list in a string is ordinary data).
     comment_only: bool,
+    /// A line this also matches is ordinary text after all (a security policy's "do not
+    /// report vulnerabilities through public issues").
+    unless: Option<&'static str>,
 }
 
 /// Every pattern, in the order they are reported. Each is narrow on purpose: ordinary
@@ -33,42 +36,51 @@ pub const INJECTION_PATTERNS: &[InjectionPattern] = &[
         description: "tells the reviewer to ignore its instructions",
         regex: r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?(?:previous|prior|above|earlier|preceding|system|original|initial)\s+(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|messages?)\b",
         comment_only: false,
+        unless: None,
     },
     InjectionPattern {
         name: "report-nothing",
         description: "tells the reviewer to report nothing",
         regex: r"\b(?:report|output|return|respond\s+with|answer\s+with|say\s+there\s+are)\s+(?:no|zero|0|nothing\s+but\s+no)\s+(?:security\s+)?(?:issues?|vulnerabilit(?:y|ies)|findings?|problems?|bugs?|flaws?)\b|\b(?:do\s+not|don't|never|must\s+not)\s+(?:report|flag|mention|list)\s+(?:any|this|these|the|its|it)?\s*(?:security\s+)?(?:issues?|vulnerabilit(?:y|ies)|findings?|problems?|bugs?|flaws?)\b",
         comment_only: false,
+        unless: Some(
+            r"\b(?:through|via|using|on|in|to)\s+(?:a\s+|the\s+|our\s+)?(?:public|github|gitlab|issues?|bug\s+tracker|e-?mail|mailing\s+list|forum)|\bpublicly\b|\bdisclos",
+        ),
     },
     InjectionPattern {
         name: "role-change",
         description: "tries to give the reviewer a new role",
         regex: r"\byou\s+are\s+now\s+(?:an?\s+|the\s+|my\s+)?(?:[\w-]+\s+){0,3}(?:assistant|ai|model|reviewer|auditor|bot|chatbot|gpt|llm|agent|persona|dan)\b|\bnew\s+(?:system\s+)?instructions\s*:",
         comment_only: false,
+        unless: None,
     },
     InjectionPattern {
         name: "addresses-the-ai",
         description: "addresses the AI reviewer directly",
-        regex: r"\bas\s+an?\s+(?:ai|llm|language\s+model|large\s+language\s+model)\s+(?:code\s+|security\s+)?(?:reviewer|assistant|model|auditor|scanner)\b|\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|gpt|chatgpt|claude|gemini|language\s+model)s?(?:\s+(?:reviewers?|assistants?|models?|scanners?|auditors?|agents?))?\b",
+        regex: r"\bas\s+an?\s+(?:ai|llm|language\s+model|large\s+language\s+model)\s+(?:code\s+|security\s+)?(?:reviewer|assistant|model|auditor|scanner)\b|\b(?:note|message|attention)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|gpt|chatgpt|claude|gemini|language\s+model)s?(?:\s+(?:reviewers?|assistants?|models?|scanners?|auditors?|agents?))?\b",
         comment_only: false,
+        unless: None,
     },
     InjectionPattern {
         name: "fake-marker",
         description: "imitates the markers that fence the code in the prompt",
-        regex: r"-----\s*(?:BEGIN|END)\s+CODE\b|(?:-{3,}|={3,}|#{3,}|\*{3,})\s*(?:END|BEGIN)\s+OF\s+(?:THE\s+)?(?:CODE|FILE|INPUT|USER\s+INPUT|PROMPT)\b|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>",
+        regex: r"-----\s*(?:BEGIN|END)\s+CODE\b|(?:-{3,}|={3,}|#{3,}|\*{3,})\s*(?:END|BEGIN)\s+OF\s+(?:THE\s+)?(?:CODE|FILE|INPUT|USER\s+INPUT|PROMPT)\b|<\|(?:im_start|im_end|system|user|assistant)\|>|\[/?INST\]|<</?SYS>>",
         comment_only: false,
+        unless: None,
     },
     InjectionPattern {
         name: "planted-findings",
         description: "plants an empty findings list for the reviewer to copy",
         regex: r#""(?:findings|issues|vulnerabilities)"\s*:\s*\[\s*\]"#,
         comment_only: true,
+        unless: None,
     },
     InjectionPattern {
         name: "claims-audited",
         description: "claims the code is audited or safe so it is not flagged",
         regex: r"\b(?:this|the)\s+(?:code|file|function|module|class|snippet)\s+(?:has\s+been|was|is)\s+(?:already\s+|fully\s+|formally\s+|professionally\s+)?(?:security[\s-]+)?(?:audited|reviewed|verified|approved|certified)\b.{0,80}?\b(?:safe|secure|no\s+(?:issues|vulnerabilities)|do\s+not|don't)|\b(?:this|the)\s+(?:code|file|function|module)\s+is\s+(?:completely\s+|perfectly\s+|totally\s+|100%\s+)?(?:safe|secure)\b.{0,40}?\b(?:do\s+not|don't|no\s+need\s+to)\s+(?:flag|report|review|mention)",
         comment_only: false,
+        unless: None,
     },
 ];
 
@@ -76,10 +88,12 @@ pub const INJECTION_PATTERNS: &[InjectionPattern] = &[
 /// addressed to anyone, and scanning it would cost time for nothing.
 const MAX_LINE_CHARS: usize = 4_000;
 
-static REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+/// Each pattern's regex, and its `unless` regex.
+static REGEXES: LazyLock<Vec<(Regex, Option<Regex>)>> = LazyLock::new(|| {
+    let compile = |pattern: &str| Regex::new(&format!("(?i){pattern}")).expect("valid regex");
     INJECTION_PATTERNS
         .iter()
-        .map(|p| Regex::new(&format!("(?i){}", p.regex)).expect("valid regex"))
+        .map(|p| (compile(p.regex), p.unless.map(compile)))
         .collect()
 });
 
@@ -112,8 +126,11 @@ pub fn scan(text: &str) -> Vec<Hit> {
         let patterns: Vec<&'static InjectionPattern> = INJECTION_PATTERNS
             .iter()
             .zip(REGEXES.iter())
-            .filter(|(pattern, regex)| {
+            .filter(|(pattern, (regex, unless))| {
                 if pattern.comment_only && !in_comment(lines[i], regex) {
+                    return false;
+                }
+                if unless.as_ref().is_some_and(|u| u.is_match(line) || u.is_match(&joined)) {
                     return false;
                 }
                 regex.is_match(line)
@@ -235,6 +252,10 @@ const fixture = {"findings": []};
 // ---- begin of section ----
 if (issues.length === 0) { return []; }
 // AI model settings
+**Please do not report security vulnerabilities through public GitHub issues.**
+Do not report security issues publicly; email security@example.com instead.
+/// Note that <|endoftext|> is the document separator the model sees in training.
+# Instructions for AI Agents
 "#;
         assert_eq!(names(text), Vec::<(u32, Vec<&str>)>::new());
     }

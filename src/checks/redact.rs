@@ -28,9 +28,9 @@ pub const PRIVATE_KEY: SecretKind = SecretKind {
     label: "private key",
 };
 
-/// The value patterns, checked in order on each line. The first group of each pattern,
-/// when present, is the part replaced (so `password = "…"` keeps its name and quotes);
-/// otherwise the whole match is.
+/// The value patterns, checked in order on each line. The last group of each pattern is
+/// the part replaced (so `password = "…"` keeps its name and quotes); in an assignment
+/// the first group is the name assigned to.
 const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
     (
         SecretKind {
@@ -81,7 +81,7 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
         },
         // A name ending in a secret word, an assignment (`=`, `:`, `:=`, `=>`), and a
         // quoted value: `DB_PASSWORD = "…"`, `"api_key": "…"`, `token := "…"`.
-        r#"(?i)\b[\w.\-]*(?:password|passwd|pwd|secret|api_?key|apikey|access_?key|secret_?key|auth_?token|token)["']?\]?\s*(?::=|=>|[:=])\s*["']([^"'\n]*)["']"#,
+        r#"(?i)\b([\w.\-]*(?:password|passwd|pwd|secret|api_?key|apikey|access_?key|secret_?key|auth_?token|token))["']?\]?\s*(?::=|=>|[:=])\s*["']([^"'\n]*)["']"#,
     ),
 ];
 
@@ -114,8 +114,14 @@ const PLACEHOLDERS: &[&str] = &[
     "your_token",
 ];
 
-/// Values shorter than this are not worth redacting (and are mostly not secrets).
-const MIN_ASSIGNED_LEN: usize = 4;
+/// A password shorter than this is not worth redacting (and mostly not a password).
+const MIN_PASSWORD_LEN: usize = 4;
+/// A token, key or secret is longer than this, and carries a digit or mixed case
+/// (`token: "error"`, `"secret": "data"` are not secrets).
+const MIN_TOKEN_LEN: usize = 8;
+
+/// The kind of `name = "value"` assignments (checked more carefully than keys).
+const ASSIGNMENT_KIND: &str = "password";
 
 /// `sk-…` keys carry digits; kebab-case names (`sk-button-primary-large`) do not.
 const OPENAI_KIND: &str = "openai-api-key";
@@ -256,8 +262,14 @@ fn redact_values(line: &str, number: u32, secrets: &mut Vec<Secret>) -> String {
         let mut replaced = String::with_capacity(line.len());
         let mut last = 0;
         for caps in regex.captures_iter(&line) {
-            let Some(value) = caps.get(1) else { continue };
-            if !is_secret(*kind, value.as_str()) {
+            let Some(value) = caps.get(caps.len() - 1) else {
+                continue;
+            };
+            let name = (caps.len() > 2)
+                .then(|| caps.get(1))
+                .flatten()
+                .map_or("", |m| m.as_str());
+            if !is_secret(*kind, name, value.as_str()) {
                 continue;
             }
             replaced.push_str(&line[last..value.start()]);
@@ -272,29 +284,55 @@ fn redact_values(line: &str, number: u32, secrets: &mut Vec<Secret>) -> String {
 }
 
 /// Whether a matched value is a real-looking secret rather than a placeholder, a
-/// reference to one, or an earlier redaction.
-fn is_secret(kind: SecretKind, value: &str) -> bool {
+/// reference to one, a name, or an earlier redaction. `name` is what an assignment
+/// assigns to (empty for the other patterns).
+fn is_secret(kind: SecretKind, name: &str, value: &str) -> bool {
     if value.contains("«redacted:") {
         return false;
     }
     if kind.name == OPENAI_KIND {
         return value.bytes().any(|b| b.is_ascii_digit());
     }
-    if kind.name != "password" {
+    if kind.name != ASSIGNMENT_KIND {
         return true;
     }
-    let lower = value.trim().to_ascii_lowercase();
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
     let is_reference = ["${", "{{", "$(", "%(", "<", "process.env", "os.getenv", "env("]
         .iter()
         .any(|marker| lower.contains(marker))
         || lower.starts_with('$')
         || lower.starts_with('%');
-    let is_filler = !lower.is_empty() && lower.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '•'));
-    lower.chars().count() >= MIN_ASSIGNED_LEN
-        && !lower.contains(char::is_whitespace)
+    let is_filler = lower.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '•'));
+    let is_elided = value.contains("...") || value.contains('…');
+    // `ClientSecret => "CLIENT_SECRET"`, `Token = "token"`: a label, not a value.
+    let letters = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let names_itself = letters(value) == letters(name.rsplit(['.', '-']).next().unwrap_or(name));
+    let is_constant_name = value.contains('_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let name = name.to_ascii_lowercase();
+    let long_enough = if name.contains("pass") || name.contains("pwd") {
+        value.chars().count() >= MIN_PASSWORD_LEN
+    } else {
+        let mixed = value.chars().any(|c| c.is_ascii_digit())
+            || (value.chars().any(|c| c.is_ascii_lowercase()) && value.chars().any(|c| c.is_ascii_uppercase()));
+        value.chars().count() >= MIN_TOKEN_LEN && mixed
+    };
+    long_enough
+        && !value.contains(char::is_whitespace)
         && !PLACEHOLDERS.contains(&lower.as_str())
         && !is_reference
         && !is_filler
+        && !is_elided
+        && !names_itself
+        && !is_constant_name
 }
 
 /// Whether code sent to `config` is redacted: by its `redact` setting, and by default
@@ -434,15 +472,18 @@ mod tests {
                     password = os.getenv(\"PASSWORD\")\napi_key: \"<your key>\"\ntoken = \"{{ token }}\"\n\
                     password_field = \"hunter2hunter2\"\nif password == \"admin\":\ntoken_type = \"bearer\"\n\
                     label = \"Enter your password\"\nclass=\"sk-button-primary-large-variant\"\n\
-                    secret = \"xxxxxxxx\"\npassword := r.FormValue(\"password\")\n";
+                    secret = \"xxxxxxxx\"\npassword := r.FormValue(\"password\")\n\
+                    let api_key = \"sk-...\";\nOPENAI_API_KEY='sk-...'\n\
+                    ClientEarlyTrafficSecret => \"CLIENT_EARLY_TRAFFIC_SECRET\",\nToken = \"token\",\n\
+                    inner: Unexpected { token: \"error\" },\njson!({\"secret\": \"data\"})\n";
         let r = redact(text);
         assert_eq!(r.text, text, "{:?}", r.secrets);
     }
 
     #[test]
     fn assignments_in_several_languages_are_found() {
-        let text = "\"db_password\": \"s3cr3t-value\",\nclient_secret: 'abcd1234'\ntoken := \"tok_9f8e7d\"\n\
-                    $config['api_key'] => 'k-123456';\n";
+        let text = "\"db_password\": \"s3cr3t-value\",\nclient_secret: 'abcd1234'\ntoken := \"tok_9f8e7d6c\"\n\
+                    $config['api_key'] => 'k-12345678';\n";
         let r = redact(text);
         assert_eq!(
             kinds(&r),
@@ -465,7 +506,13 @@ mod tests {
         let applied: Vec<(&str, bool)> = config.providers.iter().map(|p| (p.name.as_str(), applies(p))).collect();
         assert_eq!(
             applied,
-            [("forced", true), ("hosted", true), ("local", false), ("replayed", false), ("trusted", false)]
+            [
+                ("forced", true),
+                ("hosted", true),
+                ("local", false),
+                ("replayed", false),
+                ("trusted", false)
+            ]
         );
         let e = crate::config::Config::parse(
             std::path::Path::new("quorum.toml"),
