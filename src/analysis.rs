@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use providers::FinishReason;
 use serde::{Deserialize, Serialize};
 
+use crate::checks::{self, FileOutcome};
 use crate::consensus::{self, Issue, Settings};
 use crate::finding::{self, Finding};
 use crate::parse::parse_findings;
@@ -95,6 +96,8 @@ pub fn analyze(
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Who answered about each file, and who found something in it, for Quorum's own issues.
+    let mut outcomes: BTreeMap<String, FileOutcome> = BTreeMap::new();
 
     let mut answered_jobs: BTreeSet<(String, String)> = BTreeSet::new();
     let hashes: HashMap<&str, &str> = meta
@@ -157,6 +160,9 @@ pub fn analyze(
                     .entry(record.file.clone())
                     .or_default()
                     .insert(t.family.clone());
+                let outcome = outcomes.entry(record.file.clone()).or_default();
+                outcome.families.insert(t.family.clone());
+                outcome.answered.insert(t.name.clone());
                 let ctx = finding::Context {
                     provider: &t.name,
                     model: &t.model,
@@ -172,6 +178,11 @@ pub fn analyze(
                             }
                             t.findings += 1;
                             t.clamped_findings += usize::from(f.lines_clamped);
+                            outcomes
+                                .entry(f.file.clone())
+                                .or_default()
+                                .reported
+                                .insert(t.name.clone());
                             findings.push((record.chunk, f));
                         }
                         Err(finding::Dropped::NotAFinding) => {}
@@ -195,7 +206,9 @@ pub fn analyze(
     errors.sort_by(|a, b| (&a.provider, &a.file).cmp(&(&b.provider, &b.file)));
     let files_reviewed = reviewed.len();
     let findings = merge_part_overlaps(findings);
-    let issues = consensus::build_issues(findings, &reviewed, texts, settings);
+    // Quorum's own issues are certain and high severity: they come first.
+    let mut issues = checks::issues(&meta.checks, &outcomes, texts);
+    issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
     Analysis {
         meta,
         issues,

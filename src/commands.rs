@@ -200,6 +200,8 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         None if !opts.dry_run => Some(claim_out_dir(&opts.out)?),
         lock => lock,
     };
+    let checked = crate::checks::run(&walked.files, &reviewers);
+    let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
     let prior = match &previous {
         Some(_) => answered(&opts.out)?,
         None => HashMap::new(),
@@ -212,11 +214,12 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
         let plan = dry_run_table(&walked, &reviewers, &jobs, cache.as_ref());
         return Ok(Reviewed::Plan(match untrusted {
-            Some(refusal) => format!("{plan}\nA real run would stop here: {refusal}"),
-            None => plan,
+            Some(refusal) => format!("{plan}{redaction_note}\nA real run would stop here: {refusal}"),
+            None => plan + &redaction_note,
         }));
     }
     let mut meta = run_meta(&root, &reviewers, &walked, &config.path, shard);
+    meta.checks = checked.findings;
     match &previous {
         Some(previous) => {
             meta.run_id = previous.run_id.clone();
@@ -236,7 +239,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
         let secrets = walked.skipped.iter().filter(|s| s.is_secret()).count();
         eprintln!(
-            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}",
+            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
             walked.files.len(),
             reviewers.len(),
             if opts.resume { " left to make" } else { "" },
@@ -419,6 +422,7 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
         merged.started_at = merged.started_at.min(m.started_at);
         merged.finished_at = merged.finished_at.max(m.finished_at);
         merged.stopped_early = merged.stopped_early.or(m.stopped_early);
+        merged.checks.extend(m.checks);
     }
     merged.run_id = crate::hash::sha256_hex(ids.join(",").as_bytes())[..12].to_string();
     merged.files = files.into_values().collect();
@@ -819,6 +823,7 @@ fn run_meta(
         ),
         shard: shard.map(|s| s.label()),
         stopped_early: None,
+        checks: Vec::new(),
     }
 }
 

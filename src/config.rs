@@ -125,6 +125,20 @@ impl ProviderKind {
     }
 }
 
+/// Whether secret-looking values are replaced by placeholders before code is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedactMode {
+    /// By the provider's host: redact unless it is this machine or a private network
+    /// (loopback, RFC 1918, link-local, `localhost`, fc00::/7); `replay` never sends.
+    #[default]
+    Auto,
+    /// Always redact, wherever the server is.
+    Always,
+    /// Never redact (the server is trusted with the secrets in the code).
+    Never,
+}
+
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,6 +220,7 @@ struct RawProvider {
     weight: Option<Spanned<f64>>,
     send_key_to: Option<Spanned<String>>,
     max_response_bytes: Option<Spanned<u64>>,
+    redact: Option<RedactMode>,
 }
 
 impl RawProvider {
@@ -240,6 +255,7 @@ impl RawProvider {
             // Never from a preset: naming the host is the user's own explicit choice.
             send_key_to: self.send_key_to,
             max_response_bytes: pick(self.max_response_bytes, preset.max_response_bytes, &at),
+            redact: self.redact.or(preset.redact),
         }
     }
 }
@@ -328,6 +344,8 @@ pub struct ProviderConfig {
     pub send_key_to: Option<String>,
     /// The most bytes of one answer read; a larger answer fails the request.
     pub max_response_bytes: u64,
+    /// Whether secrets in the code are redacted before it is sent (`redact`).
+    pub redact: RedactMode,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     api_key_env_line: Option<usize>,
 }
@@ -716,6 +734,7 @@ fn validate_provider(
         }),
         max_attempts,
         replay_file,
+        redact: p.redact.unwrap_or_default(),
         name,
     })
 }

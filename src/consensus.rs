@@ -132,6 +132,24 @@ pub struct Issue {
     pub score: f64,
     /// Every member, with each model's own wording.
     pub findings: Vec<Finding>,
+    /// Who found it: the models, or Quorum's own checks (then `findings` is empty and
+    /// `agreement` counts no vote).
+    #[serde(default)]
+    pub source: Source,
+    /// For Quorum's own issues: which check, and what it found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::checks::CheckDetail>,
+}
+
+/// Who found an issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// One or more models (clustered findings).
+    #[default]
+    Models,
+    /// Quorum's own deterministic checks (a redacted secret, prompt injection).
+    Quorum,
 }
 
 /// Where a finding is, as clustering sees it.
@@ -245,7 +263,11 @@ impl ReviewedCount {
 
 /// Keeps the issues at least `min` families reported (`--min-agree`); order unchanged.
 pub fn filter_min_agree(issues: Vec<Issue>, min: usize) -> Vec<Issue> {
-    issues.into_iter().filter(|i| i.agreement.count >= min).collect()
+    // Quorum's own issues are certain, not voted on: no threshold hides them.
+    issues
+        .into_iter()
+        .filter(|i| i.source == Source::Quorum || i.agreement.count >= min)
+        .collect()
 }
 
 /// Groups findings that describe the same problem (blocked by file). Deterministic in
@@ -1495,6 +1517,8 @@ fn summarize(slots: &mut [Option<Finding>], group: &Group, votes: &[f64], of: us
         score,
         file,
         findings: members,
+        source: Source::Models,
+        check: None,
     }
 }
 

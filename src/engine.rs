@@ -95,7 +95,7 @@ pub fn job(
     reviewer: usize,
     range: Option<LineRange>,
 ) -> Job {
-    let user = prompt::user_prompt(&files[file], range);
+    let user = user_prompt(&files[file], &reviewers[reviewer], range);
     Job {
         file,
         reviewer,
@@ -103,6 +103,24 @@ pub fn job(
         key: job_key(&reviewers[reviewer].config, &user),
         input_tokens: chunk::estimate_tokens(&user) + chunk::estimate_tokens(&prompt::system_prompt()),
     }
+}
+
+/// The user prompt as `reviewer` receives it: for a provider off the local network
+/// (or one set to `redact = "always"`), secret-looking values are replaced on their
+/// own lines, so line numbers, parts and findings stay the same.
+fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>) -> String {
+    if !crate::checks::redact::applies(&reviewer.config) {
+        return prompt::user_prompt(file, range);
+    }
+    let redacted = crate::checks::redact::redact(&file.text);
+    if redacted.secrets.is_empty() {
+        return prompt::user_prompt(file, range);
+    }
+    let file = SourceFile {
+        text: redacted.text,
+        ..file.clone()
+    };
+    prompt::user_prompt(&file, range)
 }
 
 /// Hashes everything that can change an answer.
@@ -905,7 +923,7 @@ impl<'a> Ctx<'a> {
         let mut request = Request {
             id: self.files[job.file].path.clone(),
             system: prompt::system_prompt(),
-            user: prompt::user_prompt(&self.files[job.file], job.range),
+            user: user_prompt(&self.files[job.file], reviewer, job.range),
             schema: (config.structured_output != StructuredOutputMode::None).then(prompt::finding_schema),
             max_output_tokens: config.max_output_tokens,
             temperature: config.temperature,

@@ -86,6 +86,8 @@ pub enum Category {
     ErrorHandling,
     Logic,
     Config,
+    /// Text in the code addressed to an AI reviewer (CWE-1427).
+    PromptInjection,
     Other,
 }
 
@@ -106,6 +108,7 @@ impl Category {
             Category::ErrorHandling => "error-handling",
             Category::Logic => "logic",
             Category::Config => "config",
+            Category::PromptInjection => "prompt-injection",
             Category::Other => "other",
         }
     }
@@ -127,6 +130,7 @@ impl Category {
             209 | 248 | 252 | 390 | 391 | 703 | 754 | 755 => Category::ErrorHandling,
             16 | 614 | 693 | 942 | 1004 | 1021 => Category::Config,
             20 | 601 | 840 | 1284 => Category::Logic,
+            1427 => Category::PromptInjection,
             _ => return None,
         })
     }
@@ -149,6 +153,7 @@ impl Category {
             Category::ErrorHandling,
             Category::Logic,
             Category::Config,
+            Category::PromptInjection,
             Category::Other,
         ];
         if let Some(c) = exact.iter().find(|c| c.as_str() == t.replace([' ', '_'], "-")) {

@@ -34,32 +34,37 @@ pub fn html(a: &Analysis) -> String {
     for (i, issue) in a.issues.iter().enumerate() {
         let _ = writeln!(
             page,
-            "<tr><td><a href=\"#{id}\">{n}</a></td><td>{count}/{of}</td><td class=\"sev {sev}\">{sev}</td><td><code>{loc}</code></td><td>{title}{cwe}</td><td>{by}</td></tr>",
+            "<tr><td><a href=\"#{id}\">{n}</a></td><td>{agreed}</td><td class=\"sev {sev}\">{sev}</td><td><code>{loc}</code></td><td>{title}{cwe}</td><td>{by}</td></tr>",
             id = escape(&issue.id),
             n = i + 1,
-            count = issue.agreement.count,
-            of = issue.agreement.of,
+            agreed = escape(&crate::report::agreement(issue)),
             sev = issue.severity.as_str(),
             loc = escape(&location(issue)),
             title = escape(&issue.title),
             cwe = issue.cwe.map(|c| format!(" <span class=\"cwe\">(CWE-{c})</span>")).unwrap_or_default(),
-            by = escape(&issue.agreement.providers.join(", ")),
+            by = escape(&crate::report::reported_by(issue)),
         );
     }
     page.push_str("</tbody></table>\n<h2>Issues</h2>\n");
     for (i, issue) in a.issues.iter().enumerate() {
         let _ = writeln!(
             page,
-            "<h3 id=\"{id}\">{n}. {title}</h3>\n<p><span class=\"sev {sev}\">{sev}</span> · {cat} · agreed by {count}/{of} · <code>{loc}</code> · id <code>{id}</code></p>\n<ul>",
+            "<h3 id=\"{id}\">{n}. {title}</h3>\n<p><span class=\"sev {sev}\">{sev}</span> · {cat} · agreed by {agreed} · <code>{loc}</code> · id <code>{id}</code></p>\n<ul>",
             id = escape(&issue.id),
             n = i + 1,
             title = escape(&issue.title),
             sev = issue.severity.as_str(),
             cat = issue.category.as_str(),
-            count = issue.agreement.count,
-            of = issue.agreement.of,
+            agreed = escape(&crate::report::agreement(issue)),
             loc = escape(&location(issue)),
         );
+        if let Some(check) = &issue.check {
+            let _ = writeln!(
+                page,
+                "<li><b>quorum</b> (its own check, not a model's vote): {}</li>",
+                escape(&check.description)
+            );
+        }
         for f in &issue.findings {
             let _ = write!(
                 page,

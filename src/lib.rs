@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod backend;
 pub mod cache;
 pub mod check;
+pub mod checks;
 pub mod chunk;
 pub mod commands;
 pub mod config;

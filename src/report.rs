@@ -14,7 +14,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::analysis::{Analysis, ProviderTotals, RunError};
-use crate::consensus::Issue;
+use crate::consensus::{Issue, Source};
 use crate::walk::Skipped;
 
 /// Version of the `report.json` shape.
@@ -151,14 +151,31 @@ pub fn table(a: &Analysis, width: Option<u16>) -> String {
             issue.severity.as_str().to_string(),
             terminal_safe(&location(issue)),
             terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
-            terminal_safe(&issue.agreement.providers.join(", ")),
+            terminal_safe(&reported_by(issue)),
         ]);
     }
     t.to_string()
 }
 
-fn agreement(issue: &Issue) -> String {
-    format!("{}/{}", issue.agreement.count, issue.agreement.of)
+/// The "agreed" cell: `count/of` for the models' issues, `check` for Quorum's own.
+pub fn agreement(issue: &Issue) -> String {
+    match issue.source {
+        Source::Quorum => "check".to_string(),
+        Source::Models => format!("{}/{}", issue.agreement.count, issue.agreement.of),
+    }
+}
+
+/// The "reported by" cell: the models, or `quorum` (with the models that reported
+/// nothing on a file that addresses them).
+pub fn reported_by(issue: &Issue) -> String {
+    match (&issue.source, &issue.check) {
+        (Source::Quorum, Some(check)) if !check.silent_providers.is_empty() => format!(
+            "quorum; no findings from {} (may have followed the injected instructions)",
+            check.silent_providers.join(", ")
+        ),
+        (Source::Quorum, _) => "quorum".to_string(),
+        (Source::Models, _) => issue.agreement.providers.join(", "),
+    }
 }
 
 fn location(issue: &Issue) -> String {
@@ -247,7 +264,7 @@ fn markdown_summary(md: &mut String, a: &Analysis) {
             issue.severity.as_str(),
             md_text(&location(issue)),
             md_text(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
-            md_text(&issue.agreement.providers.join(", "))
+            md_text(&reported_by(issue))
         );
     }
     md.push('\n');
@@ -271,6 +288,13 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             code_span(&location(issue)),
             cwe_suffix(issue.cwe)
         );
+        if let Some(check) = &issue.check {
+            let _ = writeln!(
+                md,
+                "- **quorum** (its own check, not a model's vote): {}",
+                md_text(&check.description)
+            );
+        }
         for f in &issue.findings {
             let lines = match (f.start_line, f.end_line) {
                 (Some(s), Some(e)) => format!(" (lines {s}-{e}{})", if f.lines_clamped { ", clamped" } else { "" }),

@@ -57,8 +57,11 @@ pub fn sarif(a: &Analysis) -> Result<String> {
     Ok(serde_json::to_string_pretty(&log)? + "\n")
 }
 
-/// The rule an issue reports under: its CWE, else its category.
+/// The rule an issue reports under: Quorum's own check, else its CWE, else its category.
 fn rule_id(issue: &Issue) -> String {
+    if let Some(check) = &issue.check {
+        return check.check.rule_id();
+    }
     match issue.cwe {
         Some(cwe) => format!("CWE-{cwe}"),
         None => format!("quorum/{}", issue.category.as_str()),
@@ -74,9 +77,10 @@ fn rules(issues: &[Issue]) -> BTreeMap<String, ReportingDescriptor> {
             if let Some(cwe) = issue.cwe {
                 tags.push(format!("external/cwe/cwe-{cwe}"));
             }
-            let described = match issue.cwe {
-                Some(cwe) => format!("CWE-{cwe} ({})", issue.category.as_str()),
-                None => format!("{} (no CWE given)", issue.category.as_str()),
+            let described = match (&issue.check, issue.cwe) {
+                (Some(check), _) => check.check.description().to_string(),
+                (None, Some(cwe)) => format!("CWE-{cwe} ({})", issue.category.as_str()),
+                (None, None) => format!("{} (no CWE given)", issue.category.as_str()),
             };
             let builder = ReportingDescriptor::builder()
                 .id(id.clone())
@@ -104,13 +108,19 @@ fn level(severity: Severity) -> ResultLevel {
 fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
     let id = rule_id(issue);
     let agreement = &issue.agreement;
-    let text = format!(
-        "{} (agreed by {} of {} independent models: {})",
-        issue.title,
-        agreement.count,
-        agreement.of,
-        agreement.providers.join(", ")
-    );
+    let text = match &issue.check {
+        Some(check) => format!(
+            "{} (found by Quorum's own check, not by a model). {}",
+            issue.title, check.description
+        ),
+        None => format!(
+            "{} (agreed by {} of {} independent models: {})",
+            issue.title,
+            agreement.count,
+            agreement.of,
+            agreement.providers.join(", ")
+        ),
+    };
     let region = match (issue.start_line, issue.end_line) {
         (Some(start), end) => Some(
             Region::builder()
@@ -128,11 +138,12 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
             .build(),
         None => PhysicalLocation::builder().artifact_location(artifact).build(),
     };
-    let properties = BTreeMap::from([
+    let mut properties = BTreeMap::from([
         ("quorumId".to_string(), json!(issue.id)),
         ("severity".to_string(), json!(issue.severity.as_str())),
         ("agreement".to_string(), json!(agreement)),
         ("score".to_string(), json!(issue.score)),
+        ("source".to_string(), json!(issue.source)),
         (
             "findings".to_string(),
             json!(issue
@@ -142,6 +153,9 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
                 .collect::<Vec<_>>()),
         ),
     ]);
+    if let Some(check) = &issue.check {
+        properties.insert("check".to_string(), json!(check));
+    }
     SarifResult::builder()
         .rule_id(id.clone())
         .rule_index(rule_index[&id])

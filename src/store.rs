@@ -167,6 +167,9 @@ pub struct RunMeta {
     /// Why the run stopped before asking everything (interrupted, budget reached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_early: Option<String>,
+    /// Quorum's own findings (redacted secrets, prompt injection), found while walking.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::checks::CheckFinding>,
 }
 
 impl RunMeta {
@@ -582,6 +585,7 @@ mod tests {
             config: None,
             shard: None,
             stopped_early: None,
+            checks: Vec::new(),
         };
         meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();
         assert_eq!(RunMeta::read(dir.path()).unwrap().run_id, "a1b2c3d4e5f6");
