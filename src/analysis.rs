@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::{self, FileOutcome};
 use crate::consensus::{self, Issue, Settings};
 use crate::finding::{self, Finding};
-use crate::parse::parse_findings;
+use crate::parse::{parse_findings, Cut};
 use crate::store::{LineRange, ResponseRecord, RunMeta, Status};
 
 /// Something that kept a provider from reviewing a file.
@@ -27,6 +27,22 @@ pub struct RunError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     pub message: String,
+}
+
+/// The most characters of an error message kept: messages quote servers and stored
+/// records, which are untrusted and may be any length.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// An answer that went past the limits on findings or field lengths: its first findings
+/// were used, shortened; the rest is counted here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerCut {
+    pub provider: String,
+    pub file: String,
+    /// The part of the file the answer covered; absent for the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<LineRange>,
+    pub cut: Cut,
 }
 
 /// Per-provider totals.
@@ -61,6 +77,16 @@ pub struct ProviderTotals {
     /// leave them out, so they are a lower bound when this is not 0.
     #[serde(default)]
     pub answers_without_usage: usize,
+    /// Findings left unread because their answer listed more than the limit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cut_findings: usize,
+    /// Text fields of findings shortened to their limit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cut_fields: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything the reports show.
@@ -69,6 +95,8 @@ pub struct Analysis {
     pub meta: RunMeta,
     pub issues: Vec<Issue>,
     pub errors: Vec<RunError>,
+    /// Answers used only in part (past the limits), in provider and file order.
+    pub cuts: Vec<AnswerCut>,
     pub providers: Vec<ProviderTotals>,
     /// Files with at least one usable answer.
     pub files_reviewed: usize,
@@ -95,6 +123,7 @@ pub fn analyze(
     let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); totals.len()];
     let mut findings = Vec::new();
     let mut errors = Vec::new();
+    let mut cuts = Vec::new();
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     // Who answered about each file, and who found something in it, for Quorum's own issues.
     let mut outcomes: BTreeMap<String, FileOutcome> = BTreeMap::new();
@@ -156,6 +185,16 @@ pub fn analyze(
                 errors.push(error);
             }
             Ok(parsed) => {
+                if !parsed.cut.is_empty() {
+                    t.cut_findings += parsed.cut.findings;
+                    t.cut_fields += parsed.cut.fields;
+                    cuts.push(AnswerCut {
+                        provider: record.provider.clone(),
+                        file: record.file.clone(),
+                        chunk: record.chunk,
+                        cut: parsed.cut,
+                    });
+                }
                 reviewed
                     .entry(record.file.clone())
                     .or_default()
@@ -213,10 +252,14 @@ pub fn analyze(
         meta,
         issues,
         errors,
+        cuts,
         providers: totals,
         files_reviewed,
     }
 }
+
+/// Lines a finding may lie outside the part it was found in before it is brought inside.
+const PART_TOLERANCE: u32 = 3;
 
 /// Lines a model gave outside the part it was sent (it counted from 1, say) are put at
 /// the nearest line of the part and flagged.
@@ -224,9 +267,8 @@ fn keep_inside_part(f: &mut Finding, part: LineRange) {
     let (Some(start), Some(end)) = (f.start_line, f.end_line) else {
         return;
     };
-    const TOLERANCE: u32 = 3;
-    let lo = part.start_line.saturating_sub(TOLERANCE);
-    let hi = part.end_line + TOLERANCE;
+    let lo = part.start_line.saturating_sub(PART_TOLERANCE);
+    let hi = part.end_line + PART_TOLERANCE;
     if start < lo || end > hi {
         f.start_line = Some(start.clamp(part.start_line, part.end_line));
         f.end_line = Some(end.clamp(part.start_line, part.end_line));
@@ -240,23 +282,50 @@ fn keep_inside_part(f: &mut Finding, part: LineRange) {
 /// clustering, which never merges a model's two different findings.
 fn merge_part_overlaps(findings: Vec<(Option<LineRange>, Finding)>) -> Vec<Finding> {
     let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
-    // Parts' findings kept so far, by (provider, file): only those can be duplicates.
-    let mut by_job: HashMap<(String, String), Vec<(LineRange, usize)>> = HashMap::new();
+    // Parts' findings kept so far, by (provider, file) and part: only those can be
+    // duplicates, and only those of parts near the finding's lines, so a file split in
+    // many parts is not compared finding by finding across all of them.
+    let mut by_job: HashMap<(String, String), Vec<PartFindings>> = HashMap::new();
     for (part, f) in findings {
         let Some(part) = part else {
             kept.push(f);
             continue;
         };
-        let seen = by_job.entry((f.provider.clone(), f.file.clone())).or_default();
-        let duplicate = seen
+        let parts = by_job.entry((f.provider.clone(), f.file.clone())).or_default();
+        let duplicate = parts
             .iter()
-            .any(|(other, i)| *other != part && same_kind(&kept[*i], &f) && lines_overlap(&kept[*i], &f));
+            .filter(|other| other.part != part && may_hold_overlap(other.part, &f))
+            .flat_map(|other| &other.kept)
+            .any(|&i| same_kind(&kept[i], &f) && lines_overlap(&kept[i], &f));
         if !duplicate {
-            seen.push((part, kept.len()));
+            match parts.iter_mut().find(|p| p.part == part) {
+                Some(p) => p.kept.push(kept.len()),
+                None => parts.push(PartFindings {
+                    part,
+                    kept: vec![kept.len()],
+                }),
+            }
             kept.push(f);
         }
     }
     kept
+}
+
+/// The findings kept so far from one part of a file (positions in the kept list).
+struct PartFindings {
+    part: LineRange,
+    kept: Vec<usize>,
+}
+
+/// Whether a finding of `part` can overlap `f`'s lines: a part's findings lie within
+/// [`PART_TOLERANCE`] lines of it (see [`keep_inside_part`]).
+fn may_hold_overlap(part: LineRange, f: &Finding) -> bool {
+    let (Some(start), Some(end)) = (f.start_line, f.end_line) else {
+        return false;
+    };
+    let lo = part.start_line.saturating_sub(PART_TOLERANCE);
+    let hi = part.end_line.saturating_add(PART_TOLERANCE);
+    lo <= end.saturating_add(1) && start <= hi.saturating_add(1)
 }
 
 fn same_kind(a: &Finding, b: &Finding) -> bool {
@@ -320,7 +389,7 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
         file: record.file.clone(),
         stage: stage.to_string(),
         kind,
-        message,
+        message: finding::shortened(&message, MAX_MESSAGE_CHARS),
     };
     if record.status != Status::Ok {
         let stage = if record.status == Status::Skipped {

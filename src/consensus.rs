@@ -1273,7 +1273,7 @@ fn merge_block(
         }
         groups.collect(gx, &mut x_members);
         groups.collect(gy, &mut y_members);
-        if sims.can_merge(&x_members, &y_members) {
+        if x_members.len() + y_members.len() <= MAX_ISSUE_MEMBERS && sims.can_merge(&x_members, &y_members) {
             groups.join(gx, gy);
         }
     }
@@ -1429,8 +1429,28 @@ fn pair_threshold(a: &Profile, b: &Profile, settings: &Settings) -> f64 {
     }
 }
 
+/// The most findings each finding is compared with in each way two findings can be
+/// near: the next ones in line order within reach, the next ones naming its function.
+/// A review has a handful of findings near any one line, so this never binds on real
+/// answers; a flood of findings on a few lines would otherwise be compared pair by pair,
+/// and clustering would grow with the square of the findings.
+const MAX_NEIGHBOURS: usize = 64;
+
+/// The most findings a finding without lines is compared with: all of its block while
+/// the block is no larger, else this many nearest in canonical order. A file reviewed
+/// whole has a few dozen findings; only a file split into many parts, or a flood, has
+/// more.
+const MAX_UNPLACED_NEIGHBOURS: usize = 256;
+
+/// The most findings one issue holds. A real issue has one finding per model, and a few
+/// near-duplicates at most; checking a merge costs the product of the two groups' sizes,
+/// so a flood of near-identical findings must not become one growing issue.
+const MAX_ISSUE_MEMBERS: usize = 64;
+
 /// The pairs (block-local positions, first < second) worth comparing: near in lines in
-/// one file, sharing a function, or involving a finding without lines.
+/// one file, sharing a function, or involving a finding without lines; at most
+/// [`MAX_NEIGHBOURS`] (or [`MAX_UNPLACED_NEIGHBOURS`]) per finding and way, so the pairs
+/// grow linearly with the block.
 fn candidate_pairs(members: &[usize], profiles: &[Profile], tolerance: u32) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     let mut lined: Vec<(u64, u32, u32, usize)> = Vec::new();
@@ -1449,7 +1469,7 @@ fn candidate_pairs(members: &[usize], profiles: &[Profile], tolerance: u32) -> V
     lined.sort_unstable();
     for (n, &(file, _, end, k)) in lined.iter().enumerate() {
         let reach = end.saturating_add(tolerance);
-        for &(other_file, start, _, j) in &lined[n + 1..] {
+        for &(other_file, start, _, j) in lined[n + 1..].iter().take(MAX_NEIGHBOURS) {
             if other_file != file || start > reach {
                 break;
             }
@@ -1457,16 +1477,28 @@ fn candidate_pairs(members: &[usize], profiles: &[Profile], tolerance: u32) -> V
         }
     }
     for &k in &lineless {
-        pairs.extend((0..members.len()).filter(|&j| j != k).map(|j| ordered(k, j)));
+        let reach = unplaced_reach(k, members.len());
+        pairs.extend(reach.filter(|&j| j != k).map(|j| ordered(k, j)));
     }
     for group in by_function.values() {
         for (n, &k) in group.iter().enumerate() {
-            pairs.extend(group[n + 1..].iter().map(|&j| ordered(k, j)));
+            pairs.extend(group[n + 1..].iter().take(MAX_NEIGHBOURS).map(|&j| ordered(k, j)));
         }
     }
     pairs.sort_unstable();
     pairs.dedup();
     pairs
+}
+
+/// The block-local positions a finding without lines at `k` is compared with: the whole
+/// block, or the [`MAX_UNPLACED_NEIGHBOURS`] positions around `k`.
+fn unplaced_reach(k: usize, len: usize) -> std::ops::Range<usize> {
+    let width = MAX_UNPLACED_NEIGHBOURS + 1;
+    if len <= width {
+        return 0..len;
+    }
+    let start = k.saturating_sub(width / 2).min(len - width);
+    start..start + width
 }
 
 fn ordered(a: usize, b: usize) -> (usize, usize) {
@@ -1966,6 +1998,34 @@ mod tests {
             cluster_indices(&findings, &places, &settings),
             cluster_indices_naive(&findings, &places, &settings)
         );
+    }
+
+    #[test]
+    fn a_flood_of_alike_findings_is_compared_a_bounded_number_of_times() {
+        let count = 3_000;
+        let title = |i: u32| format!("SQL injection in handler {}", i % 50);
+        let on_lines: Vec<Finding> = (0..count).map(|i| f("a", 10 + i % 5, Some(89), &title(i))).collect();
+        let without_lines: Vec<Finding> = (0..count).map(|i| lineless("a", None, Some(89), &title(i))).collect();
+        let in_one_function: Vec<Finding> = (0..count)
+            .map(|i| lineless("a", Some("handler"), Some(89), &title(i)))
+            .collect();
+        for (flood, per_finding) in [
+            (on_lines, MAX_NEIGHBOURS),
+            (without_lines, MAX_UNPLACED_NEIGHBOURS),
+            (in_one_function, MAX_NEIGHBOURS + MAX_UNPLACED_NEIGHBOURS),
+        ] {
+            let profiles = profile_all(&flood, None);
+            let members: Vec<usize> = (0..flood.len()).collect();
+            let pairs = candidate_pairs(&members, &profiles, Settings::default().line_tolerance);
+            assert!(pairs.len() <= flood.len() * per_finding, "{} pairs", pairs.len());
+            let issues = build_issues(flood.clone(), &reviewed(&["a"]), &HashMap::new(), &Settings::default());
+            assert!(issues.iter().all(|i| i.findings.len() <= MAX_ISSUE_MEMBERS));
+            assert_eq!(
+                issues.iter().map(|i| i.findings.len()).sum::<usize>(),
+                flood.len(),
+                "every finding is in one issue"
+            );
+        }
     }
 
     #[test]

@@ -274,6 +274,43 @@ fn at_word_start(text: &str, word: &str) -> bool {
         .any(|(i, _)| i == 0 || !text[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
+/// Limits on the text of one finding, in characters. A model's answer is untrusted: a
+/// 10 MB title would otherwise be copied into every report. Each limit is well above
+/// what a useful finding needs, so only flooding is cut.
+///
+/// A title is a one-line summary.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// A description explains the problem in a paragraph or two.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// A suggested fix, possibly with a short code change.
+pub const MAX_SUGGESTION_CHARS: usize = 2_000;
+/// A file path as the model named it (the longest path Linux accepts).
+pub const MAX_PATH_CHARS: usize = 4_096;
+/// A name or a word: function, severity, category.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// Shortens `text` to at most `max` characters, cut on a character boundary and ending in
+/// `…` (which counts as one of them); returns whether it was shortened.
+pub fn shorten(text: &mut String, max: usize) -> bool {
+    let Some((past_limit, _)) = text.char_indices().nth(max) else {
+        return false;
+    };
+    let keep = text[..past_limit]
+        .char_indices()
+        .nth(max.saturating_sub(1))
+        .map_or(past_limit, |(at, _)| at);
+    text.truncate(keep);
+    text.push('…');
+    true
+}
+
+/// `text` shortened to at most `max` characters (see [`shorten`]).
+pub fn shortened(text: &str, max: usize) -> String {
+    let mut text = text.to_string();
+    shorten(&mut text, max);
+    text
+}
+
 /// One model's finding, in the common schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -344,8 +381,8 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         .or_else(|| cwe.and_then(Category::from_cwe))
         .or_else(|| raw.title.as_deref().and_then(Category::from_text))
         .unwrap_or(Category::Other);
-    let description = clean(raw.description.as_deref()).unwrap_or_default();
-    let title = clean(raw.title.as_deref())
+    let description = clean(raw.description.as_deref(), MAX_DESCRIPTION_CHARS).unwrap_or_default();
+    let title = clean(raw.title.as_deref(), MAX_TITLE_CHARS)
         .or_else(|| first_sentence(&description))
         .unwrap_or_else(|| category.as_str().to_string());
     Ok(Finding {
@@ -355,7 +392,7 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         file: ctx.file.to_string(),
         start_line,
         end_line,
-        function: clean(raw.function.as_deref()),
+        function: clean(raw.function.as_deref(), MAX_LABEL_CHARS),
         lines_clamped,
         severity: raw
             .severity
@@ -370,7 +407,7 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
             description
         },
         title,
-        suggestion: clean(raw.suggestion.as_deref()),
+        suggestion: clean(raw.suggestion.as_deref(), MAX_SUGGESTION_CHARS),
         confidence: raw.confidence.filter(|c| c.is_finite()).map(|c| c.clamp(0.0, 1.0)),
     })
 }
@@ -431,9 +468,15 @@ fn clamp_lines(start: Option<u32>, end: Option<u32>, line_count: u32) -> (Option
     (Some(clo), Some(chi), clo != lo || chi != hi)
 }
 
-fn clean(text: Option<&str>) -> Option<String> {
-    text.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|t| !t.is_empty())
+/// Whitespace runs collapsed to one space, at most `max` characters (the parser has
+/// already shortened what came from an answer; this holds for every other source).
+fn clean(text: Option<&str>, max: usize) -> Option<String> {
+    text.map(|t| {
+        let mut text = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        shorten(&mut text, max);
+        text
+    })
+    .filter(|t| !t.is_empty())
 }
 
 fn first_sentence(text: &str) -> Option<String> {
@@ -595,6 +638,32 @@ mod tests {
         let f = normalize(&r, ctx()).unwrap();
         assert_eq!(f.severity, Severity::Medium);
         assert_eq!(f.confidence, Some(1.0));
+    }
+
+    #[test]
+    fn shorten_cuts_on_a_char_boundary_and_keeps_text_at_the_limit() {
+        let mut text = "añb€c".to_string();
+        assert!(shorten(&mut text, 3));
+        assert_eq!(text, "añ…");
+        assert!(!shorten(&mut text, 3), "shortening is idempotent");
+        let mut exact = "abc".to_string();
+        assert!(!shorten(&mut exact, 3));
+        assert_eq!(exact, "abc");
+        assert_eq!(shortened("🦀🦀🦀🦀", 2), "🦀…");
+    }
+
+    #[test]
+    fn normalized_text_fields_never_pass_their_limits() {
+        let mut r = raw();
+        r.title = Some("t".repeat(MAX_TITLE_CHARS * 10));
+        r.description = Some("d ".repeat(MAX_DESCRIPTION_CHARS * 10));
+        r.suggestion = Some("s".repeat(MAX_SUGGESTION_CHARS + 1));
+        r.function = Some("f".repeat(MAX_LABEL_CHARS * 3));
+        let f = normalize(&r, ctx()).unwrap();
+        assert_eq!(f.title.chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(f.description.chars().count(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(f.suggestion.map(|s| s.chars().count()), Some(MAX_SUGGESTION_CHARS));
+        assert_eq!(f.function.map(|s| s.chars().count()), Some(MAX_LABEL_CHARS));
     }
 
     #[test]

@@ -95,6 +95,20 @@ pub fn html(a: &Analysis) -> String {
         }
         page.push_str("</ul></details>\n");
     }
+    if !a.cuts.is_empty() {
+        page.push_str("<details><summary>Answers cut (past the limits on findings or field lengths)</summary><ul>\n");
+        for c in &a.cuts {
+            let _ = writeln!(
+                page,
+                "<li><b>{}</b> · <code>{}</code> · {} findings left out, {} fields shortened</li>",
+                escape(&c.provider),
+                escape(&c.file),
+                c.cut.findings,
+                c.cut.fields
+            );
+        }
+        page.push_str("</ul></details>\n");
+    }
     if !m.skipped.is_empty() {
         page.push_str("<details><summary>Files not reviewed</summary><ul>\n");
         for s in &m.skipped {

@@ -13,6 +13,10 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::finding::{
+    shorten, MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_PATH_CHARS, MAX_SUGGESTION_CHARS, MAX_TITLE_CHARS,
+};
+
 /// One finding as the model wrote it, before normalization. Every field optional: the
 /// normalizer decides what is usable.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -41,6 +45,33 @@ pub struct Parsed {
     pub findings: Vec<RawFinding>,
     /// items that were not objects or had no title/description/category at all
     pub skipped: usize,
+    /// What of the answer went past the limits and was left out.
+    pub cut: Cut,
+}
+
+/// The most findings read from one answer. A careful review of one file (or one part of
+/// a file) rarely lists more than a few dozen; 200 leaves room for a thorough model on a
+/// long file, while an answer listing thousands is flooding the report, and clustering
+/// and every report would pay for each one.
+pub const MAX_FINDINGS_PER_ANSWER: usize = 200;
+
+/// What of one answer was left out because it went past a limit. The answer is still
+/// used: its first [`MAX_FINDINGS_PER_ANSWER`] findings, each text field shortened to its
+/// limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cut {
+    /// Items of the findings list after the first [`MAX_FINDINGS_PER_ANSWER`] findings,
+    /// not read.
+    pub findings: usize,
+    /// Text fields (title, description, suggestion, file, labels) shortened to their
+    /// limit.
+    pub fields: usize,
+}
+
+impl Cut {
+    pub fn is_empty(&self) -> bool {
+        *self == Cut::default()
+    }
 }
 
 /// Why an answer yielded no list of findings.
@@ -134,11 +165,24 @@ fn remove_reasoning_blocks(text: &str) -> String {
 }
 
 /// The earliest reasoning opening tag in `text`, with its position and closing tag.
+/// Looks at each `<` once: searching for every tag from the start on each call would
+/// make an answer of many short reasoning blocks quadratic.
 fn first_opening_tag(text: &str) -> Option<(usize, &'static str, &'static str)> {
-    REASONING_TAGS
-        .iter()
-        .filter_map(|&(open, close)| find_ci(text, open).map(|at| (at, open, close)))
-        .min_by_key(|&(at, _, _)| at)
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = bytes.get(from..)?.iter().position(|&b| b == b'<') {
+        let at = from + offset;
+        let rest = bytes.get(at..)?;
+        let tag = REASONING_TAGS.iter().find(|(open, _)| {
+            rest.get(..open.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(open.as_bytes()))
+        });
+        if let Some(&(open, close)) = tag {
+            return Some((at, open, close));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Byte position of an ASCII `needle` in `haystack`, ignoring ASCII case. The position
@@ -569,25 +613,66 @@ const MAX_SEVERITY_LABEL_CHARS: usize = 24;
 /// How deep nested location objects are followed.
 const MAX_LOCATION_DEPTH: usize = 3;
 
-/// Turns the items of the findings list into findings, counting the unusable ones.
+/// Turns the items of the findings list into findings, counting the unusable ones; the
+/// items after the first [`MAX_FINDINGS_PER_ANSWER`] findings are counted, not read.
 fn collect_findings(items: Vec<Value>) -> Parsed {
-    let mut findings = Vec::with_capacity(items.len());
+    let total = items.len();
+    let mut findings = Vec::with_capacity(total.min(MAX_FINDINGS_PER_ANSWER));
     let mut skipped = 0;
+    let mut cut = Cut::default();
     for item in items {
-        match item.as_object().map(finding_from_object) {
-            Some(finding) if has_substance(&finding) => findings.push(finding),
+        if findings.len() == MAX_FINDINGS_PER_ANSWER {
+            break;
+        }
+        match item.as_object().map(read_finding) {
+            Some((finding, shortened)) if has_substance(&finding) => {
+                cut.fields += shortened;
+                findings.push(finding);
+            }
             _ => skipped += 1,
         }
     }
-    Parsed { findings, skipped }
+    cut.findings = total - findings.len() - skipped;
+    Parsed { findings, skipped, cut }
 }
 
 fn has_substance(finding: &RawFinding) -> bool {
     finding.title.is_some() || finding.description.is_some() || finding.category.is_some()
 }
 
-/// Reads every field of one finding object under its known spellings.
+/// Reads every field of one finding object under its known spellings, each text field
+/// shortened to its limit.
 pub fn finding_from_object(map: &Map<String, Value>) -> RawFinding {
+    read_finding(map).0
+}
+
+/// [`finding_from_object`], and how many text fields were shortened.
+fn read_finding(map: &Map<String, Value>) -> (RawFinding, usize) {
+    let mut finding = finding_as_written(map);
+    let shortened = shorten_fields(&mut finding);
+    (finding, shortened)
+}
+
+/// Shortens each text field of `finding` to its limit; returns how many were.
+fn shorten_fields(finding: &mut RawFinding) -> usize {
+    let limits = [
+        (&mut finding.title, MAX_TITLE_CHARS),
+        (&mut finding.description, MAX_DESCRIPTION_CHARS),
+        (&mut finding.suggestion, MAX_SUGGESTION_CHARS),
+        (&mut finding.file, MAX_PATH_CHARS),
+        (&mut finding.function, MAX_LABEL_CHARS),
+        (&mut finding.severity, MAX_LABEL_CHARS),
+        (&mut finding.category, MAX_LABEL_CHARS),
+    ];
+    limits
+        .into_iter()
+        .filter_map(|(field, max)| field.as_mut().map(|text| shorten(text, max)))
+        .filter(|&was_shortened| was_shortened)
+        .count()
+}
+
+/// Every field of one finding object, at the length the model wrote it.
+fn finding_as_written(map: &Map<String, Value>) -> RawFinding {
     let fields = Fields::new(map);
     let (file, lines_in_file) = file_in(&fields, 0);
     let lines = lines_in(&fields, 0).or(lines_in_file).unwrap_or_default();
@@ -1293,7 +1378,8 @@ mod tests {
             parse_findings(r#"{"findings": []}"#),
             Ok(Parsed {
                 findings: vec![],
-                skipped: 0
+                skipped: 0,
+                cut: Cut::default(),
             })
         );
         assert_eq!(
@@ -1673,5 +1759,106 @@ mod tests {
         assert_eq!(normalize_key("line_start"), "linestart");
         assert_eq!(normalize_key("start-line"), "startline");
         assert_eq!(normalize_key("Start Line"), "startline");
+    }
+
+    // --- limits: hostile answers
+
+    /// An answer of `count` findings numbered in their titles.
+    fn numbered_findings(count: usize) -> String {
+        let items: Vec<String> = (0..count)
+            .map(|i| format!(r#"{{"title": "Finding {i}", "start_line": 3, "cwe": 89}}"#))
+            .collect();
+        format!(r#"{{"findings": [{}]}}"#, items.join(","))
+    }
+
+    #[test]
+    fn an_answer_past_the_findings_limit_keeps_its_first_findings_and_counts_the_rest() {
+        let parsed = parse_findings(&numbered_findings(10_000)).expect("should parse");
+        assert_eq!(parsed.findings.len(), MAX_FINDINGS_PER_ANSWER);
+        assert_eq!(parsed.findings[0].title.as_deref(), Some("Finding 0"));
+        assert_eq!(
+            parsed.findings[MAX_FINDINGS_PER_ANSWER - 1].title.as_deref(),
+            Some(format!("Finding {}", MAX_FINDINGS_PER_ANSWER - 1).as_str())
+        );
+        assert_eq!(
+            parsed.cut,
+            Cut {
+                findings: 10_000 - MAX_FINDINGS_PER_ANSWER,
+                fields: 0
+            }
+        );
+        let within = parse_findings(&numbered_findings(MAX_FINDINGS_PER_ANSWER)).expect("should parse");
+        assert!(within.cut.is_empty(), "an answer at the limit loses nothing");
+    }
+
+    #[test]
+    fn unreadable_items_do_not_count_as_cut() {
+        let mut items = vec!["42".to_string(); 3];
+        items.extend((0..MAX_FINDINGS_PER_ANSWER + 5).map(|i| format!(r#"{{"title": "F{i}"}}"#)));
+        let parsed = parse_findings(&format!("[{}]", items.join(","))).expect("should parse");
+        assert_eq!((parsed.findings.len(), parsed.skipped), (MAX_FINDINGS_PER_ANSWER, 3));
+        assert_eq!(parsed.cut.findings, 5);
+    }
+
+    #[test]
+    fn long_fields_are_shortened_on_a_char_boundary_and_counted() {
+        let title = "é".repeat(10_000);
+        let description = "x ".repeat(1_000_000);
+        let text = serde_json::json!({"findings": [{
+            "title": title, "description": description, "suggestion": "Use a prepared statement.",
+            "function": "f".repeat(MAX_LABEL_CHARS)
+        }]})
+        .to_string();
+        let parsed = parse_findings(&text).expect("should parse");
+        let finding = &parsed.findings[0];
+        let title = finding.title.as_deref().unwrap_or_default();
+        assert_eq!(title.chars().count(), MAX_TITLE_CHARS);
+        assert!(title.ends_with("é…"), "{title}");
+        assert_eq!(
+            finding.description.as_deref().map(|d| d.chars().count()),
+            Some(MAX_DESCRIPTION_CHARS)
+        );
+        assert_eq!(finding.suggestion.as_deref(), Some("Use a prepared statement."));
+        assert_eq!(
+            finding.function.as_deref().map(str::len),
+            Some(MAX_LABEL_CHARS),
+            "a field at its limit is kept whole"
+        );
+        assert_eq!(parsed.cut, Cut { findings: 0, fields: 2 });
+    }
+
+    /// Bytes of the hostile bodies below: the providers' default limit on a body read.
+    const HOSTILE_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+    #[test]
+    fn a_body_of_unclosed_brackets_fails_cleanly() {
+        for bracket in ["{", "[", "[{", "{\"a\":["] {
+            let body = bracket.repeat(HOSTILE_BODY_BYTES / bracket.len());
+            let error = parse_findings(&body).expect_err("nothing to read");
+            assert!(matches!(error, ParseError::NoJson { .. }), "{bracket}: {error}");
+            assert!(error.to_string().chars().count() < 300, "the error quotes an excerpt");
+        }
+    }
+
+    #[test]
+    fn a_body_of_deeply_nested_brackets_fails_cleanly() {
+        let depth = HOSTILE_BODY_BYTES / 2;
+        for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
+            let body = format!(
+                "Here: {}{}",
+                open.repeat(depth / open.len()),
+                close.repeat(depth / open.len())
+            );
+            assert!(parse_findings(&body).is_err(), "{open}: too deep to be a findings list");
+        }
+    }
+
+    #[test]
+    fn many_reasoning_blocks_are_removed_in_one_pass() {
+        let blocks = "<think>a</think>".repeat(HOSTILE_BODY_BYTES / 16);
+        let text = format!("{blocks} {}", numbered_findings(2));
+        assert_eq!(parse_findings(&text).map(|p| p.findings.len()), Ok(2));
+        let unclosed = "<thinking>".repeat(HOSTILE_BODY_BYTES / 10);
+        assert_eq!(parse_findings(&unclosed).map(|p| p.findings.len()).ok(), None);
     }
 }

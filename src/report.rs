@@ -13,7 +13,7 @@ use anyhow::{bail, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 
-use crate::analysis::{Analysis, ProviderTotals, RunError};
+use crate::analysis::{Analysis, AnswerCut, ProviderTotals, RunError};
 use crate::consensus::{Issue, Source};
 use crate::walk::Skipped;
 
@@ -88,6 +88,9 @@ struct JsonReport<'a> {
     run: JsonRun<'a>,
     issues: &'a [Issue],
     errors: &'a [RunError],
+    /// Answers used only in part (past the limits on findings or field lengths).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    cut: &'a [AnswerCut],
     skipped: &'a [Skipped],
 }
 
@@ -127,6 +130,7 @@ pub fn json(a: &Analysis) -> Result<String> {
         },
         issues: &a.issues,
         errors: &a.errors,
+        cut: &a.cuts,
         skipped: &a.meta.skipped,
     };
     Ok(serde_json::to_string_pretty(&report)? + "\n")
@@ -238,6 +242,7 @@ pub fn markdown(a: &Analysis) -> String {
         }
         md.push('\n');
     }
+    markdown_cuts(&mut md, &a.cuts);
     if !m.skipped.is_empty() {
         let _ = writeln!(md, "## Files not reviewed\n\n| file | reason |\n|---|---|");
         for s in &m.skipped {
@@ -315,6 +320,36 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
         }
         md.push('\n');
     }
+}
+
+fn markdown_cuts(md: &mut String, cuts: &[AnswerCut]) {
+    if cuts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Answers cut\n\nThese answers went past Quorum's limits ({} findings per answer; {} characters per \
+         title, {} per description or fix). Their first findings were used, shortened; the rest was left \
+         out.\n\n| provider | file | findings left out | fields shortened |\n|---|---|---|---|",
+        crate::parse::MAX_FINDINGS_PER_ANSWER,
+        crate::finding::MAX_TITLE_CHARS,
+        crate::finding::MAX_DESCRIPTION_CHARS,
+    );
+    for c in cuts {
+        let part = c
+            .chunk
+            .map(|p| format!(" (lines {}-{})", p.start_line, p.end_line))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {}{part} | {} | {} |",
+            md_text(&c.provider),
+            md_text(&c.file),
+            c.cut.findings,
+            c.cut.fields
+        );
+    }
+    md.push('\n');
 }
 
 fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
