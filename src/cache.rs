@@ -63,8 +63,8 @@ impl Cache {
         let mut answers = HashMap::new();
         let path = dir.join(ANSWERS_FILE);
         if std::fs::symlink_metadata(&path).is_ok() {
-            let file =
-                store::open_for_reading(&path).with_context(|| format!("cannot open the cache in {}", dir.display()))?;
+            let file = store::open_for_reading(&path)
+                .with_context(|| format!("cannot open the cache in {}", dir.display()))?;
             let lines = store::BoundedLines::new(BufReader::new(file), store::MAX_RECORD_LINE_BYTES);
             for line in lines.map_while(Result::ok) {
                 let store::Line::Text(text) = line else {
