@@ -12,11 +12,12 @@
 //! `.gitignore`, like other tools' caches). It is never read from inside the tree under
 //! review: a cache that came with the code could carry answers its authors prepared
 //! (a model that "found nothing" in a planted backdoor). Choosing the folder is the
-//! caller's job; this module only reads and appends, never through a symbolic link.
+//! caller's job; this module only reads and appends, never through a symbolic link, and
+//! never replaces a file already in that folder.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -55,14 +56,21 @@ impl Drop for Cache {
 }
 
 impl Cache {
-    /// Opens (or creates) the cache in `dir`. Unreadable lines are ignored: a cache can
-    /// always be rebuilt by asking again.
+    /// Opens (or creates) the cache in `dir`. Unreadable lines (torn, or longer than any
+    /// answer) are ignored: a cache can always be rebuilt by asking again. Anything but a
+    /// regular file as the answers file (a link, a pipe, a device) is refused.
     pub fn open(dir: &Path) -> Result<Cache> {
         let mut answers = HashMap::new();
         let path = dir.join(ANSWERS_FILE);
-        if let Ok(file) = File::open(&path) {
-            for line in BufReader::new(file).lines().map_while(Result::ok) {
-                if let Ok(entry) = serde_json::from_str::<Entry>(&line) {
+        if std::fs::symlink_metadata(&path).is_ok() {
+            let file = store::open_for_reading(&path)
+                .with_context(|| format!("cannot open the cache in {}", dir.display()))?;
+            let lines = store::BoundedLines::new(BufReader::new(file), store::MAX_RECORD_LINE_BYTES);
+            for line in lines.map_while(Result::ok) {
+                let store::Line::Text(text) = line else {
+                    continue;
+                };
+                if let Ok(entry) = serde_json::from_slice::<Entry>(&text) {
                     answers.insert(entry.key, entry.record);
                 }
             }
@@ -117,9 +125,10 @@ impl Cache {
             .with_context(|| format!("cannot create the cache folder {}", self.dir.display()))?;
         let tag = self.dir.join(TAG_FILE);
         if std::fs::symlink_metadata(&tag).is_err() {
-            // Markers only: a cache without them still works.
-            let _ = store::write_atomically(&tag, TAG_TEXT.as_bytes());
-            let _ = store::write_atomically(&self.dir.join(GITIGNORE_FILE), b"*\n");
+            // Markers only: a cache without them still works. Created, never replaced: the
+            // configured folder may already hold a `.gitignore` of someone else's.
+            let _ = store::create_new_file(&tag, TAG_TEXT.as_bytes());
+            let _ = store::create_new_file(&self.dir.join(GITIGNORE_FILE), b"*\n");
         }
         store::open_append(&self.dir.join(ANSWERS_FILE))
             .with_context(|| format!("cannot open the cache in {}", self.dir.display()))
@@ -176,9 +185,80 @@ mod tests {
         let target = outside.path().join("bashrc");
         std::fs::write(&target, "export PATH=/usr/bin\n").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join(ANSWERS_FILE)).unwrap();
-        let mut cache = Cache::open(dir.path()).unwrap();
-        let err = cache.put("k1", &record()).unwrap_err();
+        let err = Cache::open(dir.path()).err().unwrap();
         assert!(format!("{err:#}").contains("symbolic link"), "{err:#}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "export PATH=/usr/bin\n");
+    }
+
+    /// Opens the cache on another thread: a pipe would block an unguarded open forever.
+    #[cfg(unix)]
+    fn open_within_seconds(dir: &Path) -> Result<Cache> {
+        let (sent, received) = std::sync::mpsc::channel();
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || sent.send(Cache::open(&dir)));
+        received
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("Cache::open did not return")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_answers_file_linked_to_dev_zero_or_a_pipe_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(ANSWERS_FILE)).unwrap();
+        let err = format!("{:#}", open_within_seconds(dir.path()).err().unwrap());
+        assert!(err.contains("symbolic link"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = std::ffi::CString::new(dir.path().join(ANSWERS_FILE).into_os_string().into_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(pipe.as_ptr(), 0o600) }, 0);
+        let err = format!("{:#}", open_within_seconds(dir.path()).err().unwrap());
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_skipped_and_the_rest_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut long = record();
+        long.text = Some("x".repeat(store::MAX_RECORD_LINE_BYTES));
+        let mut cache = Cache::open(dir.path()).unwrap();
+        cache.put("long", &long).unwrap();
+        cache.put("k1", &record()).unwrap();
+        drop(cache);
+        let cache = Cache::open(dir.path()).unwrap();
+        assert!(cache.get("long").is_none());
+        assert!(cache.get("k1").is_some());
+    }
+
+    #[test]
+    fn markers_never_replace_a_file_already_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(GITIGNORE_FILE), "target/\n").unwrap();
+        let mut cache = Cache::open(dir.path()).unwrap();
+        cache.put("k1", &record()).unwrap();
+        cache.flush().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(GITIGNORE_FILE)).unwrap(),
+            "target/\n"
+        );
+        assert_eq!(std::fs::read_to_string(dir.path().join(TAG_FILE)).unwrap(), TAG_TEXT);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn markers_are_never_written_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("gitignore");
+        std::fs::write(&target, "target/\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(GITIGNORE_FILE)).unwrap();
+        let mut cache = Cache::open(dir.path()).unwrap();
+        cache.put("k1", &record()).unwrap();
+        cache.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "target/\n");
+        assert!(std::fs::symlink_metadata(dir.path().join(GITIGNORE_FILE))
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 }

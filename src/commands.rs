@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -168,7 +168,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     // run is ready to write, so a run that cannot start leaves nothing behind.
     let mut early_lock = None;
     if !opts.dry_run {
-        check_out_dir(&opts.out)?;
+        check_out_dir(&opts.out, &root)?;
         if opts.out.is_dir() {
             early_lock = Some(claim_out_dir(&opts.out)?);
         }
@@ -311,7 +311,7 @@ pub fn aggregate(
     let metas = dirs.iter().map(|d| RunMeta::read(d)).collect::<Result<Vec<_>>>()?;
     let records = load_records(dirs)?;
     let meta = merge_metas(metas);
-    check_out_dir(&out)?;
+    check_out_dir(&out, Path::new(&meta.root))?;
     let _lock = claim_out_dir(&out)?;
     if dirs.len() > 1 || !dirs.contains(&out) {
         meta.write(&out)?;
@@ -574,13 +574,17 @@ fn not_sent(walked: &walk::Walked) -> String {
     text
 }
 
-/// Refuses an `--out` that is a symbolic link (a link committed in a repository would
-/// send the run's files wherever it points), or a folder that holds something other than
-/// Quorum runs (reports there would overwrite files).
-fn check_out_dir(out: &Path) -> Result<()> {
+/// Refuses an `--out` that is a symbolic link or is reached through one inside the
+/// project (a link committed in a repository would send the run's files wherever it
+/// points), or a folder that holds something other than Quorum runs (reports there would
+/// overwrite files). `root` is the tree under review.
+fn check_out_dir(out: &Path, root: &Path) -> Result<()> {
     // Without its trailing `/`, so the link itself is examined, not its target.
     let named: PathBuf = out.components().collect();
     let shown = report::terminal_safe(&out.display().to_string());
+    if let Some(parent) = named.parent() {
+        refuse_linked_folder(parent, root, &shown)?;
+    }
     match std::fs::symlink_metadata(&named) {
         Err(_) => return Ok(()),
         Ok(meta) if meta.file_type().is_symlink() => {
@@ -602,13 +606,83 @@ fn check_out_dir(out: &Path) -> Result<()> {
         let name = e.file_name().to_string_lossy().into_owned();
         store::is_own_file_name(&name) || name == store::PREVIOUS_DIR
     });
-    if !only_quorums && !out.join(store::RUN_FILE).exists() {
-        bail!(
+    if only_quorums {
+        return Ok(());
+    }
+    // Foreign files beside a run are allowed (a user's notes), but only beside a run
+    // Quorum could have written: any file merely named `run.json` is not one.
+    match RunMeta::read(out) {
+        Ok(_) => Ok(()),
+        Err(err) if std::fs::symlink_metadata(out.join(store::RUN_FILE)).is_ok() => bail!(
+            "--out {shown} holds files other than Quorum's, and its {} is not one Quorum wrote ({}); \
+             choose another --out (reports there would overwrite files)",
+            store::RUN_FILE,
+            report::terminal_safe(&format!("{err:#}"))
+        ),
+        Err(_) => bail!(
             "--out {shown} is a folder that holds something other than a Quorum run; \
              choose another --out (reports there would overwrite files)"
-        );
+        ),
+    }
+}
+
+/// Refuses a `folder` (the part of `--out` above its last name) that passes through a
+/// symbolic link inside the current folder or the tree under review: with `build ->
+/// /elsewhere` committed in a repository, `--out build/q` would write into
+/// `/elsewhere/q`. Links outside both (a system's `/tmp -> /private/tmp`) are the user's
+/// own, and followed.
+fn refuse_linked_folder(folder: &Path, root: &Path, shown: &str) -> Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let trees = [
+        cwd.clone(),
+        lexical_absolute(&cwd, review_tree(root)),
+        resolve(review_tree(root)),
+    ];
+    let mut prefix = PathBuf::new();
+    for component in folder.components() {
+        prefix.push(component);
+        if !matches!(component, Component::Normal(_)) {
+            continue;
+        }
+        let place = lexical_absolute(&cwd, &prefix);
+        if !trees.iter().any(|tree| place.starts_with(tree)) {
+            continue;
+        }
+        match std::fs::symlink_metadata(&prefix) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&prefix)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default();
+                bail!(
+                    "--out {shown} goes through {}, a symbolic link (to {}): Quorum writes only into real \
+                     folders, so that a link planted in a repository cannot send its files elsewhere; pass the \
+                     real path as --out, or remove the link",
+                    report::terminal_safe(&prefix.display().to_string()),
+                    report::terminal_safe(&target)
+                );
+            }
+            Ok(_) => {}
+            // The rest does not exist yet: it will be made as real folders.
+            Err(_) => break,
+        }
     }
     Ok(())
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` applied by name (no link is
+/// resolved: the caller examines each component itself).
+fn lexical_absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let mut absolute = PathBuf::new();
+    for component in cwd.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                absolute.pop();
+            }
+            other => absolute.push(other),
+        }
+    }
+    absolute
 }
 
 /// Creates `out` and locks it for this run.
@@ -852,8 +926,7 @@ fn set_aside_previous_run(out: &Path) -> Result<()> {
     let folder = out.join(store::PREVIOUS_DIR);
     match std::fs::symlink_metadata(&folder) {
         // Not followed: a linked folder's contents are left alone.
-        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&folder)
-            .with_context(|| format!("cannot remove the run kept before in {}", folder.display()))?,
+        Ok(meta) if meta.is_dir() => remove_kept_run(&folder)?,
         Ok(_) => bail!(
             "{} is not a folder Quorum made (a symbolic link or a file); delete it and run again",
             folder.display()
@@ -867,6 +940,34 @@ fn set_aside_previous_run(out: &Path) -> Result<()> {
             .with_context(|| format!("cannot move the previous run's {} aside", path.display()))?;
     }
     Ok(())
+}
+
+/// Removes the run kept in `folder` (`OUT/previous/`), file by file: only names Quorum
+/// writes are deleted, and anything else there stops the run before any is, since the
+/// folder may have come with the repository and its other files are not Quorum's to delete.
+fn remove_kept_run(folder: &Path) -> Result<()> {
+    let cannot_read = || format!("cannot read {}", folder.display());
+    let mut own = Vec::new();
+    for entry in std::fs::read_dir(folder).with_context(cannot_read)? {
+        let entry = entry.with_context(cannot_read)?;
+        let name = entry.file_name();
+        // `file_type` does not follow links: a link is removed as a link.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        match name.to_str() {
+            Some(own_name) if !is_dir && store::is_own_file_name(own_name) => own.push(entry.path()),
+            _ => bail!(
+                "{} holds {}, which Quorum did not write: a new review replaces the run kept there, so move \
+                 the file out of that folder (or choose another --out) and run again",
+                report::terminal_safe(&folder.display().to_string()),
+                report::terminal_safe(&name.to_string_lossy())
+            ),
+        }
+    }
+    for path in own {
+        std::fs::remove_file(&path)
+            .with_context(|| format!("cannot remove the run kept before: {}", path.display()))?;
+    }
+    std::fs::remove_dir(folder).with_context(|| format!("cannot remove the run kept before in {}", folder.display()))
 }
 
 /// The texts of the run's files that are still unchanged on disk (for stable ids).

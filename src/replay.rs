@@ -79,3 +79,35 @@ impl Provider for Replay {
         Box::pin(async move { self.answer(&request.id) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MAX_RECORD_LINE_BYTES;
+
+    fn line(text: &str) -> String {
+        let record = serde_json::json!({"provider": "p", "model": "m", "file": "a.go", "status": "ok", "text": text});
+        format!("{record}\n")
+    }
+
+    #[test]
+    fn a_recorded_line_longer_than_the_cap_is_refused_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recorded.jsonl");
+        std::fs::write(&path, line("{}")).unwrap();
+        assert!(Replay::load(&path, "p").is_ok());
+        std::fs::write(&path, line(&"x".repeat(MAX_RECORD_LINE_BYTES))).unwrap();
+        let err = format!("{:#}", Replay::load(&path, "p").err().unwrap());
+        assert!(err.contains("recorded.jsonl:1: not a valid recorded response"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replay_file_linked_to_a_device_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recorded.jsonl");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = format!("{:#}", Replay::load(&path, "p").err().unwrap());
+        assert!(err.contains("symbolic link"), "{err}");
+    }
+}

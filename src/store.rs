@@ -12,7 +12,7 @@
 //! refused, not followed), and [`OutLock`] keeps two runs from writing into one folder.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,6 +35,15 @@ const TEMP_SUFFIX: &str = ".tmp";
 const TEMP_NAME_ATTEMPTS: u32 = 64;
 /// The longest run id accepted from `run.json` (Quorum writes 12 characters).
 const MAX_RUN_ID_LEN: usize = 64;
+/// The largest `run.json` read: it lists the files of a run (a path and a hash each), so
+/// even a huge tree stays far below this; anything larger was not written by Quorum.
+pub const MAX_RUN_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The longest line of `responses.jsonl` (or the answer cache) read. An answer is capped
+/// at 4 MiB by default (`max_response_bytes`) and JSON escaping can double it, so a real
+/// record stays well below; a longer line is skipped as unreadable, never held whole.
+pub const MAX_RECORD_LINE_BYTES: usize = 32 * 1024 * 1024;
+/// The most of `.lock` read for the pid it names.
+const MAX_LOCK_TEXT_BYTES: u64 = 64;
 
 /// Whether a request produced an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,14 +192,26 @@ impl RunMeta {
     /// file paths become paths, so a planted `"../../x"` must not reach the file system.
     pub fn read(dir: &Path) -> Result<RunMeta> {
         let path = dir.join(RUN_FILE);
-        refuse_unusual(&path, "read")?;
-        let text = std::fs::read_to_string(&path).with_context(|| {
+        let cannot_read = || {
             format!(
                 "cannot read {}: is {} the --out folder of a review?",
                 path.display(),
                 dir.display()
             )
-        })?;
+        };
+        let file = open_for_reading(&path).with_context(cannot_read)?;
+        let mut text = String::new();
+        file.take(MAX_RUN_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .with_context(cannot_read)?;
+        if text.len() as u64 > MAX_RUN_FILE_BYTES {
+            bail!(
+                "{} is larger than {} MiB, far more than any run description Quorum writes: not a run folder \
+                 Quorum wrote; review into a new --out folder",
+                path.display(),
+                MAX_RUN_FILE_BYTES / (1024 * 1024)
+            );
+        }
         let meta: RunMeta = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a valid run description", path.display()))?;
         meta.check().map_err(|problem| {
@@ -286,20 +307,112 @@ pub fn read_records(path: &Path) -> Result<Loaded> {
     } else {
         path.to_path_buf()
     };
-    refuse_unusual(&path, "read")?;
-    let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = open_for_reading(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut loaded = Loaded::default();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
+    for (i, line) in BoundedLines::new(BufReader::new(file), MAX_RECORD_LINE_BYTES).enumerate() {
         let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(record) => loaded.records.push(record),
-            Err(_) => loaded.unreadable_lines.push(i + 1),
+        // An over-long line counts as unreadable, like a torn one.
+        let parsed = match &line {
+            Line::Text(text) if text.trim_ascii().is_empty() => continue,
+            Line::Text(text) => serde_json::from_slice(text).ok(),
+            Line::TooLong => None,
+        };
+        match parsed {
+            Some(record) => loaded.records.push(record),
+            None => loaded.unreadable_lines.push(i + 1),
         }
     }
     Ok(loaded)
+}
+
+/// One line of a [`BoundedLines`] reader.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The line's bytes, without its `\n`.
+    Text(Vec<u8>),
+    /// Longer than the cap: skipped without being kept.
+    TooLong,
+}
+
+/// The lines of a file whose writer is not trusted: a line longer than the cap is
+/// reported as [`Line::TooLong`] and skipped, so memory stays bounded by the cap, not by
+/// the file (a single 600 MB line must not cost 600 MB).
+pub struct BoundedLines<R> {
+    reader: R,
+    max: usize,
+}
+
+impl<R: BufRead> BoundedLines<R> {
+    pub fn new(reader: R, max: usize) -> BoundedLines<R> {
+        BoundedLines { reader, max }
+    }
+}
+
+impl<R: BufRead> Iterator for BoundedLines<R> {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = Vec::new();
+        // One byte over the cap (plus the newline) tells an over-long line from one that
+        // fits; a `\r` before the newline is not counted.
+        let limit = self.max as u64 + 2;
+        match (&mut self.reader).take(limit).read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(err) => return Some(Err(err)),
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        } else if buf.len() as u64 == limit {
+            // Cut off by the cap: drop the rest of the line unread into memory.
+            return Some(self.reader.skip_until(b'\n').map(|_| Line::TooLong));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if buf.len() > self.max {
+            return Some(Ok(Line::TooLong));
+        }
+        Some(Ok(Line::Text(buf)))
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file, never through a symbolic link
+/// (one planted in a repository could point at `/dev/zero` or any file), and never
+/// blocking on a pipe put there (the open itself does not wait for a writer).
+pub fn open_for_reading(path: &Path) -> Result<File> {
+    refuse_unusual(path, "read")?;
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|err| match refuse_unusual(path, "read") {
+        Err(refusal) => refusal,
+        Ok(()) => anyhow::Error::new(err).context(format!("cannot open {}", path.display())),
+    })?;
+    // What was opened, not what the check above saw: a pipe swapped in between is refused.
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "refusing to read {}: it is not a regular file; delete it and run again",
+            path.display()
+        );
+    }
+    Ok(file)
+}
+
+/// Creates `path` with `bytes` only if nothing is there yet, never replacing a file
+/// (nor writing through a link: `create_new` refuses anything already at `path`).
+pub fn create_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = open_no_follow(OpenOptions::new().write(true).create_new(true), path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Opens `path` for appending (creating it), never through a symbolic link: a link
@@ -428,14 +541,26 @@ impl OutLock {
     pub fn acquire(dir: &Path) -> Result<OutLock> {
         let path = dir.join(LOCK_FILE);
         refuse_unusual(&path, "write")?;
+        // Opened without truncating: nothing is written before the checks below pass.
         let mut file = open_no_follow(OpenOptions::new().read(true).write(true).create(true), &path)
             .map_err(|err| write_error(&path, err))?;
+        // A hard link planted as `.lock` would have the pid written over another file.
+        refuse_shared_inode(&path, &file)?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            bail!(
+                "refusing to write {}: it is not a regular file; delete it and run again",
+                path.display()
+            );
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path)
+                let mut text = String::new();
+                let holder = (&file)
+                    .take(MAX_LOCK_TEXT_BYTES)
+                    .read_to_string(&mut text)
                     .ok()
-                    .and_then(|text| text.trim().parse::<u32>().ok())
+                    .and_then(|_| text.trim().parse::<u32>().ok())
                     .map_or_else(String::new, |pid| format!(" (pid {pid}?)"));
                 bail!(
                     "another quorum run is writing to {}{holder}: wait for it to finish, or choose another --out",
@@ -697,6 +822,32 @@ mod tests {
         }
 
         #[test]
+        fn the_lock_refuses_a_hard_link_and_leaves_its_file_alone() {
+            let dir = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let victim = outside.path().join("victim.txt");
+            std::fs::write(&victim, "precious\n").unwrap();
+            std::fs::hard_link(&victim, dir.path().join(LOCK_FILE)).unwrap();
+            let err = format!("{:#}", OutLock::acquire(dir.path()).unwrap_err());
+            assert!(err.contains(".lock") && err.contains("hard link"), "{err}");
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        }
+
+        #[test]
+        fn reading_refuses_a_link_to_a_device_and_a_pipe() {
+            let dir = tempfile::tempdir().unwrap();
+            symlink("/dev/zero", dir.path().join(RESPONSES_FILE)).unwrap();
+            let err = format!("{:#}", read_records(dir.path()).unwrap_err());
+            assert!(err.contains("symbolic link"), "{err}");
+
+            let pipe = dir.path().join("pipe.jsonl");
+            let name = std::ffi::CString::new(pipe.as_os_str().as_encoded_bytes()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+            let err = format!("{:#}", open_for_reading(&pipe).unwrap_err());
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+
+        #[test]
         fn the_lock_refuses_a_link() {
             let (dir, _outside, target) = planted(LOCK_FILE);
             let err = format!("{:#}", OutLock::acquire(dir.path()).unwrap_err());
@@ -716,6 +867,60 @@ mod tests {
         );
         drop(held);
         OutLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn bounded_lines_skip_an_over_long_line_and_read_on() {
+        let text = b"short\n0123456789\n12345678\r\nx\n0123456789abc\nlast";
+        let lines: Vec<Line> = BoundedLines::new(&text[..], 8).map(Result::unwrap).collect();
+        let text_line = |t: &str| Line::Text(t.as_bytes().to_vec());
+        assert_eq!(
+            lines,
+            [
+                text_line("short"),
+                Line::TooLong,
+                text_line("12345678"),
+                text_line("x"),
+                Line::TooLong,
+                text_line("last")
+            ]
+        );
+        let exact = b"123456789";
+        assert_eq!(
+            BoundedLines::new(&exact[..], 8).map(Result::unwrap).collect::<Vec<_>>(),
+            [Line::TooLong],
+            "one byte over at the end of the file"
+        );
+    }
+
+    #[test]
+    fn a_record_line_longer_than_the_cap_counts_as_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut long = record("long.go");
+        long.text = Some("x".repeat(MAX_RECORD_LINE_BYTES));
+        let mut w = StoreWriter::open(dir.path()).unwrap();
+        w.append(&long).unwrap();
+        w.append(&record("a.go")).unwrap();
+        drop(w);
+        let loaded = read_records(dir.path()).unwrap();
+        assert_eq!(loaded.records, vec![record("a.go")]);
+        assert_eq!(loaded.unreadable_lines, vec![1]);
+    }
+
+    #[test]
+    fn a_run_json_larger_than_the_cap_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(RUN_FILE);
+        std::fs::write(&path, "{}").unwrap();
+        // Sparse: the cap is tested without writing 64 MiB.
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(MAX_RUN_FILE_BYTES + 1)
+            .unwrap();
+        let err = format!("{:#}", RunMeta::read(dir.path()).unwrap_err());
+        assert!(err.contains("run.json is larger than 64 MiB"), "{err}");
     }
 
     #[test]

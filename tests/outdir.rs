@@ -299,7 +299,11 @@ async fn links_planted_in_the_output_folder_change_nothing_outside_it() {
     repository(project.path(), &mock, "");
     let out = project.path().join("quorum-report");
     std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("run.json"), "{}").unwrap();
+    // A description Quorum could have written: with links of other names beside it, any
+    // other `run.json` gets the folder refused before anything is written.
+    let planted_run = json!({"schema_version": 1, "run_id": "planted", "root": "src",
+        "started_at": "2026-01-01T00:00:00Z", "providers": [], "files": [], "skipped": []});
+    std::fs::write(out.join("run.json"), planted_run.to_string()).unwrap();
     let planted = [
         ("responses.jsonl", 0),
         ("report.md", 1),
@@ -536,4 +540,107 @@ async fn only_the_last_earlier_run_is_kept_in_previous_with_every_report() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(folders, ["previous"], "earlier runs do not pile up");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_out_path_through_a_linked_folder_in_the_project_is_refused() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let outside = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    // Committed with the repository: `build -> /elsewhere`.
+    std::os::unix::fs::symlink(outside.path(), project.path().join("build")).unwrap();
+    for out in ["build/q", "build/deeper/q", "./build/q/"] {
+        let err = refused(
+            &run(
+                project.path(),
+                &["review", "src", "--config", "quorum.toml", "--out", out],
+            )
+            .await,
+        );
+        assert!(
+            err.contains("build, a symbolic link") && err.contains("pass the real path as --out"),
+            "{out}: {err}"
+        );
+    }
+    assert_eq!(server.requests(), 0);
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing written where it points"
+    );
+
+    // A link outside the project (like macOS's `/tmp`) is the user's own: followed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir(elsewhere.path().join("real")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("real"), elsewhere.path().join("alias")).unwrap();
+    let out = elsewhere.path().join("alias/q");
+    ok(&run(
+        project.path(),
+        &[
+            "review",
+            "src",
+            "--config",
+            "quorum.toml",
+            "--quiet",
+            "--no-cache",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await);
+    assert!(reports_backdoor(&elsewhere.path().join("real/q")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_with_other_files_and_a_run_json_quorum_did_not_write_is_refused() {
+    let (mock, server) = Server::start(Duration::ZERO).await;
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    let out = project.path().join("docs");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("run.json"), "{}").unwrap();
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    let before = snapshot(&out);
+    let err = refused(
+        &run(
+            project.path(),
+            &["review", "src", "--config", "quorum.toml", "--quiet", "--out", "docs"],
+        )
+        .await,
+    );
+    assert!(
+        err.contains("holds files other than Quorum's") && err.contains("run.json is not one Quorum wrote"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 0);
+    assert_eq!(snapshot(&out), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_quorum_did_not_write_in_previous_is_never_deleted() {
+    let (mock, _server) = Server::start(Duration::ZERO).await;
+    let project = tempfile::tempdir().unwrap();
+    repository(project.path(), &mock, "");
+    let args = ["review", "src", "--config", "quorum.toml", "--quiet", "--no-cache"];
+    ok(&run(project.path(), &args).await);
+    let out = project.path().join("quorum-report");
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    std::fs::create_dir(out.join("previous")).unwrap();
+    std::fs::write(out.join("previous/report.md"), "an old report\n").unwrap();
+    std::fs::write(out.join("previous/important.txt"), "keep me\n").unwrap();
+    let before = snapshot(&out.join("previous"));
+
+    let err = refused(&run(project.path(), &args).await);
+    assert!(
+        err.contains("important.txt") && err.contains("which Quorum did not write"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&out.join("previous")), before, "nothing in previous/ deleted");
+
+    // Moved out, the folder holds only a kept run: it is replaced.
+    std::fs::remove_file(out.join("previous/important.txt")).unwrap();
+    ok(&run(project.path(), &args).await);
+    assert!(out.join("previous/run.json").exists() && out.join("notes.txt").exists());
 }
