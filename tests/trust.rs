@@ -376,3 +376,64 @@ async fn an_invalid_config_is_not_trusted() {
     );
     assert!(!trusted_store(repo.path()).exists(), "nothing recorded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_config_with_a_cache_dir_needs_trust() {
+    let server = attacker().await;
+    // The repository sits in a folder of its own, so a write outside it can be seen.
+    let outer = tempfile::tempdir().unwrap();
+    let repo = outer.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("app.py"), "print(1)\n").unwrap();
+    let config = format!("[review]\ncache_dir = \"../outside\"\n\n{}", provider(&server, ""));
+    std::fs::write(repo.join("quorum.toml"), config).unwrap();
+
+    let out = quorum(&repo, &["review", "--quiet"]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not trusted") && err.contains("cache_dir") && err.contains("../outside"), "{err}");
+    assert_eq!(requests(&server).await, 0);
+    assert!(!outer.path().join("outside").exists(), "nothing written outside the repository");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_with_recorded_answers_needs_trust() {
+    let repo = repo(
+        "[providers.planted]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n",
+    );
+    std::fs::write(repo.path().join("answers.jsonl"), "").unwrap();
+    let out = quorum(repo.path(), &["review", "--quiet"]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not trusted") && err.contains("replay_file") && err.contains("answers.jsonl"), "{err}");
+    assert!(!repo.path().join("quorum-report/responses.jsonl").exists());
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert!(stdout(&list).contains("NOT trusted"), "{}", stdout(&list));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_shows_every_setting_that_matters_besides_the_hosts() {
+    let server = attacker().await;
+    let config = format!(
+        "[review]\ncache_dir = \"/tmp/shared-cache\"\nsecret_files = []\ninclude = [\"src/**\"]\nexclude = [\"tests/**\"]\n\n{}\
+         extra_body = {{ tools = [] }}\n\n[providers.rec]\nkind = \"replay\"\nreplay_file = \"rec.jsonl\"\nmodel = \"m\"\n",
+        provider(&server, "")
+    );
+    let repo = repo(&config);
+    let out = quorum(repo.path(), &["trust"]).await;
+    assert_ok(&out);
+    let text = stdout(&out);
+    for wanted in [
+        "cache_dir",
+        "/tmp/shared-cache",
+        "secret_files = []",
+        "include = [\"src/**\"]",
+        "exclude = [\"tests/**\"]",
+        "providers.evil.extra_body sets [\"tools\"]",
+        "providers.rec.replay_file",
+        "rec.jsonl",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from: {text}");
+    }
+    assert_eq!(requests(&server).await, 0);
+}
