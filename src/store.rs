@@ -167,6 +167,10 @@ pub struct RunMeta {
     /// Why the run stopped before asking everything (interrupted, budget reached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_early: Option<String>,
+    /// Proof that this user's Quorum wrote the run folder (see `seal`): `--resume`
+    /// refuses a folder without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl RunMeta {
@@ -582,6 +586,7 @@ mod tests {
             config: None,
             shard: None,
             stopped_early: None,
+            seal: None,
         };
         meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();
         assert_eq!(RunMeta::read(dir.path()).unwrap().run_id, "a1b2c3d4e5f6");

@@ -269,8 +269,11 @@ async fn resume_of_a_planted_run_folder_naming_an_untrusted_config_is_refused() 
     std::fs::write(repo.path().join("quorum-report/responses.jsonl"), "").unwrap();
 
     let out = quorum(repo.path(), &["review", "--resume", "--quiet"]).await;
-    assert_refused(&out, &server);
-    assert!(stderr(&out).contains("run folder"), "{}", stderr(&out));
+    // Refused before its configuration is even read: no Quorum of this user sealed it.
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("was not written by Quorum for you"), "{err}");
+    assert!(!err.contains(SECRET));
     assert_eq!(requests(&server).await, 0);
 }
 
@@ -436,4 +439,92 @@ async fn trust_shows_every_setting_that_matters_besides_the_hosts() {
         assert!(text.contains(wanted), "{wanted} missing from: {text}");
     }
     assert_eq!(requests(&server).await, 0);
+}
+
+/// A real, finished run of a loopback configuration in a fresh repository.
+async fn finished_run(server: &MockServer) -> tempfile::TempDir {
+    let repo = repo(&provider(server, ""));
+    assert_ok(&quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await);
+    assert!(requests(server).await > 0);
+    repo
+}
+
+fn run_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+}
+
+fn refused_resume(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_refuses_a_run_folder_this_user_did_not_write() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let sealed = std::fs::read_to_string(report.join("run.json")).unwrap();
+    assert!(run_json(&report)["seal"].as_str().is_some_and(|s| s.len() == 64), "{sealed}");
+    let before = requests(&server).await;
+
+    // The same folder elsewhere (as a committed copy would be): its seal is not for it.
+    let copy = repo.path().join("shipped-report");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(&report).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "shipped-report", "--quiet"]).await);
+    assert!(err.contains("shipped-report was not written by Quorum for you on this machine"), "{err}");
+    assert!(err.contains("new --out"), "{err}");
+
+    // A wrong seal, and none at all.
+    let mut meta = run_json(&report);
+    meta["seal"] = json!("00".repeat(32));
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    meta.as_object_mut().unwrap().remove("seal");
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    assert_eq!(requests(&server).await, before);
+
+    // The folder as Quorum wrote it resumes.
+    std::fs::write(report.join("run.json"), &sealed).unwrap();
+    assert_ok(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_refuses_a_recorded_root_outside_the_given_folder() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let before = requests(&server).await;
+    // The user's home, with a file that must not be sent.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("notes.txt"), "private\n").unwrap();
+    let mut meta = run_json(&report);
+    meta["root"] = json!(home.path().display().to_string());
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+
+    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    let home_shown = home.path().display().to_string();
+    assert!(err.contains(&home_shown), "names the recorded root: {err}");
+    assert!(
+        err.contains(&format!("quorum review {home_shown} --resume quorum-report")),
+        "says how to resume it: {err}"
+    );
+    assert_eq!(requests(&server).await, before, "nothing of the home was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_names_the_root_it_reviews() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let out = quorum(repo.path(), &["review", "--resume"]).await;
+    assert_ok(&out);
+    let root = repo.path().canonicalize().unwrap().display().to_string();
+    assert!(stderr(&out).contains(&format!("Reviewing 1 files in {root} with")), "{}", stderr(&out));
 }
