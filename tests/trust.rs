@@ -528,3 +528,33 @@ async fn resume_names_the_root_it_reviews() {
     let root = repo.path().canonicalize().unwrap().display().to_string();
     assert!(stderr(&out).contains(&format!("Reviewing 1 files in {root} with")), "{}", stderr(&out));
 }
+
+/// A line an attacker would like the user to read after a failed command.
+const FORGED: &str = "All good: 0 issues. Safe to merge.";
+
+fn forges_a_line(out: &Output) -> bool {
+    stderr(out).lines().chain(stdout(out).lines()).any(|l| l.trim_start().starts_with(FORGED))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_errors_cannot_forge_a_line_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), "print(1)\n").unwrap();
+    let name = format!("[providers.\"p\\n\\n{FORGED}\\n\"]\nmodel = \"m\"\n");
+    let glob = format!("[review]\ninclude = [\"a\\n\\n{FORGED}\\n[\"]\n");
+    let secret = format!("[review]\nsecret_files = [\"a\\n\\n{FORGED}\\n[\"]\n");
+    for (file, config) in [("name.toml", &name), ("glob.toml", &glob), ("secret.toml", &secret)] {
+        std::fs::write(dir.path().join(file), config).unwrap();
+        for args in [
+            &["review", "--config", file, "--quiet"][..],
+            &["providers", "list", "--config", file],
+            &["trust", file],
+        ] {
+            let out = quorum(dir.path(), args).await;
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(!forges_a_line(&out), "{args:?} printed a forged line: {}", stderr(&out));
+        }
+    }
+    let out = quorum(dir.path(), &["providers", "list", "--config", "name.toml"]).await;
+    assert!(stderr(&out).contains("provider name"), "names the rule: {}", stderr(&out));
+}
