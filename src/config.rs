@@ -39,6 +39,48 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The largest configuration file read: far more than any real one, and a file named by
+/// a run folder (which anyone could have written) cannot make Quorum read without end.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Reads a configuration file's bytes: a regular file (a link to one is fine) of at most
+/// [`MAX_CONFIG_BYTES`]. A FIFO or device is refused without blocking on it.
+pub fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read;
+    let error = |message: String| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading waits for a writer; non-blocking, it returns at once and
+    // the type check below refuses it. Reads of a regular file ignore the flag.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| {
+        error(format!(
+            "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
+        ))
+    })?;
+    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !is_file {
+        return Err(error(
+            "is not a regular file (a folder, FIFO or device cannot be a configuration); pass --config FILE".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(format!("cannot read the configuration ({e})")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(error(format!(
+            "is larger than {MAX_CONFIG_BYTES} bytes, the most a configuration may be"
+        )));
+    }
+    Ok(bytes)
+}
+
 /// The longest provider name: it appears in every report, table and file name.
 const MAX_PROVIDER_NAME: usize = 64;
 
@@ -365,12 +407,11 @@ pub struct Config {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = read_config_file(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError {
             path: path.to_path_buf(),
             line: None,
-            message: format!(
-                "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
-            ),
+            message: "the configuration is not UTF-8 text".into(),
         })?;
         Config::parse(path, &text)
     }

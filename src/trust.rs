@@ -165,11 +165,7 @@ pub fn load(located: Located) -> Result<Loaded> {
         line: None,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| {
-        unreadable(format!(
-            "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
-        ))
-    })?;
+    let bytes = crate::config::read_config_file(path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| unreadable("the configuration is not UTF-8 text".into()))?;
     let config = Config::parse(path, &text)?;

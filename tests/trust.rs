@@ -558,3 +558,69 @@ async fn config_errors_cannot_forge_a_line_on_the_terminal() {
     let out = quorum(dir.path(), &["providers", "list", "--config", "name.toml"]).await;
     assert!(stderr(&out).contains("provider name"), "names the rule: {}", stderr(&out));
 }
+
+/// Runs `quorum` and fails the test if it has not finished within a deadline (a FIFO
+/// read would wait for ever).
+fn quorum_within_deadline(cwd: &Path, args: &[&str]) -> Output {
+    const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+    let mut child = support::quorum_cmd(cwd)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > DEADLINE {
+            child.kill().unwrap();
+            panic!("quorum {args:?} did not finish in {DEADLINE:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_config_that_is_a_device_or_fifo_is_refused_at_once() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let fifo = repo.path().join("config.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for special in [PathBuf::from("/dev/zero"), fifo] {
+        let mut meta = run_json(&report);
+        meta["config"] = json!(special.display().to_string());
+        std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+        let path = repo.path().to_path_buf();
+        let resumed = tokio::task::spawn_blocking(move || {
+            quorum_within_deadline(&path, &["review", "--resume", "--quiet"])
+        })
+        .await
+        .unwrap();
+        let err = stderr(&resumed);
+        assert_eq!(resumed.status.code(), Some(2), "{special:?}: {err}");
+        assert!(err.contains("not a regular file"), "{special:?}: {err}");
+        let path = repo.path().to_path_buf();
+        let aggregated = tokio::task::spawn_blocking(move || {
+            quorum_within_deadline(&path, &["aggregate", "quorum-report", "--quiet"])
+        })
+        .await
+        .unwrap();
+        assert_ok(&aggregated);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_config_is_refused_and_a_link_to_a_regular_one_is_read() {
+    let server = attacker().await;
+    let repo = repo(&provider(&server, ""));
+    let huge = format!("{}{}", provider(&server, ""), "# padding\n".repeat(200_000));
+    std::fs::write(repo.path().join("huge.toml"), huge).unwrap();
+    let out = quorum(repo.path(), &["providers", "list", "--config", "huge.toml"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("larger than 1048576 bytes"), "{}", stderr(&out));
+    std::os::unix::fs::symlink("quorum.toml", repo.path().join("link.toml")).unwrap();
+    let out = quorum(repo.path(), &["providers", "list", "--config", "link.toml"]).await;
+    assert_ok(&out);
+    assert!(stdout(&out).contains("evil"), "{}", stdout(&out));
+}
