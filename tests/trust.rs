@@ -624,3 +624,32 @@ async fn a_huge_config_is_refused_and_a_link_to_a_regular_one_is_read() {
     assert_ok(&out);
     assert!(stdout(&out).contains("evil"), "{}", stdout(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_never_writes_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "the user's file\n").unwrap();
+    let missing = outside.path().join("created.txt");
+    for target in [&victim, &missing] {
+        let link = dir.path().join("quorum.toml");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        for args in [&["init"][..], &["init", "--force"]] {
+            let out = quorum(dir.path(), args).await;
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "the user's file\n");
+    assert!(!missing.exists(), "nothing created through a dangling link");
+    // A real file is kept without --force and replaced with it.
+    let config = dir.path().join("quorum.toml");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(&config, "# mine\n").unwrap();
+    assert_eq!(quorum(dir.path(), &["init"]).await.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine\n");
+    assert_ok(&quorum(dir.path(), &["init", "--force"]).await);
+    assert!(std::fs::read_to_string(&config).unwrap().contains("[providers."));
+}
