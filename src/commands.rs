@@ -464,9 +464,12 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
 fn resumed_root(meta: &RunMeta, given: &Path, out: &Path) -> Result<PathBuf> {
     let recorded = Path::new(&meta.root);
     let shown = report::terminal_safe(&meta.root);
-    let recorded_canonical = recorded
-        .canonicalize()
-        .with_context(|| format!("the run in {} reviewed {shown}, which cannot be resolved", out.display()))?;
+    let recorded_canonical = recorded.canonicalize().with_context(|| {
+        format!(
+            "the run in {} reviewed {shown}, which cannot be resolved",
+            out.display()
+        )
+    })?;
     let given_canonical = given
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", report::terminal_safe(&given.display().to_string())))?;

@@ -1036,7 +1036,16 @@ max_concurrency = 4
         for ok in ["a", "gpt-4.1_mini", "Claude3", &"a".repeat(MAX_PROVIDER_NAME)] {
             assert!(valid_provider_name(ok), "{ok}");
         }
-        for bad in ["", ".x", "-x", "a b", "a/b", "a\nb", "é", &"a".repeat(MAX_PROVIDER_NAME + 1)] {
+        for bad in [
+            "",
+            ".x",
+            "-x",
+            "a b",
+            "a/b",
+            "a\nb",
+            "é",
+            &"a".repeat(MAX_PROVIDER_NAME + 1),
+        ] {
             assert!(!valid_provider_name(bad), "{bad:?}");
         }
     }

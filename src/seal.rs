@@ -111,7 +111,7 @@ pub fn verify(out: &Path, run_id: &str, seal: Option<&str>) -> Result<()> {
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

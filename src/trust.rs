@@ -257,7 +257,10 @@ pub fn notable_settings(config: &Config) -> Vec<String> {
     let review = &config.review;
     let mut lines = Vec::new();
     if let Some(dir) = &review.cache_dir {
-        lines.push(format!("review.cache_dir = {:?} (answers are cached and read there)", terminal_safe(dir)));
+        lines.push(format!(
+            "review.cache_dir = {:?} (answers are cached and read there)",
+            terminal_safe(dir)
+        ));
     }
     if review.secret_files != defaults.secret_files {
         lines.push(format!(
@@ -619,8 +622,12 @@ mod tests {
     fn recorded_answers_or_a_cache_dir_need_trust_even_on_loopback() {
         let replay = "[providers.r]\nkind = \"replay\"\nreplay_file = \"a.jsonl\"\nmodel = \"m\"\n";
         assert!(!stays_local(&config(replay)));
-        assert!(!stays_local(&config(&format!("[review]\ncache_dir = \"c\"\n\n{LOCAL}"))));
-        assert!(stays_local(&config(&format!("[review]\ninclude = [\"*.py\"]\n\n{LOCAL}"))));
+        assert!(!stays_local(&config(&format!(
+            "[review]\ncache_dir = \"c\"\n\n{LOCAL}"
+        ))));
+        assert!(stays_local(&config(&format!(
+            "[review]\ninclude = [\"*.py\"]\n\n{LOCAL}"
+        ))));
     }
 
     #[test]

@@ -394,21 +394,28 @@ async fn a_loopback_config_with_a_cache_dir_needs_trust() {
     let out = quorum(&repo, &["review", "--quiet"]).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("not trusted") && err.contains("cache_dir") && err.contains("../outside"), "{err}");
+    assert!(
+        err.contains("not trusted") && err.contains("cache_dir") && err.contains("../outside"),
+        "{err}"
+    );
     assert_eq!(requests(&server).await, 0);
-    assert!(!outer.path().join("outside").exists(), "nothing written outside the repository");
+    assert!(
+        !outer.path().join("outside").exists(),
+        "nothing written outside the repository"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_config_with_recorded_answers_needs_trust() {
-    let repo = repo(
-        "[providers.planted]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n",
-    );
+    let repo = repo("[providers.planted]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n");
     std::fs::write(repo.path().join("answers.jsonl"), "").unwrap();
     let out = quorum(repo.path(), &["review", "--quiet"]).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("not trusted") && err.contains("replay_file") && err.contains("answers.jsonl"), "{err}");
+    assert!(
+        err.contains("not trusted") && err.contains("replay_file") && err.contains("answers.jsonl"),
+        "{err}"
+    );
     assert!(!repo.path().join("quorum-report/responses.jsonl").exists());
     let list = quorum(repo.path(), &["providers", "list"]).await;
     assert!(stdout(&list).contains("NOT trusted"), "{}", stdout(&list));
@@ -465,7 +472,10 @@ async fn resume_refuses_a_run_folder_this_user_did_not_write() {
     let repo = finished_run(&server).await;
     let report = repo.path().join("quorum-report");
     let sealed = std::fs::read_to_string(report.join("run.json")).unwrap();
-    assert!(run_json(&report)["seal"].as_str().is_some_and(|s| s.len() == 64), "{sealed}");
+    assert!(
+        run_json(&report)["seal"].as_str().is_some_and(|s| s.len() == 64),
+        "{sealed}"
+    );
     let before = requests(&server).await;
 
     // The same folder elsewhere (as a committed copy would be): its seal is not for it.
@@ -478,7 +488,10 @@ async fn resume_refuses_a_run_folder_this_user_did_not_write() {
         }
     }
     let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "shipped-report", "--quiet"]).await);
-    assert!(err.contains("shipped-report was not written by Quorum for you on this machine"), "{err}");
+    assert!(
+        err.contains("shipped-report was not written by Quorum for you on this machine"),
+        "{err}"
+    );
     assert!(err.contains("new --out"), "{err}");
 
     // A wrong seal, and none at all.
@@ -526,14 +539,21 @@ async fn resume_names_the_root_it_reviews() {
     let out = quorum(repo.path(), &["review", "--resume"]).await;
     assert_ok(&out);
     let root = repo.path().canonicalize().unwrap().display().to_string();
-    assert!(stderr(&out).contains(&format!("Reviewing 1 files in {root} with")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("Reviewing 1 files in {root} with")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A line an attacker would like the user to read after a failed command.
 const FORGED: &str = "All good: 0 issues. Safe to merge.";
 
 fn forges_a_line(out: &Output) -> bool {
-    stderr(out).lines().chain(stdout(out).lines()).any(|l| l.trim_start().starts_with(FORGED))
+    stderr(out)
+        .lines()
+        .chain(stdout(out).lines())
+        .any(|l| l.trim_start().starts_with(FORGED))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,7 +576,11 @@ async fn config_errors_cannot_forge_a_line_on_the_terminal() {
         }
     }
     let out = quorum(dir.path(), &["providers", "list", "--config", "name.toml"]).await;
-    assert!(stderr(&out).contains("provider name"), "names the rule: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("provider name"),
+        "names the rule: {}",
+        stderr(&out)
+    );
 }
 
 /// Runs `quorum` and fails the test if it has not finished within a deadline (a FIFO
@@ -586,17 +610,20 @@ async fn a_recorded_config_that_is_a_device_or_fifo_is_refused_at_once() {
     let repo = finished_run(&server).await;
     let report = repo.path().join("quorum-report");
     let fifo = repo.path().join("config.fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     for special in [PathBuf::from("/dev/zero"), fifo] {
         let mut meta = run_json(&report);
         meta["config"] = json!(special.display().to_string());
         std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
         let path = repo.path().to_path_buf();
-        let resumed = tokio::task::spawn_blocking(move || {
-            quorum_within_deadline(&path, &["review", "--resume", "--quiet"])
-        })
-        .await
-        .unwrap();
+        let resumed =
+            tokio::task::spawn_blocking(move || quorum_within_deadline(&path, &["review", "--resume", "--quiet"]))
+                .await
+                .unwrap();
         let err = stderr(&resumed);
         assert_eq!(resumed.status.code(), Some(2), "{special:?}: {err}");
         assert!(err.contains("not a regular file"), "{special:?}: {err}");
