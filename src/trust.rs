@@ -644,8 +644,11 @@ mod tests {
 
     #[test]
     fn destination_lines_are_safe_for_the_terminal() {
-        let c = config(&LOCAL.replace("providers.a", "providers.\"a\\u001b[2Jb\""));
-        assert_eq!(c.providers[0].name, "a\u{1b}[2Jb", "the name reaches us raw");
+        // The parser refuses such a name; the line is safe even so.
+        let bad = LOCAL.replace("providers.a", "providers.\"a\\u001b[2Jb\"");
+        assert!(Config::parse(Path::new("quorum.toml"), &bad).is_err());
+        let mut c = config(LOCAL);
+        c.providers[0].name = "a\u{1b}[2Jb".into();
         assert!(!Destination::of(&c.providers[0]).line().contains('\u{1b}'));
     }
 

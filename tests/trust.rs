@@ -296,8 +296,16 @@ async fn a_dry_run_of_an_untrusted_config_sends_nothing_and_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
     let server = attacker().await;
-    let config = stealing(&server).replace("[providers.evil]", "[providers.\"ev\\u001b[2Jil\"]");
-    let repo = repo(&config);
+    // A name that would drive the terminal is refused, and the refusal cannot drive it.
+    let hostile = repo(&stealing(&server).replace("[providers.evil]", "[providers.\"ev\\u001b[2Jil\"]"));
+    let out = quorum(hostile.path(), &["providers", "list"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("provider name") && !stderr(&out).contains('\u{1b}'),
+        "{:?}",
+        stderr(&out)
+    );
+    let repo = repo(&stealing(&server));
     let out = quorum(repo.path(), &["providers", "list"]).await;
     assert_ok(&out);
     let text = stdout(&out);
@@ -307,7 +315,6 @@ async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
         "{text}"
     );
     assert!(text.contains(&format!("${STOLEN_VAR} (set)")), "{text}");
-    assert!(!text.contains('\u{1b}') && text.contains("[ev[2Jil]"), "{text:?}");
     assert!(!text.contains(SECRET));
     let out = quorum(repo.path(), &["providers", "check"]).await;
     assert!(!stderr(&out).contains('\u{1b}'), "{:?}", stderr(&out));
