@@ -23,11 +23,32 @@ use crate::walk::{self, SourceFile};
 
 /// Writes the commented example configuration to `path`, and trusts it: the user asked
 /// for this file, and Quorum wrote every byte of it.
+/// A link at `path` (planted as `quorum.toml`, say) is refused: writing through it
+/// would create or overwrite whatever it points at.
 pub fn init(path: &Path, force: bool) -> Result<()> {
-    if path.exists() && !force {
-        bail!("{} already exists: pass --force to overwrite it", path.display());
+    let shown = trust::safe_path(path);
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => bail!(
+            "{shown} is a symbolic link: Quorum does not write through it (it could point anywhere); \
+             delete it, or pass another path"
+        ),
+        Ok(_) if !force => bail!("{shown} already exists: pass --force to overwrite it"),
+        _ => {}
     }
-    std::fs::write(path, crate::config::EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+    if force {
+        // A temp file renamed over the path: the rename replaces a link planted in the
+        // meantime instead of following it.
+        store::write_atomically(path, crate::config::EXAMPLE_CONFIG.as_bytes())?;
+    } else {
+        use std::io::Write;
+        // `create_new` fails on anything at the path, a link included.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(crate::config::EXAMPLE_CONFIG.as_bytes()))
+            .with_context(|| format!("cannot write {shown}"))?;
+    }
     trust::record(&trust::inspect(path)?)
         .with_context(|| format!("wrote {}, but could not record it as trusted", path.display()))
 }
@@ -137,9 +158,15 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     } else {
         None
     };
-    let root = previous
-        .as_ref()
-        .map_or_else(|| opts.root.clone(), |m| PathBuf::from(&m.root));
+    // A run folder can come with the code: only one this user's Quorum sealed is
+    // resumed, and only the part of it inside the folder given on the command line.
+    let root = match &previous {
+        Some(m) => {
+            crate::seal::verify(&opts.out, &m.run_id, m.seal.as_deref())?;
+            resumed_root(m, &opts.root, &opts.out)?
+        }
+        None => opts.root.clone(),
+    };
     let recorded = previous.as_ref().and_then(|m| m.config.as_deref()).map(Path::new);
     let loaded = load_config(&trust::Search {
         flag: opts.config.as_deref(),
@@ -234,13 +261,15 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         None => set_aside_previous_run(&opts.out)?,
     }
     let mut writer = StoreWriter::open(&opts.out)?;
+    meta.seal = Some(crate::seal::seal(&opts.out, &meta.run_id)?);
     meta.write(&opts.out)?;
     if !opts.quiet {
         let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
         let secrets = walked.skipped.iter().filter(|s| s.is_secret()).count();
         eprintln!(
-            "Reviewing {} files with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
+            "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
             walked.files.len(),
+            report::terminal_safe(&root.display().to_string()),
             reviewers.len(),
             if opts.resume { " left to make" } else { "" },
             report::terminal_safe(&opts.out.join(store::RESPONSES_FILE).display().to_string()),
@@ -428,7 +457,38 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
     merged.files = files.into_values().collect();
     merged.skipped = skipped.into_values().collect();
     merged.shard = None;
+    // A merged folder is no run this user's Quorum started: it cannot be resumed.
+    merged.seal = None;
     merged
+}
+
+/// The folder a resumed run reviews: the one it recorded, which must lie inside the
+/// folder given on the command line (a run folder shipped with the code could name the
+/// user's home).
+fn resumed_root(meta: &RunMeta, given: &Path, out: &Path) -> Result<PathBuf> {
+    let recorded = Path::new(&meta.root);
+    let shown = report::terminal_safe(&meta.root);
+    let recorded_canonical = recorded.canonicalize().with_context(|| {
+        format!(
+            "the run in {} reviewed {shown}, which cannot be resolved",
+            out.display()
+        )
+    })?;
+    let given_canonical = given
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", report::terminal_safe(&given.display().to_string())))?;
+    if !recorded_canonical.starts_with(&given_canonical) {
+        bail!(
+            "{}",
+            report::terminal_safe(&format!(
+                "the run in {out} reviewed {shown}, which is not inside {given}: nothing was sent. To resume it, \
+                 run `quorum review {shown} --resume {out}`",
+                out = out.display(),
+                given = given.display(),
+            ))
+        );
+    }
+    Ok(recorded_canonical)
 }
 
 /// What a run folder already has, by job key: answers (not asked again) and splits
@@ -898,6 +958,7 @@ fn run_meta(
         shard: shard.map(|s| s.label()),
         stopped_early: None,
         checks: Vec::new(),
+        seal: None,
     }
 }
 

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::report::terminal_safe;
+
 /// The commented configuration `quorum init` writes, also the reference for every key.
 pub const EXAMPLE_CONFIG: &str = include_str!("../config/quorum.example.toml");
 
@@ -25,12 +27,71 @@ pub struct ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// One line, whatever the file put in the values it quotes: a quoted key or glob
+    /// must not print a line of its own on the terminal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = terminal_safe(&self.path.display().to_string());
+        let message = terminal_safe(&self.message);
         match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
+            Some(line) => write!(f, "{path}:{line}: {message}"),
+            None => write!(f, "{path}: {message}"),
         }
     }
+}
+
+/// The largest configuration file read: far more than any real one, and a file named by
+/// a run folder (which anyone could have written) cannot make Quorum read without end.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Reads a configuration file's bytes: a regular file (a link to one is fine) of at most
+/// [`MAX_CONFIG_BYTES`]. A FIFO or device is refused without blocking on it.
+pub fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read;
+    let error = |message: String| ConfigError {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading waits for a writer; non-blocking, it returns at once and
+    // the type check below refuses it. Reads of a regular file ignore the flag.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| {
+        error(format!(
+            "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
+        ))
+    })?;
+    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !is_file {
+        return Err(error(
+            "is not a regular file (a folder, FIFO or device cannot be a configuration); pass --config FILE".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(format!("cannot read the configuration ({e})")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(error(format!(
+            "is larger than {MAX_CONFIG_BYTES} bytes, the most a configuration may be"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The longest provider name: it appears in every report, table and file name.
+const MAX_PROVIDER_NAME: usize = 64;
+
+/// A provider name is 1 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
+/// letter or digit: it is printed in tables, reports and errors, where anything else
+/// could draw on the terminal or forge a line.
+fn valid_provider_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= MAX_PROVIDER_NAME
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 impl std::error::Error for ConfigError {}
@@ -364,12 +425,11 @@ pub struct Config {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let bytes = read_config_file(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError {
             path: path.to_path_buf(),
             line: None,
-            message: format!(
-                "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
-            ),
+            message: "the configuration is not UTF-8 text".into(),
         })?;
         Config::parse(path, &text)
     }
@@ -500,8 +560,18 @@ fn validate_provider(
     loc: &Locator,
 ) -> Result<ProviderConfig, ConfigError> {
     let at = |span: Span, message: String| loc.error(span, message);
-    let key = |k: &str| format!("providers.{name}.{k}");
     let table_span = table.span();
+    // First, so every message below may quote the name.
+    if !valid_provider_name(&name) {
+        return Err(at(
+            table_span,
+            format!(
+                "provider name {name:?} is not allowed: use 1 to {MAX_PROVIDER_NAME} letters, digits, '_', '.' or '-', \
+                 starting with a letter or digit"
+            ),
+        ));
+    }
+    let key = |k: &str| format!("providers.{name}.{k}");
     let mut p = table.into_inner();
     let preset_name = p.preset.as_ref().map(|s| s.get_ref().clone());
     if let Some(preset_field) = p.preset.clone() {
@@ -530,12 +600,6 @@ fn validate_provider(
     };
     let kind = *kind_field.get_ref();
     let missing = |k: &str, what: &str| at(kind_field.span(), format!("{} is missing: {what}", key(k)));
-    if name.trim().is_empty() || name.contains(char::is_whitespace) {
-        return Err(at(
-            table_span,
-            format!("provider name {name:?} must be non-empty and without spaces"),
-        ));
-    }
     let model = match (&p.model, kind) {
         (Some(m), _) if !m.get_ref().trim().is_empty() => m.get_ref().trim().to_string(),
         (Some(m), _) => return Err(at(m.span(), format!("{} must not be empty", key("model")))),
@@ -872,7 +936,7 @@ fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<()
                 return Err(ConfigError {
                     path: path.to_path_buf(),
                     line: find_line(text, key),
-                    message: format!("review.{key}: {glob:?} is not a valid glob: {e}"),
+                    message: format!("review.{key}: {glob:?} is not a valid glob: {}", e.kind()),
                 });
             }
         }
@@ -883,8 +947,9 @@ fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<()
                 path: path.to_path_buf(),
                 line: find_line(text, "secret_files"),
                 message: format!(
-                    "review.secret_files: {pattern:?} is not a valid pattern ({e}); \
-                     use gitignore syntax, e.g. \"*.pem\", \".aws/\", \"!.env.example\""
+                    "review.secret_files: {pattern:?} is not a valid pattern ({:?}); \
+                     use gitignore syntax, e.g. \"*.pem\", \".aws/\", \"!.env.example\"",
+                    e.to_string()
                 ),
             });
         }
@@ -984,6 +1049,25 @@ api_key_env = "OPENAI_API_KEY"
 family = "openai"
 max_concurrency = 4
 "#;
+
+    #[test]
+    fn provider_names_follow_one_rule() {
+        for ok in ["a", "gpt-4.1_mini", "Claude3", &"a".repeat(MAX_PROVIDER_NAME)] {
+            assert!(valid_provider_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".x",
+            "-x",
+            "a b",
+            "a/b",
+            "a\nb",
+            "é",
+            &"a".repeat(MAX_PROVIDER_NAME + 1),
+        ] {
+            assert!(!valid_provider_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn valid_config_applies_defaults() {

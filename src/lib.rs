@@ -26,6 +26,7 @@ pub mod prompt;
 pub mod replay;
 pub mod report;
 pub mod sarif;
+pub mod seal;
 pub mod store;
 pub mod trust;
 pub mod walk;

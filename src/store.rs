@@ -179,6 +179,10 @@ pub struct RunMeta {
     /// Quorum's own findings (redacted secrets, prompt injection), found while walking.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<crate::checks::CheckFinding>,
+    /// Proof that this user's Quorum wrote the run folder (see `seal`): `--resume`
+    /// refuses a folder without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 impl RunMeta {
@@ -711,6 +715,7 @@ mod tests {
             shard: None,
             stopped_early: None,
             checks: Vec::new(),
+            seal: None,
         };
         meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();
         assert_eq!(RunMeta::read(dir.path()).unwrap().run_id, "a1b2c3d4e5f6");

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ConfigError, ProviderConfig, ProviderKind};
+use crate::config::{Config, ConfigError, ProviderConfig, ProviderKind, ReviewSettings};
 use crate::report::terminal_safe;
 
 /// The environment variable that names the configuration, like `--config`.
@@ -165,11 +165,7 @@ pub fn load(located: Located) -> Result<Loaded> {
         line: None,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| {
-        unreadable(format!(
-            "cannot read the configuration ({e}); create one with `quorum init` or pass --config FILE"
-        ))
-    })?;
+    let bytes = crate::config::read_config_file(path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| unreadable("the configuration is not UTF-8 text".into()))?;
     let config = Config::parse(path, &text)?;
@@ -243,10 +239,77 @@ pub fn destinations(config: &Config) -> Vec<Destination> {
     config.providers.iter().map(Destination::of).collect()
 }
 
-/// A configuration that reaches nothing beyond this machine and names no key variable
-/// cannot leak anything, so it needs no trust.
+/// A configuration that reaches nothing beyond this machine, names no key variable, and
+/// changes nothing that decides what Quorum reads or writes cannot leak anything, so it
+/// needs no trust. Recorded answers (`replay`) and a `cache_dir` are excluded: a file
+/// planted with the code would choose the answers (every file "has no issues") or where
+/// Quorum writes and reads its cache.
 pub fn stays_local(config: &Config) -> bool {
-    destinations(config).iter().all(|d| d.local && d.key_env.is_none())
+    config.review.cache_dir.is_none()
+        && config.providers.iter().all(|p| p.kind != ProviderKind::Replay)
+        && destinations(config).iter().all(|d| d.local && d.key_env.is_none())
+}
+
+/// Every setting that differs from the defaults and decides what Quorum reads, writes
+/// or sends besides the destinations: one line each, safe to print.
+pub fn notable_settings(config: &Config) -> Vec<String> {
+    let defaults = ReviewSettings::default();
+    let review = &config.review;
+    let mut lines = Vec::new();
+    if let Some(dir) = &review.cache_dir {
+        lines.push(format!(
+            "review.cache_dir = {:?} (answers are cached and read there)",
+            terminal_safe(dir)
+        ));
+    }
+    if review.secret_files != defaults.secret_files {
+        lines.push(format!(
+            "review.secret_files = {:?} (replaces the default list of files never sent)",
+            safe_list(&review.secret_files)
+        ));
+    }
+    if review.include != defaults.include {
+        lines.push(format!("review.include = {:?}", safe_list(&review.include)));
+    }
+    if review.exclude != defaults.exclude {
+        lines.push(format!("review.exclude = {:?}", safe_list(&review.exclude)));
+    }
+    for p in &config.providers {
+        let name = terminal_safe(&p.name);
+        if let Some(file) = &p.replay_file {
+            lines.push(format!(
+                "providers.{name}.replay_file = {:?} (every answer comes from this file)",
+                safe_path(file)
+            ));
+        }
+        if let Some(serde_json::Value::Object(body)) = &p.extra_body {
+            let keys: Vec<String> = body.keys().map(|k| terminal_safe(k)).collect();
+            lines.push(format!("providers.{name}.extra_body sets {:?} in every request", keys));
+        }
+    }
+    lines
+}
+
+fn safe_list(items: &[String]) -> Vec<String> {
+    items.iter().map(|s| terminal_safe(s)).collect()
+}
+
+/// The "With it, Quorum would send" block: destinations, then notable settings.
+fn summary(destinations: &[Destination], settings: &[String]) -> String {
+    let mut text = String::new();
+    if destinations.is_empty() {
+        text.push_str("  nothing (no providers)\n");
+    }
+    for d in destinations {
+        text.push_str(&format!("  {}\n", d.line()));
+    }
+    if !settings.is_empty() {
+        text.push_str("and it sets:\n");
+        for line in settings {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text
 }
 
 /// Whether a configuration may be used, and why.
@@ -273,7 +336,8 @@ impl Verdict {
         match self {
             Verdict::Chosen(origin) => format!("trusted ({})", origin.describe()),
             Verdict::StaysLocal => {
-                "needs no trust (every provider is on this machine and no key variable is named)".into()
+                "needs no trust (every provider is on this machine, no key variable, no recorded answers, no cache_dir)"
+                    .into()
             }
             Verdict::Trusted { since } => format!("trusted (you trusted this content on {since})"),
             Verdict::Untrusted { changed_since: None } => {
@@ -333,9 +397,7 @@ impl Loaded {
             "{state} ({}). Nothing was sent. With it, Quorum would send:\n",
             self.located.origin.describe()
         );
-        for d in destinations(&self.config) {
-            text.push_str(&format!("  {}\n", d.line()));
-        }
+        text.push_str(&summary(&destinations(&self.config), &notable_settings(&self.config)));
         text.push_str(&format!(
             "Run `quorum trust {path}` if you wrote this file or have read it; or pass --config FILE"
         ));
@@ -350,19 +412,15 @@ pub struct Inspected {
     pub canonical: PathBuf,
     pub sha256: String,
     pub destinations: Vec<Destination>,
+    /// [`notable_settings`] of the file.
+    pub settings: Vec<String>,
 }
 
 impl Inspected {
     /// What the file will make Quorum do, for the user to read before it is recorded.
     pub fn describe(&self) -> String {
-        let mut text = format!("{} makes Quorum send:\n", safe_path(&self.canonical));
-        if self.destinations.is_empty() {
-            text.push_str("  nothing (no providers)\n");
-        }
-        for d in &self.destinations {
-            text.push_str(&format!("  {}\n", d.line()));
-        }
-        text
+        let text = format!("{} makes Quorum send:\n", safe_path(&self.canonical));
+        text + &summary(&self.destinations, &self.settings)
     }
 }
 
@@ -377,6 +435,7 @@ pub fn inspect(path: &Path) -> Result<Inspected> {
         canonical: canonical(path)?,
         sha256: loaded.sha256,
         destinations: destinations(&loaded.config),
+        settings: notable_settings(&loaded.config),
     })
 }
 
@@ -560,6 +619,18 @@ mod tests {
     }
 
     #[test]
+    fn recorded_answers_or_a_cache_dir_need_trust_even_on_loopback() {
+        let replay = "[providers.r]\nkind = \"replay\"\nreplay_file = \"a.jsonl\"\nmodel = \"m\"\n";
+        assert!(!stays_local(&config(replay)));
+        assert!(!stays_local(&config(&format!(
+            "[review]\ncache_dir = \"c\"\n\n{LOCAL}"
+        ))));
+        assert!(stays_local(&config(&format!(
+            "[review]\ninclude = [\"*.py\"]\n\n{LOCAL}"
+        ))));
+    }
+
+    #[test]
     fn destination_names_scheme_host_port_and_key_after_presets() {
         let c = config("[providers.o]\npreset = \"openai\"\nmodel = \"m\"\n");
         let d = Destination::of(&c.providers[0]);
@@ -573,8 +644,11 @@ mod tests {
 
     #[test]
     fn destination_lines_are_safe_for_the_terminal() {
-        let c = config(&LOCAL.replace("providers.a", "providers.\"a\\u001b[2Jb\""));
-        assert_eq!(c.providers[0].name, "a\u{1b}[2Jb", "the name reaches us raw");
+        // The parser refuses such a name; the line is safe even so.
+        let bad = LOCAL.replace("providers.a", "providers.\"a\\u001b[2Jb\"");
+        assert!(Config::parse(Path::new("quorum.toml"), &bad).is_err());
+        let mut c = config(LOCAL);
+        c.providers[0].name = "a\u{1b}[2Jb".into();
         assert!(!Destination::of(&c.providers[0]).line().contains('\u{1b}'));
     }
 

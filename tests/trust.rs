@@ -269,8 +269,11 @@ async fn resume_of_a_planted_run_folder_naming_an_untrusted_config_is_refused() 
     std::fs::write(repo.path().join("quorum-report/responses.jsonl"), "").unwrap();
 
     let out = quorum(repo.path(), &["review", "--resume", "--quiet"]).await;
-    assert_refused(&out, &server);
-    assert!(stderr(&out).contains("run folder"), "{}", stderr(&out));
+    // Refused before its configuration is even read: no Quorum of this user sealed it.
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("was not written by Quorum for you"), "{err}");
+    assert!(!err.contains(SECRET));
     assert_eq!(requests(&server).await, 0);
 }
 
@@ -293,8 +296,16 @@ async fn a_dry_run_of_an_untrusted_config_sends_nothing_and_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
     let server = attacker().await;
-    let config = stealing(&server).replace("[providers.evil]", "[providers.\"ev\\u001b[2Jil\"]");
-    let repo = repo(&config);
+    // A name that would drive the terminal is refused, and the refusal cannot drive it.
+    let hostile = repo(&stealing(&server).replace("[providers.evil]", "[providers.\"ev\\u001b[2Jil\"]"));
+    let out = quorum(hostile.path(), &["providers", "list"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("provider name") && !stderr(&out).contains('\u{1b}'),
+        "{:?}",
+        stderr(&out)
+    );
+    let repo = repo(&stealing(&server));
     let out = quorum(repo.path(), &["providers", "list"]).await;
     assert_ok(&out);
     let text = stdout(&out);
@@ -304,7 +315,6 @@ async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
         "{text}"
     );
     assert!(text.contains(&format!("${STOLEN_VAR} (set)")), "{text}");
-    assert!(!text.contains('\u{1b}') && text.contains("[ev[2Jil]"), "{text:?}");
     assert!(!text.contains(SECRET));
     let out = quorum(repo.path(), &["providers", "check"]).await;
     assert!(!stderr(&out).contains('\u{1b}'), "{:?}", stderr(&out));
@@ -375,4 +385,305 @@ async fn an_invalid_config_is_not_trusted() {
         stderr(&out)
     );
     assert!(!trusted_store(repo.path()).exists(), "nothing recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_config_with_a_cache_dir_needs_trust() {
+    let server = attacker().await;
+    // The repository sits in a folder of its own, so a write outside it can be seen.
+    let outer = tempfile::tempdir().unwrap();
+    let repo = outer.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("app.py"), "print(1)\n").unwrap();
+    let config = format!("[review]\ncache_dir = \"../outside\"\n\n{}", provider(&server, ""));
+    std::fs::write(repo.join("quorum.toml"), config).unwrap();
+
+    let out = quorum(&repo, &["review", "--quiet"]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not trusted") && err.contains("cache_dir") && err.contains("../outside"),
+        "{err}"
+    );
+    assert_eq!(requests(&server).await, 0);
+    assert!(
+        !outer.path().join("outside").exists(),
+        "nothing written outside the repository"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_with_recorded_answers_needs_trust() {
+    let repo = repo("[providers.planted]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n");
+    std::fs::write(repo.path().join("answers.jsonl"), "").unwrap();
+    let out = quorum(repo.path(), &["review", "--quiet"]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not trusted") && err.contains("replay_file") && err.contains("answers.jsonl"),
+        "{err}"
+    );
+    assert!(!repo.path().join("quorum-report/responses.jsonl").exists());
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert!(stdout(&list).contains("NOT trusted"), "{}", stdout(&list));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_shows_every_setting_that_matters_besides_the_hosts() {
+    let server = attacker().await;
+    let config = format!(
+        "[review]\ncache_dir = \"/tmp/shared-cache\"\nsecret_files = []\ninclude = [\"src/**\"]\nexclude = [\"tests/**\"]\n\n{}\
+         extra_body = {{ tools = [] }}\n\n[providers.rec]\nkind = \"replay\"\nreplay_file = \"rec.jsonl\"\nmodel = \"m\"\n",
+        provider(&server, "")
+    );
+    let repo = repo(&config);
+    let out = quorum(repo.path(), &["trust"]).await;
+    assert_ok(&out);
+    let text = stdout(&out);
+    for wanted in [
+        "cache_dir",
+        "/tmp/shared-cache",
+        "secret_files = []",
+        "include = [\"src/**\"]",
+        "exclude = [\"tests/**\"]",
+        "providers.evil.extra_body sets [\"tools\"]",
+        "providers.rec.replay_file",
+        "rec.jsonl",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from: {text}");
+    }
+    assert_eq!(requests(&server).await, 0);
+}
+
+/// A real, finished run of a loopback configuration in a fresh repository.
+async fn finished_run(server: &MockServer) -> tempfile::TempDir {
+    let repo = repo(&provider(server, ""));
+    assert_ok(&quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await);
+    assert!(requests(server).await > 0);
+    repo
+}
+
+fn run_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+}
+
+fn refused_resume(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_refuses_a_run_folder_this_user_did_not_write() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let sealed = std::fs::read_to_string(report.join("run.json")).unwrap();
+    assert!(
+        run_json(&report)["seal"].as_str().is_some_and(|s| s.len() == 64),
+        "{sealed}"
+    );
+    let before = requests(&server).await;
+
+    // The same folder elsewhere (as a committed copy would be): its seal is not for it.
+    let copy = repo.path().join("shipped-report");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(&report).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "shipped-report", "--quiet"]).await);
+    assert!(
+        err.contains("shipped-report was not written by Quorum for you on this machine"),
+        "{err}"
+    );
+    assert!(err.contains("new --out"), "{err}");
+
+    // A wrong seal, and none at all.
+    let mut meta = run_json(&report);
+    meta["seal"] = json!("00".repeat(32));
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    meta.as_object_mut().unwrap().remove("seal");
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    assert_eq!(requests(&server).await, before);
+
+    // The folder as Quorum wrote it resumes.
+    std::fs::write(report.join("run.json"), &sealed).unwrap();
+    assert_ok(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_refuses_a_recorded_root_outside_the_given_folder() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let before = requests(&server).await;
+    // The user's home, with a file that must not be sent.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("notes.txt"), "private\n").unwrap();
+    let mut meta = run_json(&report);
+    meta["root"] = json!(home.path().display().to_string());
+    std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+
+    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    let home_shown = home.path().display().to_string();
+    assert!(err.contains(&home_shown), "names the recorded root: {err}");
+    assert!(
+        err.contains(&format!("quorum review {home_shown} --resume quorum-report")),
+        "says how to resume it: {err}"
+    );
+    assert_eq!(requests(&server).await, before, "nothing of the home was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_names_the_root_it_reviews() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let out = quorum(repo.path(), &["review", "--resume"]).await;
+    assert_ok(&out);
+    let root = repo.path().canonicalize().unwrap().display().to_string();
+    assert!(
+        stderr(&out).contains(&format!("Reviewing 1 files in {root} with")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A line an attacker would like the user to read after a failed command.
+const FORGED: &str = "All good: 0 issues. Safe to merge.";
+
+fn forges_a_line(out: &Output) -> bool {
+    stderr(out)
+        .lines()
+        .chain(stdout(out).lines())
+        .any(|l| l.trim_start().starts_with(FORGED))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_errors_cannot_forge_a_line_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), "print(1)\n").unwrap();
+    let name = format!("[providers.\"p\\n\\n{FORGED}\\n\"]\nmodel = \"m\"\n");
+    let glob = format!("[review]\ninclude = [\"a\\n\\n{FORGED}\\n[\"]\n");
+    let secret = format!("[review]\nsecret_files = [\"a\\n\\n{FORGED}\\n[\"]\n");
+    for (file, config) in [("name.toml", &name), ("glob.toml", &glob), ("secret.toml", &secret)] {
+        std::fs::write(dir.path().join(file), config).unwrap();
+        for args in [
+            &["review", "--config", file, "--quiet"][..],
+            &["providers", "list", "--config", file],
+            &["trust", file],
+        ] {
+            let out = quorum(dir.path(), args).await;
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(!forges_a_line(&out), "{args:?} printed a forged line: {}", stderr(&out));
+        }
+    }
+    let out = quorum(dir.path(), &["providers", "list", "--config", "name.toml"]).await;
+    assert!(
+        stderr(&out).contains("provider name"),
+        "names the rule: {}",
+        stderr(&out)
+    );
+}
+
+/// Runs `quorum` and fails the test if it has not finished within a deadline (a FIFO
+/// read would wait for ever).
+fn quorum_within_deadline(cwd: &Path, args: &[&str]) -> Output {
+    const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+    let mut child = support::quorum_cmd(cwd)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > DEADLINE {
+            child.kill().unwrap();
+            panic!("quorum {args:?} did not finish in {DEADLINE:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_config_that_is_a_device_or_fifo_is_refused_at_once() {
+    let server = attacker().await;
+    let repo = finished_run(&server).await;
+    let report = repo.path().join("quorum-report");
+    let fifo = repo.path().join("config.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for special in [PathBuf::from("/dev/zero"), fifo] {
+        let mut meta = run_json(&report);
+        meta["config"] = json!(special.display().to_string());
+        std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
+        let path = repo.path().to_path_buf();
+        let resumed =
+            tokio::task::spawn_blocking(move || quorum_within_deadline(&path, &["review", "--resume", "--quiet"]))
+                .await
+                .unwrap();
+        let err = stderr(&resumed);
+        assert_eq!(resumed.status.code(), Some(2), "{special:?}: {err}");
+        assert!(err.contains("not a regular file"), "{special:?}: {err}");
+        let path = repo.path().to_path_buf();
+        let aggregated = tokio::task::spawn_blocking(move || {
+            quorum_within_deadline(&path, &["aggregate", "quorum-report", "--quiet"])
+        })
+        .await
+        .unwrap();
+        assert_ok(&aggregated);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_config_is_refused_and_a_link_to_a_regular_one_is_read() {
+    let server = attacker().await;
+    let repo = repo(&provider(&server, ""));
+    let huge = format!("{}{}", provider(&server, ""), "# padding\n".repeat(200_000));
+    std::fs::write(repo.path().join("huge.toml"), huge).unwrap();
+    let out = quorum(repo.path(), &["providers", "list", "--config", "huge.toml"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("larger than 1048576 bytes"), "{}", stderr(&out));
+    std::os::unix::fs::symlink("quorum.toml", repo.path().join("link.toml")).unwrap();
+    let out = quorum(repo.path(), &["providers", "list", "--config", "link.toml"]).await;
+    assert_ok(&out);
+    assert!(stdout(&out).contains("evil"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_never_writes_through_a_planted_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "the user's file\n").unwrap();
+    let missing = outside.path().join("created.txt");
+    for target in [&victim, &missing] {
+        let link = dir.path().join("quorum.toml");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, &link).unwrap();
+        for args in [&["init"][..], &["init", "--force"]] {
+            let out = quorum(dir.path(), args).await;
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "the user's file\n");
+    assert!(!missing.exists(), "nothing created through a dangling link");
+    // A real file is kept without --force and replaced with it.
+    let config = dir.path().join("quorum.toml");
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(&config, "# mine\n").unwrap();
+    assert_eq!(quorum(dir.path(), &["init"]).await.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine\n");
+    assert_ok(&quorum(dir.path(), &["init", "--force"]).await);
+    assert!(std::fs::read_to_string(&config).unwrap().contains("[providers."));
 }
