@@ -565,6 +565,18 @@ fn validate_provider(
                     ),
                 ));
             }
+            // A fragment would swallow the API path Quorum appends, sending the request (and
+            // any extra_body) to the base URL's own path on the server.
+            if url.contains('#') {
+                return Err(at(
+                    u.span(),
+                    format!(
+                        "{} must not contain a fragment (`#…`): Quorum appends the API path to it; \
+                         remove the `#` and what follows",
+                        key("base_url")
+                    ),
+                ));
+            }
             Some(url)
         }
         (None, ProviderKind::Replay) => None,
@@ -1126,6 +1138,31 @@ max_concurrency = 4
             ))
             .unwrap_err();
             assert!(e.message.contains("must not carry credentials"), "{e}");
+        }
+    }
+
+    #[test]
+    fn base_url_with_a_fragment_or_query_is_refused() {
+        for url in [
+            "http://127.0.0.1:11434/api/pull#",
+            "http://127.0.0.1:11434/api/pull#x/v1",
+        ] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert_eq!(e.line, Some(3), "{url}");
+            assert!(e.message.contains("must not contain a fragment"), "{url}: {e}");
+        }
+        for url in [
+            "http://127.0.0.1:11434/api/pull?",
+            "http://127.0.0.1:11434/api/pull?a=b",
+        ] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert!(e.message.contains("or a query"), "{url}: {e}");
         }
     }
 

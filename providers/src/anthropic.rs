@@ -180,16 +180,17 @@ impl Provider for Anthropic {
     }
 }
 
-/// `base_url` without trailing slashes, plus whatever of `/v1/messages` it lacks.
+/// `base_url` without trailing slashes, plus whatever of the path segments `v1`, `messages`
+/// it lacks (appended as segments, see [`http::endpoint`]).
 fn messages_url(base_url: &str) -> String {
-    let base = base_url.trim().trim_end_matches('/');
+    let base = base_url.trim();
     let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
-    if base.ends_with("/v1/messages") {
-        base.to_string()
-    } else if base.ends_with("/v1") {
-        format!("{base}/messages")
-    } else {
-        format!("{base}/v1/messages")
+    let segments = http::path_segments(base);
+    let last_two: Vec<&str> = segments.iter().rev().take(2).rev().map(String::as_str).collect();
+    match last_two.as_slice() {
+        [.., "v1", "messages"] => http::endpoint(base, &[]),
+        [.., "v1"] => http::endpoint(base, &["messages"]),
+        _ => http::endpoint(base, &["v1", "messages"]),
     }
 }
 
@@ -541,6 +542,15 @@ mod tests {
         let shown = format!("{p:?} {:?}", settings());
         assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn nothing_after_the_base_url_changes_the_path() {
+        assert_eq!(
+            messages_url("http://127.0.0.1:11434/api/pull#"),
+            "http://127.0.0.1:11434/api/pull/v1/messages"
+        );
+        assert_eq!(messages_url("http://h:1/v1?x=1#y"), "http://h:1/v1/messages");
     }
 
     #[test]

@@ -146,6 +146,44 @@ pub fn display_url(url: &reqwest::Url) -> String {
     }
 }
 
+/// `base_url` with `segments` appended to its path, one path segment each (a `/`, `?`,
+/// `#` or `%` inside a segment is percent-encoded, and `.`/`..` are dropped), after its
+/// trailing slashes. A query or fragment in `base_url` is dropped: string concatenation
+/// would have put the API path after a `#` (where the server never sees it) and sent the
+/// request, and whatever body a config adds, to the base URL's own path instead.
+///
+/// A `base_url` that is not a URL is returned as it is written, with the segments joined
+/// by `/`, so that sending fails with the parser's own error.
+pub fn endpoint(base_url: &str, segments: &[&str]) -> String {
+    let base = base_url.trim();
+    let Ok(mut url) = reqwest::Url::parse(base) else {
+        return std::iter::once(base.trim_end_matches('/'))
+            .chain(segments.iter().copied())
+            .collect::<Vec<_>>()
+            .join("/");
+    };
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url.to_string()
+}
+
+/// The path segments of `url` (parsed as [`endpoint`] does), without empty ones; empty for
+/// a URL that does not parse. For checking what a base URL already ends with.
+pub fn path_segments(url: &str) -> Vec<String> {
+    reqwest::Url::parse(url.trim())
+        .ok()
+        .and_then(|u| {
+            u.path_segments()
+                .map(|segments| segments.filter(|s| !s.is_empty()).map(str::to_string).collect())
+        })
+        .unwrap_or_default()
+}
+
 /// Where a base URL sends requests (and keys), read by the same parser reqwest uses, so
 /// that a check on it is a check on the real destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +200,9 @@ pub struct Destination {
 /// How far a request to a host travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reach {
-    /// This machine: `localhost` (RFC 6761: every resolver answers loopback), 127.0.0.0/8, `::1`.
+    /// This machine: exactly `localhost` (RFC 6761: every resolver answers loopback), 127.0.0.0/8,
+    /// `::1`. Not `localhost.`: glibc does not map that spelling from /etc/hosts but asks DNS,
+    /// which may answer any address.
     Loopback,
     /// A private network: 10/8, 172.16/12, 192.168/16, link-local (169.254/16,
     /// fe80::/10) and IPv6 unique-local (fc00::/7) addresses.
@@ -194,11 +234,10 @@ impl Destination {
     /// How far requests to this host travel.
     pub fn reach(&self) -> Reach {
         use std::net::IpAddr;
-        let name = self.host.strip_suffix('.').unwrap_or(&self.host);
-        if name.eq_ignore_ascii_case("localhost") {
+        if self.host.eq_ignore_ascii_case("localhost") {
             return Reach::Loopback;
         }
-        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
         let (loopback, private) = match bare.parse::<IpAddr>() {
             Ok(IpAddr::V4(ip)) => (ip.is_loopback(), ip.is_private() || ip.is_link_local()),
             Ok(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
@@ -767,6 +806,7 @@ mod tests {
         for url in [
             "http://127.0.0.1:1234",
             "http://localhost:1234",
+            "http://LocalHost:1234",
             "http://10.1.2.3",
             "http://172.16.0.1",
             "http://192.168.1.20",
@@ -783,6 +823,8 @@ mod tests {
             "http://172.32.0.1",
             "http://example.com",
             "http://localhost.example.com",
+            "http://localhost.",
+            "http://LOCALHOST./v1",
             "http://[2001:db8::1]",
             "http://[::ffff:8.8.8.8]",
         ] {
