@@ -53,14 +53,61 @@ impl RawResponse {
 /// It follows no redirects: a 307 or 308 would re-send the request, key headers and the
 /// code under review included, to whatever address the server names. [`send`] turns a
 /// 3xx answer into an error that says so instead.
+///
+/// It uses the proxies the environment names (see [`env_proxies`]), except for this machine
+/// and private networks, which it always reaches directly.
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    // Setting proxies turns off reqwest's own reading of the environment, which would also
+    // proxy 127.0.0.1: a local server's key and the code under review would leave the
+    // machine through a proxy the user set up for the internet.
+    let builder = env_proxies()
+        .into_iter()
+        .fold(reqwest::Client::builder().no_proxy(), reqwest::ClientBuilder::proxy);
+    builder
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("quorum/", env!("CARGO_PKG_VERSION")))
         .build()
         // Only fails when the TLS backend cannot initialise, which no caller can repair.
         .expect("the HTTP client (rustls) could not be initialised")
+}
+
+/// Every host and network [`Reach::Loopback`] and [`Reach::Private`] cover, in `NO_PROXY`
+/// syntax (IPv4-mapped IPv6 forms too), plus the unspecified addresses, which connect to
+/// this machine. Requests there never go through a proxy, whatever `NO_PROXY` says.
+const NEVER_PROXIED: &str = "localhost, 127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, \
+     192.168.0.0/16, 169.254.0.0/16, fc00::/7, fe80::/10, ::ffff:127.0.0.0/104, ::ffff:10.0.0.0/104, \
+     ::ffff:172.16.0.0/108, ::ffff:192.168.0.0/112, ::ffff:169.254.0.0/112, 0.0.0.0, ::";
+
+/// The proxies the environment names, read as reqwest reads them by default (`HTTP_PROXY`,
+/// `HTTPS_PROXY`, falling back to `ALL_PROXY`; upper case first; `NO_PROXY` honoured;
+/// nothing when `REQUEST_METHOD` says this runs as CGI, where `HTTP_PROXY` may come from a
+/// request header), but never for a destination in [`NEVER_PROXIED`]. Corporate networks
+/// need the proxy for hosted APIs; a proxy for this machine or the local network would
+/// only receive the requests, `Authorization` headers included, meant for a local server.
+fn env_proxies() -> Vec<reqwest::Proxy> {
+    if std::env::var_os("REQUEST_METHOD").is_some() {
+        return Vec::new();
+    }
+    let first_set = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .filter(|value| !value.trim().is_empty())
+    };
+    let all = first_set(&["ALL_PROXY", "all_proxy"]);
+    let http = first_set(&["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone());
+    let https = first_set(&["HTTPS_PROXY", "https_proxy"]).or(all);
+    let user_no_proxy = first_set(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let no_proxy = || reqwest::NoProxy::from_string(&format!("{user_no_proxy},{NEVER_PROXIED}"));
+    // A value reqwest cannot read is skipped, as reqwest's own reading skips it.
+    let http = http.and_then(|url| reqwest::Proxy::http(url).ok());
+    let https = https.and_then(|url| reqwest::Proxy::https(url).ok());
+    [http, https]
+        .into_iter()
+        .flatten()
+        .map(|proxy| proxy.no_proxy(no_proxy()))
+        .collect()
 }
 
 /// The wait a server asked for: `retry-after-ms` (milliseconds, possibly fractional, as
