@@ -56,7 +56,8 @@ pub struct ReviewSettings {
 /// The files kept home unless `review.secret_files` says otherwise: environment files,
 /// private keys and keystores, cloud and package-registry credentials. Gitignore syntax,
 /// matched without regard to case: a name without `/` matches at any depth, a trailing
-/// `/` a whole folder. Service-account keys are recognised by their content as well.
+/// `/` a whole folder (also when the review root is inside it). Private keys and
+/// service-account keys are recognised by their content as well.
 ///
 /// The `!.env.example`-style exemptions come last (the last matching pattern wins):
 /// those files are committed on purpose, as templates with placeholder values, and show
@@ -81,6 +82,13 @@ pub const DEFAULT_SECRET_FILES: &[&str] = &[
     "*.p12",
     "*.pfx",
     "*.jks",
+    "*.keystore",
+    "*.ppk",
+    "*.p8",
+    ".kube/",
+    "**/.docker/config.json",
+    "*.tfstate",
+    "*.tfstate.*",
     "!.env.example",
     "!.env.sample",
     "!.env.template",
