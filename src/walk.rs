@@ -425,7 +425,7 @@ fn private_key_kind(text: &str) -> Option<&'static str> {
 }
 
 /// Whether the first line after headers (`Proc-Type: 4,ENCRYPTED`) and blank lines is base64.
-fn key_data_follows<'a>(mut lines: impl Iterator<Item = &'a str>) -> bool {
+fn key_data_follows<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
     let is_base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
     lines
         .map(str::trim)
