@@ -22,6 +22,8 @@ use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Reques
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// How many models one `GET /v1/models` asks for (the API's maximum page).
+const MODEL_PAGE_SIZE: u32 = 1000;
 /// The API version every request declares (the only stable one).
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The forced tool whose input is the structured answer.
@@ -167,11 +169,9 @@ impl Provider for Anthropic {
     /// `GET /v1/models` (entries carry `max_input_tokens`).
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let url = format!(
-                "{}/models?limit=1000",
-                self.url.strip_suffix("/messages").unwrap_or(&self.url)
-            );
-            let request = self.authorized(self.client.get(url));
+            let root = self.url.strip_suffix("/messages").unwrap_or(&self.url);
+            let url = http::endpoint(root, &["models"]);
+            let request = self.authorized(self.client.get(url).query(&[("limit", MODEL_PAGE_SIZE)]));
             let key = self.api_key();
             crate::discovery::fetch_model_list(request, key.hint())
                 .await
