@@ -117,7 +117,8 @@ pub struct ReviewSettings {
 /// The files kept home unless `review.secret_files` says otherwise: environment files,
 /// private keys and keystores, cloud and package-registry credentials. Gitignore syntax,
 /// matched without regard to case: a name without `/` matches at any depth, a trailing
-/// `/` a whole folder. Service-account keys are recognised by their content as well.
+/// `/` a whole folder (also when the review root is inside it). Private keys and
+/// service-account keys are recognised by their content as well.
 ///
 /// The `!.env.example`-style exemptions come last (the last matching pattern wins):
 /// those files are committed on purpose, as templates with placeholder values, and show
@@ -142,6 +143,13 @@ pub const DEFAULT_SECRET_FILES: &[&str] = &[
     "*.p12",
     "*.pfx",
     "*.jks",
+    "*.keystore",
+    "*.ppk",
+    "*.p8",
+    ".kube/",
+    "**/.docker/config.json",
+    "*.tfstate",
+    "*.tfstate.*",
     "!.env.example",
     "!.env.sample",
     "!.env.template",
@@ -643,6 +651,18 @@ fn validate_provider(
                     u.span(),
                     format!(
                         "{} is not a URL with a host, e.g. \"http://127.0.0.1:1234/v1\"",
+                        key("base_url")
+                    ),
+                ));
+            }
+            // A fragment would swallow the API path Quorum appends, sending the request (and
+            // any extra_body) to the base URL's own path on the server.
+            if url.contains('#') {
+                return Err(at(
+                    u.span(),
+                    format!(
+                        "{} must not contain a fragment (`#…`): Quorum appends the API path to it; \
+                         remove the `#` and what follows",
                         key("base_url")
                     ),
                 ));
@@ -1229,6 +1249,31 @@ max_concurrency = 4
             ))
             .unwrap_err();
             assert!(e.message.contains("must not carry credentials"), "{e}");
+        }
+    }
+
+    #[test]
+    fn base_url_with_a_fragment_or_query_is_refused() {
+        for url in [
+            "http://127.0.0.1:11434/api/pull#",
+            "http://127.0.0.1:11434/api/pull#x/v1",
+        ] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert_eq!(e.line, Some(3), "{url}");
+            assert!(e.message.contains("must not contain a fragment"), "{url}: {e}");
+        }
+        for url in [
+            "http://127.0.0.1:11434/api/pull?",
+            "http://127.0.0.1:11434/api/pull?a=b",
+        ] {
+            let e = parse(&format!(
+                "[providers.a]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\n"
+            ))
+            .unwrap_err();
+            assert!(e.message.contains("or a query"), "{url}: {e}");
         }
     }
 

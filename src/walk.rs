@@ -75,9 +75,16 @@ const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
 
 /// The `review.secret_files` patterns, compiled: gitignore syntax, matched without
 /// regard to case (`ID_RSA`, `Server.PEM` are the same secrets), plus the content check
-/// for service-account keys, whose names say nothing.
+/// for private keys and service-account keys, whose names may say nothing.
 pub struct SecretFiles {
     by_name: Gitignore,
+    /// The folder patterns that name no path (`.aws/`, `.ssh/`), for the folders around the
+    /// review root: patterns match paths below the root, so reviewing `proj/.aws` itself
+    /// would otherwise find nothing secret in `config`.
+    folders: Gitignore,
+    /// The folder pattern an ancestor of the review root matched, if one did: then every
+    /// file is a secret.
+    enclosing: Option<String>,
     /// `secret_files = []` sends everything, service-account keys included.
     by_content: bool,
 }
@@ -87,6 +94,8 @@ pub struct SecretFiles {
 enum SecretVerdict {
     /// A `secret_files` pattern matched.
     Pattern(String),
+    /// A folder pattern matched a folder the review root is inside.
+    Enclosed(String),
     /// A `!pattern` said this file is not a secret, whatever its content.
     Allowed,
     /// No pattern matched: the content decides.
@@ -96,26 +105,63 @@ enum SecretVerdict {
 impl SecretFiles {
     pub fn new(patterns: &[String]) -> Result<SecretFiles> {
         let mut builder = secret_builder();
+        let mut folders = secret_builder();
         for pattern in patterns {
             builder
                 .add_line(None, pattern)
                 .with_context(|| format!("review.secret_files: {pattern:?} is not a valid pattern"))?;
+            if is_folder_anywhere(pattern) {
+                folders
+                    .add_line(None, pattern)
+                    .with_context(|| format!("review.secret_files: {pattern:?} is not a valid pattern"))?;
+            }
         }
         Ok(SecretFiles {
             by_name: builder.build().context("review.secret_files")?,
+            folders: folders.build().context("review.secret_files")?,
+            enclosing: None,
             by_content: !patterns.is_empty(),
         })
+    }
+
+    /// Notes whether `root` lies inside a folder a folder pattern names (`proj/.aws`,
+    /// `~/.ssh` reviewed as `.`), by its path as given and as resolved: then every file
+    /// under it is a secret.
+    fn around(mut self, root: &Path) -> SecretFiles {
+        let given = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let resolved = std::fs::canonicalize(root).ok();
+        self.enclosing = [Some(given), resolved].iter().flatten().find_map(|path| {
+            path.components().find_map(|component| match component {
+                std::path::Component::Normal(name) => match self.folders.matched(Path::new(name), true) {
+                    ignore::Match::Ignore(glob) => Some(glob.original().to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+        });
+        self
     }
 
     /// `rel` is the real path relative to the root (not its display name), so a name
     /// that is not UTF-8 is matched as the bytes it is.
     fn by_name(&self, rel: &Path) -> SecretVerdict {
+        if let Some(pattern) = &self.enclosing {
+            return SecretVerdict::Enclosed(pattern.clone());
+        }
         match self.by_name.matched_path_or_any_parents(rel, false) {
             ignore::Match::Ignore(glob) => SecretVerdict::Pattern(glob.original().to_string()),
             ignore::Match::Whitelist(_) => SecretVerdict::Allowed,
             ignore::Match::None => SecretVerdict::Unknown,
         }
     }
+}
+
+/// Whether `pattern` names a folder at any depth (`.aws/`): a trailing `/` and no other.
+fn is_folder_anywhere(pattern: &str) -> bool {
+    pattern
+        .trim()
+        .strip_suffix('/')
+        .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.starts_with('!'))
 }
 
 fn secret_builder() -> GitignoreBuilder {
@@ -148,7 +194,7 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
     // The root itself may be a symlink (a user's choice); links inside it are not followed.
     let meta =
         std::fs::metadata(root).with_context(|| format!("cannot read {}: check the path to review", root.display()))?;
-    let secrets = SecretFiles::new(&settings.secret_files)?;
+    let secrets = SecretFiles::new(&settings.secret_files)?.around(root);
     if meta.is_file() {
         let real_name = root.file_name().map(Path::new).unwrap_or(Path::new(""));
         let candidate = Candidate {
@@ -267,12 +313,14 @@ struct Candidate<'a> {
 /// secret when a `secret_files` pattern names it, before anything of it is read (a
 /// symlink or pipe named `id_rsa` is a secret too); returns whether it was.
 fn skip_secret_by_name(rel: &Path, name: &str, secrets: &SecretFiles, walked: &mut Walked) -> bool {
-    let SecretVerdict::Pattern(pattern) = secrets.by_name(rel) else {
-        return false;
+    let why = match secrets.by_name(rel) {
+        SecretVerdict::Pattern(pattern) => format!("matches {pattern}"),
+        SecretVerdict::Enclosed(pattern) => format!("the reviewed folder is inside a folder matching {pattern}"),
+        SecretVerdict::Allowed | SecretVerdict::Unknown => return false,
     };
     walked.skipped.push(Skipped {
         path: name.to_string(),
-        reason: secret_reason(&format!("matches {pattern}")),
+        reason: secret_reason(&why),
     });
     true
 }
@@ -330,11 +378,59 @@ fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &SecretFiles, 
             secret_reason("a service-account key (JSON with \"type\": \"service_account\" and a \"private_key\")"),
         );
     }
+    if checks_content {
+        if let Some(kind) = private_key_kind(&text) {
+            return skip(walked, secret_reason(&format!("{kind} (found by its content)")));
+        }
+    }
     walked.files.push(SourceFile {
         path: candidate.name.clone(),
         text,
         content_hash,
     });
+}
+
+/// How far into a file a private key's first line may start: key files begin with it
+/// (after, at most, a few attribute lines), while a source file that embeds a key further
+/// down is left to the redaction of key blocks for remote providers.
+const PRIVATE_KEY_WITHIN_BYTES: usize = 1024;
+/// How long the first line of key data must be to count as one: a real key's is a full
+/// base64 line (64 or 70 characters), where prose or code after a marker is not base64.
+const MIN_KEY_DATA_CHARS: usize = 16;
+/// How PuTTY key files begin.
+const PUTTY_KEY_START: &str = "PuTTY-User-Key-File";
+
+/// What kind of private key `text` is, if it is one whatever its name (`deploy_key`,
+/// `key.txt`): a PuTTY key file, or a PEM block `-----BEGIN … PRIVATE KEY-----` (RSA, EC,
+/// OpenSSH, PKCS#8, encrypted ones) at the start of a line near the top, followed (after
+/// any `Name: value` headers) by a base64 line. A source file that only mentions the
+/// marker, in a string or a comment, is not a key.
+fn private_key_kind(text: &str) -> Option<&'static str> {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim_start().starts_with(PUTTY_KEY_START) {
+        return Some("a PuTTY private key");
+    }
+    let mut offset = 0;
+    let mut lines = text.split_inclusive('\n');
+    while offset <= PRIVATE_KEY_WITHIN_BYTES {
+        let line = lines.next()?;
+        offset += line.len();
+        let marker = line.trim_end();
+        if marker.starts_with("-----BEGIN ") && marker.ends_with("PRIVATE KEY-----") && key_data_follows(lines.clone())
+        {
+            return Some("a private key");
+        }
+    }
+    None
+}
+
+/// Whether the first line after headers (`Proc-Type: 4,ENCRYPTED`) and blank lines is base64.
+fn key_data_follows<'a>(lines: impl Iterator<Item = &'a str>) -> bool {
+    let is_base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    lines
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.contains(": "))
+        .is_some_and(|data| data.len() >= MIN_KEY_DATA_CHARS && data.chars().all(is_base64))
 }
 
 /// Whether `text` holds a cloud service-account key (Google's JSON key files): named
@@ -573,6 +669,127 @@ mod tests {
         assert!(secret("app/gcp.json").contains("service-account key"));
         assert_eq!(w.skipped.len(), 11, "{:?}", w.skipped);
         assert!(w.skipped.iter().all(Skipped::is_secret));
+    }
+
+    /// The first line of key data, as key files hold it.
+    const KEY_DATA: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+
+    #[test]
+    fn private_keys_are_found_by_content_whatever_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let key =
+            |kind: &str| format!("-----BEGIN {kind}PRIVATE KEY-----\n{KEY_DATA}\n-----END {kind}PRIVATE KEY-----\n");
+        write(dir.path(), "deploy_key", key("OPENSSH ").as_bytes());
+        write(dir.path(), "ci/rsa.txt", key("RSA ").as_bytes());
+        write(dir.path(), "ci/ec", key("EC ").as_bytes());
+        write(dir.path(), "ci/pkcs8", key("ENCRYPTED ").as_bytes());
+        write(
+            dir.path(),
+            "ci/legacy",
+            format!(
+                "Bag Attributes\n    localKeyID: 01\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                 DEK-Info: AES-128-CBC,00\n\n{KEY_DATA}\n-----END RSA PRIVATE KEY-----\n"
+            )
+            .as_bytes(),
+        );
+        write(
+            dir.path(),
+            "ci/putty",
+            b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n",
+        );
+        // Code that handles keys only names the marker: it is reviewed.
+        write(
+            dir.path(),
+            "src/pem.rs",
+            b"const BEGIN: &str = \"-----BEGIN PRIVATE KEY-----\";\nfn parse() {}\n",
+        );
+        write(
+            dir.path(),
+            "src/pem.py",
+            b"# Reads keys such as:\n-----BEGIN PRIVATE KEY-----\n... base64 here ...\n",
+        );
+        let late = format!("{}\n{}", "x = 1\n".repeat(200), key(""));
+        write(dir.path(), "src/fixture.py", late.as_bytes());
+        let w = walk(dir.path(), &settings(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["src/fixture.py", "src/pem.py", "src/pem.rs"], "{:?}", w.skipped);
+        let reason = |path: &str| w.skipped.iter().find(|s| s.path == path).map(|s| s.reason.clone());
+        assert_eq!(
+            reason("deploy_key").as_deref(),
+            Some(
+                "secret file: a private key (found by its content); not sent to any model; set review.secret_files \
+                 to change"
+            )
+        );
+        for path in ["ci/rsa.txt", "ci/ec", "ci/pkcs8", "ci/legacy"] {
+            assert!(
+                reason(path).unwrap().contains("a private key (found by its content)"),
+                "{path}"
+            );
+        }
+        assert!(reason("ci/putty").unwrap().contains("a PuTTY private key"));
+        let mut off = settings();
+        off.secret_files = Vec::new();
+        assert_eq!(
+            walk(dir.path(), &off, &[]).unwrap().files.len(),
+            9,
+            "[] sends everything"
+        );
+    }
+
+    #[test]
+    fn the_default_list_keeps_cloud_signing_and_infrastructure_secrets_home() {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, pattern) in [
+            ("AuthKey_ABC123.p8", "*.p8"),
+            ("prod.ppk", "*.ppk"),
+            ("android/release.keystore", "*.keystore"),
+            ("home/.kube/config", ".kube/"),
+            ("home/.docker/config.json", "**/.docker/config.json"),
+            ("infra/terraform.tfstate", "*.tfstate"),
+            ("infra/terraform.tfstate.backup", "*.tfstate.*"),
+        ] {
+            write(dir.path(), path, b"opaque = \"x\"\n");
+            let w = walk(dir.path(), &settings(), &[]).unwrap();
+            let skipped = w.skipped.iter().find(|s| s.path == path);
+            assert!(
+                skipped.is_some_and(|s| s.reason.contains(&format!("matches {pattern}"))),
+                "{path}: {skipped:?}"
+            );
+        }
+        write(dir.path(), "docker/config.json", b"{}\n");
+        let w = walk(dir.path(), &settings(), &[]).unwrap();
+        assert!(
+            w.files.iter().any(|f| f.path == "docker/config.json"),
+            "only .docker/'s"
+        );
+    }
+
+    #[test]
+    fn a_root_inside_a_secret_folder_keeps_every_file_home() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "proj/.aws/config", b"[default]\nregion = eu-west-1\n");
+        write(dir.path(), "proj/.ssh/keys/notes.txt", b"the deploy key\n");
+        write(dir.path(), "proj/src/main.py", b"print(1)\n");
+        for root in ["proj/.aws", "proj/.ssh/keys", "proj/.aws/config"] {
+            let w = walk(&dir.path().join(root), &settings(), &[]).unwrap();
+            assert!(w.files.is_empty(), "{root}: {:?}", w.files);
+            assert!(
+                w.skipped.len() == 1
+                    && w.skipped[0].is_secret()
+                    && w.skipped[0]
+                        .reason
+                        .contains("the reviewed folder is inside a folder matching ."),
+                "{root}: {:?}",
+                w.skipped
+            );
+        }
+        let w = walk(&dir.path().join("proj/src"), &settings(), &[]).unwrap();
+        assert_eq!(w.files.len(), 1, "{:?}", w.skipped);
+        let mut s = settings();
+        s.secret_files = vec!["*.pem".into()];
+        let w = walk(&dir.path().join("proj/.aws"), &s, &[]).unwrap();
+        assert_eq!(w.files.len(), 1, "a list without .aws/ sends it");
     }
 
     #[test]

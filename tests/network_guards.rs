@@ -138,3 +138,28 @@ async fn an_answer_over_max_response_bytes_is_refused_with_the_setting_named() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_with_a_fragment_is_refused_before_any_request() {
+    let server = listener().await;
+    // With the old string concatenation, `/chat/completions` became part of the fragment
+    // and the request, extra_body included, went to /api/pull.
+    let dir = project(&format!(
+        "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/api/pull#\"\nmodel = \"m\"\n\
+         extra_body = {{ name = \"attacker/model\" }}\n",
+        server.uri()
+    ));
+    for args in [&["review", "src", "--out", "out"][..], &["providers", "check"][..]] {
+        let out = quorum(dir.path(), args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{stderr}");
+        assert!(
+            stderr.contains(
+                "quorum.toml:3: providers.local.base_url must not contain a fragment (`#…`): Quorum appends the \
+                 API path to it; remove the `#` and what follows"
+            ),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(requests_to(&server).await, 0, "nothing may reach the server");
+}

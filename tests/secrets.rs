@@ -280,3 +280,79 @@ async fn a_hostile_file_name_stays_a_name_in_the_prompt_and_on_the_terminal() {
     }
     assert!(stdout.contains("eval of input"), "the finding is reported: {stdout}");
 }
+
+/// Files the default list or the content check must keep home, each with a marker.
+const MORE_SECRETS: &[(&str, &str)] = &[
+    (
+        "deploy_key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n\
+         deploy-marker-0a1b\n-----END OPENSSH PRIVATE KEY-----\n",
+    ),
+    ("AuthKey_ABC123.p8", "p8-marker-2c3d\n"),
+    ("prod.ppk", "PuTTY-User-Key-File-3: ssh-rsa\nppk-marker-4e5f\n"),
+    (".kube/config", "token: kube-marker-6a7b\n"),
+    (
+        ".docker/config.json",
+        "{\"auths\": {\"r\": {\"auth\": \"docker-marker-8c9d\"}}}\n",
+    ),
+    ("terraform.tfstate", "{\"password\": \"tfstate-marker-1e2f\"}\n"),
+];
+
+/// A file that handles keys without holding one: it is reviewed.
+const PEM_PARSER: &str = "# pem-parser-marker-3a4b\nBEGIN = \"-----BEGIN PRIVATE KEY-----\"\n";
+
+/// `quorum review ROOT` in `dir`, with the configuration `dir/quorum.toml`.
+async fn review(dir: &Path, root: &str) -> Output {
+    let dir = dir.to_path_buf();
+    let root = root.to_string();
+    tokio::task::spawn_blocking(move || {
+        support::quorum_cmd(&dir)
+            .args(["review", &root, "--config", "quorum.toml", "--out", "out"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_keys_cloud_configs_and_state_files_are_never_sent() {
+    let (server, received) = serve(NO_FINDINGS).await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = MORE_SECRETS.iter().chain(&[
+        ("pem.py", PEM_PARSER),
+        (".aws/config", "[default]\nregion = aws-marker-5c6d\n"),
+    ]);
+    for (path, content) in files {
+        let path = dir.path().join("repo").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("quorum.toml"),
+        format!(
+            "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"local-model\"\n\
+             context_tokens = 32768\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    let (_, stderr) = ok(&review(dir.path(), "repo").await);
+    assert!(stderr.contains("7 secret files not sent"), "{stderr}");
+    // The folder under review is itself inside .aws/: its files stay home too.
+    let out = review(dir.path(), "repo/.aws").await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config: secret file: the reviewed folder is inside a folder matching .aws/"),
+        "{stderr}"
+    );
+    let bodies = received.bodies();
+    for (path, content) in MORE_SECRETS.iter().chain(&[(".aws/config", "aws-marker-5c6d")]) {
+        let marker = marker(content);
+        assert!(bodies.iter().all(|b| !b.contains(marker)), "{path} reached the server");
+    }
+    assert!(
+        received.prompts().iter().any(|p| p.contains("pem-parser-marker-3a4b")),
+        "the parser was reviewed"
+    );
+}

@@ -22,6 +22,8 @@ use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Reques
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// How many models one `GET /v1/models` asks for (the API's maximum page).
+const MODEL_PAGE_SIZE: u32 = 1000;
 /// The API version every request declares (the only stable one).
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The forced tool whose input is the structured answer.
@@ -167,11 +169,9 @@ impl Provider for Anthropic {
     /// `GET /v1/models` (entries carry `max_input_tokens`).
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let url = format!(
-                "{}/models?limit=1000",
-                self.url.strip_suffix("/messages").unwrap_or(&self.url)
-            );
-            let request = self.authorized(self.client.get(url));
+            let root = self.url.strip_suffix("/messages").unwrap_or(&self.url);
+            let url = http::endpoint(root, &["models"]);
+            let request = self.authorized(self.client.get(url).query(&[("limit", MODEL_PAGE_SIZE)]));
             let key = self.api_key();
             crate::discovery::fetch_model_list(request, key.hint())
                 .await
@@ -180,16 +180,17 @@ impl Provider for Anthropic {
     }
 }
 
-/// `base_url` without trailing slashes, plus whatever of `/v1/messages` it lacks.
+/// `base_url` without trailing slashes, plus whatever of the path segments `v1`, `messages`
+/// it lacks (appended as segments, see [`http::endpoint`]).
 fn messages_url(base_url: &str) -> String {
-    let base = base_url.trim().trim_end_matches('/');
+    let base = base_url.trim();
     let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
-    if base.ends_with("/v1/messages") {
-        base.to_string()
-    } else if base.ends_with("/v1") {
-        format!("{base}/messages")
-    } else {
-        format!("{base}/v1/messages")
+    let segments = http::path_segments(base);
+    let last_two: Vec<&str> = segments.iter().rev().take(2).rev().map(String::as_str).collect();
+    match last_two.as_slice() {
+        [.., "v1", "messages"] => http::endpoint(base, &[]),
+        [.., "v1"] => http::endpoint(base, &["messages"]),
+        _ => http::endpoint(base, &["v1", "messages"]),
     }
 }
 
@@ -541,6 +542,15 @@ mod tests {
         let shown = format!("{p:?} {:?}", settings());
         assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn nothing_after_the_base_url_changes_the_path() {
+        assert_eq!(
+            messages_url("http://127.0.0.1:11434/api/pull#"),
+            "http://127.0.0.1:11434/api/pull/v1/messages"
+        );
+        assert_eq!(messages_url("http://h:1/v1?x=1#y"), "http://h:1/v1/messages");
     }
 
     #[test]

@@ -94,9 +94,8 @@ fn context_of(entry: &Value) -> Option<u64> {
 /// Any failure just means "unknown": a redirect is not followed (`client` follows none,
 /// see [`http::client`]) and a body over [`PROBE_MAX_BYTES`] is not read.
 pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &str, key: Option<&str>) -> Option<u64> {
-    let root = root.trim_end_matches('/');
-    let get = |path: &str| authorized(client.get(format!("{root}{path}")), key);
-    if let Some(body) = fetch(get("/api/v0/models"), None).await {
+    let get = |path: &[&str]| authorized(client.get(http::endpoint(root, path)), key);
+    if let Some(body) = fetch(get(&["api", "v0", "models"]), None).await {
         let entries = serde_json::from_str::<Value>(&body).ok()?;
         let entry = entries
             .get("data")?
@@ -108,7 +107,7 @@ pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &
             return entry.get("loaded_context_length").and_then(Value::as_u64);
         }
     }
-    if let Some(body) = fetch(get("/props"), None).await {
+    if let Some(body) = fetch(get(&["props"]), None).await {
         let n = serde_json::from_str::<Value>(&body)
             .ok()
             .and_then(|v| v.pointer("/default_generation_settings/n_ctx").and_then(Value::as_u64));
@@ -116,12 +115,12 @@ pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &
             return n;
         }
     }
-    if let Some(body) = fetch(get("/api/ps"), None).await {
+    if let Some(body) = fetch(get(&["api", "ps"]), None).await {
         if let Some(n) = ollama_loaded_context(&body, model) {
             return Some(n);
         }
     }
-    let show = authorized(client.post(format!("{root}/api/show")), key);
+    let show = authorized(client.post(http::endpoint(root, &["api", "show"])), key);
     let body = fetch(show, Some(serde_json::json!({ "model": model }))).await?;
     ollama_configured_context(&body)
 }

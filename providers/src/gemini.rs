@@ -24,6 +24,10 @@ use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Reques
 
 /// Where the Gemini API lives, version included.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
+/// The API version added to a `base_url` that names only a host.
+const API_VERSION: &str = "v1beta";
+/// How many models one `GET …/models` asks for (the API's maximum page).
+const MODEL_PAGE_SIZE: u32 = 1000;
 
 /// How to reach one Gemini model.
 #[derive(Clone)]
@@ -184,7 +188,11 @@ impl Provider for Gemini {
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
         Box::pin(async move {
             let base = self.url.rsplit_once("/models/").map_or(self.url.as_str(), |(b, _)| b);
-            let request = self.authorized(self.client.get(format!("{base}/models?pageSize=1000")));
+            let request = self.authorized(
+                self.client
+                    .get(http::endpoint(base, &["models"]))
+                    .query(&[("pageSize", MODEL_PAGE_SIZE)]),
+            );
             let key = self.api_key();
             crate::discovery::fetch_model_list(request, key.hint())
                 .await
@@ -197,24 +205,24 @@ impl Provider for Gemini {
 /// `/v1beta` added to a bare host, a trailing `/models` folded in) and `model` taking
 /// `models/` only when it has no resource prefix of its own (`tunedModels/…` keeps its).
 fn generate_url(base_url: &str, model: &str) -> String {
-    let base = base_url.trim().trim_end_matches('/');
+    let base = base_url.trim();
     let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
-    let bare_host = reqwest::Url::parse(base).is_ok_and(|u| u.path() == "/" || u.path().is_empty());
-    let mut base = if bare_host {
-        format!("{base}/v1beta")
-    } else {
-        base.to_string()
-    };
-    if let Some(stripped) = base.strip_suffix("/models") {
-        base = stripped.to_string();
+    // Normalised first (no query, fragment or trailing slash), so the checks below see the path.
+    let mut root = http::endpoint(base, &[]);
+    if http::path_segments(&root).is_empty() {
+        root = http::endpoint(&root, &[API_VERSION]);
+    }
+    if let Some(stripped) = root.strip_suffix("/models") {
+        root = stripped.to_string();
     }
     let model = model.trim().trim_matches('/');
     let model = model.strip_suffix(":generateContent").unwrap_or(model);
-    if model.contains('/') {
-        format!("{base}/{model}:generateContent")
+    let resource = if model.contains('/') {
+        format!("{model}:generateContent")
     } else {
-        format!("{base}/models/{model}:generateContent")
-    }
+        format!("models/{model}:generateContent")
+    };
+    http::endpoint(&root, &resource.split('/').collect::<Vec<_>>())
 }
 
 // ---- Schema translation -------------------------------------------------------------
@@ -733,6 +741,22 @@ mod tests {
         assert!(!shown.contains("AIza-secret-123"), "{shown}");
         assert!(shown.contains("<redacted>"));
         assert!(!p.url().contains("key"), "{}", p.url());
+    }
+
+    #[test]
+    fn nothing_after_the_base_url_changes_the_path() {
+        assert_eq!(
+            generate_url("http://127.0.0.1:11434/api/pull#", "m"),
+            "http://127.0.0.1:11434/api/pull/models/m:generateContent"
+        );
+        assert_eq!(
+            generate_url("http://h:1/v1?x=1#y", "m"),
+            "http://h:1/v1/models/m:generateContent"
+        );
+        assert_eq!(
+            generate_url("http://h:1/v1", "m#x?y"),
+            "http://h:1/v1/models/m%23x%3Fy:generateContent"
+        );
     }
 
     #[test]

@@ -53,14 +53,61 @@ impl RawResponse {
 /// It follows no redirects: a 307 or 308 would re-send the request, key headers and the
 /// code under review included, to whatever address the server names. [`send`] turns a
 /// 3xx answer into an error that says so instead.
+///
+/// It uses the proxies the environment names (see [`env_proxies`]), except for this machine
+/// and private networks, which it always reaches directly.
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    // Setting proxies turns off reqwest's own reading of the environment, which would also
+    // proxy 127.0.0.1: a local server's key and the code under review would leave the
+    // machine through a proxy the user set up for the internet.
+    let builder = env_proxies()
+        .into_iter()
+        .fold(reqwest::Client::builder().no_proxy(), reqwest::ClientBuilder::proxy);
+    builder
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("quorum/", env!("CARGO_PKG_VERSION")))
         .build()
         // Only fails when the TLS backend cannot initialise, which no caller can repair.
         .expect("the HTTP client (rustls) could not be initialised")
+}
+
+/// Every host and network [`Reach::Loopback`] and [`Reach::Private`] cover, in `NO_PROXY`
+/// syntax (IPv4-mapped IPv6 forms too), plus the unspecified addresses, which connect to
+/// this machine. Requests there never go through a proxy, whatever `NO_PROXY` says.
+const NEVER_PROXIED: &str = "localhost, 127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, \
+     192.168.0.0/16, 169.254.0.0/16, fc00::/7, fe80::/10, ::ffff:127.0.0.0/104, ::ffff:10.0.0.0/104, \
+     ::ffff:172.16.0.0/108, ::ffff:192.168.0.0/112, ::ffff:169.254.0.0/112, 0.0.0.0, ::";
+
+/// The proxies the environment names, read as reqwest reads them by default (`HTTP_PROXY`,
+/// `HTTPS_PROXY`, falling back to `ALL_PROXY`; upper case first; `NO_PROXY` honoured;
+/// nothing when `REQUEST_METHOD` says this runs as CGI, where `HTTP_PROXY` may come from a
+/// request header), but never for a destination in [`NEVER_PROXIED`]. Corporate networks
+/// need the proxy for hosted APIs; a proxy for this machine or the local network would
+/// only receive the requests, `Authorization` headers included, meant for a local server.
+fn env_proxies() -> Vec<reqwest::Proxy> {
+    if std::env::var_os("REQUEST_METHOD").is_some() {
+        return Vec::new();
+    }
+    let first_set = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| std::env::var(name).ok())
+            .filter(|value| !value.trim().is_empty())
+    };
+    let all = first_set(&["ALL_PROXY", "all_proxy"]);
+    let http = first_set(&["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone());
+    let https = first_set(&["HTTPS_PROXY", "https_proxy"]).or(all);
+    let user_no_proxy = first_set(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let no_proxy = || reqwest::NoProxy::from_string(&format!("{user_no_proxy},{NEVER_PROXIED}"));
+    // A value reqwest cannot read is skipped, as reqwest's own reading skips it.
+    let http = http.and_then(|url| reqwest::Proxy::http(url).ok());
+    let https = https.and_then(|url| reqwest::Proxy::https(url).ok());
+    [http, https]
+        .into_iter()
+        .flatten()
+        .map(|proxy| proxy.no_proxy(no_proxy()))
+        .collect()
 }
 
 /// The wait a server asked for: `retry-after-ms` (milliseconds, possibly fractional, as
@@ -146,6 +193,44 @@ pub fn display_url(url: &reqwest::Url) -> String {
     }
 }
 
+/// `base_url` with `segments` appended to its path, one path segment each (a `/`, `?`,
+/// `#` or `%` inside a segment is percent-encoded, and `.`/`..` are dropped), after its
+/// trailing slashes. A query or fragment in `base_url` is dropped: string concatenation
+/// would have put the API path after a `#` (where the server never sees it) and sent the
+/// request, and whatever body a config adds, to the base URL's own path instead.
+///
+/// A `base_url` that is not a URL is returned as it is written, with the segments joined
+/// by `/`, so that sending fails with the parser's own error.
+pub fn endpoint(base_url: &str, segments: &[&str]) -> String {
+    let base = base_url.trim();
+    let Ok(mut url) = reqwest::Url::parse(base) else {
+        return std::iter::once(base.trim_end_matches('/'))
+            .chain(segments.iter().copied())
+            .collect::<Vec<_>>()
+            .join("/");
+    };
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url.to_string()
+}
+
+/// The path segments of `url` (parsed as [`endpoint`] does), without empty ones; empty for
+/// a URL that does not parse. For checking what a base URL already ends with.
+pub fn path_segments(url: &str) -> Vec<String> {
+    reqwest::Url::parse(url.trim())
+        .ok()
+        .and_then(|u| {
+            u.path_segments()
+                .map(|segments| segments.filter(|s| !s.is_empty()).map(str::to_string).collect())
+        })
+        .unwrap_or_default()
+}
+
 /// Where a base URL sends requests (and keys), read by the same parser reqwest uses, so
 /// that a check on it is a check on the real destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +247,9 @@ pub struct Destination {
 /// How far a request to a host travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reach {
-    /// This machine: `localhost` (RFC 6761: every resolver answers loopback), 127.0.0.0/8, `::1`.
+    /// This machine: exactly `localhost` (RFC 6761: every resolver answers loopback), 127.0.0.0/8,
+    /// `::1`. Not `localhost.`: glibc does not map that spelling from /etc/hosts but asks DNS,
+    /// which may answer any address.
     Loopback,
     /// A private network: 10/8, 172.16/12, 192.168/16, link-local (169.254/16,
     /// fe80::/10) and IPv6 unique-local (fc00::/7) addresses.
@@ -194,11 +281,10 @@ impl Destination {
     /// How far requests to this host travel.
     pub fn reach(&self) -> Reach {
         use std::net::IpAddr;
-        let name = self.host.strip_suffix('.').unwrap_or(&self.host);
-        if name.eq_ignore_ascii_case("localhost") {
+        if self.host.eq_ignore_ascii_case("localhost") {
             return Reach::Loopback;
         }
-        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
         let (loopback, private) = match bare.parse::<IpAddr>() {
             Ok(IpAddr::V4(ip)) => (ip.is_loopback(), ip.is_private() || ip.is_link_local()),
             Ok(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
@@ -767,6 +853,7 @@ mod tests {
         for url in [
             "http://127.0.0.1:1234",
             "http://localhost:1234",
+            "http://LocalHost:1234",
             "http://10.1.2.3",
             "http://172.16.0.1",
             "http://192.168.1.20",
@@ -783,6 +870,8 @@ mod tests {
             "http://172.32.0.1",
             "http://example.com",
             "http://localhost.example.com",
+            "http://localhost.",
+            "http://LOCALHOST./v1",
             "http://[2001:db8::1]",
             "http://[::ffff:8.8.8.8]",
         ] {

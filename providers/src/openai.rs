@@ -225,7 +225,7 @@ impl Provider for OpenAiCompatible {
     /// `GET {base_url}/models`.
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let request = self.authorized(self.client.get(format!("{}/models", self.api_root())));
+            let request = self.authorized(self.client.get(http::endpoint(self.api_root(), &["models"])));
             let key = self.api_key();
             discovery::fetch_model_list(request, key.hint())
                 .await
@@ -253,15 +253,15 @@ impl OpenAiCompatible {
     }
 }
 
-/// `base_url` without trailing slashes, plus `/chat/completions` (unless it is already
-/// there). A doubled slash matters: LM Studio answers `/v1//chat/completions` with a 200
-/// "Unexpected endpoint" error.
+/// `base_url` without trailing slashes, plus the path segments `chat`, `completions` (unless
+/// they are already there; see [`http::endpoint`]). A doubled slash matters: LM Studio
+/// answers `/v1//chat/completions` with a 200 "Unexpected endpoint" error.
 fn chat_url(base_url: &str) -> String {
-    let base = base_url.trim().trim_end_matches('/');
-    if base.ends_with("/chat/completions") {
-        base.to_string()
+    const CHAT: [&str; 2] = ["chat", "completions"];
+    if http::path_segments(base_url).ends_with(&CHAT.map(String::from)) {
+        http::endpoint(base_url, &[])
     } else {
-        format!("{base}/chat/completions")
+        http::endpoint(base_url, &CHAT)
     }
 }
 
@@ -550,6 +550,27 @@ mod tests {
             chat_url("http://h:1/v1/chat/completions/"),
             "http://h:1/v1/chat/completions"
         );
+    }
+
+    #[test]
+    fn nothing_after_the_base_url_changes_the_path() {
+        // A `#` or `?` would turn the API path into a fragment or query: the request would
+        // go to the base URL's own path (e.g. Ollama's /api/pull).
+        assert_eq!(
+            chat_url("http://127.0.0.1:11434/api/pull#"),
+            "http://127.0.0.1:11434/api/pull/chat/completions"
+        );
+        assert_eq!(chat_url("http://h:1/v1?x=1#y"), "http://h:1/v1/chat/completions");
+        assert_eq!(chat_url("http://h:1"), "http://h:1/chat/completions");
+        let p = OpenAiCompatible::new(
+            OpenAiSettings {
+                base_url: "http://h:1/v1#".into(),
+                ..settings()
+            },
+            reqwest::Client::new(),
+        );
+        assert_eq!(p.url(), "http://h:1/v1/chat/completions");
+        assert_eq!(p.api_root(), "http://h:1/v1");
     }
 
     #[test]
