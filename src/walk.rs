@@ -390,9 +390,8 @@ fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &SecretFiles, 
     });
 }
 
-/// How far into a file a private key's first line may start: key files begin with it
-/// (after, at most, a few attribute lines), while a source file that embeds a key further
-/// down is left to the redaction of key blocks for remote providers.
+/// How far into a file a private key's first line may start: key files begin with it,
+/// after at most a few attribute lines (`openssl pkcs12` writes `Bag Attributes`).
 const PRIVATE_KEY_WITHIN_BYTES: usize = 1024;
 /// How long the first line of key data must be to count as one: a real key's is a full
 /// base64 line (64 or 70 characters), where prose or code after a marker is not base64.
@@ -400,11 +399,15 @@ const MIN_KEY_DATA_CHARS: usize = 16;
 /// How PuTTY key files begin.
 const PUTTY_KEY_START: &str = "PuTTY-User-Key-File";
 
-/// What kind of private key `text` is, if it is one whatever its name (`deploy_key`,
-/// `key.txt`): a PuTTY key file, or a PEM block `-----BEGIN … PRIVATE KEY-----` (RSA, EC,
-/// OpenSSH, PKCS#8, encrypted ones) at the start of a line near the top, followed (after
-/// any `Name: value` headers) by a base64 line. A source file that only mentions the
-/// marker, in a string or a comment, is not a key.
+/// What kind of private key file `text` is, whatever its name (`deploy_key`, `key.txt`):
+/// a PuTTY key file, or a file that *starts* with a PEM block `-----BEGIN … PRIVATE
+/// KEY-----` (RSA, EC, OpenSSH, PKCS#8, encrypted ones; only blank or attribute lines may
+/// come first) followed, after any `Name: value` headers, by a base64 line.
+///
+/// A source file that embeds a key after some code is not a key file: it is reviewed,
+/// with the key block redacted for remote providers and reported as a hard-coded secret
+/// (`checks::redact`), so the models and the report see the problem instead of a file
+/// silently kept home. A file that only mentions the marker is not a key either.
 fn private_key_kind(text: &str) -> Option<&'static str> {
     let text = text.trim_start_matches('\u{feff}');
     if text.trim_start().starts_with(PUTTY_KEY_START) {
@@ -416,12 +419,25 @@ fn private_key_kind(text: &str) -> Option<&'static str> {
         let line = lines.next()?;
         offset += line.len();
         let marker = line.trim_end();
-        if marker.starts_with("-----BEGIN ") && marker.ends_with("PRIVATE KEY-----") && key_data_follows(lines.clone())
-        {
-            return Some("a private key");
+        if marker.starts_with("-----BEGIN ") && marker.ends_with("PRIVATE KEY-----") {
+            return key_data_follows(lines).then_some("a private key");
+        }
+        if !is_key_preamble(marker) {
+            return None;
         }
     }
     None
+}
+
+/// Whether a line may stand before a key in a key file: blank, or an attribute line as
+/// `openssl pkcs12` writes them (`Bag Attributes`, `    localKeyID: 01 02`,
+/// `Key Attributes: <No Attributes>`).
+fn is_key_preamble(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.is_empty()
+        || trimmed.starts_with("Bag Attributes")
+        || trimmed.starts_with("Key Attributes")
+        || (line.starts_with(char::is_whitespace) && trimmed.contains(": "))
 }
 
 /// Whether the first line after headers (`Proc-Type: 4,ENCRYPTED`) and blank lines is base64.
@@ -710,9 +726,18 @@ mod tests {
         );
         let late = format!("{}\n{}", "x = 1\n".repeat(200), key(""));
         write(dir.path(), "src/fixture.py", late.as_bytes());
+        // A source file that embeds a key after some code is reviewed (the key block is
+        // redacted for remote providers and reported as a hard-coded secret).
+        let embedded = format!("import ssl\nKEY = \"\"\"\n{}\"\"\"\n", key("RSA "));
+        write(dir.path(), "src/embedded.py", embedded.as_bytes());
         let w = walk(dir.path(), &settings(), &[]).unwrap();
         let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["src/fixture.py", "src/pem.py", "src/pem.rs"], "{:?}", w.skipped);
+        assert_eq!(
+            paths,
+            ["src/embedded.py", "src/fixture.py", "src/pem.py", "src/pem.rs"],
+            "{:?}",
+            w.skipped
+        );
         let reason = |path: &str| w.skipped.iter().find(|s| s.path == path).map(|s| s.reason.clone());
         assert_eq!(
             reason("deploy_key").as_deref(),
@@ -732,7 +757,7 @@ mod tests {
         off.secret_files = Vec::new();
         assert_eq!(
             walk(dir.path(), &off, &[]).unwrap().files.len(),
-            9,
+            10,
             "[] sends everything"
         );
     }
