@@ -68,7 +68,7 @@ impl Severity {
     }
 }
 
-/// The fixed category vocabulary of DESIGN.md.
+/// The fixed category vocabulary (ARCHITECTURE.md, "The report.json contract").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
