@@ -1032,6 +1032,10 @@ fn remove_kept_run(folder: &Path) -> Result<()> {
 }
 
 /// The texts of the run's files that are still unchanged on disk (for stable ids).
+///
+/// `run.json` may come from anywhere, so its root and paths are followed only to regular
+/// files (no link, pipe or device), each read up to [`MAX_REREAD_FILE_BYTES`]: a planted
+/// `"root": "/"` with a file `dev/zero` costs nothing.
 fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
     let root = Path::new(&meta.root);
     let base = if root.is_file() {
@@ -1042,13 +1046,27 @@ fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
     meta.files
         .iter()
         .filter_map(|f| {
-            let bytes = std::fs::read(base.join(&f.path)).ok()?;
+            let bytes = read_bounded(&base.join(&f.path), MAX_REREAD_FILE_BYTES)?;
             if crate::hash::sha256_hex(&bytes) != f.content_hash {
                 return None;
             }
             String::from_utf8(bytes).ok().map(|text| (f.path.clone(), text))
         })
         .collect()
+}
+
+/// The most of one reviewed file read again to rebuild a report: far above what any model's
+/// context window takes, so only a file that was never sent is cut off.
+const MAX_REREAD_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The bytes of the regular file at `path`, or `None` if it is not one, cannot be read, or
+/// is larger than `max`.
+fn read_bounded(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = store::open_for_reading(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
 }
 
 /// The width to draw tables at: the terminal's, or a readable default when piped.

@@ -204,7 +204,7 @@ pub fn markdown(a: &Analysis) -> String {
         "Run `{}`, started {}. {} files sent, {} reviewed by at least one model, {} skipped. \
          {} issues, ranked by how many independent models reported them.\n",
         m.run_id,
-        m.started_at,
+        md_text(&m.started_at),
         m.files.len(),
         a.files_reviewed,
         m.skipped.len(),

@@ -235,11 +235,54 @@ impl RunMeta {
                 self.run_id
             ));
         }
+        let times = std::iter::once(self.started_at.as_str()).chain(self.finished_at.as_deref());
+        if let Some(bad) = times.into_iter().find(|t| !is_rfc3339(t)) {
+            return Err(format!(
+                "time {bad:?} is not an RFC 3339 UTC time such as 2026-12-01T08:46:18Z"
+            ));
+        }
         match self.files.iter().find(|f| !is_plain_relative(&f.path)) {
             Some(f) => Err(format!("file path {:?} leaves the review root", f.path)),
             None => Ok(()),
         }
     }
+}
+
+/// Whether `text` is a time as [`now_rfc3339`] writes it (`2026-12-01T08:46:18Z`, or with
+/// fractional seconds or an offset): reports print it as it is, so nothing else may pass.
+fn is_rfc3339(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    let offset = rest.as_bytes();
+    rest == "Z"
+        || (offset.len() == 6
+            && matches!(offset[0], b'+' | b'-')
+            && offset[1..3].iter().all(u8::is_ascii_digit)
+            && offset[3] == b':'
+            && offset[4..6].iter().all(u8::is_ascii_digit))
 }
 
 fn is_valid_run_id(id: &str) -> bool {
@@ -693,6 +736,28 @@ mod tests {
         .unwrap();
         assert_eq!(r.attempts, 1);
         assert_eq!(r.usage, Usage::default());
+    }
+
+    #[test]
+    fn only_rfc3339_times_pass() {
+        assert!(is_rfc3339(&now_rfc3339()));
+        for ok in [
+            "2026-12-01T08:46:18Z",
+            "2026-12-01T08:46:18.123Z",
+            "2026-12-01T08:46:18+01:00",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "x",
+            "2026-12-01",
+            "2026-12-01T08:46:18",
+            "2026-12-01T08:46:18Z\n| row |",
+            "2026-12-01T08:46:18.Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -644,3 +644,64 @@ async fn a_file_quorum_did_not_write_in_previous_is_never_deleted() {
     ok(&run(project.path(), &args).await);
     assert!(out.join("previous/run.json").exists() && out.join("notes.txt").exists());
 }
+
+/// A run folder as a repository could ship it: `run.json` says anything it likes.
+fn planted_run(dir: &Path, run: Value) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("run.json"), serde_json::to_vec(&run).unwrap()).unwrap();
+    std::fs::write(dir.join("responses.jsonl"), b"").unwrap();
+}
+
+fn run_json(root: &str, started_at: &str, files: Value) -> Value {
+    json!({"schema_version": 1, "run_id": "abc123", "root": root, "started_at": started_at,
+           "providers": [], "files": files, "skipped": []})
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregate_reads_no_device_or_pipe_a_planted_run_json_points_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap()
+        .success());
+    let files = json!([
+        {"path": "dev/zero", "lines": 1, "content_hash": "0"},
+        {"path": "pipe", "lines": 1, "content_hash": "0"}
+    ]);
+    // `root` is "/" for dev/zero; the pipe is found through a second run with the temp root.
+    planted_run(
+        &dir.path().join("run1"),
+        run_json("/", "2026-12-01T08:46:18Z", files.clone()),
+    );
+    let root = dir.path().display().to_string();
+    planted_run(&dir.path().join("run2"), run_json(&root, "2026-12-01T08:46:18Z", files));
+    for run_dir in ["run1", "run2"] {
+        // A hang or an endless read would never return: the deadline turns it into a failure.
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            run(
+                dir.path(),
+                &["aggregate", run_dir, "--out", &format!("{run_dir}-out"), "--quiet"],
+            ),
+        )
+        .await
+        .expect("aggregate returns instead of reading a device or blocking on a pipe");
+        // Exit 1: the planted run has no answers, so no model reviewed any file.
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(dir.path().join(format!("{run_dir}-out/report.md")).exists());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_json_whose_times_carry_text_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = "x\n\n| forged | row |\n<img src=x onerror=alert(1)>\u{1b}]0;pwn\u{7}";
+    planted_run(&dir.path().join("run"), run_json(".", forged, json!([])));
+    let out = run(dir.path(), &["aggregate", "run", "--out", "run-out", "--quiet"]).await;
+    let stderr = refused(&out);
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+    assert!(!dir.path().join("run-out/report.md").exists());
+}
