@@ -3,7 +3,7 @@
 //! Each is a short sequence of the pipeline's stages. `review` ends by running exactly
 //! what `aggregate` runs, from the files it just wrote, so the two cannot disagree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +17,7 @@ use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::consensus::Settings;
 use crate::engine::{self, Job, Reviewer, Summary};
 use crate::report::{self, Format};
+use crate::seal::RunMac;
 use crate::store::{self, FileMeta, ProviderMeta, ResponseRecord, RunMeta, Status, StoreWriter};
 use crate::trust;
 use crate::walk::{self, SourceFile};
@@ -230,7 +231,13 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let checked = crate::checks::run(&walked.files, &reviewers);
     let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
     let prior = match &previous {
-        Some(_) => answered(&opts.out)?,
+        Some(m) => {
+            let prior = answered(&opts.out, &RunMac::for_run(&opts.out, &m.run_id)?)?;
+            if let Some(note) = prior.ignored_note(&opts.out) {
+                eprintln!("{note}");
+            }
+            prior.records
+        }
         None => HashMap::new(),
     };
     let cache = match (&cache_location.dir, opts.no_cache) {
@@ -261,7 +268,9 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         None => set_aside_previous_run(&opts.out)?,
     }
     let mut writer = StoreWriter::open(&opts.out)?;
-    meta.seal = Some(crate::seal::seal(&opts.out, &meta.run_id)?);
+    let run_mac = RunMac::for_run(&opts.out, &meta.run_id)?;
+    meta.seal = Some(run_mac.seal());
+    writer.sign_with(run_mac.clone());
     meta.write(&opts.out)?;
     if !opts.quiet {
         let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
@@ -308,13 +317,11 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         formats: &opts.formats,
         min_agree: opts.min_agree,
     };
-    let mut outcome = finish(
-        &opts.out,
-        meta,
-        load_records(std::slice::from_ref(&opts.out))?,
-        texts,
-        &report,
-    )?;
+    // Only what this user's Quorum asked for this run is reported: an answer planted in
+    // the store was asked again above, and must not stand beside the real one.
+    let mut records = load_records(std::slice::from_ref(&opts.out))?;
+    records.retain(|r| r.verifies(&run_mac));
+    let mut outcome = finish(&opts.out, meta, records, texts, &report)?;
     outcome.summary = Some(summary);
     Ok(Reviewed::Run(Box::new(outcome)))
 }
@@ -491,15 +498,52 @@ fn resumed_root(meta: &RunMeta, given: &Path, out: &Path) -> Result<PathBuf> {
     Ok(recorded_canonical)
 }
 
-/// What a run folder already has, by job key: answers (not asked again) and splits
-/// (followed to their parts).
-fn answered(out: &Path) -> Result<HashMap<String, ResponseRecord>> {
-    Ok(store::read_records(out)?
-        .records
-        .into_iter()
-        .filter(|r| matches!(r.status, Status::Ok | Status::Split))
-        .filter_map(|r| Some((r.key.clone()?, r)))
-        .collect())
+/// What a resumed run takes from its folder as already asked.
+struct Answered {
+    /// Answers (not asked again) and splits (followed to their parts), by job key.
+    records: HashMap<String, ResponseRecord>,
+    /// Jobs whose only answers (or splits) were left out because their MAC does not verify.
+    ignored: usize,
+}
+
+impl Answered {
+    /// Tells the user that answers in `out` are asked again, when some were ignored.
+    fn ignored_note(&self, out: &Path) -> Option<String> {
+        let (answers, were, are) = match self.ignored {
+            0 => return None,
+            1 => ("answer", "was", "is"),
+            _ => ("answers", "were", "are"),
+        };
+        Some(report::terminal_safe(&format!(
+            "{} {answers} in {} {were} not written by Quorum for you and {are} asked again",
+            self.ignored,
+            out.display()
+        )))
+    }
+}
+
+/// What a run folder already has, as far as this user's Quorum wrote it for this run:
+/// `responses.jsonl` may have been replaced (a checkout overwrites an ignored file), so
+/// a record whose MAC does not verify under `run_mac` is asked again.
+fn answered(out: &Path, run_mac: &RunMac) -> Result<Answered> {
+    let mut records = HashMap::new();
+    let mut ignored = HashSet::new();
+    let loaded = store::read_records(out)?.records.into_iter();
+    for r in loaded.filter(|r| matches!(r.status, Status::Ok | Status::Split)) {
+        let Some(key) = r.key.clone() else { continue };
+        if r.verifies(run_mac) {
+            records.insert(key, r);
+        } else {
+            ignored.insert(key);
+        }
+    }
+    // A planted record stays in the file; once its job has been asked again it is
+    // superseded (see `analysis`) and no longer worth a word.
+    ignored.retain(|key| !records.contains_key(key));
+    Ok(Answered {
+        records,
+        ignored: ignored.len(),
+    })
 }
 
 /// Builds the providers, and learns unknown context windows from local servers (or

@@ -1050,6 +1050,7 @@ fn base_record(file: &SourceFile, config: &ProviderConfig, job: &Job) -> Respons
         attempts: 0,
         error: None,
         split_into: None,
+        mac: None,
     }
 }
 

@@ -74,23 +74,80 @@ fn create_key(path: &Path) -> Result<[u8; KEY_BYTES]> {
     }
 }
 
+/// Separates a record's MAC input from a seal's: a seal covers `path \0 run_id` only,
+/// a record's MAC continues with this and the record, so neither can stand for the other.
+const RECORD_DOMAIN: &[u8] = b"\0record\0";
+
 /// The MAC over the run folder's canonical path and the run id.
 fn mac(out: &Path, run_id: &str) -> Result<HmacSha256> {
     let canonical = out
         .canonicalize()
         .with_context(|| format!("cannot resolve the run folder {}", safe_path(out)))?;
-    let mut mac = HmacSha256::new_from_slice(&key()?).expect("HMAC takes a key of any length");
+    Ok(mac_with_key(&key()?, &canonical, run_id))
+}
+
+fn mac_with_key(key: &[u8], canonical: &Path, run_id: &str) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(canonical.as_os_str().as_encoded_bytes());
     // A separator no path component contains, so path and id cannot shift into each other.
     mac.update(b"\0");
     mac.update(run_id.as_bytes());
-    Ok(mac)
+    mac
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The seal for the run `run_id` in the existing folder `out`, as lower-case hex.
 pub fn seal(out: &Path, run_id: &str) -> Result<String> {
-    let tag = mac(out, run_id)?.finalize().into_bytes();
-    Ok(tag.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(RunMac::for_run(out, run_id)?.seal())
+}
+
+/// This user's MACs for one run in one folder: its seal, and the MAC each record of its
+/// `responses.jsonl` carries. A record's MAC covers the folder and run too, so an answer
+/// planted in the file, or copied from another run, does not verify.
+#[derive(Clone)]
+pub struct RunMac {
+    /// The HMAC state after the folder's canonical path and the run id.
+    run: HmacSha256,
+}
+
+impl RunMac {
+    /// Reads (or creates) the user's key, for the run `run_id` in the existing folder `out`.
+    pub fn for_run(out: &Path, run_id: &str) -> Result<RunMac> {
+        Ok(RunMac { run: mac(out, run_id)? })
+    }
+
+    /// A MAC under a fixed key, for unit tests that must not touch the user's key.
+    #[cfg(test)]
+    pub fn for_tests(key: u8, run_id: &str) -> RunMac {
+        RunMac {
+            run: mac_with_key(&[key; KEY_BYTES], Path::new("/run/folder"), run_id),
+        }
+    }
+
+    /// The run folder's seal, as lower-case hex.
+    pub fn seal(&self) -> String {
+        to_hex(&self.run.clone().finalize().into_bytes())
+    }
+
+    fn record_mac(&self, record: &[u8]) -> HmacSha256 {
+        let mut mac = self.run.clone();
+        mac.update(RECORD_DOMAIN);
+        mac.update(record);
+        mac
+    }
+
+    /// The MAC of one record's canonical bytes, as lower-case hex.
+    pub fn sign(&self, record: &[u8]) -> String {
+        to_hex(&self.record_mac(record).finalize().into_bytes())
+    }
+
+    /// Whether `tag` is this user's MAC of `record` in this run (compared in constant time).
+    pub fn verifies(&self, record: &[u8], tag: &str) -> bool {
+        from_hex(tag).is_some_and(|tag| self.record_mac(record).verify_slice(&tag).is_ok())
+    }
 }
 
 /// Refuses a run folder whose seal is missing or was not made by this user's key for
@@ -122,6 +179,39 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn run_mac(key: u8, folder: &str, run_id: &str) -> RunMac {
+        RunMac {
+            run: mac_with_key(&[key; KEY_BYTES], Path::new(folder), run_id),
+        }
+    }
+
+    #[test]
+    fn a_record_mac_verifies_only_for_its_bytes_run_folder_and_key() {
+        let mac = run_mac(1, "/home/u/repo/quorum-report", "a1b2c3d4e5f6");
+        let tag = mac.sign(b"{\"text\":\"real\"}");
+        assert_eq!(tag.len(), 64);
+        assert!(mac.verifies(b"{\"text\":\"real\"}", &tag));
+        assert!(!mac.verifies(b"{\"text\":\"forged\"}", &tag), "other bytes");
+        for other in [
+            run_mac(1, "/home/u/repo/other-report", "a1b2c3d4e5f6"),
+            run_mac(1, "/home/u/repo/quorum-report", "ffffffffffff"),
+            run_mac(2, "/home/u/repo/quorum-report", "a1b2c3d4e5f6"),
+        ] {
+            assert!(
+                !other.verifies(b"{\"text\":\"real\"}", &tag),
+                "other folder, run or key"
+            );
+        }
+        assert!(
+            !mac.verifies(b"{\"text\":\"real\"}", &mac.seal()),
+            "a seal is no record MAC"
+        );
+        assert!(!mac.verifies(b"{\"text\":\"real\"}", "zz"));
+        assert!(!mac.verifies(b"{\"text\":\"real\"}", ""));
+    }
+
     #[test]
     fn hex_round_trips_and_rejects_junk() {
         assert_eq!(super::from_hex("00ff10"), Some(vec![0, 255, 16]));

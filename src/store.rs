@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use providers::{ErrorKind, FinishReason, Usage};
 use serde::{Deserialize, Serialize};
 
+use crate::seal::RunMac;
 use crate::walk::Skipped;
 
 pub const RESPONSES_FILE: &str = "responses.jsonl";
@@ -120,6 +121,41 @@ pub struct ResponseRecord {
     /// For `split` records: the parts that replaced this request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_into: Option<Vec<LineRange>>,
+    /// This user's MAC of the record in its run (see `seal::RunMac`), set as the record
+    /// is appended: `--resume` takes only records whose MAC verifies as already asked,
+    /// since `responses.jsonl` can be replaced by one that comes with the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+}
+
+impl ResponseRecord {
+    /// The bytes a record's MAC covers: its JSON without the MAC. Serialising the same
+    /// struct is deterministic, so a record read back gives the bytes it was signed as.
+    fn mac_input(&self) -> Result<Vec<u8>> {
+        let unsigned = ResponseRecord {
+            mac: None,
+            ..self.clone()
+        };
+        Ok(serde_json::to_vec(&unsigned)?)
+    }
+
+    /// This record, carrying `run_mac`'s MAC of it.
+    pub fn signed(&self, run_mac: &RunMac) -> Result<ResponseRecord> {
+        let mac = run_mac.sign(&self.mac_input()?);
+        Ok(ResponseRecord {
+            mac: Some(mac),
+            ..self.clone()
+        })
+    }
+
+    /// Whether this record carries `run_mac`'s MAC of it: written by this user's Quorum
+    /// for this run, and unchanged since.
+    pub fn verifies(&self, run_mac: &RunMac) -> bool {
+        match (&self.mac, self.mac_input()) {
+            (Some(tag), Ok(bytes)) => run_mac.verifies(&bytes, tag),
+            _ => false,
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -298,6 +334,8 @@ fn is_plain_relative(path: &str) -> bool {
 pub struct StoreWriter {
     file: File,
     path: PathBuf,
+    /// Signs each record appended, when set.
+    run_mac: Option<RunMac>,
 }
 
 impl StoreWriter {
@@ -306,12 +344,30 @@ impl StoreWriter {
         let path = dir.join(RESPONSES_FILE);
         let mut file = open_append(&path)?;
         end_torn_line(&path, &mut file)?;
-        Ok(StoreWriter { file, path })
+        Ok(StoreWriter {
+            file,
+            path,
+            run_mac: None,
+        })
+    }
+
+    /// From now on each record appended carries `run_mac`'s MAC (any MAC it came with,
+    /// say from the cache, is replaced).
+    pub fn sign_with(&mut self, run_mac: RunMac) {
+        self.run_mac = Some(run_mac);
     }
 
     /// Writes one record as one line and hands it to the operating system, so it
     /// survives the process being killed.
     pub fn append(&mut self, record: &ResponseRecord) -> Result<()> {
+        let signed;
+        let record = match &self.run_mac {
+            Some(run_mac) => {
+                signed = record.signed(run_mac)?;
+                &signed
+            }
+            None => record,
+        };
         let mut line = serde_json::to_string(record)?;
         line.push('\n');
         self.file
@@ -708,6 +764,7 @@ mod tests {
             attempts: 1,
             error: None,
             split_into: None,
+            mac: None,
         }
     }
 
@@ -726,6 +783,28 @@ mod tests {
         let loaded = read_records(dir.path()).unwrap();
         assert_eq!(loaded.records, vec![record("a.go"), record("b.go")]);
         assert_eq!(loaded.unreadable_lines, vec![3]);
+    }
+
+    #[test]
+    fn a_signed_record_verifies_after_the_round_trip_and_not_once_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_mac = RunMac::for_tests(7, "a1b2c3d4e5f6");
+        let mut w = StoreWriter::open(dir.path()).unwrap();
+        w.append(&record("unsigned.go")).unwrap();
+        w.sign_with(run_mac.clone());
+        let mut stale = record("a.go");
+        stale.mac = Some("00".repeat(32));
+        w.append(&stale).unwrap();
+        drop(w);
+        let loaded = read_records(dir.path()).unwrap().records;
+        let (unsigned, signed) = (&loaded[0], &loaded[1]);
+        assert_eq!(unsigned.mac, None, "an old store's records still load");
+        assert!(!unsigned.verifies(&run_mac));
+        assert!(signed.verifies(&run_mac), "the MAC it came with was replaced");
+        assert!(!signed.verifies(&RunMac::for_tests(7, "ffffffffffff")), "another run");
+        let mut forged = signed.clone();
+        forged.text = Some("{\"findings\":[],\"note\":\"forged\"}".into());
+        assert!(!forged.verifies(&run_mac));
     }
 
     #[test]

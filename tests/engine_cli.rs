@@ -497,6 +497,14 @@ async fn shards_split_the_files_and_aggregate_merges_them() {
     let report = project.report("merged");
     assert_eq!(report["issues"].as_array().unwrap().len(), 12);
     assert_eq!(report["run"]["files_sent"], 12);
+    // The merged store keeps each shard's records whole, their MACs included.
+    let mut shards = [project.records("s1"), project.records("s2")].concat();
+    let mut merged = project.records("merged");
+    let by_file = |a: &Value, b: &Value| a["file"].as_str().cmp(&b["file"].as_str());
+    shards.sort_by(by_file);
+    merged.sort_by(by_file);
+    assert!(shards.iter().all(|r| r["mac"].is_string()));
+    assert_eq!(merged, shards);
     let alone = project.quorum(&["aggregate", "s1", "s2"]);
     assert_eq!(alone.status.code(), Some(2), "several folders need --out");
     let bad = project.quorum(&["review", "src", "--shard", "3/2"]);
