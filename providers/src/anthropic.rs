@@ -9,16 +9,14 @@
 //! translates both ways and sends through the shared transport ([`crate::http`]), so
 //! callers see the same [`Completion`] and [`ProviderError`] as for every other API.
 
-use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{self, ApiKey};
+use crate::chat::{Api, ChatApi, KeyHeader, OutputSettings, Wire};
 use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -30,44 +28,10 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const TOOL_NAME: &str = "report_findings";
 const TOOL_DESCRIPTION: &str = "Report the review findings";
 
-/// How to reach one Claude model.
-#[derive(Clone)]
-pub struct AnthropicSettings {
-    /// The API root, with or without `/v1` (e.g. `https://api.anthropic.com`, or a proxy).
-    /// Trailing slashes are ignored; empty means [`DEFAULT_BASE_URL`].
-    pub base_url: String,
-    /// The model id (`claude-sonnet-4-5`, …).
-    pub model: String,
-    /// The key, sent as `x-api-key` when present (and not empty). Never printed:
-    /// [`fmt::Debug`] redacts it and errors have it scrubbed.
-    pub api_key: Option<String>,
-    /// The *name* of the environment variable the key came from, to name it in errors.
-    pub api_key_env: Option<String>,
-    /// Time allowed for one whole request (connect, generate, read).
-    pub timeout: Duration,
-    /// The most bytes of one answer's body read; a larger answer is refused (see
-    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
-    pub max_response_bytes: u64,
-    /// How to ask for JSON output.
-    pub structured_output: AnthropicOutput,
-}
-
-impl fmt::Debug for AnthropicSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_settings(
-            f,
-            "AnthropicSettings",
-            &self.base_url,
-            &self.model,
-            self.api_key.as_deref(),
-            self.api_key_env.as_deref(),
-            self.timeout,
-        )
-        .field("max_response_bytes", &self.max_response_bytes)
-        .field("structured_output", &self.structured_output)
-        .finish()
-    }
-}
+/// How to reach one Claude model: `base_url` is the API root, with or without `/v1`
+/// (e.g. `https://api.anthropic.com`, or a proxy; empty means [`DEFAULT_BASE_URL`]), and
+/// the key is sent as `x-api-key`.
+pub type AnthropicSettings = OutputSettings<AnthropicOutput>;
 
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,43 +46,31 @@ pub enum AnthropicOutput {
 }
 
 /// A Claude model behind the Messages API.
-pub struct Anthropic {
-    settings: AnthropicSettings,
-    client: reqwest::Client,
-    url: String,
-}
+pub type Anthropic = ChatApi<AnthropicSettings>;
 
-impl fmt::Debug for Anthropic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_provider(f, "Anthropic", &self.url, &self.settings)
-    }
-}
+impl Wire for AnthropicSettings {
+    const API: Api = Api {
+        provider: "Anthropic",
+        settings: "AnthropicSettings",
+        fixed_header: Some(("anthropic-version", ANTHROPIC_VERSION)),
+        server: "the Anthropic API",
+        usual_key_env: Some("ANTHROPIC_API_KEY"),
+        key_header: KeyHeader::Named("x-api-key"),
+        parse: parse_response,
+    };
 
-impl Anthropic {
-    /// `client` is shared between providers and should come from [`http::client`], which
-    /// follows no redirects (a client that does would send the key wherever a server
-    /// points); the per-request timeout comes from `settings.timeout`.
-    pub fn new(settings: AnthropicSettings, client: reqwest::Client) -> Self {
-        let url = messages_url(&settings.base_url);
-        Anthropic { settings, client, url }
-    }
-
-    pub fn settings(&self) -> &AnthropicSettings {
-        &self.settings
-    }
-
-    /// The full Messages URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The Messages URL.
+    fn chat_url(&self) -> String {
+        messages_url(&self.endpoint.base_url)
     }
 
     /// The JSON body for `req` (see PROTOCOLS.md §2.7): model, `max_tokens`, temperature,
     /// top-level `system` (omitted when empty), one user message and, when `req.schema`
     /// is set and the settings allow, the forced `report_findings` tool. Never a `seed`:
     /// the API has none and rejects unknown fields.
-    pub fn build_body(&self, req: &Request) -> Value {
+    fn build_body(&self, req: &Request) -> Value {
         let mut body = Map::new();
-        body.insert("model".into(), json!(self.settings.model));
+        body.insert("model".into(), json!(self.endpoint.model));
         body.insert("max_tokens".into(), json!(req.max_output_tokens));
         if let Some(t) = http::shortest_decimal(req.temperature) {
             body.insert("temperature".into(), t);
@@ -127,7 +79,7 @@ impl Anthropic {
             body.insert("system".into(), json!(req.system));
         }
         body.insert("messages".into(), json!([{"role": "user", "content": req.user}]));
-        if let (Some(schema), AnthropicOutput::Tool) = (&req.schema, self.settings.structured_output) {
+        if let (Some(schema), AnthropicOutput::Tool) = (&req.schema, self.structured_output) {
             body.insert(
                 "tools".into(),
                 json!([{"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}]),
@@ -137,46 +89,12 @@ impl Anthropic {
         Value::Object(body)
     }
 
-    fn api_key(&self) -> ApiKey<'_> {
-        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
-    }
-
-    /// `request` with the `anthropic-version` header and the key, if any, as `x-api-key`.
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let request = request.header("anthropic-version", ANTHROPIC_VERSION);
-        match self.api_key().key() {
-            Some(key) => request.header("x-api-key", key),
-            None => request,
-        }
-    }
-
-    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
-        let body = self.build_body(req);
-        let request = self.authorized(self.client.post(&self.url));
-        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
-        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
-        let key = self.api_key();
-        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
-            .map_err(|err| key.explain_missing(err, "the Anthropic API", &self.url, &raw, Some("ANTHROPIC_API_KEY")))
-    }
-}
-
-impl Provider for Anthropic {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
-    }
-
     /// `GET /v1/models` (entries carry `max_input_tokens`).
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let root = self.url.strip_suffix("/messages").unwrap_or(&self.url);
-            let url = http::endpoint(root, &["models"]);
-            let request = self.authorized(self.client.get(url).query(&[("limit", MODEL_PAGE_SIZE)]));
-            let key = self.api_key();
-            crate::discovery::fetch_model_list(request, key.hint())
-                .await
-                .map_err(|e| key.scrub(e))
-        })
+    fn models_request(client: &reqwest::Client, chat_url: &str) -> reqwest::RequestBuilder {
+        let root = chat_url.strip_suffix("/messages").unwrap_or(chat_url);
+        client
+            .get(http::endpoint(root, &["models"]))
+            .query(&[("limit", MODEL_PAGE_SIZE)])
     }
 }
 
@@ -494,12 +412,14 @@ mod tests {
 
     fn settings() -> AnthropicSettings {
         AnthropicSettings {
-            base_url: "https://api.anthropic.com/".into(),
-            model: "claude-sonnet-4-5".into(),
-            api_key: Some("sk-ant-secret-123".into()),
-            api_key_env: Some("ANTHROPIC_API_KEY".into()),
-            timeout: Duration::from_secs(5),
-            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            endpoint: crate::Endpoint {
+                base_url: "https://api.anthropic.com/".into(),
+                model: "claude-sonnet-4-5".into(),
+                api_key: Some("sk-ant-secret-123".into()),
+                api_key_env: Some("ANTHROPIC_API_KEY".into()),
+                timeout: Duration::from_secs(5),
+                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            },
             structured_output: AnthropicOutput::Tool,
         }
     }

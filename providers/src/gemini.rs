@@ -11,16 +11,14 @@
 //! through the shared transport ([`crate::http`]). The key travels only in the
 //! `x-goog-api-key` header, never in the URL, where proxies and logs would keep it.
 
-use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{self, ApiKey};
+use crate::chat::{Api, ChatApi, KeyHeader, OutputSettings, Wire};
 use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
 /// Where the Gemini API lives, version included.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
@@ -29,44 +27,11 @@ const API_VERSION: &str = "v1beta";
 /// How many models one `GET …/models` asks for (the API's maximum page).
 const MODEL_PAGE_SIZE: u32 = 1000;
 
-/// How to reach one Gemini model.
-#[derive(Clone)]
-pub struct GeminiSettings {
-    /// The API root including its version, e.g. [`DEFAULT_BASE_URL`]. Trailing slashes are
-    /// ignored; a bare host gets `/v1beta`; empty means [`DEFAULT_BASE_URL`].
-    pub base_url: String,
-    /// The model (`gemini-2.5-flash`), with or without the `models/` prefix.
-    pub model: String,
-    /// The key, sent as `x-goog-api-key` when present (and not empty), never in the URL.
-    /// Never printed: [`fmt::Debug`] redacts it and errors have it scrubbed.
-    pub api_key: Option<String>,
-    /// The *name* of the environment variable the key came from, to name it in errors.
-    pub api_key_env: Option<String>,
-    /// Time allowed for one whole request (connect, think, generate, read).
-    pub timeout: Duration,
-    /// The most bytes of one answer's body read; a larger answer is refused (see
-    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
-    pub max_response_bytes: u64,
-    /// How to ask for JSON output.
-    pub structured_output: GeminiOutput,
-}
-
-impl fmt::Debug for GeminiSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_settings(
-            f,
-            "GeminiSettings",
-            &self.base_url,
-            &self.model,
-            self.api_key.as_deref(),
-            self.api_key_env.as_deref(),
-            self.timeout,
-        )
-        .field("max_response_bytes", &self.max_response_bytes)
-        .field("structured_output", &self.structured_output)
-        .finish()
-    }
-}
+/// How to reach one Gemini model: `base_url` is the API root including its version, e.g.
+/// [`DEFAULT_BASE_URL`] (a bare host gets `/v1beta`; empty means [`DEFAULT_BASE_URL`]);
+/// `model` may carry the `models/` prefix; the key is sent as `x-goog-api-key`, never in
+/// the URL.
+pub type GeminiSettings = OutputSettings<GeminiOutput>;
 
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,34 +48,22 @@ pub enum GeminiOutput {
 }
 
 /// A Gemini model behind the native `generateContent` API.
-pub struct Gemini {
-    settings: GeminiSettings,
-    client: reqwest::Client,
-    url: String,
-}
+pub type Gemini = ChatApi<GeminiSettings>;
 
-impl fmt::Debug for Gemini {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_provider(f, "Gemini", &self.url, &self.settings)
-    }
-}
+impl Wire for GeminiSettings {
+    const API: Api = Api {
+        provider: "Gemini",
+        settings: "GeminiSettings",
+        fixed_header: None,
+        server: "the Gemini API",
+        usual_key_env: Some("GEMINI_API_KEY"),
+        key_header: KeyHeader::Named("x-goog-api-key"),
+        parse: parse_response,
+    };
 
-impl Gemini {
-    /// `client` is shared between providers and should come from [`http::client`], which
-    /// follows no redirects (a client that does would send the key wherever a server
-    /// points); the per-request timeout comes from `settings.timeout`.
-    pub fn new(settings: GeminiSettings, client: reqwest::Client) -> Self {
-        let url = generate_url(&settings.base_url, &settings.model);
-        Gemini { settings, client, url }
-    }
-
-    pub fn settings(&self) -> &GeminiSettings {
-        &self.settings
-    }
-
-    /// The full `generateContent` URL requests go to (it never carries the key).
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The `generateContent` URL (it never carries the key).
+    fn chat_url(&self) -> String {
+        generate_url(&self.endpoint.base_url, &self.endpoint.model)
     }
 
     /// The JSON body for `req` (see PROTOCOLS.md §2.8): `systemInstruction` (omitted when
@@ -121,7 +74,7 @@ impl Gemini {
     /// The API reads `seed` and `maxOutputTokens` as int32: a seed beyond `i32::MAX` is
     /// folded into range (deterministically, so runs stay reproducible) and a larger
     /// limit is capped.
-    pub fn build_body(&self, req: &Request) -> Value {
+    fn build_body(&self, req: &Request) -> Value {
         let mut config = Map::new();
         if let Some(t) = http::shortest_decimal(req.temperature) {
             config.insert("temperature".into(), t);
@@ -134,7 +87,7 @@ impl Gemini {
             json!(req.max_output_tokens.min(i32::MAX as u32)),
         );
         if let Some(schema) = &req.schema {
-            let slot = match self.settings.structured_output {
+            let slot = match self.structured_output {
                 GeminiOutput::JsonSchema => Some(("responseJsonSchema", schema.clone())),
                 GeminiOutput::OpenApiSchema => Some(("responseSchema", to_openapi_schema(schema))),
                 GeminiOutput::None => None,
@@ -156,48 +109,12 @@ impl Gemini {
         Value::Object(body)
     }
 
-    fn api_key(&self) -> ApiKey<'_> {
-        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
-    }
-
-    /// `request` with the key, if any, as `x-goog-api-key` (never in the URL).
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.api_key().key() {
-            Some(key) => request.header("x-goog-api-key", key),
-            None => request,
-        }
-    }
-
-    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
-        let body = self.build_body(req);
-        let request = self.authorized(self.client.post(&self.url));
-        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
-        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
-        let key = self.api_key();
-        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
-            .map_err(|err| key.explain_missing(err, "the Gemini API", &self.url, &raw, Some("GEMINI_API_KEY")))
-    }
-}
-
-impl Provider for Gemini {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
-    }
-
     /// `GET {base}/models` (entries carry `inputTokenLimit`); the key goes in a header.
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let base = self.url.rsplit_once("/models/").map_or(self.url.as_str(), |(b, _)| b);
-            let request = self.authorized(
-                self.client
-                    .get(http::endpoint(base, &["models"]))
-                    .query(&[("pageSize", MODEL_PAGE_SIZE)]),
-            );
-            let key = self.api_key();
-            crate::discovery::fetch_model_list(request, key.hint())
-                .await
-                .map_err(|e| key.scrub(e))
-        })
+    fn models_request(client: &reqwest::Client, chat_url: &str) -> reqwest::RequestBuilder {
+        let base = chat_url.rsplit_once("/models/").map_or(chat_url, |(b, _)| b);
+        client
+            .get(http::endpoint(base, &["models"]))
+            .query(&[("pageSize", MODEL_PAGE_SIZE)])
     }
 }
 
@@ -687,12 +604,14 @@ mod tests {
 
     fn settings() -> GeminiSettings {
         GeminiSettings {
-            base_url: DEFAULT_BASE_URL.into(),
-            model: "gemini-2.5-flash".into(),
-            api_key: Some("AIza-secret-123".into()),
-            api_key_env: Some("GEMINI_API_KEY".into()),
-            timeout: Duration::from_secs(5),
-            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            endpoint: crate::Endpoint {
+                base_url: DEFAULT_BASE_URL.into(),
+                model: "gemini-2.5-flash".into(),
+                api_key: Some("AIza-secret-123".into()),
+                api_key_env: Some("GEMINI_API_KEY".into()),
+                timeout: Duration::from_secs(5),
+                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            },
             structured_output: GeminiOutput::JsonSchema,
         }
     }
