@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::chat::{Api, ChatApi, KeyHeader, OutputSettings, Wire};
+use crate::chat::{Answer, Api, ChatApi, KeyHeader, OutputSettings, Wire};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -56,7 +56,9 @@ impl Wire for AnthropicSettings {
         server: "the Anthropic API",
         usual_key_env: Some("ANTHROPIC_API_KEY"),
         key_header: KeyHeader::Named("x-api-key"),
-        parse: parse_response,
+        expects: "the Anthropic API",
+        error: error_response,
+        read: read_answer,
     };
 
     /// The Messages URL.
@@ -155,24 +157,18 @@ struct WireUsage {
 ///   → Filtered; anything else (`pause_turn`) → Other;
 /// - an empty answer that claims to be complete is an error; one cut by the limit is
 ///   returned, since the caller treats `Length` as truncation anyway.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(error_response(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(status, body, "the Anthropic API")?;
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let Answer {
+        status,
+        retry_after,
+        body,
+        key_hint,
+    } = *answer;
     if !value.is_object() {
-        return Err(bad(format!(
-            "the server's answer ({status}) is not a Messages API object"
-        )));
+        return Err(answer.bad(format!("the server's answer ({status}) is not a Messages API object")));
     }
     let wire: WireMessage = serde_json::from_value(value).map_err(|e| {
-        bad(format!(
+        answer.bad(format!(
             "the server's answer ({status}) is not a Messages API answer ({e})"
         ))
     })?;
@@ -188,7 +184,7 @@ pub fn parse_response(
         ));
     }
     let Some(blocks) = wire.content else {
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) has no content blocks: `base_url` may not point at the Anthropic API"
         )));
     };
@@ -239,7 +235,7 @@ pub fn parse_response(
             ),
             None => "no text block and no report_findings tool call; check the server's answer".to_string(),
         };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
     }
 
     Ok(Completion {
@@ -409,6 +405,7 @@ fn error_in_ok_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
 
     fn settings() -> AnthropicSettings {
         AnthropicSettings {
@@ -437,11 +434,11 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<AnthropicSettings>(200, None, &body.to_string(), None)
     }
 
     fn err(status: u16, body: Value) -> ProviderError {
-        parse_response(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
+        parse::<AnthropicSettings>(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
     }
 
     fn error_body(kind: &str, message: &str) -> Value {
@@ -611,7 +608,7 @@ mod tests {
     #[test]
     fn not_a_message_is_a_bad_response() {
         for body in ["not json", "[1]", r#"{"id":"x"}"#, r#"{"content":"text"}"#] {
-            let e = parse_response(200, None, body, None).unwrap_err();
+            let e = parse::<AnthropicSettings>(200, None, body, None).unwrap_err();
             assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
             assert_eq!(e.body_excerpt.as_deref(), Some(body));
         }
@@ -685,7 +682,7 @@ mod tests {
     fn spend_limit_429_is_quota_not_rate_limit() {
         let body = json!({"type": "error", "error": {"type": "rate_limit_error",
             "message": "You have reached your spend limit.", "details": {"error_code": "enforced_spend_limit_reached"}}});
-        let e = parse_response(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
+        let e = parse::<AnthropicSettings>(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::QuotaExhausted);
         assert_eq!(e.retry_after, None);
         assert!(!e.is_retryable());
@@ -694,7 +691,7 @@ mod tests {
     #[test]
     fn rate_limit_mentioning_credit_is_still_a_rate_limit() {
         let body = error_body("rate_limit_error", "Rate limited; credit usage is fine, slow down");
-        let e = parse_response(429, None, &body.to_string(), None).unwrap_err();
+        let e = parse::<AnthropicSettings>(429, None, &body.to_string(), None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::RateLimited);
         assert!(e.message.contains("slow down"), "{}", e.message);
     }

@@ -106,9 +106,51 @@ pub enum KeyHeader {
     Named(&'static str),
 }
 
-/// One captured answer turned into a [`Completion`] or a [`ProviderError`]: status,
-/// `Retry-After`, body, and the key's variable to name in 401/403 messages.
-pub type ParseFn = fn(u16, Option<Duration>, &str, Option<&str>) -> Result<Completion, ProviderError>;
+/// The error for a non-2xx answer: status, `Retry-After`, body, and the key's variable
+/// to name in 401/403 messages.
+pub type ErrorFn = fn(u16, Option<Duration>, &str, Option<&str>) -> ProviderError;
+
+/// A 2xx answer's JSON turned into a [`Completion`] or a [`ProviderError`].
+pub type ReadFn = fn(&Answer<'_>, Value) -> Result<Completion, ProviderError>;
+
+/// One captured chat answer, and the key's variable to name in 401/403 messages.
+#[derive(Clone, Copy)]
+pub struct Answer<'a> {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: &'a str,
+    pub key_hint: Option<&'a str>,
+}
+
+impl Answer<'_> {
+    /// A [`crate::ErrorKind::BadResponse`] for this answer, saying `message`.
+    pub fn bad(&self, message: String) -> ProviderError {
+        http::bad_response(self.status, self.body, message)
+    }
+}
+
+/// Turns one captured chat answer of API `W` into a [`Completion`] or a
+/// [`ProviderError`]. Pure: a non-2xx answer is classified by the API's error reader, a
+/// body that is not JSON is [`crate::ErrorKind::BadResponse`] naming what was expected,
+/// and the rest is the API's to read.
+pub fn parse<W: Wire>(
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
+    key_hint: Option<&str>,
+) -> Result<Completion, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err((W::API.error)(status, retry_after, body, key_hint));
+    }
+    let value = http::json_body(status, body, W::API.expects)?;
+    let answer = Answer {
+        status,
+        retry_after,
+        body,
+        key_hint,
+    };
+    (W::API.read)(&answer, value)
+}
 
 /// The facts that name and guard one API.
 pub struct Api {
@@ -123,7 +165,10 @@ pub struct Api {
     /// The variable the key usually lives in, suggested when no `api_key_env` is set.
     pub usual_key_env: Option<&'static str>,
     pub key_header: KeyHeader,
-    pub parse: ParseFn,
+    /// What a chat answer is, for the message when a body is not JSON.
+    pub expects: &'static str,
+    pub error: ErrorFn,
+    pub read: ReadFn,
 }
 
 /// What one API family does its own way, implemented by that API's settings type.
@@ -207,7 +252,7 @@ impl<W: Wire> ChatApi<W> {
         let limit = http::BodyLimit::answer(endpoint.max_response_bytes);
         let raw = http::send_json(request, &body, endpoint.timeout, limit).await?;
         let key = self.api_key();
-        (W::API.parse)(raw.status, raw.retry_after, &raw.body, key.hint())
+        parse::<W>(raw.status, raw.retry_after, &raw.body, key.hint())
             .map_err(|err| key.explain_missing(err, W::API.server, &self.url, &raw, W::API.usual_key_env))
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::chat::{Api, ChatApi, KeyHeader, OutputSettings, Wire};
+use crate::chat::{Answer, Api, ChatApi, KeyHeader, OutputSettings, Wire};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -58,7 +58,9 @@ impl Wire for GeminiSettings {
         server: "the Gemini API",
         usual_key_env: Some("GEMINI_API_KEY"),
         key_header: KeyHeader::Named("x-goog-api-key"),
-        parse: parse_response,
+        expects: "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
+        error: error_response,
+        read: read_answer,
     };
 
     /// The `generateContent` URL (it never carries the key).
@@ -358,21 +360,13 @@ struct WireUsage {
 /// - usage: `promptTokenCount` in, `candidatesTokenCount + thoughtsTokenCount` out
 ///   (thinking is billed and limited as output);
 /// - an empty answer that claims to be complete is an error.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(error_response(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let Answer {
         status,
+        retry_after,
         body,
-        "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
-    )?;
+        key_hint,
+    } = *answer;
     if let Value::Array(items) = &value {
         // The compat endpoint's error shape; the native one may use it behind some proxies.
         if let Some(error) = items.iter().find_map(|i| i.get("error")) {
@@ -380,12 +374,12 @@ pub fn parse_response(
         }
     }
     if !value.is_object() {
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) is not a generateContent response"
         )));
     }
     let wire: WireResponse = serde_json::from_value(value).map_err(|e| {
-        bad(format!(
+        answer.bad(format!(
             "the server's answer ({status}) is not a generateContent response ({e})"
         ))
     })?;
@@ -419,7 +413,7 @@ pub fn parse_response(
                 model: wire.model_version,
             });
         }
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) has no candidates and no block reason"
         )));
     };
@@ -462,7 +456,7 @@ pub fn parse_response(
             ),
             None => "no text part; check the server's answer".to_string(),
         };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
     }
 
     Ok(Completion {
@@ -601,6 +595,7 @@ fn error_in_ok_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
 
     fn settings() -> GeminiSettings {
         GeminiSettings {
@@ -638,11 +633,11 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<GeminiSettings>(200, None, &body.to_string(), None)
     }
 
     fn err(status: u16, body: Value) -> ProviderError {
-        parse_response(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
+        parse::<GeminiSettings>(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
     }
 
     /// The documented answer shape (PROTOCOLS.md §2.8).
@@ -870,7 +865,7 @@ mod tests {
     #[test]
     fn not_a_response_is_a_bad_response() {
         for body in ["<html>", "[1]", r#"{"candidates":[]}"#, r#"{"x":1}"#] {
-            let e = parse_response(200, None, body, None).unwrap_err();
+            let e = parse::<GeminiSettings>(200, None, body, None).unwrap_err();
             assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
         }
     }

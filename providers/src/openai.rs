@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::chat::{Api, ChatApi, Endpoint, KeyHeader, Wire};
+use crate::chat::{Answer, Api, ChatApi, Endpoint, KeyHeader, Wire};
 use crate::{discovery, http};
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -94,7 +94,9 @@ impl Wire for OpenAiSettings {
         server: "the server",
         usual_key_env: None,
         key_header: KeyHeader::Bearer,
-        parse: parse_response,
+        expects: "an OpenAI-compatible API ending in /v1",
+        error: http::error_from_status,
+        read: read_answer,
     };
 
     fn chat_url(&self) -> String {
@@ -279,28 +281,24 @@ fn non_empty(s: Option<String>) -> Option<String> {
 /// - an empty answer with finish `stop` (or none) is an error (LM Studio's silent GGUF
 ///   overflow, or reasoning that ate the budget); with `length` it is returned, since the
 ///   caller treats `Length` as truncation anyway.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(http::error_from_status(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(status, body, "an OpenAI-compatible API ending in /v1")?;
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let Answer {
+        status,
+        retry_after,
+        body,
+        key_hint,
+    } = *answer;
     // A bare array is how Gemini's compat endpoint wraps errors.
     if let Value::Array(items) = &value {
         if let Some(error) = items.iter().find_map(|i| i.get("error")) {
             return Err(error_in_ok_body(status, retry_after, body, key_hint, Some(error)));
         }
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) is a JSON array, not a chat completion"
         )));
     }
     let wire: WireResponse = serde_json::from_value(value)
-        .map_err(|e| bad(format!("the server's answer ({status}) is not a chat completion ({e})")))?;
+        .map_err(|e| answer.bad(format!("the server's answer ({status}) is not a chat completion ({e})")))?;
 
     let choice = wire.choices.as_ref().and_then(|c| c.first());
     let Some(choice) = choice else {
@@ -313,7 +311,7 @@ pub fn parse_response(
                 wire.error.as_ref(),
             ));
         }
-        return Err(bad(format!("the server's answer ({status}) has no choices")));
+        return Err(answer.bad(format!("the server's answer ({status}) has no choices")));
     };
     if choice.finish_reason.as_deref() == Some("error") {
         let err = choice.error.as_ref().or(wire.error.as_ref());
@@ -351,7 +349,7 @@ pub fn parse_response(
                      overflow this way), or the model failed; check the server's log"
                 .to_string(),
         };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
+        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
     }
 
     Ok(Completion {
@@ -429,6 +427,7 @@ fn error_in_ok_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
     use serde_json::json;
 
     fn settings() -> OpenAiSettings {
@@ -460,7 +459,7 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<OpenAiSettings>(200, None, &body.to_string(), None)
     }
 
     #[test]
