@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::chat::{Answer, Api, ChatApi, KeyHeader, OutputSettings, Wire};
+use crate::chat::{Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -59,6 +59,11 @@ impl Wire for AnthropicSettings {
         expects: "the Anthropic API",
         error: error_response,
         read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "reasoning",
+            after_thinking: "; check the prompt and max_output_tokens",
+            without_text: "no text block and no report_findings tool call; check the server's answer",
+        },
     };
 
     /// The Messages URL.
@@ -158,12 +163,7 @@ struct WireUsage {
 /// - an empty answer that claims to be complete is an error; one cut by the limit is
 ///   returned, since the caller treats `Length` as truncation anyway.
 fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
-    let Answer {
-        status,
-        retry_after,
-        body,
-        key_hint,
-    } = *answer;
+    let status = answer.status;
     if !value.is_object() {
         return Err(answer.bad(format!("the server's answer ({status}) is not a Messages API object")));
     }
@@ -175,13 +175,7 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
     if wire.kind.as_deref() == Some("error")
         || (wire.content.is_none() && wire.error.as_ref().is_some_and(Value::is_object))
     {
-        return Err(error_in_ok_body(
-            status,
-            retry_after,
-            body,
-            key_hint,
-            wire.error.as_ref(),
-        ));
+        return Err(error_in_ok_body(answer, wire.error.as_ref()));
     }
     let Some(blocks) = wire.content else {
         return Err(answer.bad(format!(
@@ -227,17 +221,6 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
         Some(other) => FinishReason::Other(other.to_string()),
         None => FinishReason::Unknown,
     };
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only reasoning came back ({} characters); check the prompt and max_output_tokens",
-                r.chars().count()
-            ),
-            None => "no text block and no report_findings tool call; check the server's answer".to_string(),
-        };
-        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
@@ -390,16 +373,10 @@ fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String
 
 /// An `{"type":"error",…}` body that came with a 2xx status: classified as the status
 /// its `error.type` documents, with the real status kept.
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: Option<&Value>,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError {
     let info = ErrorInfo::from_error(error);
     let as_status = info.kind.as_deref().and_then(status_of_error_type).unwrap_or(500);
-    http::reported_with_ok_status(status, error_response(as_status, retry_after, body, key_hint))
+    answer.reported_error(error_response, as_status)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::auth::{self, ApiKey};
 use crate::{discovery, http};
-use crate::{Completion, ModelInfo, Provider, ProviderError, Request};
+use crate::{Completion, FinishReason, ModelInfo, Provider, ProviderError, Request};
 
 /// Where one model lives and how to reach it: what the settings of every API share.
 #[derive(Clone)]
@@ -127,6 +127,19 @@ impl Answer<'_> {
     pub fn bad(&self, message: String) -> ProviderError {
         http::bad_response(self.status, self.body, message)
     }
+
+    /// The error a 2xx answer carried, classified by `error` as if it had come with
+    /// `as_status`, and saying it came with this answer's status.
+    pub fn reported_error(&self, error: ErrorFn, as_status: u16) -> ProviderError {
+        let err = error(as_status, self.retry_after, self.body, self.key_hint);
+        http::reported_with_ok_status(self.status, err)
+    }
+}
+
+/// The error object of a bare JSON array answer (how Gemini's OpenAI-compatible endpoint
+/// wraps errors), if it is one.
+pub fn array_error(value: &Value) -> Option<&Value> {
+    value.as_array()?.iter().find_map(|item| item.get("error"))
 }
 
 /// Turns one captured chat answer of API `W` into a [`Completion`] or a
@@ -149,7 +162,22 @@ pub fn parse<W: Wire>(
         body,
         key_hint,
     };
-    (W::API.read)(&answer, value)
+    let completion = (W::API.read)(&answer, value)?;
+    let claims_complete = matches!(completion.finish, FinishReason::Stop | FinishReason::Unknown);
+    if completion.text.trim().is_empty() && claims_complete {
+        let empty = &W::API.empty;
+        let why = match &completion.reasoning {
+            Some(r) => format!(
+                "only {} came back ({} characters){}",
+                empty.thinking,
+                r.chars().count(),
+                empty.after_thinking
+            ),
+            None => empty.without_text.to_string(),
+        };
+        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
+    }
+    Ok(completion)
 }
 
 /// The facts that name and guard one API.
@@ -169,6 +197,17 @@ pub struct Api {
     pub expects: &'static str,
     pub error: ErrorFn,
     pub read: ReadFn,
+    pub empty: EmptyAnswer,
+}
+
+/// What to say when an answer claims to be complete but has no text.
+pub struct EmptyAnswer {
+    /// What the API calls the reasoning that may have come back instead ("reasoning").
+    pub thinking: &'static str,
+    /// What follows "only {thinking} came back (N characters)": the likely cause and fix.
+    pub after_thinking: &'static str,
+    /// The cause and fix when nothing at all came back.
+    pub without_text: &'static str,
 }
 
 /// What one API family does its own way, implemented by that API's settings type.

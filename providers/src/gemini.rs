@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::chat::{Answer, Api, ChatApi, KeyHeader, OutputSettings, Wire};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -61,6 +61,11 @@ impl Wire for GeminiSettings {
         expects: "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
         error: error_response,
         read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "thoughts",
+            after_thinking: ": thinking may have used the whole output budget; raise max_output_tokens",
+            without_text: "no text part; check the server's answer",
+        },
     };
 
     /// The `generateContent` URL (it never carries the key).
@@ -361,17 +366,10 @@ struct WireUsage {
 ///   (thinking is billed and limited as output);
 /// - an empty answer that claims to be complete is an error.
 fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
-    let Answer {
-        status,
-        retry_after,
-        body,
-        key_hint,
-    } = *answer;
-    if let Value::Array(items) = &value {
-        // The compat endpoint's error shape; the native one may use it behind some proxies.
-        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
-        }
+    let status = answer.status;
+    // The compat endpoint's error shape; the native one may use it behind some proxies.
+    if let Some(error) = chat::array_error(&value) {
+        return Err(error_in_ok_body(answer, error));
     }
     if !value.is_object() {
         return Err(answer.bad(format!(
@@ -395,7 +393,7 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
 
     let Some(candidate) = wire.candidates.as_ref().and_then(|c| c.first()) else {
         if let Some(error) = wire.error.as_ref().filter(|e| e.is_object()) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
+            return Err(error_in_ok_body(answer, error));
         }
         if wire
             .prompt_feedback
@@ -447,18 +445,6 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
         Some(other) => FinishReason::Other(other.to_string()),
         None => FinishReason::Unknown,
     };
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only thoughts came back ({} characters): thinking may have used the whole output budget; raise \
-                 max_output_tokens",
-                r.chars().count()
-            ),
-            None => "no text part; check the server's answer".to_string(),
-        };
-        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
@@ -581,15 +567,9 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
 
 /// An error object that came with a 2xx status: classified as the HTTP status its
 /// `code` names (500 when it names none), with the real status kept.
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: &Value,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: &Value) -> ProviderError {
     let code = http::error_status_code(error).unwrap_or(500);
-    http::reported_with_ok_status(status, error_response(code, retry_after, body, key_hint))
+    answer.reported_error(error_response, code)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //! because each server omits or adds different fields (see PROTOCOLS.md §1–§6).
 
 use std::fmt;
-use std::time::Duration;
 
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs,
@@ -19,7 +18,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::chat::{Answer, Api, ChatApi, Endpoint, KeyHeader, Wire};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, Endpoint, KeyHeader, Wire};
 use crate::{discovery, http};
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
@@ -97,6 +96,13 @@ impl Wire for OpenAiSettings {
         expects: "an OpenAI-compatible API ending in /v1",
         error: http::error_from_status,
         read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "reasoning",
+            after_thinking:
+                ": thinking may have used the whole output budget; raise max_output_tokens or turn thinking off",
+            without_text: "the prompt may exceed the context length the model was loaded with (LM Studio answers an \
+                  overflow this way), or the model failed; check the server's log",
+        },
     };
 
     fn chat_url(&self) -> String {
@@ -282,17 +288,12 @@ fn non_empty(s: Option<String>) -> Option<String> {
 ///   overflow, or reasoning that ate the budget); with `length` it is returned, since the
 ///   caller treats `Length` as truncation anyway.
 fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
-    let Answer {
-        status,
-        retry_after,
-        body,
-        key_hint,
-    } = *answer;
+    let status = answer.status;
     // A bare array is how Gemini's compat endpoint wraps errors.
-    if let Value::Array(items) = &value {
-        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, Some(error)));
-        }
+    if let Some(error) = chat::array_error(&value) {
+        return Err(error_in_ok_body(answer, Some(error)));
+    }
+    if value.is_array() {
         return Err(answer.bad(format!(
             "the server's answer ({status}) is a JSON array, not a chat completion"
         )));
@@ -303,19 +304,13 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
     let choice = wire.choices.as_ref().and_then(|c| c.first());
     let Some(choice) = choice else {
         if wire.error.as_ref().is_some_and(|e| !e.is_null()) {
-            return Err(error_in_ok_body(
-                status,
-                retry_after,
-                body,
-                key_hint,
-                wire.error.as_ref(),
-            ));
+            return Err(error_in_ok_body(answer, wire.error.as_ref()));
         }
         return Err(answer.bad(format!("the server's answer ({status}) has no choices")));
     };
     if choice.finish_reason.as_deref() == Some("error") {
         let err = choice.error.as_ref().or(wire.error.as_ref());
-        return Err(error_in_ok_body(status, retry_after, body, key_hint, err));
+        return Err(error_in_ok_body(answer, err));
     }
 
     let message = choice.message.as_ref();
@@ -338,20 +333,6 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
             text = refusal;
         }
     }
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only reasoning came back ({} characters): thinking may have used the whole output budget; \
-                 raise max_output_tokens or turn thinking off",
-                r.chars().count()
-            ),
-            None => "the prompt may exceed the context length the model was loaded with (LM Studio answers an \
-                     overflow this way), or the model failed; check the server's log"
-                .to_string(),
-        };
-        return Err(answer.bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
@@ -368,13 +349,13 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
 /// (OpenRouter, llama.cpp) is classified as that status; otherwise the text decides:
 /// overflow → ContextOverflow, out of credit → QuotaExhausted, LM Studio's "Unexpected
 /// endpoint" → NotFound, anything else → Server (a failure mid-generation may pass).
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: Option<&Value>,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError {
+    let Answer {
+        status,
+        retry_after,
+        body,
+        key_hint,
+    } = *answer;
     let code = error.and_then(http::error_status_code);
     // The error object alone (it may sit inside `choices[0]`), in the shape the
     // classifiers read.
@@ -429,6 +410,7 @@ mod tests {
     use super::*;
     use crate::chat::parse;
     use serde_json::json;
+    use std::time::Duration;
 
     fn settings() -> OpenAiSettings {
         OpenAiSettings {
