@@ -14,9 +14,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::chat::{Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request};
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -224,10 +224,7 @@ fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, Provider
     Ok(Completion {
         text,
         reasoning,
-        usage: Usage {
-            input_tokens: wire.usage.as_ref().and_then(|u| u.input_tokens),
-            output_tokens: wire.usage.as_ref().and_then(|u| u.output_tokens),
-        },
+        usage: chat::usage(wire.usage.as_ref(), |u| u.input_tokens, |u| u.output_tokens),
         finish,
         model: wire.model,
     })
@@ -383,6 +380,7 @@ fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError
 mod tests {
     use super::*;
     use crate::chat::parse;
+    use crate::Usage;
 
     fn settings() -> AnthropicSettings {
         AnthropicSettings {
@@ -431,11 +429,8 @@ mod tests {
     }
 
     #[test]
-    fn debug_redacts_the_key() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let shown = format!("{p:?} {:?}", settings());
-        assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
-        assert!(shown.contains("<redacted>"));
+    fn debug_and_errors_never_show_the_key() {
+        crate::chat::assert_key_kept_secret(settings(), "sk-ant-secret-123");
     }
 
     #[test]
@@ -498,15 +493,6 @@ mod tests {
         s.structured_output = AnthropicOutput::None;
         let body = Anthropic::new(s, reqwest::Client::new()).build_body(&request());
         assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
-    }
-
-    #[test]
-    fn scrub_removes_an_echoed_key() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-ant-secret-123");
-        e.body_excerpt = Some("{\"key\":\"sk-ant-secret-123\"}".into());
-        let e = p.api_key().scrub(e);
-        assert!(!e.message.contains("sk-ant-secret-123") && !e.body_excerpt.unwrap().contains("sk-ant-secret-123"));
     }
 
     #[test]

@@ -136,6 +136,15 @@ impl Answer<'_> {
     }
 }
 
+/// The token counts a server reported in its usage object `wire` (absent when it sent
+/// none), read by the `input` and `output` getters.
+pub fn usage<U>(wire: Option<&U>, input: fn(&U) -> Option<u64>, output: fn(&U) -> Option<u64>) -> crate::Usage {
+    crate::Usage {
+        input_tokens: wire.and_then(input),
+        output_tokens: wire.and_then(output),
+    }
+}
+
 /// The error object of a bare JSON array answer (how Gemini's OpenAI-compatible endpoint
 /// wraps errors), if it is one.
 pub fn array_error(value: &Value) -> Option<&Value> {
@@ -314,4 +323,19 @@ impl<W: Wire> Provider for ChatApi<W> {
     fn context_window(&self) -> BoxFuture<'_, Option<u64>> {
         self.settings.context_window(&self.client, &self.url)
     }
+}
+
+/// Asserts that a provider built from `settings`, which hold `key`, shows neither the key
+/// in its or its settings' `Debug` output nor in an error whose server echoed it back.
+#[cfg(test)]
+pub(crate) fn assert_key_kept_secret<W: Wire + fmt::Debug + Clone>(settings: W, key: &str) {
+    let p = ChatApi::new(settings.clone(), reqwest::Client::new());
+    let shown = format!("{p:?} {settings:?}");
+    assert!(!shown.contains(key), "{shown}");
+    assert!(shown.contains("<redacted>"));
+
+    let mut e = ProviderError::new(crate::ErrorKind::Auth, format!("bad key {key}"));
+    e.body_excerpt = Some(format!("{{\"key\":\"{key}\"}}"));
+    let e = p.api_key().scrub(e);
+    assert!(!e.message.contains(key) && !e.body_excerpt.unwrap().contains(key));
 }
