@@ -53,12 +53,14 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         }
         ProviderKind::Openai => Arc::new(providers::OpenAiCompatible::new(
             providers::OpenAiSettings {
-                base_url: base_url(),
-                model: config.model.clone(),
-                api_key: key()?,
-                api_key_env: config.api_key_env.clone(),
-                timeout,
-                max_response_bytes: config.max_response_bytes,
+                endpoint: providers::Endpoint {
+                    base_url: base_url(),
+                    model: config.model.clone(),
+                    api_key: key()?,
+                    api_key_env: config.api_key_env.clone(),
+                    timeout,
+                    max_response_bytes: config.max_response_bytes,
+                },
                 token_limit_field: match config.token_limit_field {
                     TokenLimitFieldName::MaxTokens => providers::TokenLimitField::MaxTokens,
                     TokenLimitFieldName::MaxCompletionTokens => providers::TokenLimitField::MaxCompletionTokens,
@@ -74,12 +76,14 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         )),
         ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
             anthropic::AnthropicSettings {
-                base_url: base_url(),
-                model: config.model.clone(),
-                api_key: key()?,
-                api_key_env: config.api_key_env.clone(),
-                timeout,
-                max_response_bytes: config.max_response_bytes,
+                endpoint: providers::Endpoint {
+                    base_url: base_url(),
+                    model: config.model.clone(),
+                    api_key: key()?,
+                    api_key_env: config.api_key_env.clone(),
+                    timeout,
+                    max_response_bytes: config.max_response_bytes,
+                },
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => anthropic::AnthropicOutput::None,
                     _ => anthropic::AnthropicOutput::Tool,
@@ -89,12 +93,14 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         )),
         ProviderKind::Gemini => Arc::new(gemini::Gemini::new(
             gemini::GeminiSettings {
-                base_url: base_url(),
-                model: config.model.clone(),
-                api_key: key()?,
-                api_key_env: config.api_key_env.clone(),
-                timeout,
-                max_response_bytes: config.max_response_bytes,
+                endpoint: providers::Endpoint {
+                    base_url: base_url(),
+                    model: config.model.clone(),
+                    api_key: key()?,
+                    api_key_env: config.api_key_env.clone(),
+                    timeout,
+                    max_response_bytes: config.max_response_bytes,
+                },
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => gemini::GeminiOutput::None,
                     _ => gemini::GeminiOutput::JsonSchema,

@@ -9,16 +9,14 @@
 //! translates both ways and sends through the shared transport ([`crate::http`]), so
 //! callers see the same [`Completion`] and [`ProviderError`] as for every other API.
 
-use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{self, ApiKey};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request};
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -30,44 +28,10 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const TOOL_NAME: &str = "report_findings";
 const TOOL_DESCRIPTION: &str = "Report the review findings";
 
-/// How to reach one Claude model.
-#[derive(Clone)]
-pub struct AnthropicSettings {
-    /// The API root, with or without `/v1` (e.g. `https://api.anthropic.com`, or a proxy).
-    /// Trailing slashes are ignored; empty means [`DEFAULT_BASE_URL`].
-    pub base_url: String,
-    /// The model id (`claude-sonnet-4-5`, …).
-    pub model: String,
-    /// The key, sent as `x-api-key` when present (and not empty). Never printed:
-    /// [`fmt::Debug`] redacts it and errors have it scrubbed.
-    pub api_key: Option<String>,
-    /// The *name* of the environment variable the key came from, to name it in errors.
-    pub api_key_env: Option<String>,
-    /// Time allowed for one whole request (connect, generate, read).
-    pub timeout: Duration,
-    /// The most bytes of one answer's body read; a larger answer is refused (see
-    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
-    pub max_response_bytes: u64,
-    /// How to ask for JSON output.
-    pub structured_output: AnthropicOutput,
-}
-
-impl fmt::Debug for AnthropicSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_settings(
-            f,
-            "AnthropicSettings",
-            &self.base_url,
-            &self.model,
-            self.api_key.as_deref(),
-            self.api_key_env.as_deref(),
-            self.timeout,
-        )
-        .field("max_response_bytes", &self.max_response_bytes)
-        .field("structured_output", &self.structured_output)
-        .finish()
-    }
-}
+/// How to reach one Claude model: `base_url` is the API root, with or without `/v1`
+/// (e.g. `https://api.anthropic.com`, or a proxy; empty means [`DEFAULT_BASE_URL`]), and
+/// the key is sent as `x-api-key`.
+pub type AnthropicSettings = OutputSettings<AnthropicOutput>;
 
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,43 +46,38 @@ pub enum AnthropicOutput {
 }
 
 /// A Claude model behind the Messages API.
-pub struct Anthropic {
-    settings: AnthropicSettings,
-    client: reqwest::Client,
-    url: String,
-}
+pub type Anthropic = ChatApi<AnthropicSettings>;
 
-impl fmt::Debug for Anthropic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_provider(f, "Anthropic", &self.url, &self.settings)
-    }
-}
+impl Wire for AnthropicSettings {
+    const API: Api = Api {
+        provider: "Anthropic",
+        settings: "AnthropicSettings",
+        fixed_header: Some(("anthropic-version", ANTHROPIC_VERSION)),
+        server: "the Anthropic API",
+        usual_key_env: Some("ANTHROPIC_API_KEY"),
+        key_header: KeyHeader::Named("x-api-key"),
+        expects: "the Anthropic API",
+        error: error_response,
+        read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "reasoning",
+            after_thinking: "; check the prompt and max_output_tokens",
+            without_text: "no text block and no report_findings tool call; check the server's answer",
+        },
+    };
 
-impl Anthropic {
-    /// `client` is shared between providers and should come from [`http::client`], which
-    /// follows no redirects (a client that does would send the key wherever a server
-    /// points); the per-request timeout comes from `settings.timeout`.
-    pub fn new(settings: AnthropicSettings, client: reqwest::Client) -> Self {
-        let url = messages_url(&settings.base_url);
-        Anthropic { settings, client, url }
-    }
-
-    pub fn settings(&self) -> &AnthropicSettings {
-        &self.settings
-    }
-
-    /// The full Messages URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The Messages URL.
+    fn chat_url(&self) -> String {
+        messages_url(&self.endpoint.base_url)
     }
 
     /// The JSON body for `req` (see PROTOCOLS.md §2.7): model, `max_tokens`, temperature,
     /// top-level `system` (omitted when empty), one user message and, when `req.schema`
     /// is set and the settings allow, the forced `report_findings` tool. Never a `seed`:
     /// the API has none and rejects unknown fields.
-    pub fn build_body(&self, req: &Request) -> Value {
+    fn build_body(&self, req: &Request) -> Value {
         let mut body = Map::new();
-        body.insert("model".into(), json!(self.settings.model));
+        body.insert("model".into(), json!(self.endpoint.model));
         body.insert("max_tokens".into(), json!(req.max_output_tokens));
         if let Some(t) = http::shortest_decimal(req.temperature) {
             body.insert("temperature".into(), t);
@@ -127,7 +86,7 @@ impl Anthropic {
             body.insert("system".into(), json!(req.system));
         }
         body.insert("messages".into(), json!([{"role": "user", "content": req.user}]));
-        if let (Some(schema), AnthropicOutput::Tool) = (&req.schema, self.settings.structured_output) {
+        if let (Some(schema), AnthropicOutput::Tool) = (&req.schema, self.structured_output) {
             body.insert(
                 "tools".into(),
                 json!([{"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}]),
@@ -137,46 +96,12 @@ impl Anthropic {
         Value::Object(body)
     }
 
-    fn api_key(&self) -> ApiKey<'_> {
-        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
-    }
-
-    /// `request` with the `anthropic-version` header and the key, if any, as `x-api-key`.
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let request = request.header("anthropic-version", ANTHROPIC_VERSION);
-        match self.api_key().key() {
-            Some(key) => request.header("x-api-key", key),
-            None => request,
-        }
-    }
-
-    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
-        let body = self.build_body(req);
-        let request = self.authorized(self.client.post(&self.url));
-        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
-        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
-        let key = self.api_key();
-        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
-            .map_err(|err| key.explain_missing(err, "the Anthropic API", &self.url, &raw, Some("ANTHROPIC_API_KEY")))
-    }
-}
-
-impl Provider for Anthropic {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
-    }
-
     /// `GET /v1/models` (entries carry `max_input_tokens`).
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let root = self.url.strip_suffix("/messages").unwrap_or(&self.url);
-            let url = http::endpoint(root, &["models"]);
-            let request = self.authorized(self.client.get(url).query(&[("limit", MODEL_PAGE_SIZE)]));
-            let key = self.api_key();
-            crate::discovery::fetch_model_list(request, key.hint())
-                .await
-                .map_err(|e| key.scrub(e))
-        })
+    fn models_request(client: &reqwest::Client, chat_url: &str) -> reqwest::RequestBuilder {
+        let root = chat_url.strip_suffix("/messages").unwrap_or(chat_url);
+        client
+            .get(http::endpoint(root, &["models"]))
+            .query(&[("limit", MODEL_PAGE_SIZE)])
     }
 }
 
@@ -237,40 +162,23 @@ struct WireUsage {
 ///   → Filtered; anything else (`pause_turn`) → Other;
 /// - an empty answer that claims to be complete is an error; one cut by the limit is
 ///   returned, since the caller treats `Length` as truncation anyway.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(error_response(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(status, body, "the Anthropic API")?;
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let status = answer.status;
     if !value.is_object() {
-        return Err(bad(format!(
-            "the server's answer ({status}) is not a Messages API object"
-        )));
+        return Err(answer.bad(format!("the server's answer ({status}) is not a Messages API object")));
     }
     let wire: WireMessage = serde_json::from_value(value).map_err(|e| {
-        bad(format!(
+        answer.bad(format!(
             "the server's answer ({status}) is not a Messages API answer ({e})"
         ))
     })?;
     if wire.kind.as_deref() == Some("error")
         || (wire.content.is_none() && wire.error.as_ref().is_some_and(Value::is_object))
     {
-        return Err(error_in_ok_body(
-            status,
-            retry_after,
-            body,
-            key_hint,
-            wire.error.as_ref(),
-        ));
+        return Err(error_in_ok_body(answer, wire.error.as_ref()));
     }
     let Some(blocks) = wire.content else {
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) has no content blocks: `base_url` may not point at the Anthropic API"
         )));
     };
@@ -313,24 +221,10 @@ pub fn parse_response(
         Some(other) => FinishReason::Other(other.to_string()),
         None => FinishReason::Unknown,
     };
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only reasoning came back ({} characters); check the prompt and max_output_tokens",
-                r.chars().count()
-            ),
-            None => "no text block and no report_findings tool call; check the server's answer".to_string(),
-        };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
-        usage: Usage {
-            input_tokens: wire.usage.as_ref().and_then(|u| u.input_tokens),
-            output_tokens: wire.usage.as_ref().and_then(|u| u.output_tokens),
-        },
+        usage: chat::usage(wire.usage.as_ref(), |u| u.input_tokens, |u| u.output_tokens),
         finish,
         model: wire.model,
     })
@@ -476,30 +370,28 @@ fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String
 
 /// An `{"type":"error",…}` body that came with a 2xx status: classified as the status
 /// its `error.type` documents, with the real status kept.
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: Option<&Value>,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError {
     let info = ErrorInfo::from_error(error);
     let as_status = info.kind.as_deref().and_then(status_of_error_type).unwrap_or(500);
-    http::reported_with_ok_status(status, error_response(as_status, retry_after, body, key_hint))
+    answer.reported_error(error_response, as_status)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
+    use crate::Usage;
 
     fn settings() -> AnthropicSettings {
         AnthropicSettings {
-            base_url: "https://api.anthropic.com/".into(),
-            model: "claude-sonnet-4-5".into(),
-            api_key: Some("sk-ant-secret-123".into()),
-            api_key_env: Some("ANTHROPIC_API_KEY".into()),
-            timeout: Duration::from_secs(5),
-            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            endpoint: crate::Endpoint {
+                base_url: "https://api.anthropic.com/".into(),
+                model: "claude-sonnet-4-5".into(),
+                api_key: Some("sk-ant-secret-123".into()),
+                api_key_env: Some("ANTHROPIC_API_KEY".into()),
+                timeout: Duration::from_secs(5),
+                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            },
             structured_output: AnthropicOutput::Tool,
         }
     }
@@ -517,11 +409,11 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<AnthropicSettings>(200, None, &body.to_string(), None)
     }
 
     fn err(status: u16, body: Value) -> ProviderError {
-        parse_response(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
+        parse::<AnthropicSettings>(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
     }
 
     fn error_body(kind: &str, message: &str) -> Value {
@@ -537,11 +429,8 @@ mod tests {
     }
 
     #[test]
-    fn debug_redacts_the_key() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let shown = format!("{p:?} {:?}", settings());
-        assert!(!shown.contains("sk-ant-secret-123"), "{shown}");
-        assert!(shown.contains("<redacted>"));
+    fn debug_and_errors_never_show_the_key() {
+        crate::chat::assert_key_kept_secret(settings(), "sk-ant-secret-123");
     }
 
     #[test]
@@ -604,15 +493,6 @@ mod tests {
         s.structured_output = AnthropicOutput::None;
         let body = Anthropic::new(s, reqwest::Client::new()).build_body(&request());
         assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
-    }
-
-    #[test]
-    fn scrub_removes_an_echoed_key() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-ant-secret-123");
-        e.body_excerpt = Some("{\"key\":\"sk-ant-secret-123\"}".into());
-        let e = p.api_key().scrub(e);
-        assert!(!e.message.contains("sk-ant-secret-123") && !e.body_excerpt.unwrap().contains("sk-ant-secret-123"));
     }
 
     #[test]
@@ -691,7 +571,7 @@ mod tests {
     #[test]
     fn not_a_message_is_a_bad_response() {
         for body in ["not json", "[1]", r#"{"id":"x"}"#, r#"{"content":"text"}"#] {
-            let e = parse_response(200, None, body, None).unwrap_err();
+            let e = parse::<AnthropicSettings>(200, None, body, None).unwrap_err();
             assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
             assert_eq!(e.body_excerpt.as_deref(), Some(body));
         }
@@ -765,7 +645,7 @@ mod tests {
     fn spend_limit_429_is_quota_not_rate_limit() {
         let body = json!({"type": "error", "error": {"type": "rate_limit_error",
             "message": "You have reached your spend limit.", "details": {"error_code": "enforced_spend_limit_reached"}}});
-        let e = parse_response(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
+        let e = parse::<AnthropicSettings>(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::QuotaExhausted);
         assert_eq!(e.retry_after, None);
         assert!(!e.is_retryable());
@@ -774,7 +654,7 @@ mod tests {
     #[test]
     fn rate_limit_mentioning_credit_is_still_a_rate_limit() {
         let body = error_body("rate_limit_error", "Rate limited; credit usage is fine, slow down");
-        let e = parse_response(429, None, &body.to_string(), None).unwrap_err();
+        let e = parse::<AnthropicSettings>(429, None, &body.to_string(), None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::RateLimited);
         assert!(e.message.contains("slow down"), "{}", e.message);
     }

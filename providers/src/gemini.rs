@@ -11,16 +11,14 @@
 //! through the shared transport ([`crate::http`]). The key travels only in the
 //! `x-goog-api-key` header, never in the URL, where proxies and logs would keep it.
 
-use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{self, ApiKey};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
-use crate::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
 /// Where the Gemini API lives, version included.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
@@ -29,44 +27,11 @@ const API_VERSION: &str = "v1beta";
 /// How many models one `GET …/models` asks for (the API's maximum page).
 const MODEL_PAGE_SIZE: u32 = 1000;
 
-/// How to reach one Gemini model.
-#[derive(Clone)]
-pub struct GeminiSettings {
-    /// The API root including its version, e.g. [`DEFAULT_BASE_URL`]. Trailing slashes are
-    /// ignored; a bare host gets `/v1beta`; empty means [`DEFAULT_BASE_URL`].
-    pub base_url: String,
-    /// The model (`gemini-2.5-flash`), with or without the `models/` prefix.
-    pub model: String,
-    /// The key, sent as `x-goog-api-key` when present (and not empty), never in the URL.
-    /// Never printed: [`fmt::Debug`] redacts it and errors have it scrubbed.
-    pub api_key: Option<String>,
-    /// The *name* of the environment variable the key came from, to name it in errors.
-    pub api_key_env: Option<String>,
-    /// Time allowed for one whole request (connect, think, generate, read).
-    pub timeout: Duration,
-    /// The most bytes of one answer's body read; a larger answer is refused (see
-    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
-    pub max_response_bytes: u64,
-    /// How to ask for JSON output.
-    pub structured_output: GeminiOutput,
-}
-
-impl fmt::Debug for GeminiSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_settings(
-            f,
-            "GeminiSettings",
-            &self.base_url,
-            &self.model,
-            self.api_key.as_deref(),
-            self.api_key_env.as_deref(),
-            self.timeout,
-        )
-        .field("max_response_bytes", &self.max_response_bytes)
-        .field("structured_output", &self.structured_output)
-        .finish()
-    }
-}
+/// How to reach one Gemini model: `base_url` is the API root including its version, e.g.
+/// [`DEFAULT_BASE_URL`] (a bare host gets `/v1beta`; empty means [`DEFAULT_BASE_URL`]);
+/// `model` may carry the `models/` prefix; the key is sent as `x-goog-api-key`, never in
+/// the URL.
+pub type GeminiSettings = OutputSettings<GeminiOutput>;
 
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,34 +48,29 @@ pub enum GeminiOutput {
 }
 
 /// A Gemini model behind the native `generateContent` API.
-pub struct Gemini {
-    settings: GeminiSettings,
-    client: reqwest::Client,
-    url: String,
-}
+pub type Gemini = ChatApi<GeminiSettings>;
 
-impl fmt::Debug for Gemini {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_provider(f, "Gemini", &self.url, &self.settings)
-    }
-}
+impl Wire for GeminiSettings {
+    const API: Api = Api {
+        provider: "Gemini",
+        settings: "GeminiSettings",
+        fixed_header: None,
+        server: "the Gemini API",
+        usual_key_env: Some("GEMINI_API_KEY"),
+        key_header: KeyHeader::Named("x-goog-api-key"),
+        expects: "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
+        error: error_response,
+        read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "thoughts",
+            after_thinking: ": thinking may have used the whole output budget; raise max_output_tokens",
+            without_text: "no text part; check the server's answer",
+        },
+    };
 
-impl Gemini {
-    /// `client` is shared between providers and should come from [`http::client`], which
-    /// follows no redirects (a client that does would send the key wherever a server
-    /// points); the per-request timeout comes from `settings.timeout`.
-    pub fn new(settings: GeminiSettings, client: reqwest::Client) -> Self {
-        let url = generate_url(&settings.base_url, &settings.model);
-        Gemini { settings, client, url }
-    }
-
-    pub fn settings(&self) -> &GeminiSettings {
-        &self.settings
-    }
-
-    /// The full `generateContent` URL requests go to (it never carries the key).
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The `generateContent` URL (it never carries the key).
+    fn chat_url(&self) -> String {
+        generate_url(&self.endpoint.base_url, &self.endpoint.model)
     }
 
     /// The JSON body for `req` (see PROTOCOLS.md §2.8): `systemInstruction` (omitted when
@@ -121,7 +81,7 @@ impl Gemini {
     /// The API reads `seed` and `maxOutputTokens` as int32: a seed beyond `i32::MAX` is
     /// folded into range (deterministically, so runs stay reproducible) and a larger
     /// limit is capped.
-    pub fn build_body(&self, req: &Request) -> Value {
+    fn build_body(&self, req: &Request) -> Value {
         let mut config = Map::new();
         if let Some(t) = http::shortest_decimal(req.temperature) {
             config.insert("temperature".into(), t);
@@ -134,7 +94,7 @@ impl Gemini {
             json!(req.max_output_tokens.min(i32::MAX as u32)),
         );
         if let Some(schema) = &req.schema {
-            let slot = match self.settings.structured_output {
+            let slot = match self.structured_output {
                 GeminiOutput::JsonSchema => Some(("responseJsonSchema", schema.clone())),
                 GeminiOutput::OpenApiSchema => Some(("responseSchema", to_openapi_schema(schema))),
                 GeminiOutput::None => None,
@@ -156,48 +116,12 @@ impl Gemini {
         Value::Object(body)
     }
 
-    fn api_key(&self) -> ApiKey<'_> {
-        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
-    }
-
-    /// `request` with the key, if any, as `x-goog-api-key` (never in the URL).
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.api_key().key() {
-            Some(key) => request.header("x-goog-api-key", key),
-            None => request,
-        }
-    }
-
-    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
-        let body = self.build_body(req);
-        let request = self.authorized(self.client.post(&self.url));
-        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
-        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
-        let key = self.api_key();
-        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
-            .map_err(|err| key.explain_missing(err, "the Gemini API", &self.url, &raw, Some("GEMINI_API_KEY")))
-    }
-}
-
-impl Provider for Gemini {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
-    }
-
     /// `GET {base}/models` (entries carry `inputTokenLimit`); the key goes in a header.
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<crate::ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let base = self.url.rsplit_once("/models/").map_or(self.url.as_str(), |(b, _)| b);
-            let request = self.authorized(
-                self.client
-                    .get(http::endpoint(base, &["models"]))
-                    .query(&[("pageSize", MODEL_PAGE_SIZE)]),
-            );
-            let key = self.api_key();
-            crate::discovery::fetch_model_list(request, key.hint())
-                .await
-                .map_err(|e| key.scrub(e))
-        })
+    fn models_request(client: &reqwest::Client, chat_url: &str) -> reqwest::RequestBuilder {
+        let base = chat_url.rsplit_once("/models/").map_or(chat_url, |(b, _)| b);
+        client
+            .get(http::endpoint(base, &["models"]))
+            .query(&[("pageSize", MODEL_PAGE_SIZE)])
     }
 }
 
@@ -441,34 +365,19 @@ struct WireUsage {
 /// - usage: `promptTokenCount` in, `candidatesTokenCount + thoughtsTokenCount` out
 ///   (thinking is billed and limited as output);
 /// - an empty answer that claims to be complete is an error.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(error_response(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(
-        status,
-        body,
-        "the Gemini API (e.g. https://generativelanguage.googleapis.com/v1beta)",
-    )?;
-    if let Value::Array(items) = &value {
-        // The compat endpoint's error shape; the native one may use it behind some proxies.
-        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
-        }
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let status = answer.status;
+    // The compat endpoint's error shape; the native one may use it behind some proxies.
+    if let Some(error) = chat::array_error(&value) {
+        return Err(error_in_ok_body(answer, error));
     }
     if !value.is_object() {
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) is not a generateContent response"
         )));
     }
     let wire: WireResponse = serde_json::from_value(value).map_err(|e| {
-        bad(format!(
+        answer.bad(format!(
             "the server's answer ({status}) is not a generateContent response ({e})"
         ))
     })?;
@@ -484,7 +393,7 @@ pub fn parse_response(
 
     let Some(candidate) = wire.candidates.as_ref().and_then(|c| c.first()) else {
         if let Some(error) = wire.error.as_ref().filter(|e| e.is_object()) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, error));
+            return Err(error_in_ok_body(answer, error));
         }
         if wire
             .prompt_feedback
@@ -502,7 +411,7 @@ pub fn parse_response(
                 model: wire.model_version,
             });
         }
-        return Err(bad(format!(
+        return Err(answer.bad(format!(
             "the server's answer ({status}) has no candidates and no block reason"
         )));
     };
@@ -536,18 +445,6 @@ pub fn parse_response(
         Some(other) => FinishReason::Other(other.to_string()),
         None => FinishReason::Unknown,
     };
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only thoughts came back ({} characters): thinking may have used the whole output budget; raise \
-                 max_output_tokens",
-                r.chars().count()
-            ),
-            None => "no text part; check the server's answer".to_string(),
-        };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
@@ -670,29 +567,26 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
 
 /// An error object that came with a 2xx status: classified as the HTTP status its
 /// `code` names (500 when it names none), with the real status kept.
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: &Value,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: &Value) -> ProviderError {
     let code = http::error_status_code(error).unwrap_or(500);
-    http::reported_with_ok_status(status, error_response(code, retry_after, body, key_hint))
+    answer.reported_error(error_response, code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
 
     fn settings() -> GeminiSettings {
         GeminiSettings {
-            base_url: DEFAULT_BASE_URL.into(),
-            model: "gemini-2.5-flash".into(),
-            api_key: Some("AIza-secret-123".into()),
-            api_key_env: Some("GEMINI_API_KEY".into()),
-            timeout: Duration::from_secs(5),
-            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            endpoint: crate::Endpoint {
+                base_url: DEFAULT_BASE_URL.into(),
+                model: "gemini-2.5-flash".into(),
+                api_key: Some("AIza-secret-123".into()),
+                api_key_env: Some("GEMINI_API_KEY".into()),
+                timeout: Duration::from_secs(5),
+                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            },
             structured_output: GeminiOutput::JsonSchema,
         }
     }
@@ -719,11 +613,11 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<GeminiSettings>(200, None, &body.to_string(), None)
     }
 
     fn err(status: u16, body: Value) -> ProviderError {
-        parse_response(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
+        parse::<GeminiSettings>(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
     }
 
     /// The documented answer shape (PROTOCOLS.md §2.8).
@@ -735,11 +629,13 @@ mod tests {
     }
 
     #[test]
-    fn debug_redacts_the_key_and_the_url_never_holds_it() {
+    fn debug_and_errors_never_show_the_key() {
+        crate::chat::assert_key_kept_secret(settings(), "AIza-secret-123");
+    }
+
+    #[test]
+    fn the_url_never_holds_the_key() {
         let p = Gemini::new(settings(), reqwest::Client::new());
-        let shown = format!("{p:?} {:?}", settings());
-        assert!(!shown.contains("AIza-secret-123"), "{shown}");
-        assert!(shown.contains("<redacted>"));
         assert!(!p.url().contains("key"), "{}", p.url());
     }
 
@@ -865,15 +761,6 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_an_echoed_key() {
-        let p = Gemini::new(settings(), reqwest::Client::new());
-        let mut e = ProviderError::new(ErrorKind::Auth, "bad key AIza-secret-123");
-        e.body_excerpt = Some("{\"key\":\"AIza-secret-123\"}".into());
-        let e = p.api_key().scrub(e);
-        assert!(!e.message.contains("AIza-secret-123") && !e.body_excerpt.unwrap().contains("AIza-secret-123"));
-    }
-
-    #[test]
     fn thoughts_are_kept_apart_and_text_parts_joined() {
         let c = ok(answer(
             json!([{"text": "Line 3 looks off.", "thought": true}, {"text": "{\"findings\":"},
@@ -885,13 +772,9 @@ mod tests {
         assert_eq!(c.reasoning.as_deref(), Some("Line 3 looks off."));
         assert_eq!(c.finish, FinishReason::Stop);
         assert_eq!(c.model.as_deref(), Some("gemini-2.5-flash"));
-        assert_eq!(
-            c.usage,
-            Usage {
-                input_tokens: Some(1000),
-                output_tokens: Some(500)
-            }
-        );
+        assert_eq!(c.usage.input_tokens, Some(1000));
+        // Thinking is billed and limited as output: candidates (200) + thoughts (300).
+        assert_eq!(c.usage.output_tokens, Some(500));
     }
 
     #[test]
@@ -951,7 +834,7 @@ mod tests {
     #[test]
     fn not_a_response_is_a_bad_response() {
         for body in ["<html>", "[1]", r#"{"candidates":[]}"#, r#"{"x":1}"#] {
-            let e = parse_response(200, None, body, None).unwrap_err();
+            let e = parse::<GeminiSettings>(200, None, body, None).unwrap_err();
             assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
         }
     }

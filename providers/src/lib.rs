@@ -13,12 +13,14 @@ use futures::future::BoxFuture;
 
 pub mod anthropic;
 mod auth;
+mod chat;
 pub mod discovery;
 pub mod gemini;
 pub mod http;
 pub mod openai;
 
 pub use anthropic::{Anthropic, AnthropicOutput, AnthropicSettings};
+pub use chat::{ChatApi, Endpoint};
 pub use gemini::{Gemini, GeminiOutput, GeminiSettings};
 pub use openai::{OpenAiCompatible, OpenAiSettings, StructuredOutput, TokenLimitField};
 

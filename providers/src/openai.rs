@@ -9,7 +9,6 @@
 //! because each server omits or adds different fields (see PROTOCOLS.md §1–§6).
 
 use std::fmt;
-use std::time::Duration;
 
 use async_openai::types::chat::{
     ChatCompletionRequestSystemMessage, ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs,
@@ -19,9 +18,9 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::{self, ApiKey};
+use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, Endpoint, KeyHeader, Wire};
 use crate::{discovery, http};
-use crate::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request, Usage};
+use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request};
 
 /// The name given to the JSON Schema in `response_format.json_schema.name`.
 const SCHEMA_NAME: &str = "review_findings";
@@ -29,21 +28,9 @@ const SCHEMA_NAME: &str = "review_findings";
 /// How to reach one model on an OpenAI-compatible server.
 #[derive(Clone)]
 pub struct OpenAiSettings {
-    /// The API root including `/v1`, e.g. `http://127.0.0.1:1234/v1`. Trailing slashes
-    /// are ignored; `/chat/completions` is appended.
-    pub base_url: String,
-    /// The model name the server knows (`qwen/qwen3-coder-30b`, `gpt-4.1-mini`, …).
-    pub model: String,
-    /// The key, sent as `Authorization: Bearer …` when present (and not empty). Never
-    /// printed: [`fmt::Debug`] redacts it and errors have it scrubbed.
-    pub api_key: Option<String>,
-    /// The *name* of the environment variable the key came from, to name it in errors.
-    pub api_key_env: Option<String>,
-    /// Time allowed for one whole request (connect, prefill, generate, read).
-    pub timeout: Duration,
-    /// The most bytes of one answer's body read; a larger answer is refused (see
-    /// [`crate::DEFAULT_MAX_RESPONSE_BYTES`]).
-    pub max_response_bytes: u64,
+    /// `base_url` is the API root including `/v1`, e.g. `http://127.0.0.1:1234/v1`
+    /// (`/chat/completions` is appended); the key is sent as `Authorization: Bearer …`.
+    pub endpoint: Endpoint,
     /// Which field carries the output limit.
     pub token_limit_field: TokenLimitField,
     /// How to ask for JSON output.
@@ -56,20 +43,12 @@ pub struct OpenAiSettings {
 
 impl fmt::Debug for OpenAiSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_settings(
-            f,
-            "OpenAiSettings",
-            &self.base_url,
-            &self.model,
-            self.api_key.as_deref(),
-            self.api_key_env.as_deref(),
-            self.timeout,
-        )
-        .field("max_response_bytes", &self.max_response_bytes)
-        .field("token_limit_field", &self.token_limit_field)
-        .field("structured_output", &self.structured_output)
-        .field("extra_body", &self.extra_body)
-        .finish()
+        self.endpoint
+            .debug_struct(f, "OpenAiSettings")
+            .field("token_limit_field", &self.token_limit_field)
+            .field("structured_output", &self.structured_output)
+            .field("extra_body", &self.extra_body)
+            .finish()
     }
 }
 
@@ -98,43 +77,45 @@ pub enum StructuredOutput {
 }
 
 /// A model behind an OpenAI-compatible `/chat/completions` route.
-pub struct OpenAiCompatible {
-    settings: OpenAiSettings,
-    client: reqwest::Client,
-    url: String,
-}
+pub type OpenAiCompatible = ChatApi<OpenAiSettings>;
 
-impl fmt::Debug for OpenAiCompatible {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        auth::debug_provider(f, "OpenAiCompatible", &self.url, &self.settings)
+impl AsRef<Endpoint> for OpenAiSettings {
+    fn as_ref(&self) -> &Endpoint {
+        &self.endpoint
     }
 }
 
-impl OpenAiCompatible {
-    /// `client` is shared between providers and should come from [`http::client`], which
-    /// follows no redirects (a client that does would send the key wherever a server
-    /// points); the per-request timeout comes from `settings.timeout`.
-    pub fn new(settings: OpenAiSettings, client: reqwest::Client) -> Self {
-        let url = chat_url(&settings.base_url);
-        OpenAiCompatible { settings, client, url }
-    }
+impl Wire for OpenAiSettings {
+    const API: Api = Api {
+        provider: "OpenAiCompatible",
+        settings: "OpenAiSettings",
+        fixed_header: None,
+        server: "the server",
+        usual_key_env: None,
+        key_header: KeyHeader::Bearer,
+        expects: "an OpenAI-compatible API ending in /v1",
+        error: http::error_from_status,
+        read: read_answer,
+        empty: EmptyAnswer {
+            thinking: "reasoning",
+            after_thinking:
+                ": thinking may have used the whole output budget; raise max_output_tokens or turn thinking off",
+            without_text: "the prompt may exceed the context length the model was loaded with (LM Studio answers an \
+                  overflow this way), or the model failed; check the server's log",
+        },
+    };
 
-    pub fn settings(&self) -> &OpenAiSettings {
-        &self.settings
-    }
-
-    /// The full chat-completions URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.url
+    fn chat_url(&self) -> String {
+        chat_url(&self.endpoint.base_url)
     }
 
     /// The JSON body for `req` (see PROTOCOLS.md §1): model, system + user messages,
     /// temperature, seed (if any), `max_tokens` or `max_completion_tokens`, `stream:false`
     /// and, when `req.schema` is set and the settings allow, a `response_format`.
-    pub fn build_body(&self, req: &Request) -> Value {
-        let s = &self.settings;
+    fn build_body(&self, req: &Request) -> Value {
+        let s = self;
         let mut args = CreateChatCompletionRequestArgs::default();
-        args.model(s.model.as_str())
+        args.model(s.endpoint.model.as_str())
             .messages([
                 ChatCompletionRequestSystemMessage::from(req.system.as_str()).into(),
                 ChatCompletionRequestUserMessage::from(req.user.as_str()).into(),
@@ -194,63 +175,28 @@ impl OpenAiCompatible {
         body
     }
 
-    fn api_key(&self) -> ApiKey<'_> {
-        ApiKey::new(self.settings.api_key.as_deref(), self.settings.api_key_env.as_deref())
-    }
-
-    /// `request` with the key, if any, as `Authorization: Bearer …`.
-    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.api_key().key() {
-            Some(key) => request.bearer_auth(key),
-            None => request,
-        }
-    }
-
-    async fn complete_inner(&self, req: &Request) -> Result<Completion, ProviderError> {
-        let body = self.build_body(req);
-        let request = self.authorized(self.client.post(&self.url));
-        let limit = http::BodyLimit::answer(self.settings.max_response_bytes);
-        let raw = http::send_json(request, &body, self.settings.timeout, limit).await?;
-        let key = self.api_key();
-        parse_response(raw.status, raw.retry_after, &raw.body, key.hint())
-            .map_err(|err| key.explain_missing(err, "the server", &self.url, &raw, None))
-    }
-}
-
-impl Provider for OpenAiCompatible {
-    fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>> {
-        Box::pin(async move { self.complete_inner(request).await.map_err(|e| self.api_key().scrub(e)) })
-    }
-
     /// `GET {base_url}/models`.
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let request = self.authorized(self.client.get(http::endpoint(self.api_root(), &["models"])));
-            let key = self.api_key();
-            discovery::fetch_model_list(request, key.hint())
-                .await
-                .map_err(|e| key.scrub(e))
-        })
+    fn models_request(client: &reqwest::Client, chat_url: &str) -> reqwest::RequestBuilder {
+        client.get(http::endpoint(api_root(chat_url), &["models"]))
     }
 
     /// Local servers (plain `http://`) are asked on their own routes; hosted APIs do not say.
-    fn context_window(&self) -> BoxFuture<'_, Option<u64>> {
+    fn context_window<'a>(&'a self, client: &'a reqwest::Client, chat_url: &'a str) -> BoxFuture<'a, Option<u64>> {
         Box::pin(async move {
-            let root = self.api_root();
+            let root = api_root(chat_url);
             if !root.starts_with("http://") {
                 return None;
             }
             let server_root = root.strip_suffix("/v1").unwrap_or(root);
-            discovery::local_context_window(&self.client, server_root, &self.settings.model, self.api_key().key()).await
+            let key = self.endpoint.api_key();
+            discovery::local_context_window(client, server_root, &self.endpoint.model, key.key()).await
         })
     }
 }
 
-impl OpenAiCompatible {
-    /// The API root (`…/v1`), without the chat-completions path.
-    fn api_root(&self) -> &str {
-        self.url.strip_suffix("/chat/completions").unwrap_or(&self.url)
-    }
+/// The API root (`…/v1`) of a chat-completions URL.
+fn api_root(chat_url: &str) -> &str {
+    chat_url.strip_suffix("/chat/completions").unwrap_or(chat_url)
 }
 
 /// `base_url` without trailing slashes, plus the path segments `chat`, `completions` (unless
@@ -341,45 +287,30 @@ fn non_empty(s: Option<String>) -> Option<String> {
 /// - an empty answer with finish `stop` (or none) is an error (LM Studio's silent GGUF
 ///   overflow, or reasoning that ate the budget); with `length` it is returned, since the
 ///   caller treats `Length` as truncation anyway.
-pub fn parse_response(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-) -> Result<Completion, ProviderError> {
-    if !(200..300).contains(&status) {
-        return Err(http::error_from_status(status, retry_after, body, key_hint));
-    }
-    let bad = |message: String| http::bad_response(status, body, message);
-    let value = http::json_body(status, body, "an OpenAI-compatible API ending in /v1")?;
+fn read_answer(answer: &Answer<'_>, value: Value) -> Result<Completion, ProviderError> {
+    let status = answer.status;
     // A bare array is how Gemini's compat endpoint wraps errors.
-    if let Value::Array(items) = &value {
-        if let Some(error) = items.iter().find_map(|i| i.get("error")) {
-            return Err(error_in_ok_body(status, retry_after, body, key_hint, Some(error)));
-        }
-        return Err(bad(format!(
+    if let Some(error) = chat::array_error(&value) {
+        return Err(error_in_ok_body(answer, Some(error)));
+    }
+    if value.is_array() {
+        return Err(answer.bad(format!(
             "the server's answer ({status}) is a JSON array, not a chat completion"
         )));
     }
     let wire: WireResponse = serde_json::from_value(value)
-        .map_err(|e| bad(format!("the server's answer ({status}) is not a chat completion ({e})")))?;
+        .map_err(|e| answer.bad(format!("the server's answer ({status}) is not a chat completion ({e})")))?;
 
     let choice = wire.choices.as_ref().and_then(|c| c.first());
     let Some(choice) = choice else {
         if wire.error.as_ref().is_some_and(|e| !e.is_null()) {
-            return Err(error_in_ok_body(
-                status,
-                retry_after,
-                body,
-                key_hint,
-                wire.error.as_ref(),
-            ));
+            return Err(error_in_ok_body(answer, wire.error.as_ref()));
         }
-        return Err(bad(format!("the server's answer ({status}) has no choices")));
+        return Err(answer.bad(format!("the server's answer ({status}) has no choices")));
     };
     if choice.finish_reason.as_deref() == Some("error") {
         let err = choice.error.as_ref().or(wire.error.as_ref());
-        return Err(error_in_ok_body(status, retry_after, body, key_hint, err));
+        return Err(error_in_ok_body(answer, err));
     }
 
     let message = choice.message.as_ref();
@@ -402,27 +333,10 @@ pub fn parse_response(
             text = refusal;
         }
     }
-    if text.trim().is_empty() && matches!(finish, FinishReason::Stop | FinishReason::Unknown) {
-        let why = match &reasoning {
-            Some(r) => format!(
-                "only reasoning came back ({} characters): thinking may have used the whole output budget; \
-                 raise max_output_tokens or turn thinking off",
-                r.chars().count()
-            ),
-            None => "the prompt may exceed the context length the model was loaded with (LM Studio answers an \
-                     overflow this way), or the model failed; check the server's log"
-                .to_string(),
-        };
-        return Err(bad(format!("the model returned an empty answer ({status}): {why}")));
-    }
-
     Ok(Completion {
         text,
         reasoning,
-        usage: Usage {
-            input_tokens: wire.usage.as_ref().and_then(|u| u.prompt_tokens),
-            output_tokens: wire.usage.as_ref().and_then(|u| u.completion_tokens),
-        },
+        usage: chat::usage(wire.usage.as_ref(), |u| u.prompt_tokens, |u| u.completion_tokens),
         finish,
         model: wire.model,
     })
@@ -432,13 +346,13 @@ pub fn parse_response(
 /// (OpenRouter, llama.cpp) is classified as that status; otherwise the text decides:
 /// overflow → ContextOverflow, out of credit → QuotaExhausted, LM Studio's "Unexpected
 /// endpoint" → NotFound, anything else → Server (a failure mid-generation may pass).
-fn error_in_ok_body(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    key_hint: Option<&str>,
-    error: Option<&Value>,
-) -> ProviderError {
+fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError {
+    let Answer {
+        status,
+        retry_after,
+        body,
+        key_hint,
+    } = *answer;
     let code = error.and_then(http::error_status_code);
     // The error object alone (it may sit inside `choices[0]`), in the shape the
     // classifiers read.
@@ -491,16 +405,21 @@ fn error_in_ok_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::parse;
+    use crate::Usage;
     use serde_json::json;
+    use std::time::Duration;
 
     fn settings() -> OpenAiSettings {
         OpenAiSettings {
-            base_url: "http://127.0.0.1:1234/v1/".into(),
-            model: "m".into(),
-            api_key: Some("sk-secret-123".into()),
-            api_key_env: Some("OPENAI_API_KEY".into()),
-            timeout: Duration::from_secs(5),
-            max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            endpoint: Endpoint {
+                base_url: "http://127.0.0.1:1234/v1/".into(),
+                model: "m".into(),
+                api_key: Some("sk-secret-123".into()),
+                api_key_env: Some("OPENAI_API_KEY".into()),
+                timeout: Duration::from_secs(5),
+                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
+            },
             token_limit_field: TokenLimitField::MaxTokens,
             structured_output: StructuredOutput::JsonSchema,
             extra_body: None,
@@ -520,7 +439,7 @@ mod tests {
     }
 
     fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse_response(200, None, &body.to_string(), None)
+        parse::<OpenAiSettings>(200, None, &body.to_string(), None)
     }
 
     #[test]
@@ -534,11 +453,8 @@ mod tests {
     }
 
     #[test]
-    fn debug_redacts_the_key() {
-        let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
-        let shown = format!("{p:?} {:?}", settings());
-        assert!(!shown.contains("sk-secret-123"), "{shown}");
-        assert!(shown.contains("<redacted>"));
+    fn debug_and_errors_never_show_the_key() {
+        crate::chat::assert_key_kept_secret(settings(), "sk-secret-123");
     }
 
     #[test]
@@ -562,15 +478,11 @@ mod tests {
         );
         assert_eq!(chat_url("http://h:1/v1?x=1#y"), "http://h:1/v1/chat/completions");
         assert_eq!(chat_url("http://h:1"), "http://h:1/chat/completions");
-        let p = OpenAiCompatible::new(
-            OpenAiSettings {
-                base_url: "http://h:1/v1#".into(),
-                ..settings()
-            },
-            reqwest::Client::new(),
-        );
+        let mut s = settings();
+        s.endpoint.base_url = "http://h:1/v1#".into();
+        let p = OpenAiCompatible::new(s, reqwest::Client::new());
         assert_eq!(p.url(), "http://h:1/v1/chat/completions");
-        assert_eq!(p.api_root(), "http://h:1/v1");
+        assert_eq!(api_root(p.url()), "http://h:1/v1");
     }
 
     #[test]
@@ -591,15 +503,6 @@ mod tests {
             ..request()
         });
         assert!(body.get("response_format").is_none());
-    }
-
-    #[test]
-    fn scrub_removes_an_echoed_key() {
-        let p = OpenAiCompatible::new(settings(), reqwest::Client::new());
-        let mut e = ProviderError::new(ErrorKind::Auth, "bad key sk-secret-123");
-        e.body_excerpt = Some("{\"key\":\"sk-secret-123\"}".into());
-        let e = p.api_key().scrub(e);
-        assert!(!e.message.contains("sk-secret-123") && !e.body_excerpt.unwrap().contains("sk-secret-123"));
     }
 
     #[test]

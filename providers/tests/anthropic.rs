@@ -29,12 +29,14 @@ fn request() -> Request {
 
 fn settings(server: &MockServer) -> AnthropicSettings {
     AnthropicSettings {
-        base_url: server.uri(),
-        model: "claude-sonnet-4-5".into(),
-        api_key: Some(KEY.into()),
-        api_key_env: Some("ANTHROPIC_API_KEY".into()),
-        timeout: Duration::from_secs(10),
-        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        endpoint: providers::Endpoint {
+            base_url: server.uri(),
+            model: "claude-sonnet-4-5".into(),
+            api_key: Some(KEY.into()),
+            api_key_env: Some("ANTHROPIC_API_KEY".into()),
+            timeout: Duration::from_secs(10),
+            max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        },
         structured_output: AnthropicOutput::Tool,
     }
 }
@@ -128,7 +130,7 @@ async fn request_has_the_documented_headers_path_and_body() {
 async fn base_url_with_v1_and_trailing_slash_hits_the_same_route() {
     let server = serve_json(200, tool_answer(json!({"findings": []}))).await;
     let mut s = settings(&server);
-    s.base_url = format!("{}/v1/", server.uri());
+    s.endpoint.base_url = format!("{}/v1/", server.uri());
     provider(s).complete(&request()).await.unwrap();
     assert_eq!(only_request(&server).await.url.path(), ROUTE);
 }
@@ -137,7 +139,7 @@ async fn base_url_with_v1_and_trailing_slash_hits_the_same_route() {
 async fn no_key_means_no_key_header() {
     let server = serve_json(200, tool_answer(json!({"findings": []}))).await;
     let mut s = settings(&server);
-    s.api_key = None;
+    s.endpoint.api_key = None;
     provider(s).complete(&request()).await.unwrap();
     let sent = only_request(&server).await;
     assert_eq!(header(&sent, "x-api-key"), None);
@@ -259,7 +261,7 @@ async fn bad_key_names_the_variable_and_never_the_key() {
 async fn missing_key_says_the_variable_is_unset() {
     let server = serve_json(401, error_body("authentication_error", "x-api-key header is required")).await;
     let mut s = settings(&server);
-    s.api_key = None;
+    s.endpoint.api_key = None;
     let e = provider(s).complete(&request()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
     assert!(e.message.contains("$ANTHROPIC_API_KEY is not set"), "{}", e.message);
@@ -434,7 +436,7 @@ async fn slow_server_times_out() {
     )
     .await;
     let mut s = settings(&server);
-    s.timeout = Duration::from_millis(300);
+    s.endpoint.timeout = Duration::from_millis(300);
     let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(!e.message.contains(KEY));
 }

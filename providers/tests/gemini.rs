@@ -37,12 +37,14 @@ fn request() -> Request {
 
 fn settings(server: &MockServer) -> GeminiSettings {
     GeminiSettings {
-        base_url: format!("{}/v1beta", server.uri()),
-        model: "gemini-2.5-flash".into(),
-        api_key: Some(KEY.into()),
-        api_key_env: Some("GEMINI_API_KEY".into()),
-        timeout: Duration::from_secs(10),
-        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        endpoint: providers::Endpoint {
+            base_url: format!("{}/v1beta", server.uri()),
+            model: "gemini-2.5-flash".into(),
+            api_key: Some(KEY.into()),
+            api_key_env: Some("GEMINI_API_KEY".into()),
+            timeout: Duration::from_secs(10),
+            max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        },
         structured_output: GeminiOutput::JsonSchema,
     }
 }
@@ -124,8 +126,8 @@ async fn request_has_the_key_in_a_header_only_and_the_documented_body() {
 async fn model_with_prefix_hits_the_same_route() {
     let server = serve_json(200, answer(json!([{"text": "{}"}]), "STOP")).await;
     let mut s = settings(&server);
-    s.model = "models/gemini-2.5-flash".into();
-    s.base_url = format!("{}/v1beta/", server.uri());
+    s.endpoint.model = "models/gemini-2.5-flash".into();
+    s.endpoint.base_url = format!("{}/v1beta/", server.uri());
     provider(s).complete(&request()).await.unwrap();
     assert_eq!(only_request(&server).await.url.path(), ROUTE);
 }
@@ -282,7 +284,7 @@ async fn missing_key_says_the_variable_is_unset() {
     )
     .await;
     let mut s = settings(&server);
-    s.api_key = None;
+    s.endpoint.api_key = None;
     let e = provider(s).complete(&request()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
     assert!(e.message.contains("$GEMINI_API_KEY is not set"), "{}", e.message);
@@ -438,7 +440,7 @@ async fn slow_server_times_out() {
     )
     .await;
     let mut s = settings(&server);
-    s.timeout = Duration::from_millis(300);
+    s.endpoint.timeout = Duration::from_millis(300);
     let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(!e.message.contains(KEY));
 }

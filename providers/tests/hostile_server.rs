@@ -22,12 +22,14 @@ const KEY: &str = "sk-hostile-test-SECRET-0123456789";
 fn openai(base: &str, max_response_bytes: u64) -> OpenAiCompatible {
     OpenAiCompatible::new(
         OpenAiSettings {
-            base_url: format!("{base}/v1"),
-            model: "m".into(),
-            api_key: Some(KEY.into()),
-            api_key_env: Some("QUORUM_TEST_KEY".into()),
-            timeout: Duration::from_secs(10),
-            max_response_bytes,
+            endpoint: providers::Endpoint {
+                base_url: format!("{base}/v1"),
+                model: "m".into(),
+                api_key: Some(KEY.into()),
+                api_key_env: Some("QUORUM_TEST_KEY".into()),
+                timeout: Duration::from_secs(10),
+                max_response_bytes,
+            },
             token_limit_field: TokenLimitField::MaxTokens,
             structured_output: StructuredOutput::JsonSchema,
             extra_body: None,
@@ -39,12 +41,14 @@ fn openai(base: &str, max_response_bytes: u64) -> OpenAiCompatible {
 fn anthropic(base: &str, max_response_bytes: u64) -> Anthropic {
     Anthropic::new(
         AnthropicSettings {
-            base_url: base.into(),
-            model: "claude-sonnet-4-5".into(),
-            api_key: Some(KEY.into()),
-            api_key_env: Some("ANTHROPIC_API_KEY".into()),
-            timeout: Duration::from_secs(10),
-            max_response_bytes,
+            endpoint: providers::Endpoint {
+                base_url: base.into(),
+                model: "claude-sonnet-4-5".into(),
+                api_key: Some(KEY.into()),
+                api_key_env: Some("ANTHROPIC_API_KEY".into()),
+                timeout: Duration::from_secs(10),
+                max_response_bytes,
+            },
             structured_output: AnthropicOutput::Tool,
         },
         common::client(),
@@ -54,12 +58,14 @@ fn anthropic(base: &str, max_response_bytes: u64) -> Anthropic {
 fn gemini(base: &str, max_response_bytes: u64) -> Gemini {
     Gemini::new(
         GeminiSettings {
-            base_url: format!("{base}/v1beta"),
-            model: "gemini-2.5-flash".into(),
-            api_key: Some(KEY.into()),
-            api_key_env: Some("GEMINI_API_KEY".into()),
-            timeout: Duration::from_secs(10),
-            max_response_bytes,
+            endpoint: providers::Endpoint {
+                base_url: format!("{base}/v1beta"),
+                model: "gemini-2.5-flash".into(),
+                api_key: Some(KEY.into()),
+                api_key_env: Some("GEMINI_API_KEY".into()),
+                timeout: Duration::from_secs(10),
+                max_response_bytes,
+            },
             structured_output: GeminiOutput::JsonSchema,
         },
         common::client(),

@@ -27,12 +27,14 @@ fn request() -> Request {
 
 fn settings(server: &MockServer) -> OpenAiSettings {
     OpenAiSettings {
-        base_url: format!("{}/v1", server.uri()),
-        model: "qwen/qwen3-coder-30b".into(),
-        api_key: None,
-        api_key_env: None,
-        timeout: Duration::from_secs(10),
-        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        endpoint: providers::Endpoint {
+            base_url: format!("{}/v1", server.uri()),
+            model: "qwen/qwen3-coder-30b".into(),
+            api_key: None,
+            api_key_env: None,
+            timeout: Duration::from_secs(10),
+            max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        },
         token_limit_field: TokenLimitField::MaxTokens,
         structured_output: StructuredOutput::JsonSchema,
         extra_body: None,
@@ -207,8 +209,8 @@ async fn no_schema_omits_response_format() {
 async fn authorization_header_only_with_a_key() {
     let server = serve_json(200, answer(json!({"content": "{}"}), json!("stop"))).await;
     let mut s = settings(&server);
-    s.api_key = Some(KEY.into());
-    s.api_key_env = Some("OPENAI_API_KEY".into());
+    s.endpoint.api_key = Some(KEY.into());
+    s.endpoint.api_key_env = Some("OPENAI_API_KEY".into());
     provider(s).complete(&request()).await.unwrap();
     provider(settings(&server)).complete(&request()).await.unwrap();
 
@@ -225,7 +227,7 @@ async fn authorization_header_only_with_a_key() {
 async fn trailing_slash_in_base_url_still_hits_v1_chat_completions() {
     let server = serve_json(200, answer(json!({"content": "{}"}), json!("stop"))).await;
     let mut s = settings(&server);
-    s.base_url = format!("{}/v1/", server.uri());
+    s.endpoint.base_url = format!("{}/v1/", server.uri());
     provider(s).complete(&request()).await.unwrap();
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests[0].url.path(), ROUTE);
@@ -365,8 +367,8 @@ async fn bad_key_names_the_variable_and_never_the_key() {
     )
     .await;
     let mut s = settings(&server);
-    s.api_key = Some(KEY.into());
-    s.api_key_env = Some("OPENAI_API_KEY".into());
+    s.endpoint.api_key = Some(KEY.into());
+    s.endpoint.api_key_env = Some("OPENAI_API_KEY".into());
     let p = provider(s);
     let e = p.complete(&request()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Auth);
@@ -526,7 +528,7 @@ async fn slow_server_times_out() {
     )
     .await;
     let mut s = settings(&server);
-    s.timeout = Duration::from_millis(300);
+    s.endpoint.timeout = Duration::from_millis(300);
     let e = common::expect_timeout(|| async move { provider(s).complete(&request()).await }).await;
     assert!(e.message.contains("300 ms"), "{}", e.message);
 }
@@ -538,12 +540,14 @@ async fn refused_connection_is_a_connect_error() {
         listener.local_addr().unwrap().port()
     }; // the listener is dropped here, so nothing listens on the port
     let s = OpenAiSettings {
-        base_url: format!("http://127.0.0.1:{port}/v1"),
-        model: "m".into(),
-        api_key: Some(KEY.into()),
-        api_key_env: Some("LM_API_TOKEN".into()),
-        timeout: Duration::from_secs(5),
-        max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        endpoint: providers::Endpoint {
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            model: "m".into(),
+            api_key: Some(KEY.into()),
+            api_key_env: Some("LM_API_TOKEN".into()),
+            timeout: Duration::from_secs(5),
+            max_response_bytes: providers::DEFAULT_MAX_RESPONSE_BYTES,
+        },
         token_limit_field: TokenLimitField::MaxTokens,
         structured_output: StructuredOutput::JsonSchema,
         extra_body: None,
