@@ -1,4 +1,5 @@
-//! The one skeleton every HTTP chat API shares, as rust-genai's adapters split it.
+//! The one skeleton every HTTP chat API shares: a provider is a translation (its wire
+//! format) over one transport.
 //!
 //! This module exists so that sending, key handling and error hygiene are written once:
 //! each API (OpenAI-compatible, Anthropic, Gemini) implements the private [`Wire`] trait
