@@ -773,6 +773,15 @@ mod tests {
             ("home/.docker/config.json", "**/.docker/config.json"),
             ("infra/terraform.tfstate", "*.tfstate"),
             ("infra/terraform.tfstate.backup", "*.tfstate.*"),
+            ("home/.vault-token", ".vault-token"),
+            ("home/.s3cfg", ".s3cfg"),
+            ("home/.boto", ".boto"),
+            ("home/.dockercfg", ".dockercfg"),
+            ("config/secrets.yml", "secrets.yml"),
+            ("config/secrets.yaml", "secrets.yaml"),
+            ("deploy/secrets.json", "secrets.json"),
+            ("infra/prod.tfvars", "*.tfvars"),
+            ("ci/kubeconfig", "kubeconfig"),
         ] {
             write(dir.path(), path, b"opaque = \"x\"\n");
             let w = walk(dir.path(), &settings(), &[]).unwrap();

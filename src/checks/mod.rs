@@ -27,6 +27,10 @@ pub const HARDCODED_SECRET_CWE: u32 = 798;
 /// CWE-1427: Improper Neutralization of Input Used for LLM Prompting.
 pub const PROMPT_INJECTION_CWE: u32 = 1427;
 
+/// Marks a prompt-injection finding as found in the file's name (listed after the
+/// patterns it matched).
+pub const IN_FILE_NAME: &str = "in-file-name";
+
 /// Which of Quorum's checks found something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -156,6 +160,21 @@ pub fn run(files: &[SourceFile], reviewers: &[Reviewer]) -> Checked {
                 redacted_for: checked.redacting.clone(),
             }));
         }
+        let in_name = injection::scan_name(&file.path);
+        if !in_name.is_empty() {
+            // Reported at line 1, marked as the name's: there is no line to point at.
+            checked.findings.push(CheckFinding {
+                check: CheckKind::PromptInjection,
+                file: file.path.clone(),
+                line: 1,
+                what: in_name
+                    .iter()
+                    .map(|p| p.name.to_string())
+                    .chain(std::iter::once(IN_FILE_NAME.to_string()))
+                    .collect(),
+                redacted_for: Vec::new(),
+            });
+        }
         checked
             .findings
             .extend(injection::scan(&file.text).into_iter().map(|hit| CheckFinding {
@@ -264,8 +283,13 @@ fn description(f: &CheckFinding, silent: &[String]) -> String {
                 .filter_map(|w| pattern(w))
                 .map(|p| p.description)
                 .collect();
+            let whose = if f.what.iter().any(|w| w == IN_FILE_NAME) {
+                "The name of this file (not its text)"
+            } else {
+                "Text in this file"
+            };
             let mut text = format!(
-                "Text in this file is addressed to an AI reviewer: it {}. Models may follow it and report less.",
+                "{whose} is addressed to an AI reviewer: it {}. Models may follow it and report less.",
                 if what.is_empty() {
                     "addresses the reviewer".to_string()
                 } else {

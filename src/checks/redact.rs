@@ -27,15 +27,17 @@ pub const PRIVATE_KEY: SecretKind = SecretKind {
     label: "private key",
 };
 
-/// The value patterns, checked in order on each line. The last group of each pattern is
+/// The value patterns, checked in order on each line (the specific shapes first, so a
+/// token assigned to a name is reported as what it is). The last group of each pattern is
 /// the part replaced (so `password = "…"` keeps its name and quotes); in an assignment
 /// the first group is the name assigned to.
-const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
+const VALUE_PATTERNS: &[(SecretKind, Check, &str)] = &[
     (
         SecretKind {
             name: "aws-access-key",
             label: "AWS access key",
         },
+        Check::Always,
         r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b",
     ),
     (
@@ -43,6 +45,7 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
             name: "anthropic-api-key",
             label: "Anthropic API key",
         },
+        Check::Always,
         r"\b(sk-ant-[A-Za-z0-9_\-]{20,})",
     ),
     (
@@ -50,6 +53,7 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
             name: "openai-api-key",
             label: "OpenAI API key",
         },
+        Check::HasDigit,
         r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})",
     ),
     (
@@ -57,6 +61,7 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
             name: "github-token",
             label: "GitHub token",
         },
+        Check::Always,
         r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
     ),
     (
@@ -64,6 +69,7 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
             name: "slack-token",
             label: "Slack token",
         },
+        Check::Always,
         r"\b(xox[bpars]-[A-Za-z0-9\-]{10,})",
     ),
     (
@@ -71,18 +77,113 @@ const VALUE_PATTERNS: &[(SecretKind, &str)] = &[
             name: "google-api-key",
             label: "Google API key",
         },
+        Check::Always,
         r"\b(AIza[0-9A-Za-z_\-]{35})",
+    ),
+    (
+        SecretKind {
+            name: "url-password",
+            label: "password in a URL",
+        },
+        Check::Credential,
+        // `scheme://user:password@host`: only the password is replaced, so the model
+        // still sees which database or service the code talks to.
+        r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:([^\s@/]+)@",
+    ),
+    (
+        SecretKind {
+            name: "basic-auth-password",
+            label: "HTTP basic-auth password",
+        },
+        Check::Credential,
+        // `curl -u user:password`, `curl --user=user:password`.
+        r#"\bcurl\b.*?\s(?:-u\s*|--user[\s=])["']?[^\s:"']+:([^\s"']+)"#,
+    ),
+    (
+        SecretKind {
+            name: "stripe-api-key",
+            label: "Stripe API key",
+        },
+        Check::Always,
+        // Test-mode keys too: they still act on the account (its customers' test data,
+        // webhooks, products), and a committed one is a hard-coded credential all the same.
+        r"\b((?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,})",
+    ),
+    (
+        SecretKind {
+            name: "jwt",
+            label: "JSON web token",
+        },
+        Check::Always,
+        r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*)",
+    ),
+    (
+        SecretKind {
+            name: "vault-token",
+            label: "HashiCorp Vault token",
+        },
+        Check::Always,
+        r"\b(hv[sb]\.[A-Za-z0-9_\-]{20,})",
+    ),
+    (
+        SecretKind {
+            name: "docker-auth",
+            label: "Docker registry credential",
+        },
+        Check::Always,
+        // A docker config's `"auth": "<base64 of user:password>"`.
+        r#""auth"\s*:\s*"([A-Za-z0-9+/]{12,}={0,2})""#,
+    ),
+    (
+        PRIVATE_KEY,
+        Check::EncodedPrivateKey,
+        // `LS0tLS1CRUdJTi` is base64 of `-----BEGIN`: a PEM block encoded into a string
+        // (Kubernetes secrets, env values).
+        r"\b(LS0tLS1CRUdJTi[A-Za-z0-9+/]*={0,2})",
     ),
     (
         SecretKind {
             name: "password",
             label: "password or secret",
         },
+        Check::Assignment,
         // A name ending in a secret word, an assignment (`=`, `:`, `:=`, `=>`), and a
         // quoted value: `DB_PASSWORD = "…"`, `"api_key": "…"`, `token := "…"`.
         r#"(?i)\b([\w.\-]*(?:password|passwd|pwd|secret|api_?key|apikey|access_?key|secret_?key|auth_?token|token))["']?\]?\s*(?::=|=>|[:=])\s*["']([^"'\n]*)["']"#,
     ),
+    (
+        SecretKind {
+            name: "password",
+            label: "password or secret",
+        },
+        Check::UnquotedAssignment,
+        // The same names assigned an unquoted value that ends the line, in the shapes of
+        // shell and env files (`export DB_PASSWORD=…`, `ENV …`), YAML (`password: …`) and
+        // INI (`secret_key = …` in `.s3cfg`). In code an unquoted value is an expression,
+        // so the value is held to more (see [`Check::UnquotedAssignment`]).
+        r#"(?i)^\s*(?:export\s+|env\s+|set\s+|-\s+)?([\w.\-]*(?:password|passwd|pwd|secret|secret_?access_?key|secret_?key|api_?key|auth_?token|access_?token))\s*[:=]\s*([^\s"'`;,(){}\[\]]+)\s*[;,]?\s*$"#,
+    ),
 ];
+
+/// How a pattern's match is confirmed as a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The shape alone is specific enough.
+    Always,
+    /// `sk-…` keys carry digits; kebab-case names (`sk-button-primary-large`) do not.
+    HasDigit,
+    /// A quoted `name = "value"`: not a placeholder, reference, label or short word.
+    Assignment,
+    /// An unquoted `name = value`: as [`Check::Assignment`], and also at least
+    /// [`MIN_TOKEN_LEN`] long with a digit or a symbol, so an expression (`password =
+    /// newPassword`, `secret: self.secret`) is not taken for a value.
+    UnquotedAssignment,
+    /// A password with no name (in a URL, after `curl -u user:`): not a placeholder or
+    /// reference, at least [`MIN_PASSWORD_LEN`] long.
+    Credential,
+    /// Base64 that decodes to a private key's BEGIN marker (not a certificate's).
+    EncodedPrivateKey,
+}
 
 /// Values that are placeholders, not secrets (compared lower-cased).
 const PLACEHOLDERS: &[&str] = &[
@@ -119,11 +220,8 @@ const MIN_PASSWORD_LEN: usize = 4;
 /// (`token: "error"`, `"secret": "data"` are not secrets).
 const MIN_TOKEN_LEN: usize = 8;
 
-/// The kind of `name = "value"` assignments (checked more carefully than keys).
-const ASSIGNMENT_KIND: &str = "password";
-
-/// `sk-…` keys carry digits; kebab-case names (`sk-button-primary-large`) do not.
-const OPENAI_KIND: &str = "openai-api-key";
+/// How much of a base64-encoded PEM block is decoded to see what it is (its BEGIN line).
+const ENCODED_PEM_PREFIX: usize = 64;
 
 static PEM_BEGIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----").expect("valid regex"));
@@ -145,7 +243,7 @@ const MIN_FIRST_BODY_LEN: usize = 16;
 static VALUE_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     VALUE_PATTERNS
         .iter()
-        .map(|(_, pattern)| Regex::new(pattern).expect("valid regex"))
+        .map(|(_, _, pattern)| Regex::new(pattern).expect("valid regex"))
         .collect()
 });
 
@@ -167,7 +265,7 @@ pub struct Redacted {
 /// The kind of secret named `name` (as stored in `run.json`).
 pub fn kind_by_name(name: &str) -> Option<SecretKind> {
     std::iter::once(PRIVATE_KEY)
-        .chain(VALUE_PATTERNS.iter().map(|(kind, _)| *kind))
+        .chain(VALUE_PATTERNS.iter().map(|(kind, _, _)| *kind))
         .find(|kind| kind.name == name)
 }
 
@@ -254,7 +352,7 @@ fn push_once(secrets: &mut Vec<Secret>, line: u32, kind: SecretKind) {
 /// Replaces the values of [`VALUE_PATTERNS`] in one line.
 fn redact_values(line: &str, number: u32, secrets: &mut Vec<Secret>) -> String {
     let mut line = line.to_string();
-    for ((kind, _), regex) in VALUE_PATTERNS.iter().zip(VALUE_REGEXES.iter()) {
+    for ((kind, check, _), regex) in VALUE_PATTERNS.iter().zip(VALUE_REGEXES.iter()) {
         if !regex.is_match(&line) {
             continue;
         }
@@ -268,7 +366,7 @@ fn redact_values(line: &str, number: u32, secrets: &mut Vec<Secret>) -> String {
                 .then(|| caps.get(1))
                 .flatten()
                 .map_or("", |m| m.as_str());
-            if !is_secret(*kind, name, value.as_str()) {
+            if !is_secret(*check, name, value.as_str()) {
                 continue;
             }
             replaced.push_str(&line[last..value.start()]);
@@ -285,18 +383,32 @@ fn redact_values(line: &str, number: u32, secrets: &mut Vec<Secret>) -> String {
 /// Whether a matched value is a real-looking secret rather than a placeholder, a
 /// reference to one, a name, or an earlier redaction. `name` is what an assignment
 /// assigns to (empty for the other patterns).
-fn is_secret(kind: SecretKind, name: &str, value: &str) -> bool {
+fn is_secret(check: Check, name: &str, value: &str) -> bool {
     if value.contains("«redacted:") {
         return false;
     }
-    if kind.name == OPENAI_KIND {
-        return value.bytes().any(|b| b.is_ascii_digit());
+    match check {
+        Check::Always => true,
+        Check::HasDigit => value.bytes().any(|b| b.is_ascii_digit()),
+        Check::Assignment => is_assigned_secret(name, value),
+        Check::UnquotedAssignment => {
+            let has_symbol = value
+                .chars()
+                .any(|c| !c.is_alphanumeric() && !matches!(c, '_' | '.' | '-'));
+            let has_digit = value.chars().any(|c| c.is_ascii_digit());
+            value.chars().count() >= MIN_TOKEN_LEN
+                && (has_digit || has_symbol)
+                && !matches!(value.to_ascii_lowercase().as_str(), "true" | "false")
+                && is_assigned_secret(name, value)
+        }
+        Check::Credential => value.chars().count() >= MIN_PASSWORD_LEN && !is_placeholder(value),
+        Check::EncodedPrivateKey => decodes_to_private_key(value),
     }
-    if kind.name != ASSIGNMENT_KIND {
-        return true;
-    }
-    let value = value.trim();
-    let lower = value.to_ascii_lowercase();
+}
+
+/// Whether a value is a placeholder, a reference to a value, or filler.
+fn is_placeholder(value: &str) -> bool {
+    let lower = value.trim().to_ascii_lowercase();
     let is_reference = ["${", "{{", "$(", "%(", "<", "process.env", "os.getenv", "env("]
         .iter()
         .any(|marker| lower.contains(marker))
@@ -304,6 +416,23 @@ fn is_secret(kind: SecretKind, name: &str, value: &str) -> bool {
         || lower.starts_with('%');
     let is_filler = lower.chars().all(|c| matches!(c, 'x' | '*' | '.' | '-' | '_' | '•'));
     let is_elided = value.contains("...") || value.contains('…');
+    PLACEHOLDERS.contains(&lower.as_str()) || is_reference || is_filler || is_elided
+}
+
+/// Whether the start of a base64 value decodes to a private key's BEGIN line.
+fn decodes_to_private_key(value: &str) -> bool {
+    use base64::Engine as _;
+    let prefix: String = value.chars().take(ENCODED_PEM_PREFIX).collect();
+    let whole_quads = &prefix[..prefix.len() / 4 * 4];
+    base64::engine::general_purpose::STANDARD
+        .decode(whole_quads.trim_end_matches('='))
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(whole_quads.trim_end_matches('=')))
+        .is_ok_and(|bytes| PEM_BEGIN.is_match(&String::from_utf8_lossy(&bytes)))
+}
+
+/// Whether the value of `name = "value"` is a real-looking secret.
+fn is_assigned_secret(name: &str, value: &str) -> bool {
+    let value = value.trim();
     // `ClientSecret => "CLIENT_SECRET"`, `Token = "token"`: a label, not a value.
     let letters = |s: &str| -> String {
         s.chars()
@@ -324,14 +453,7 @@ fn is_secret(kind: SecretKind, name: &str, value: &str) -> bool {
             || (value.chars().any(|c| c.is_ascii_lowercase()) && value.chars().any(|c| c.is_ascii_uppercase()));
         value.chars().count() >= MIN_TOKEN_LEN && mixed
     };
-    long_enough
-        && !value.contains(char::is_whitespace)
-        && !PLACEHOLDERS.contains(&lower.as_str())
-        && !is_reference
-        && !is_filler
-        && !is_elided
-        && !names_itself
-        && !is_constant_name
+    long_enough && !value.contains(char::is_whitespace) && !is_placeholder(value) && !names_itself && !is_constant_name
 }
 
 /// Whether code sent to `config` is redacted: by its `redact` setting, and by default
@@ -458,6 +580,93 @@ mod tests {
             [(1, "password"), (2, "password"), (3, "password"), (4, "password")]
         );
         assert!(!r.text.contains("s3cr3t") && !r.text.contains("abcd1234") && !r.text.contains("tok_9f"));
+    }
+
+    /// Base64 of a PEM private key's first line and a little of its body.
+    const ENCODED_PEM: &str = "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBdTFTVTFMZlZMUEhDb3pNeEgyTW80bGdPRWVQek5tMHRSZ2VMZXpWNmZmQXQwZ3VuCg==";
+
+    #[test]
+    fn urls_tokens_unquoted_assignments_and_encoded_keys_are_found() {
+        let text = format!(
+            "DATABASE_URL = \"postgres://admin:Sup3rS3cretDbPass@db.internal:5432/app\"\n\
+             stripe.api_key = sk_live_51HxAbCdEfGhIjKlMnOpQrStUv\n\
+             restricted = \"rk_live_51HxAbCdEfGhIjKlMnOpQr\"\n\
+             t = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'\n\
+             auth = \"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U\"\n\
+             VAULT_TOKEN = \"hvs.CAESIJlU9Hx3kZ7aPqW0example1234567890\"\n\
+             {{\"auths\": {{\"registry.example.com\": {{\"auth\": \"YWRtaW46UmVhbFJlZ2lzdHJ5UGFzcw==\"}}}}}}\n\
+             export DB_PASSWORD=hunter2RealProdPass\n\
+             AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq4RealKey\n\
+             password: unquotedYamlPass99\n\
+             secret_key = abcDEF1234567890ghiJKL0987654321mnoPQR12\n\
+             curl -u admin:RealAdminPass https://api.example.com/v1\n\
+             key: \"{ENCODED_PEM}\"\n"
+        );
+        let r = redact(&text);
+        for value in [
+            "Sup3rS3cretDbPass",
+            "sk_live_51",
+            "rk_live_51",
+            "sk_test_4e",
+            "eyJhbGci",
+            "hvs.CAES",
+            "YWRtaW46",
+            "hunter2RealProdPass",
+            "wJalrXUtnFEMI",
+            "unquotedYamlPass99",
+            "abcDEF1234",
+            "RealAdminPass",
+            "LS0tLS1CRUdJTi",
+        ] {
+            assert!(!r.text.contains(value), "{value} left in:\n{}", r.text);
+        }
+        assert!(r
+            .text
+            .contains("\"postgres://admin:«redacted:url-password»@db.internal:5432/app\""));
+        assert!(r.text.contains("export DB_PASSWORD=«redacted:password»\n"));
+        assert!(r.text.contains("curl -u admin:«redacted:basic-auth-password» https://"));
+        assert_eq!(r.text.lines().count(), text.lines().count());
+        assert_eq!(
+            kinds(&r),
+            [
+                (1, "url-password"),
+                (2, "stripe-api-key"),
+                (3, "stripe-api-key"),
+                (4, "stripe-api-key"),
+                (5, "jwt"),
+                (6, "vault-token"),
+                (7, "docker-auth"),
+                (8, "password"),
+                (9, "password"),
+                (10, "password"),
+                (11, "password"),
+                (12, "basic-auth-password"),
+                (13, "private-key"),
+            ]
+        );
+        for name in [
+            "url-password",
+            "basic-auth-password",
+            "stripe-api-key",
+            "jwt",
+            "vault-token",
+            "docker-auth",
+        ] {
+            assert!(kind_by_name(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn placeholders_and_expressions_in_the_new_shapes_are_not_secrets() {
+        let text = "url = \"postgres://user:${DB_PASS}@localhost/db\"\nurl = \"mysql://root:<password>@db/x\"\n\
+                    url = \"https://user:changeme@host/\"\nurl = \"redis://:xxx@cache:6379\"\n\
+                    export DB_PASSWORD=${DB_PASSWORD}\npassword: changeme\npassword = newPassword\n\
+                    password = hash(raw)\nsecret: self.secret\nDB_PASSWORD=$(cat /run/secrets/db)\n\
+                    api_key: <your key>\nsecret_key = xxxxxxxxxxxx\npassword: true\n\
+                    curl -u \"$USER:$PASS\" https://example.com\nc = \"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t\"\n\
+                    see https://example.com/a:b@c and git@github.com:org/repo.git\n";
+        let r = redact(text);
+        assert_eq!(r.text, text, "{:?}", r.secrets);
     }
 
     #[test]
