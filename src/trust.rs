@@ -414,6 +414,19 @@ impl Loaded {
         })
     }
 
+    /// One line saying which configuration a run uses, how it was chosen and why it may
+    /// be used (or why not), e.g. `Configuration: ./quorum.toml (Quorum found it by
+    /// itself in the current folder; needs no trust (…))`. Safe to print.
+    pub fn status_line(&self, verdict: &Verdict) -> String {
+        let path = &self.located.path;
+        let why = match verdict {
+            // The verdict already says how the user chose it.
+            Verdict::Chosen(_) => verdict.describe(path),
+            _ => format!("{}; {}", self.located.origin.describe(), verdict.describe(path)),
+        };
+        format!("Configuration: {} ({why})", safe_path(path))
+    }
+
     /// Refuses (before any request) a configuration that is not trusted, saying what it
     /// would have sent where and how to go on.
     pub fn require_trust(&self) -> Result<()> {

@@ -725,3 +725,35 @@ async fn init_never_writes_through_a_planted_link() {
     assert_ok(&quorum(dir.path(), &["init", "--force"]).await);
     assert!(std::fs::read_to_string(&config).unwrap().contains("[providers."));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_run_says_which_configuration_it_uses_and_why_it_may() {
+    let server = attacker().await;
+    let repo = repo(&provider(&server, ""));
+    let found = "Configuration: quorum.toml (Quorum found it by itself in the current folder; needs no trust";
+    let run = quorum(repo.path(), &["review", "--no-cache"]).await;
+    assert_ok(&run);
+    assert!(stderr(&run).contains(found), "{}", stderr(&run));
+    let quiet = quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await;
+    assert_ok(&quiet);
+    assert!(!stderr(&quiet).contains("Configuration:"), "{}", stderr(&quiet));
+    let plan = quorum(repo.path(), &["review", "--dry-run"]).await;
+    assert!(stdout(&plan).contains(found), "{}", stdout(&plan));
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert!(stdout(&list).contains(found), "{}", stdout(&list));
+
+    let chosen = quorum(repo.path(), &["providers", "list", "--config", "quorum.toml"]).await;
+    assert!(
+        stdout(&chosen).contains("Configuration: quorum.toml (trusted (you chose it with --config))"),
+        "{}",
+        stdout(&chosen)
+    );
+    std::fs::write(repo.path().join("quorum.toml"), provider(&server, "weight = 2.0")).unwrap();
+    assert_ok(&quorum(repo.path(), &["trust", "quorum.toml"]).await);
+    let trusted = quorum(repo.path(), &["review", "--dry-run"]).await;
+    assert!(
+        stdout(&trusted).contains("Configuration: quorum.toml (Quorum found it by itself in the current folder; trusted (you trusted this content on "),
+        "{}",
+        stdout(&trusted)
+    );
+}
