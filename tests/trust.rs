@@ -757,3 +757,46 @@ async fn every_run_says_which_configuration_it_uses_and_why_it_may() {
         stdout(&trusted)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_the_configuration_leaves_out_are_listed_with_the_reason() {
+    let server = attacker().await;
+    let repo = repo(&format!(
+        "[review]\ninclude = [\"**/*.py\", \"src/**\"]\nexclude = [\"src/backdoor.rs\"]\n\n{}",
+        provider(&server, "")
+    ));
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::write(repo.path().join("src/backdoor.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(repo.path().join("notes.txt"), "hello\n").unwrap();
+    std::fs::write(repo.path().join(".gitignore"), "build/\n").unwrap();
+    std::fs::create_dir_all(repo.path().join("build")).unwrap();
+    std::fs::write(repo.path().join("build/out.py"), "print(1)\n").unwrap();
+    let args = ["review", "--config", "quorum.toml", "--no-cache"];
+
+    let plan = quorum(repo.path(), &[&args[..], &["--dry-run"]].concat()).await;
+    assert_ok(&plan);
+    let text = stdout(&plan);
+    let others = &text[text.find("Other files not sent").expect(&text)..];
+    assert!(
+        others.contains("src/backdoor.rs") && others.contains("excluded by review.exclude \"src/backdoor.rs\""),
+        "{text}"
+    );
+    assert!(
+        others.contains("notes.txt") && others.contains("not matched by review.include"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("build/out.py"),
+        ".gitignore'd files stay unlisted: {text}"
+    );
+
+    assert_ok(&quorum(repo.path(), &[&args[..], &["--quiet"]].concat()).await);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.path().join("quorum-report/report.json")).unwrap()).unwrap();
+    let skipped = report.to_string();
+    assert!(
+        skipped.contains("excluded by review.exclude \\\"src/backdoor.rs\\\""),
+        "{skipped}"
+    );
+    assert!(skipped.contains("notes.txt"), "{skipped}");
+}
