@@ -157,24 +157,48 @@ pub struct Loaded {
     pub sha256: String,
     /// [`settings_beyond_allowlist`] of the file's text.
     pub beyond: Vec<String>,
+    /// The file's canonical path, resolved once when it was read: the trust store's key.
+    pub canonical: PathBuf,
 }
 
 /// Reads and validates the located configuration.
+///
+/// A configuration Quorum found by itself is read and parsed at its canonical path, the
+/// path its trust is recorded under: a `quorum.toml` that is a link to a trusted file
+/// elsewhere then resolves relative paths (`replay_file`, `cache_dir`) beside that file,
+/// as the user read it, not in the folder of whoever planted the link. (Refusing such a
+/// link instead would break the common habit of linking a project's config from a
+/// dotfiles folder, for no gain.) The canonical path is resolved once, here, so the file
+/// that is hashed, parsed and looked up in the trust store is the same one even if the
+/// link changes meanwhile.
 pub fn load(located: Located) -> Result<Loaded> {
-    let path = &located.path;
+    let canonical = match located.path.canonicalize() {
+        Ok(path) => path,
+        Err(_) => {
+            // A missing or unreadable file: the reader says why, in its usual words.
+            crate::config::read_config_file(&located.path)?;
+            canonical(&located.path)?
+        }
+    };
+    let path = if located.origin.chosen() {
+        located.path.clone()
+    } else {
+        canonical.clone()
+    };
     let unreadable = |message: String| ConfigError {
         path: path.clone(),
         line: None,
         message,
     };
-    let bytes = crate::config::read_config_file(path)?;
+    let bytes = crate::config::read_config_file(&path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| unreadable("the configuration is not UTF-8 text".into()))?;
-    let config = Config::parse(path, &text)?;
+    let config = Config::parse(&path, &text)?;
     Ok(Loaded {
         config,
         beyond: settings_beyond_allowlist(&text),
         located,
+        canonical,
         sha256,
     })
 }
@@ -399,7 +423,7 @@ impl Loaded {
         if stays_local(&self.config, &self.beyond) {
             return Ok(Verdict::StaysLocal);
         }
-        let canonical = canonical(&self.located.path)?;
+        let canonical = self.canonical.clone();
         // A run folder may well name the user's own configuration: that is still theirs.
         if user_config().and_then(|p| p.canonicalize().ok()).as_ref() == Some(&canonical) {
             return Ok(Verdict::Chosen(Origin::User));
@@ -482,7 +506,7 @@ pub fn inspect(path: &Path) -> Result<Inspected> {
         origin: Origin::Flag,
     })?;
     Ok(Inspected {
-        canonical: canonical(path)?,
+        canonical: loaded.canonical,
         sha256: loaded.sha256,
         destinations: destinations(&loaded.config),
         settings: loaded.beyond,

@@ -800,3 +800,35 @@ async fn files_the_configuration_leaves_out_are_listed_with_the_reason() {
     );
     assert!(skipped.contains("notes.txt"), "{skipped}");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_quorum_toml_resolves_its_paths_beside_the_trusted_file() {
+    // The user's own, trusted configuration, with recorded answers beside it.
+    let mine = tempfile::tempdir().unwrap();
+    let mine_dir = mine.path().canonicalize().unwrap();
+    let config = mine_dir.join("quorum.toml");
+    std::fs::write(
+        &config,
+        "[providers.rec]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n",
+    )
+    .unwrap();
+    std::fs::write(mine_dir.join("answers.jsonl"), "").unwrap();
+    // The attacker's repository links it and ships answers of its own.
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("app.py"), "print(1)\n").unwrap();
+    std::os::unix::fs::symlink(&config, repo.path().join("quorum.toml")).unwrap();
+    std::fs::write(repo.path().join("answers.jsonl"), "{\"forged\": true}\n").unwrap();
+    assert_ok(&quorum(repo.path(), &["trust", config.to_str().unwrap()]).await);
+
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert_ok(&list);
+    let text = stdout(&list);
+    assert!(text.contains("you trusted this content on"), "{text}");
+    assert!(
+        text.contains(&mine_dir.join("answers.jsonl").display().to_string()),
+        "the recorded answers beside the trusted file: {text}"
+    );
+    let theirs = repo.path().canonicalize().unwrap().join("answers.jsonl");
+    assert!(!text.contains(&theirs.display().to_string()), "{text}");
+}
