@@ -67,11 +67,7 @@ pub fn providers_list(config: Option<&Path>) -> Result<String> {
         flag: config,
         ..trust::Search::default()
     })?;
-    let status = format!(
-        "Configuration {}: {}\n\n",
-        trust::safe_path(&loaded.located.path),
-        loaded.verdict()?.describe(&loaded.located.path)
-    );
+    let status = format!("{}\n\n", loaded.status_line(&loaded.verdict()?));
     Ok(status + &crate::check::list_text(&loaded.config.providers))
 }
 
@@ -176,11 +172,16 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     })?;
     // Decided before anything is sent, context-window probes included. A dry run sends
     // nothing, so it may show the plan of an untrusted configuration, and says so.
-    let untrusted = match loaded.verdict()? {
+    let verdict = loaded.verdict()?;
+    let config_line = loaded.status_line(&verdict);
+    let untrusted = match verdict {
         trust::Verdict::Untrusted { changed_since } if opts.dry_run => Some(loaded.refusal(changed_since.as_deref())),
         trust::Verdict::Untrusted { changed_since } => bail!("{}", loaded.refusal(changed_since.as_deref())),
         _ => None,
     };
+    if !opts.quiet && !opts.dry_run {
+        eprintln!("{config_line}");
+    }
     let config = loaded.config;
     let names = match (&previous, opts.providers.is_empty()) {
         (Some(m), true) => m.providers.iter().map(|p| p.name.clone()).collect(),
@@ -246,7 +247,10 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     };
     if opts.dry_run {
         let jobs: Vec<Job> = jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
-        let plan = dry_run_table(&walked, &reviewers, &jobs, cache.as_ref());
+        let plan = format!(
+            "{config_line}\n{}",
+            dry_run_table(&walked, &reviewers, &jobs, cache.as_ref())
+        );
         return Ok(Reviewed::Plan(match untrusted {
             Some(refusal) => format!("{plan}{redaction_note}\nA real run would stop here: {refusal}"),
             None => plan + &redaction_note,

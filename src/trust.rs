@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ConfigError, ProviderConfig, ProviderKind, ReviewSettings};
+use crate::config::{Config, ConfigError, ProviderConfig, ProviderKind};
 use crate::report::terminal_safe;
 
 /// The environment variable that names the configuration, like `--config`.
@@ -155,23 +155,50 @@ pub struct Loaded {
     pub located: Located,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+    /// [`settings_beyond_allowlist`] of the file's text.
+    pub beyond: Vec<String>,
+    /// The file's canonical path, resolved once when it was read: the trust store's key.
+    pub canonical: PathBuf,
 }
 
 /// Reads and validates the located configuration.
+///
+/// A configuration Quorum found by itself is read and parsed at its canonical path, the
+/// path its trust is recorded under: a `quorum.toml` that is a link to a trusted file
+/// elsewhere then resolves relative paths (`replay_file`, `cache_dir`) beside that file,
+/// as the user read it, not in the folder of whoever planted the link. (Refusing such a
+/// link instead would break the common habit of linking a project's config from a
+/// dotfiles folder, for no gain.) The canonical path is resolved once, here, so the file
+/// that is hashed, parsed and looked up in the trust store is the same one even if the
+/// link changes meanwhile.
 pub fn load(located: Located) -> Result<Loaded> {
-    let path = &located.path;
+    let canonical = match located.path.canonicalize() {
+        Ok(path) => path,
+        Err(_) => {
+            // A missing or unreadable file: the reader says why, in its usual words.
+            crate::config::read_config_file(&located.path)?;
+            canonical(&located.path)?
+        }
+    };
+    let path = if located.origin.chosen() {
+        located.path.clone()
+    } else {
+        canonical.clone()
+    };
     let unreadable = |message: String| ConfigError {
         path: path.clone(),
         line: None,
         message,
     };
-    let bytes = crate::config::read_config_file(path)?;
+    let bytes = crate::config::read_config_file(&path)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|_| unreadable("the configuration is not UTF-8 text".into()))?;
-    let config = Config::parse(path, &text)?;
+    let config = Config::parse(&path, &text)?;
     Ok(Loaded {
         config,
+        beyond: settings_beyond_allowlist(&text),
         located,
+        canonical,
         sha256,
     })
 }
@@ -239,59 +266,92 @@ pub fn destinations(config: &Config) -> Vec<Destination> {
     config.providers.iter().map(Destination::of).collect()
 }
 
-/// A configuration that reaches nothing beyond this machine, names no key variable, and
-/// changes nothing that decides what Quorum reads or writes cannot leak anything, so it
-/// needs no trust. Recorded answers (`replay`) and a `cache_dir` are excluded: a file
-/// planted with the code would choose the answers (every file "has no issues") or where
-/// Quorum writes and reads its cache.
-pub fn stays_local(config: &Config) -> bool {
-    config.review.cache_dir.is_none()
-        && config.providers.iter().all(|p| p.kind != ProviderKind::Replay)
-        && destinations(config).iter().all(|d| d.local && d.key_env.is_none())
-}
+/// The provider keys a found configuration may set and still need no trust: each only
+/// says which local server and model to use and how hard to drive it, and none can change
+/// what is sent, where it goes, or what is reported. This is an allowlist on purpose:
+/// every other key — any `[review]` or `[consensus]` setting, `redact`, `extra_body`,
+/// `weight`, `family` (two providers of one model counted as two voices), prices (the
+/// reported cost), `api_key_env`, `send_key_to`, `replay_file`, `max_response_bytes`, and
+/// any key added later — needs trust until it is added here after the same review.
+pub const HARMLESS_PROVIDER_KEYS: &[&str] = &[
+    "kind",
+    "preset",
+    "base_url",
+    "model",
+    "max_concurrency",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "context_tokens",
+    "timeout_secs",
+    "max_attempts",
+    "max_output_tokens",
+    "temperature",
+    "structured_output",
+    "token_limit_field",
+];
 
-/// Every setting that differs from the defaults and decides what Quorum reads, writes
-/// or sends besides the destinations: one line each, safe to print.
-pub fn notable_settings(config: &Config) -> Vec<String> {
-    let defaults = ReviewSettings::default();
-    let review = &config.review;
+/// The only top-level table a configuration that needs no trust may have.
+const PROVIDERS_TABLE: &str = "providers";
+
+/// The most characters of one setting's value shown in a summary: enough to read a
+/// glob list or a path, short enough that a planted value cannot flood the terminal.
+const MAX_SETTING_VALUE_CHARS: usize = 120;
+
+/// Every setting of the raw configuration text beyond [`HARMLESS_PROVIDER_KEYS`], as
+/// `table.key = value` lines, each value made safe to print and shortened. The trust
+/// exemption and the trust summary both come from this list, so they cannot drift.
+/// Text that is not TOML gives nothing: it never gets as far as a verdict.
+pub fn settings_beyond_allowlist(text: &str) -> Vec<String> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
     let mut lines = Vec::new();
-    if let Some(dir) = &review.cache_dir {
-        lines.push(format!(
-            "review.cache_dir = {:?} (answers are cached and read there)",
-            terminal_safe(dir)
-        ));
-    }
-    if review.secret_files != defaults.secret_files {
-        lines.push(format!(
-            "review.secret_files = {:?} (replaces the default list of files never sent)",
-            safe_list(&review.secret_files)
-        ));
-    }
-    if review.include != defaults.include {
-        lines.push(format!("review.include = {:?}", safe_list(&review.include)));
-    }
-    if review.exclude != defaults.exclude {
-        lines.push(format!("review.exclude = {:?}", safe_list(&review.exclude)));
-    }
-    for p in &config.providers {
-        let name = terminal_safe(&p.name);
-        if let Some(file) = &p.replay_file {
-            lines.push(format!(
-                "providers.{name}.replay_file = {:?} (every answer comes from this file)",
-                safe_path(file)
-            ));
-        }
-        if let Some(serde_json::Value::Object(body)) = &p.extra_body {
-            let keys: Vec<String> = body.keys().map(|k| terminal_safe(k)).collect();
-            lines.push(format!("providers.{name}.extra_body sets {:?} in every request", keys));
+    for (top, value) in &table {
+        match (top.as_str(), value) {
+            (PROVIDERS_TABLE, toml::Value::Table(providers)) => {
+                for (name, provider) in providers {
+                    let toml::Value::Table(keys) = provider else {
+                        lines.push(setting_line(&format!("{top}.{name}"), provider));
+                        continue;
+                    };
+                    for (key, value) in keys {
+                        if !HARMLESS_PROVIDER_KEYS.contains(&key.as_str()) {
+                            lines.push(setting_line(&format!("{top}.{name}.{key}"), value));
+                        }
+                    }
+                }
+            }
+            (_, toml::Value::Table(keys)) if !keys.is_empty() => {
+                for (key, value) in keys {
+                    lines.push(setting_line(&format!("{top}.{key}"), value));
+                }
+            }
+            _ => lines.push(setting_line(top, value)),
         }
     }
     lines
 }
 
-fn safe_list(items: &[String]) -> Vec<String> {
-    items.iter().map(|s| terminal_safe(s)).collect()
+/// `key = value`, safe to print, the value cut to [`MAX_SETTING_VALUE_CHARS`].
+fn setting_line(key: &str, value: &toml::Value) -> String {
+    let value = value.to_string();
+    let mut shown: String = value.chars().take(MAX_SETTING_VALUE_CHARS).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{} = {}", terminal_safe(key), terminal_safe(&shown))
+}
+
+/// A configuration that reaches nothing beyond this machine, names no key variable, and
+/// sets nothing beyond [`HARMLESS_PROVIDER_KEYS`] (`beyond`, from
+/// [`settings_beyond_allowlist`]) cannot leak anything or change what is reviewed, so it
+/// needs no trust. Recorded answers (`kind = "replay"`) are excluded too: a file planted
+/// with the code would choose the answers (every file "has no issues").
+pub fn stays_local(config: &Config, beyond: &[String]) -> bool {
+    beyond.is_empty()
+        && config.review.cache_dir.is_none()
+        && config.providers.iter().all(|p| p.kind != ProviderKind::Replay)
+        && destinations(config).iter().all(|d| d.local && d.key_env.is_none())
 }
 
 /// The "With it, Quorum would send" block: destinations, then notable settings.
@@ -336,7 +396,8 @@ impl Verdict {
         match self {
             Verdict::Chosen(origin) => format!("trusted ({})", origin.describe()),
             Verdict::StaysLocal => {
-                "needs no trust (every provider is on this machine, no key variable, no recorded answers, no cache_dir)"
+                "needs no trust (every provider is on this machine, no key variable, no recorded answers, \
+                 no setting beyond the harmless provider keys)"
                     .into()
             }
             Verdict::Trusted { since } => format!("trusted (you trusted this content on {since})"),
@@ -359,10 +420,10 @@ impl Loaded {
         if self.located.origin.chosen() {
             return Ok(Verdict::Chosen(self.located.origin.clone()));
         }
-        if stays_local(&self.config) {
+        if stays_local(&self.config, &self.beyond) {
             return Ok(Verdict::StaysLocal);
         }
-        let canonical = canonical(&self.located.path)?;
+        let canonical = self.canonical.clone();
         // A run folder may well name the user's own configuration: that is still theirs.
         if user_config().and_then(|p| p.canonicalize().ok()).as_ref() == Some(&canonical) {
             return Ok(Verdict::Chosen(Origin::User));
@@ -375,6 +436,19 @@ impl Loaded {
             },
             Lookup::Unknown => Verdict::Untrusted { changed_since: None },
         })
+    }
+
+    /// One line saying which configuration a run uses, how it was chosen and why it may
+    /// be used (or why not), e.g. `Configuration: ./quorum.toml (Quorum found it by
+    /// itself in the current folder; needs no trust (…))`. Safe to print.
+    pub fn status_line(&self, verdict: &Verdict) -> String {
+        let path = &self.located.path;
+        let why = match verdict {
+            // The verdict already says how the user chose it.
+            Verdict::Chosen(_) => verdict.describe(path),
+            _ => format!("{}; {}", self.located.origin.describe(), verdict.describe(path)),
+        };
+        format!("Configuration: {} ({why})", safe_path(path))
     }
 
     /// Refuses (before any request) a configuration that is not trusted, saying what it
@@ -397,7 +471,7 @@ impl Loaded {
             "{state} ({}). Nothing was sent. With it, Quorum would send:\n",
             self.located.origin.describe()
         );
-        text.push_str(&summary(&destinations(&self.config), &notable_settings(&self.config)));
+        text.push_str(&summary(&destinations(&self.config), &self.beyond));
         text.push_str(&format!(
             "Run `quorum trust {path}` if you wrote this file or have read it; or pass --config FILE"
         ));
@@ -412,7 +486,7 @@ pub struct Inspected {
     pub canonical: PathBuf,
     pub sha256: String,
     pub destinations: Vec<Destination>,
-    /// [`notable_settings`] of the file.
+    /// [`settings_beyond_allowlist`] of the file.
     pub settings: Vec<String>,
 }
 
@@ -432,10 +506,10 @@ pub fn inspect(path: &Path) -> Result<Inspected> {
         origin: Origin::Flag,
     })?;
     Ok(Inspected {
-        canonical: canonical(path)?,
+        canonical: loaded.canonical,
         sha256: loaded.sha256,
         destinations: destinations(&loaded.config),
-        settings: notable_settings(&loaded.config),
+        settings: loaded.beyond,
     })
 }
 
@@ -577,18 +651,21 @@ mod tests {
         Config::parse(Path::new("quorum.toml"), providers).unwrap()
     }
 
+    /// Whether `text` needs no trust, judged as [`Loaded::verdict`] judges it.
+    fn local(text: &str) -> bool {
+        stays_local(&config(text), &settings_beyond_allowlist(text))
+    }
+
     const LOCAL: &str = "[providers.a]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1234/v1\"\nmodel = \"m\"\n";
 
     #[test]
     fn loopback_without_keys_stays_local() {
-        assert!(stays_local(&config(LOCAL)));
+        assert!(local(LOCAL));
         for url in ["http://localhost:1234/v1", "http://[::1]:8080", "http://127.1:9/v1"] {
             let text = LOCAL.replace("http://127.0.0.1:1234/v1", url);
-            assert!(stays_local(&config(&text)), "{url}");
+            assert!(local(&text), "{url}");
         }
-        assert!(stays_local(&config(
-            "[providers.l]\npreset = \"lmstudio\"\nmodel = \"m\"\n"
-        )));
+        assert!(local("[providers.l]\npreset = \"lmstudio\"\nmodel = \"m\"\n"));
     }
 
     #[test]
@@ -600,29 +677,76 @@ mod tests {
             "http://10.0.0.1",
         ] {
             let text = LOCAL.replace("http://127.0.0.1:1234/v1", url);
-            assert!(!stays_local(&config(&text)), "{url}");
+            assert!(!local(&text), "{url}");
         }
-        assert!(!stays_local(&config(&format!("{LOCAL}api_key_env = \"HOME\"\n"))));
+        assert!(!local(&format!("{LOCAL}api_key_env = \"HOME\"\n")));
         // An IPv4-mapped loopback address connects to this machine.
-        assert!(stays_local(&config(
-            &LOCAL.replace("127.0.0.1:1234", "[::ffff:127.0.0.1]:1234")
-        )));
+        assert!(local(&LOCAL.replace("127.0.0.1:1234", "[::ffff:127.0.0.1]:1234")));
         // The key variable may come from the preset.
         let preset = "[providers.o]\npreset = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n\
                       send_key_to = \"127.0.0.1\"\n";
-        assert!(!stays_local(&config(preset)));
+        assert!(!local(preset));
     }
 
     #[test]
     fn recorded_answers_or_a_cache_dir_need_trust_even_on_loopback() {
         let replay = "[providers.r]\nkind = \"replay\"\nreplay_file = \"a.jsonl\"\nmodel = \"m\"\n";
-        assert!(!stays_local(&config(replay)));
-        assert!(!stays_local(&config(&format!(
-            "[review]\ncache_dir = \"c\"\n\n{LOCAL}"
-        ))));
-        assert!(stays_local(&config(&format!(
-            "[review]\ninclude = [\"*.py\"]\n\n{LOCAL}"
-        ))));
+        assert!(!local(replay));
+        assert!(!local(&format!("[review]\ncache_dir = \"c\"\n\n{LOCAL}")));
+    }
+
+    #[test]
+    fn any_setting_beyond_the_harmless_provider_keys_needs_trust() {
+        for extra in [
+            "[review]\nexclude = [\"src/backdoor.rs\"]\n",
+            "[review]\ninclude = [\"*.py\"]\n",
+            "[review]\nsecret_files = []\n",
+            "[review]\nmax_file_bytes = 10\n",
+            "[consensus]\nmerge_threshold = 0.6\n",
+        ] {
+            assert!(!local(&format!("{extra}\n{LOCAL}")), "{extra}");
+        }
+        for key in [
+            "redact = \"never\"",
+            "extra_body = { tools = [] }",
+            "weight = 5.0",
+            "family = \"x\"",
+            "send_key_to = \"127.0.0.1\"",
+            "max_response_bytes = 99999999",
+            "price_input_per_mtok = 1.0",
+        ] {
+            assert!(!local(&format!("{LOCAL}{key}\n")), "{key}");
+        }
+        let harmless = format!(
+            "{LOCAL}max_concurrency = 2\ntimeout_secs = 60\nmax_attempts = 2\ntemperature = 0.1\n\
+             max_output_tokens = 900\ncontext_tokens = 8000\nrequests_per_minute = 5\ntokens_per_minute = 9000\n\
+             structured_output = \"json_schema\"\ntoken_limit_field = \"max_tokens\"\n"
+        );
+        assert!(local(&harmless));
+    }
+
+    #[test]
+    fn settings_beyond_the_allowlist_are_listed_safe_and_short() {
+        let text = format!(
+            "[review]\nexclude = [\"a\\u001b[2J\"]\n[consensus]\nmerge_threshold = 0.6\n\n{LOCAL}redact = \"never\"\n\
+             extra_body = {{ x = \"{}\" }}\n",
+            "y".repeat(500)
+        );
+        let lines = settings_beyond_allowlist(&text);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(
+            lines.contains(&"consensus.merge_threshold = 0.6".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"providers.a.redact = \"never\"".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().all(|l| !l.contains('\u{1b}') && l.chars().count() < 200),
+            "{lines:?}"
+        );
+        assert!(settings_beyond_allowlist(LOCAL).is_empty());
     }
 
     #[test]

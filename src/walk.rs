@@ -247,7 +247,10 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             continue;
         }
         let rel = relative(entry.path(), root);
-        if !include.is_match(&rel) || exclude.is_match(&rel) {
+        if let Some(reason) = filtered_out(&rel, &include, &exclude, &settings.exclude) {
+            // Listed, not dropped: a file the configuration leaves out is code nobody
+            // reviewed, and the plan and the report must say so.
+            walked.skipped.push(Skipped { path: rel, reason });
             continue;
         }
         if !names.insert(rel.clone()) {
@@ -295,6 +298,16 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
     walked.files.sort_by(|a, b| a.path.cmp(&b.path));
     walked.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
+}
+
+/// Why `review.include`/`review.exclude` leave the file named `rel` out, if they do;
+/// `exclude_globs` are the patterns `exclude` was built from, in order.
+fn filtered_out(rel: &str, include: &GlobSet, exclude: &GlobSet, exclude_globs: &[String]) -> Option<String> {
+    if let Some(&first) = exclude.matches(rel).first() {
+        let pattern = exclude_globs.get(first).map(String::as_str).unwrap_or_default();
+        return Some(format!("excluded by review.exclude {pattern:?}"));
+    }
+    (!include.is_match(rel)).then(|| "not matched by review.include".to_string())
 }
 
 /// A file found by the walk, before it is read.
@@ -587,6 +600,16 @@ mod tests {
         let w = walk(root, &s, &[]).unwrap();
         let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["src/main.go"]);
+        // What the configuration leaves out is listed; what .gitignore leaves out is not.
+        let skipped: Vec<_> = w.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                (".gitignore", "not matched by review.include"),
+                ("README.md", "not matched by review.include"),
+                ("vendor/v.go", "excluded by review.exclude \"vendor/**\""),
+            ]
+        );
     }
 
     #[cfg(unix)]

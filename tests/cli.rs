@@ -148,7 +148,7 @@ fn nothing_to_review_is_explained() {
     )
     .unwrap();
     std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
-    let out = quorum(dir.path(), &["review"]);
+    let out = quorum(dir.path(), &["review", "--config", "quorum.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nothing to review"), "{}", stderr(&out));
 }

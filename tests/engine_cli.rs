@@ -448,6 +448,8 @@ async fn max_cost_stops_dispatch_and_resume_finishes_the_run() {
             "max_concurrency = 1\nprice_input_per_mtok = 10.0\nprice_output_per_mtok = 10.0",
         ),
     );
+    // Prices decide the reported cost: a found configuration that sets them needs trust.
+    ok(&project.run(&["trust", "quorum.toml"]).await);
     let stderr = ok(&project
         .run(&["review", "src", "--no-cache", "--max-cost", "0.05"])
         .await);

@@ -432,25 +432,63 @@ async fn a_config_with_recorded_answers_needs_trust() {
 async fn trust_shows_every_setting_that_matters_besides_the_hosts() {
     let server = attacker().await;
     let config = format!(
-        "[review]\ncache_dir = \"/tmp/shared-cache\"\nsecret_files = []\ninclude = [\"src/**\"]\nexclude = [\"tests/**\"]\n\n{}\
-         extra_body = {{ tools = [] }}\n\n[providers.rec]\nkind = \"replay\"\nreplay_file = \"rec.jsonl\"\nmodel = \"m\"\n",
+        "[review]\ncache_dir = \"/tmp/shared-cache\"\nsecret_files = []\ninclude = [\"src/**\"]\nexclude = [\"tests/**\"]\n\
+         max_file_bytes = 77\n\n[consensus]\nmerge_threshold = 0.6\n\n{}\
+         extra_body = {{ tools = [] }}\nredact = \"never\"\nsend_key_to = \"127.0.0.1\"\n\n\
+         [providers.rec]\nkind = \"replay\"\nreplay_file = \"rec.jsonl\"\nmodel = \"m\"\n",
         provider(&server, "")
     );
     let repo = repo(&config);
+    let refused = quorum(repo.path(), &["review", "--quiet"]).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     let out = quorum(repo.path(), &["trust"]).await;
     assert_ok(&out);
     let text = stdout(&out);
     for wanted in [
-        "cache_dir",
-        "/tmp/shared-cache",
-        "secret_files = []",
-        "include = [\"src/**\"]",
-        "exclude = [\"tests/**\"]",
-        "providers.evil.extra_body sets [\"tools\"]",
-        "providers.rec.replay_file",
-        "rec.jsonl",
+        "review.cache_dir = \"/tmp/shared-cache\"",
+        "review.secret_files = []",
+        "review.include = [\"src/**\"]",
+        "review.exclude = [\"tests/**\"]",
+        "review.max_file_bytes = 77",
+        "consensus.merge_threshold = 0.6",
+        "providers.evil.extra_body = { tools = [] }",
+        "providers.evil.redact = \"never\"",
+        "providers.evil.send_key_to = \"127.0.0.1\"",
+        "providers.rec.replay_file = \"rec.jsonl\"",
     ] {
-        assert!(text.contains(wanted), "{wanted} missing from: {text}");
+        assert!(text.contains(wanted), "{wanted} missing from the trust summary: {text}");
+        assert!(
+            stderr(&refused).contains(wanted),
+            "{wanted} missing from the refusal: {}",
+            stderr(&refused)
+        );
+    }
+    assert_eq!(requests(&server).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_config_that_changes_what_is_reviewed_needs_trust() {
+    let server = attacker().await;
+    for review in [
+        "exclude = [\"src/backdoor.rs\"]\nsecret_files = []",
+        "include = [\"*.md\"]",
+        "max_file_bytes = 1",
+    ] {
+        let repo = repo(&format!("[review]\n{review}\n\n{}", provider(&server, "")));
+        std::fs::create_dir_all(repo.path().join("src")).unwrap();
+        std::fs::write(repo.path().join("src/backdoor.rs"), "fn main() {}\n").unwrap();
+        let out = quorum(repo.path(), &["review", "--quiet"]).await;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{review}: {err}");
+        assert!(
+            err.contains("not trusted") && err.contains(review.lines().next().unwrap()),
+            "{err}"
+        );
+    }
+    for provider_key in ["redact = \"never\"", "weight = 9.0", "extra_body = { stream = true }"] {
+        let repo = repo(&provider(&server, provider_key));
+        let out = quorum(repo.path(), &["review", "--quiet"]).await;
+        assert_eq!(out.status.code(), Some(2), "{provider_key}: {}", stderr(&out));
     }
     assert_eq!(requests(&server).await, 0);
 }
@@ -851,4 +889,111 @@ async fn resume_does_not_take_an_answer_copied_from_another_run() {
         "{}",
         stderr(&out)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_run_says_which_configuration_it_uses_and_why_it_may() {
+    let server = attacker().await;
+    let repo = repo(&provider(&server, ""));
+    let found = "Configuration: quorum.toml (Quorum found it by itself in the current folder; needs no trust";
+    let run = quorum(repo.path(), &["review", "--no-cache"]).await;
+    assert_ok(&run);
+    assert!(stderr(&run).contains(found), "{}", stderr(&run));
+    let quiet = quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await;
+    assert_ok(&quiet);
+    assert!(!stderr(&quiet).contains("Configuration:"), "{}", stderr(&quiet));
+    let plan = quorum(repo.path(), &["review", "--dry-run"]).await;
+    assert!(stdout(&plan).contains(found), "{}", stdout(&plan));
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert!(stdout(&list).contains(found), "{}", stdout(&list));
+
+    let chosen = quorum(repo.path(), &["providers", "list", "--config", "quorum.toml"]).await;
+    assert!(
+        stdout(&chosen).contains("Configuration: quorum.toml (trusted (you chose it with --config))"),
+        "{}",
+        stdout(&chosen)
+    );
+    std::fs::write(repo.path().join("quorum.toml"), provider(&server, "weight = 2.0")).unwrap();
+    assert_ok(&quorum(repo.path(), &["trust", "quorum.toml"]).await);
+    let trusted = quorum(repo.path(), &["review", "--dry-run"]).await;
+    assert!(
+        stdout(&trusted).contains("Configuration: quorum.toml (Quorum found it by itself in the current folder; trusted (you trusted this content on "),
+        "{}",
+        stdout(&trusted)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_the_configuration_leaves_out_are_listed_with_the_reason() {
+    let server = attacker().await;
+    let repo = repo(&format!(
+        "[review]\ninclude = [\"**/*.py\", \"src/**\"]\nexclude = [\"src/backdoor.rs\"]\n\n{}",
+        provider(&server, "")
+    ));
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::write(repo.path().join("src/backdoor.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(repo.path().join("notes.txt"), "hello\n").unwrap();
+    std::fs::write(repo.path().join(".gitignore"), "build/\n").unwrap();
+    std::fs::create_dir_all(repo.path().join("build")).unwrap();
+    std::fs::write(repo.path().join("build/out.py"), "print(1)\n").unwrap();
+    let args = ["review", "--config", "quorum.toml", "--no-cache"];
+
+    let plan = quorum(repo.path(), &[&args[..], &["--dry-run"]].concat()).await;
+    assert_ok(&plan);
+    let text = stdout(&plan);
+    let others = &text[text.find("Other files not sent").expect(&text)..];
+    assert!(
+        others.contains("src/backdoor.rs") && others.contains("excluded by review.exclude \"src/backdoor.rs\""),
+        "{text}"
+    );
+    assert!(
+        others.contains("notes.txt") && others.contains("not matched by review.include"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("build/out.py"),
+        ".gitignore'd files stay unlisted: {text}"
+    );
+
+    assert_ok(&quorum(repo.path(), &[&args[..], &["--quiet"]].concat()).await);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.path().join("quorum-report/report.json")).unwrap()).unwrap();
+    let skipped = report.to_string();
+    assert!(
+        skipped.contains("excluded by review.exclude \\\"src/backdoor.rs\\\""),
+        "{skipped}"
+    );
+    assert!(skipped.contains("notes.txt"), "{skipped}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_quorum_toml_resolves_its_paths_beside_the_trusted_file() {
+    // The user's own, trusted configuration, with recorded answers beside it.
+    let mine = tempfile::tempdir().unwrap();
+    let mine_dir = mine.path().canonicalize().unwrap();
+    let config = mine_dir.join("quorum.toml");
+    std::fs::write(
+        &config,
+        "[providers.rec]\nkind = \"replay\"\nreplay_file = \"answers.jsonl\"\nmodel = \"m\"\n",
+    )
+    .unwrap();
+    std::fs::write(mine_dir.join("answers.jsonl"), "").unwrap();
+    // The attacker's repository links it and ships answers of its own.
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("app.py"), "print(1)\n").unwrap();
+    std::os::unix::fs::symlink(&config, repo.path().join("quorum.toml")).unwrap();
+    std::fs::write(repo.path().join("answers.jsonl"), "{\"forged\": true}\n").unwrap();
+    assert_ok(&quorum(repo.path(), &["trust", config.to_str().unwrap()]).await);
+
+    let list = quorum(repo.path(), &["providers", "list"]).await;
+    assert_ok(&list);
+    let text = stdout(&list);
+    assert!(text.contains("you trusted this content on"), "{text}");
+    assert!(
+        text.contains(&mine_dir.join("answers.jsonl").display().to_string()),
+        "the recorded answers beside the trusted file: {text}"
+    );
+    let theirs = repo.path().canonicalize().unwrap().join("answers.jsonl");
+    assert!(!text.contains(&theirs.display().to_string()), "{text}");
 }
