@@ -43,6 +43,17 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
             .clone()
             .expect("validated: network kinds have a base_url")
     };
+    // Where the model lives and how to reach it: the same for every network kind.
+    let endpoint = || -> Result<providers::Endpoint> {
+        Ok(providers::Endpoint {
+            base_url: base_url(),
+            model: config.model.clone(),
+            api_key: key()?,
+            api_key_env: config.api_key_env.clone(),
+            timeout,
+            max_response_bytes: config.max_response_bytes,
+        })
+    };
     Ok(match config.kind {
         ProviderKind::Replay => {
             let file = config
@@ -53,14 +64,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         }
         ProviderKind::Openai => Arc::new(providers::OpenAiCompatible::new(
             providers::OpenAiSettings {
-                endpoint: providers::Endpoint {
-                    base_url: base_url(),
-                    model: config.model.clone(),
-                    api_key: key()?,
-                    api_key_env: config.api_key_env.clone(),
-                    timeout,
-                    max_response_bytes: config.max_response_bytes,
-                },
+                endpoint: endpoint()?,
                 token_limit_field: match config.token_limit_field {
                     TokenLimitFieldName::MaxTokens => providers::TokenLimitField::MaxTokens,
                     TokenLimitFieldName::MaxCompletionTokens => providers::TokenLimitField::MaxCompletionTokens,
@@ -76,14 +80,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         )),
         ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
             anthropic::AnthropicSettings {
-                endpoint: providers::Endpoint {
-                    base_url: base_url(),
-                    model: config.model.clone(),
-                    api_key: key()?,
-                    api_key_env: config.api_key_env.clone(),
-                    timeout,
-                    max_response_bytes: config.max_response_bytes,
-                },
+                endpoint: endpoint()?,
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => anthropic::AnthropicOutput::None,
                     _ => anthropic::AnthropicOutput::Tool,
@@ -93,14 +90,7 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
         )),
         ProviderKind::Gemini => Arc::new(gemini::Gemini::new(
             gemini::GeminiSettings {
-                endpoint: providers::Endpoint {
-                    base_url: base_url(),
-                    model: config.model.clone(),
-                    api_key: key()?,
-                    api_key_env: config.api_key_env.clone(),
-                    timeout,
-                    max_response_bytes: config.max_response_bytes,
-                },
+                endpoint: endpoint()?,
                 structured_output: match config.structured_output {
                     StructuredOutputMode::None => gemini::GeminiOutput::None,
                     _ => gemini::GeminiOutput::JsonSchema,
