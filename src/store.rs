@@ -326,8 +326,12 @@ fn is_valid_run_id(id: &str) -> bool {
 }
 
 /// A path below its base: not absolute, and no `..` or `.` in it.
+/// Written one way only (no `//`, no trailing `/`), so one file cannot be listed under
+/// many spellings (each of which `aggregate` would read again).
 fn is_plain_relative(path: &str) -> bool {
-    !path.is_empty() && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
+    !path.is_empty()
+        && path.split('/').all(|part| !part.is_empty())
+        && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
 }
 
 /// Appends records to `responses.jsonl`, one flushed line each.

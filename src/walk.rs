@@ -249,7 +249,8 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             let name = entry.file_name().to_string_lossy();
             let rel = relative(entry.path(), &walk_root);
-            let vcs = is_dir && VCS_DIRS.contains(&name.as_ref());
+            // A `.git` *file* (a worktree or submodule) names a local path: not code.
+            let vcs = VCS_DIRS.contains(&name.as_ref()) && (is_dir || name == ".git");
             !vcs && !walk_never.contains(&rel)
         })
         .build();
