@@ -874,6 +874,9 @@ mod tests {
             (&"x".repeat(65), "a.go"),
             ("ok", "../outside.go"),
             ("ok", "/etc/passwd"),
+            // One file under a second spelling: aggregate would read it once per spelling.
+            ("ok", "src//main.go"),
+            ("ok", "src/main.go/"),
         ] {
             meta(id, file).write(dir.path()).unwrap();
             let err = format!("{:#}", RunMeta::read(dir.path()).unwrap_err());
