@@ -16,7 +16,7 @@ use std::time::Duration;
 use criterion::{criterion_group, BatchSize, BenchmarkId, Criterion};
 use quorum::consensus::{self, Place, Settings};
 
-fn reviewed(findings: &[quorum::finding::Finding]) -> BTreeMap<String, BTreeSet<String>> {
+fn reviewed(findings: &[quorum::normalize::finding::Finding]) -> BTreeMap<String, BTreeSet<String>> {
     let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in findings {
         reviewed.entry(f.file.clone()).or_default().insert(f.family.clone());

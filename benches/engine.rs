@@ -15,12 +15,12 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use quorum::cache::Cache;
 use quorum::config::Config;
+use quorum::engine::cache::Cache;
+use quorum::engine::progress::Silent;
 use quorum::engine::{self, Reviewer};
-use quorum::progress::Silent;
+use quorum::input::walk::SourceFile;
 use quorum::store::StoreWriter;
-use quorum::walk::SourceFile;
 
 const MODELS: [(&str, u64, usize); 4] = [("alpha", 20, 4), ("beta", 40, 4), ("gamma", 10, 8), ("delta", 80, 8)];
 
@@ -76,7 +76,7 @@ async fn bench(n: usize) {
         .iter()
         .map(|p| Reviewer {
             config: p.clone(),
-            provider: quorum::backend::build(p, Path::new("quorum.toml")).unwrap(),
+            provider: quorum::engine::backend::build(p, Path::new("quorum.toml")).unwrap(),
             context_tokens: None,
         })
         .collect();

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use quorum::consensus::{self, Place, Settings};
 use quorum::eval::eyeballvul::{self, Dataset, Split};
-use quorum::finding::Finding;
+use quorum::normalize::finding::Finding;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -65,8 +65,8 @@ fn main() {
     let analysed = started.elapsed();
     let json = quorum::report::json(&a).expect("report.json");
     let md = quorum::report::markdown(&a);
-    let html = quorum::html::html(&a);
-    let sarif = quorum::sarif::sarif(&a).expect("report.sarif");
+    let html = quorum::report::html::html(&a);
+    let sarif = quorum::report::sarif::sarif(&a).expect("report.sarif");
     println!(
         "analyze: {:.3} s, {} issues; reports: {:.3} s (json {} KiB, md {} KiB, html {} KiB, sarif {} KiB)",
         analysed.as_secs_f64(),

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::{self, FileOutcome};
 use crate::consensus::{self, Issue, Settings};
-use crate::finding::{self, Finding};
-use crate::parse::{parse_findings, Cut};
+use crate::normalize::finding::{self, Finding};
+use crate::normalize::parse::{parse_findings, Cut};
 use crate::store::{LineRange, ResponseRecord, RunMeta, Status};
 
 /// Something that kept a provider from reviewing a file.
@@ -383,7 +383,7 @@ fn latest_per_job(records: Vec<ResponseRecord>) -> Vec<ResponseRecord> {
 }
 
 /// The findings of a usable answer, or why the answer cannot be used.
-fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunError> {
+fn usable_answer(record: &ResponseRecord) -> Result<crate::normalize::parse::Parsed, RunError> {
     let error = |stage: &str, kind: Option<String>, message: String| RunError {
         provider: record.provider.clone(),
         file: record.file.clone(),
@@ -441,7 +441,7 @@ fn usable_answer(record: &ResponseRecord) -> Result<crate::parse::Parsed, RunErr
 #[cfg(test)]
 mod part_tests {
     use super::*;
-    use crate::finding::{Category, Severity};
+    use crate::normalize::finding::{Category, Severity};
 
     fn finding(provider: &str, line: u32, cwe: u32, title: &str) -> Finding {
         Finding {

@@ -1,32 +1,22 @@
 //! Quorum: review a codebase with several language models at once and report the
 //! problems they independently agree on.
 //!
-//! The pipeline, each stage a plain function over plain data:
-//! [`config`] → [`walk`] → [`prompt`] → [`engine`] (providers, [`store`]) →
-//! [`parse`] → [`finding`] (normalize) → [`consensus`] (cluster, rank) → [`report`].
-//! [`analysis`] runs everything after the store, for `review` and `aggregate` alike.
+//! The pipeline, each stage a folder of plain functions over plain data (see
+//! ARCHITECTURE.md):
+//! [`config`] → [`input`] (walk, chunk, prompt) → [`engine`] (providers, [`store`]) →
+//! [`normalize`] (parse, finding) → [`checks`] → [`consensus`] (cluster, rank) → [`report`].
+//! [`analysis`] runs everything after the store, for `review` and `aggregate` alike;
+//! [`commands`] holds one file per command, [`eval`] scores a run against known truth.
 
 pub mod analysis;
-pub mod backend;
-pub mod cache;
-pub mod check;
 pub mod checks;
-pub mod chunk;
 pub mod commands;
 pub mod config;
 pub mod consensus;
 pub mod engine;
 pub mod eval;
-pub mod finding;
 pub mod hash;
-pub mod html;
-pub mod parse;
-pub mod progress;
-pub mod prompt;
-pub mod replay;
+pub mod input;
+pub mod normalize;
 pub mod report;
-pub mod sarif;
-pub mod seal;
 pub mod store;
-pub mod trust;
-pub mod walk;

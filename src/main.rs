@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
+use quorum::config::trust;
 use quorum::report::{self, terminal_safe, Format};
-use quorum::trust;
 
 /// How many hex digits of a content hash to show.
 const SHORT_HASH: usize = 12;

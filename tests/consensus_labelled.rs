@@ -9,8 +9,8 @@ use std::path::Path;
 
 use quorum::consensus::{self, Place, Settings};
 use quorum::eval::bcubed;
-use quorum::finding::{self, Finding};
-use quorum::parse::RawFinding;
+use quorum::normalize::finding::{self, Finding};
+use quorum::normalize::parse::RawFinding;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -12,10 +12,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use quorum::config::Config;
+use quorum::engine::progress::Silent;
 use quorum::engine::{self, Backoff, Reviewer};
-use quorum::progress::Silent;
+use quorum::input::walk::SourceFile;
 use quorum::store::{read_records, Status, StoreWriter};
-use quorum::walk::SourceFile;
 
 fn files(n: usize) -> Vec<SourceFile> {
     (0..n)
@@ -51,7 +51,7 @@ fn reviewers_with(server: &str, specs: &[(&str, usize)], extra: &str) -> Vec<Rev
         .iter()
         .map(|p| Reviewer {
             config: p.clone(),
-            provider: quorum::backend::build(p, path).unwrap(),
+            provider: quorum::engine::backend::build(p, path).unwrap(),
             context_tokens: None,
         })
         .collect()

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use quorum::analysis::{self, MAX_MESSAGE_CHARS};
 use quorum::consensus::Settings;
-use quorum::finding::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-use quorum::parse::MAX_FINDINGS_PER_ANSWER;
+use quorum::normalize::finding::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
+use quorum::normalize::parse::MAX_FINDINGS_PER_ANSWER;
 use quorum::store::{ResponseRecord, RunMeta};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -89,8 +89,8 @@ fn a_flooding_answer_is_used_up_to_the_limits_and_the_cut_is_reported() {
         for text in [
             quorum::report::json(&a).unwrap(),
             markdown,
-            quorum::html::html(&a),
-            quorum::sarif::sarif(&a).unwrap(),
+            quorum::report::html::html(&a),
+            quorum::report::sarif::sarif(&a).unwrap(),
         ] {
             assert!(
                 text.len() < 2 * 1024 * 1024,

@@ -7,7 +7,7 @@
 //! Shared by `benches/consensus.rs` and `examples/consensus_scale.rs` (the latter is
 //! what `/usr/bin/time -v` measures for peak memory).
 
-use quorum::finding::{Category, Finding, Severity};
+use quorum::normalize::finding::{Category, Finding, Severity};
 
 /// splitmix64: a small, fast, fixed-seed generator, so every run sees the same data.
 pub struct Rng(u64);

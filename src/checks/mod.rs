@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::consensus::{Agreement, Issue, Source};
 use crate::engine::Reviewer;
-use crate::finding::{Category, Severity};
-use crate::walk::SourceFile;
+use crate::input::walk::SourceFile;
+use crate::normalize::finding::{Category, Severity};
 
 /// CWE-798: Use of Hard-coded Credentials.
 pub const HARDCODED_SECRET_CWE: u32 = 798;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{f1, ratio};
 use crate::consensus::{self, Place, Ranked, Settings};
-use crate::finding::{Category, Finding, Severity};
+use crate::normalize::finding::{Category, Finding, Severity};
 
 /// The dataset's numbers for the crude baseline on all revisions, for reference.
 pub const PUBLISHED_BASELINE_C_F1: f64 = 0.739;

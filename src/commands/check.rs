@@ -83,7 +83,7 @@ impl CheckReport {
 /// Checks every provider concurrently.
 pub async fn check_all(config: &Config, selected: &[ProviderConfig]) -> Vec<CheckReport> {
     join_all(selected.iter().map(|p| async move {
-        match crate::backend::build(p, &config.path) {
+        match crate::engine::backend::build(p, &config.path) {
             Ok(provider) => check_one(p, provider.as_ref()).await,
             Err(err) => CheckReport {
                 name: p.name.clone(),
@@ -197,7 +197,7 @@ fn probe_request(config: &ProviderConfig) -> Request {
         id: "quorum-providers-check".into(),
         system: "You are a health check. Answer with JSON only.".into(),
         user: "Answer with exactly this JSON and nothing else: {\"findings\": []}".into(),
-        schema: (config.structured_output != StructuredOutputMode::None).then(crate::prompt::finding_schema),
+        schema: (config.structured_output != StructuredOutputMode::None).then(crate::input::prompt::finding_schema),
         max_output_tokens: config.max_output_tokens,
         temperature: config.temperature,
         seed: Some(42),
@@ -212,7 +212,7 @@ fn structured_verdict(config: &ProviderConfig, answer: Result<Completion, Provid
             "the answer ran out of output tokens ({} allowed): raise max_output_tokens (reasoning models think inside it)",
             config.max_output_tokens
         )),
-        Ok(c) => match crate::parse::parse_findings(&c.text) {
+        Ok(c) => match crate::normalize::parse::parse_findings(&c.text) {
             Ok(_) => Verdict::Ok(mode.to_string()),
             Err(e) => Verdict::Failed(format!("answered, but not with the JSON asked for ({e}); try another structured_output")),
         },
@@ -286,7 +286,7 @@ pub fn list_text(providers: &[ProviderConfig]) -> String {
         let rows = [
             ("kind", kind),
             endpoint,
-            ("sends to", crate::trust::Destination::of(p).host_text()),
+            ("sends to", crate::config::trust::Destination::of(p).host_text()),
             ("model", p.model.clone()),
             ("family", p.family.clone()),
             ("key", key),

@@ -12,6 +12,11 @@
 //! asking again; a stop request lets the requests in flight finish (for a bounded time)
 //! and starts nothing new.
 
+pub mod backend;
+pub mod cache;
+pub mod progress;
+pub mod replay;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,12 +28,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use providers::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage};
 use tokio::sync::{watch, Semaphore};
 
-use crate::cache::Cache;
-use crate::chunk;
 use crate::config::{ProviderConfig, ProviderKind, StructuredOutputMode};
-use crate::prompt;
+use crate::engine::cache::Cache;
+use crate::input::chunk;
+use crate::input::prompt;
+use crate::input::walk::SourceFile;
 use crate::store::{LineRange, RecordedError, ResponseRecord, Status, StoreWriter};
-use crate::walk::SourceFile;
 
 /// A configured provider, ready to take requests.
 pub struct Reviewer {
@@ -445,8 +450,9 @@ fn is_reusable(record: &ResponseRecord, parsed: Option<bool>) -> bool {
     if record.status == Status::Split {
         return true;
     }
-    let parses =
-        || parsed.unwrap_or_else(|| crate::parse::parse_findings(record.text.as_deref().unwrap_or("")).is_ok());
+    let parses = || {
+        parsed.unwrap_or_else(|| crate::normalize::parse::parse_findings(record.text.as_deref().unwrap_or("")).is_ok())
+    };
     record.status == Status::Ok
         && record.served_model.is_none()
         && matches!(
@@ -972,7 +978,7 @@ impl<'a> Ctx<'a> {
                 Ok(answer) => {
                     let problem = match answer.finish {
                         FinishReason::Length | FinishReason::Filtered => None,
-                        _ => crate::parse::parse_findings(&answer.text).err(),
+                        _ => crate::normalize::parse::parse_findings(&answer.text).err(),
                     };
                     match problem {
                         Some(why) if !reasked => {

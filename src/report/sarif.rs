@@ -18,7 +18,7 @@ use serde_sarif::sarif::{
 
 use crate::analysis::Analysis;
 use crate::consensus::Issue;
-use crate::finding::Severity;
+use crate::normalize::finding::Severity;
 
 /// Where the SARIF 2.1.0 schema lives, as the log's `$schema`.
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -11,6 +11,8 @@
 //! which never write through a symbolic link (a planted `report.md -> ~/.bashrc` is
 //! refused, not followed), and [`OutLock`] keeps two runs from writing into one folder.
 
+pub mod seal;
+
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -20,8 +22,8 @@ use anyhow::{bail, Context, Result};
 use providers::{ErrorKind, FinishReason, Usage};
 use serde::{Deserialize, Serialize};
 
-use crate::seal::RunMac;
-use crate::walk::Skipped;
+use crate::input::walk::Skipped;
+use crate::store::seal::RunMac;
 
 pub const RESPONSES_FILE: &str = "responses.jsonl";
 pub const RUN_FILE: &str = "run.json";

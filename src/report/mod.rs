@@ -6,6 +6,9 @@
 //! `report.json` is the contract other tools read; its shape changes only with
 //! `SCHEMA_VERSION`.
 
+pub mod html;
+pub mod sarif;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +18,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, AnswerCut, ProviderTotals, RunError};
 use crate::consensus::{Issue, Source};
-use crate::walk::Skipped;
+use crate::input::walk::Skipped;
 
 /// Version of the `report.json` shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,8 +75,8 @@ pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Res
         let text = match format {
             Format::Markdown => markdown(analysis),
             Format::Json => json(analysis)?,
-            Format::Sarif => crate::sarif::sarif(analysis)?,
-            Format::Html => crate::html::html(analysis),
+            Format::Sarif => crate::report::sarif::sarif(analysis)?,
+            Format::Html => crate::report::html::html(analysis),
         };
         let path = out.join(format.file_name());
         crate::store::write_atomically(&path, text.as_bytes())?;
@@ -331,9 +334,9 @@ fn markdown_cuts(md: &mut String, cuts: &[AnswerCut]) {
         "## Answers cut\n\nThese answers went past Quorum's limits ({} findings per answer; {} characters per \
          title, {} per description or fix). Their first findings were used, shortened; the rest was left \
          out.\n\n| provider | file | findings left out | fields shortened |\n|---|---|---|---|",
-        crate::parse::MAX_FINDINGS_PER_ANSWER,
-        crate::finding::MAX_TITLE_CHARS,
-        crate::finding::MAX_DESCRIPTION_CHARS,
+        crate::normalize::parse::MAX_FINDINGS_PER_ANSWER,
+        crate::normalize::finding::MAX_TITLE_CHARS,
+        crate::normalize::finding::MAX_DESCRIPTION_CHARS,
     );
     for c in cuts {
         let part = c

@@ -3,6 +3,8 @@
 //! Each is a short sequence of the pipeline's stages. `review` ends by running exactly
 //! what `aggregate` runs, from the files it just wrote, so the two cannot disagree.
 
+pub mod check;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
@@ -12,15 +14,15 @@ use anyhow::{bail, Context, Result};
 use tokio::sync::watch;
 
 use crate::analysis::{self, Analysis};
-use crate::cache::Cache;
+use crate::config::trust;
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::consensus::Settings;
+use crate::engine::cache::Cache;
 use crate::engine::{self, Job, Reviewer, Summary};
+use crate::input::walk::{self, SourceFile};
 use crate::report::{self, Format};
-use crate::seal::RunMac;
+use crate::store::seal::RunMac;
 use crate::store::{self, FileMeta, ProviderMeta, ResponseRecord, RunMeta, Status, StoreWriter};
-use crate::trust;
-use crate::walk::{self, SourceFile};
 
 /// Writes the commented example configuration to `path`, and trusts it: the user asked
 /// for this file, and Quorum wrote every byte of it.
@@ -68,7 +70,7 @@ pub fn providers_list(config: Option<&Path>) -> Result<String> {
         ..trust::Search::default()
     })?;
     let status = format!("{}\n\n", loaded.status_line(&loaded.verdict()?));
-    Ok(status + &crate::check::list_text(&loaded.config.providers))
+    Ok(status + &crate::commands::check::list_text(&loaded.config.providers))
 }
 
 /// `quorum providers check`: returns the table, the problems found, and whether every
@@ -81,10 +83,14 @@ pub async fn providers_check(config: Option<&Path>, names: &[String]) -> Result<
     loaded.require_trust()?;
     let config = loaded.config;
     let selected = config.select(names)?;
-    let reports = crate::check::check_all(&config, &selected).await;
+    let reports = crate::commands::check::check_all(&config, &selected).await;
     let problems = reports.iter().flat_map(|r| r.problems()).collect();
     let all_usable = reports.iter().all(|r| r.usable());
-    Ok((crate::check::check_table(&reports, table_width()), problems, all_usable))
+    Ok((
+        crate::commands::check::check_table(&reports, table_width()),
+        problems,
+        all_usable,
+    ))
 }
 
 /// `--shard K/N`: this run reviews the K-th of N deterministic parts of the files.
@@ -159,7 +165,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     // resumed, and only the part of it inside the folder given on the command line.
     let root = match &previous {
         Some(m) => {
-            crate::seal::verify(&opts.out, &m.run_id, m.seal.as_deref())?;
+            crate::store::seal::verify(&opts.out, &m.run_id, m.seal.as_deref())?;
             resumed_root(m, &opts.root, &opts.out)?
         }
         None => opts.root.clone(),
@@ -298,7 +304,7 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         ..engine::Options::default()
     };
     let stop = stop_on_ctrl_c();
-    let mut progress = crate::progress::for_stderr(opts.quiet);
+    let mut progress = crate::engine::progress::for_stderr(opts.quiet);
     let mut cache = cache;
     let summary = engine::run(
         &walked.files,
@@ -563,9 +569,9 @@ async fn build_reviewers(
     let mut reviewers = Vec::new();
     for config in selected {
         let provider = if opts.dry_run {
-            crate::backend::build_without_key(config, config_path)?
+            crate::engine::backend::build_without_key(config, config_path)?
         } else {
-            crate::backend::build(config, config_path)?
+            crate::engine::backend::build(config, config_path)?
         };
         let mut context_tokens = config
             .context_tokens

@@ -5,6 +5,8 @@
 //! file: a provider names the environment variable that holds its key, and the key is
 //! read from there only when a review needs it.
 
+pub mod trust;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,7 +17,7 @@ use toml::Spanned;
 use crate::report::terminal_safe;
 
 /// The commented configuration `quorum init` writes, also the reference for every key.
-pub const EXAMPLE_CONFIG: &str = include_str!("../config/quorum.example.toml");
+pub const EXAMPLE_CONFIG: &str = include_str!("../../config/quorum.example.toml");
 
 /// A configuration error, pointing at the place in the file to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,14 +264,14 @@ impl TokenLimitFieldName {
 
 /// The presets `preset = "NAME"` can name, embedded in the binary.
 pub const PRESETS: &[(&str, &str)] = &[
-    ("lmstudio", include_str!("../config/presets/lmstudio.toml")),
-    ("ollama", include_str!("../config/presets/ollama.toml")),
-    ("llamacpp", include_str!("../config/presets/llamacpp.toml")),
-    ("vllm", include_str!("../config/presets/vllm.toml")),
-    ("openai", include_str!("../config/presets/openai.toml")),
-    ("openrouter", include_str!("../config/presets/openrouter.toml")),
-    ("anthropic", include_str!("../config/presets/anthropic.toml")),
-    ("gemini", include_str!("../config/presets/gemini.toml")),
+    ("lmstudio", include_str!("../../config/presets/lmstudio.toml")),
+    ("ollama", include_str!("../../config/presets/ollama.toml")),
+    ("llamacpp", include_str!("../../config/presets/llamacpp.toml")),
+    ("vllm", include_str!("../../config/presets/vllm.toml")),
+    ("openai", include_str!("../../config/presets/openai.toml")),
+    ("openrouter", include_str!("../../config/presets/openrouter.toml")),
+    ("anthropic", include_str!("../../config/presets/anthropic.toml")),
+    ("gemini", include_str!("../../config/presets/gemini.toml")),
 ];
 
 /// One `[providers.NAME]` table as written (or a preset's fields).
@@ -972,7 +974,7 @@ fn validate_globs(path: &Path, text: &str, review: &ReviewSettings) -> Result<()
         }
     }
     for pattern in &review.secret_files {
-        if let Err(e) = crate::walk::check_secret_pattern(pattern) {
+        if let Err(e) = crate::input::walk::check_secret_pattern(pattern) {
             return Err(ConfigError {
                 path: path.to_path_buf(),
                 line: find_line(text, "secret_files"),

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::parse::RawFinding;
+use crate::normalize::parse::RawFinding;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -367,7 +367,7 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
     if let Some(named) = raw.file.as_deref() {
         // A model may name the file as the prompt wrote it: escaped, for a name with
         // control characters (whose `\` then reads as a separator, as in `named`).
-        let as_prompted = crate::prompt::prompt_path(ctx.file).replace('\\', "/");
+        let as_prompted = crate::input::prompt::prompt_path(ctx.file).replace('\\', "/");
         if !same_file(named, ctx.file) && !same_file(named, &as_prompted) {
             return Err(Dropped::ForeignFile(named.to_string()));
         }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use providers::{anthropic, gemini, Provider};
 
 use crate::config::{ProviderConfig, ProviderKind, StructuredOutputMode, TokenLimitFieldName};
-use crate::replay::Replay;
+use crate::engine::replay::Replay;
 
 /// How long to wait for a TCP connection before calling a server unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

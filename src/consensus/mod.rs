@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::finding::{Category, Finding, Severity};
+use crate::normalize::finding::{Category, Finding, Severity};
 
 /// Tunable thresholds; the `[consensus]` table of the configuration.
 ///

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, Analysis};
 use crate::consensus::{cwe_family, Issue, Settings};
-use crate::finding::Finding;
+use crate::normalize::finding::Finding;
 use crate::store::{self, RunMeta};
 
 /// How many lines apart a report and a truth entry may be and still match.

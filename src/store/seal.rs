@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::trust::safe_path;
+use crate::config::trust::safe_path;
 
 /// The key's file in Quorum's folder of the user's config folder.
 const KEY_FILE: &str = "run-key";

@@ -13,7 +13,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::finding::{
+use crate::normalize::finding::{
     shorten, MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_PATH_CHARS, MAX_SUGGESTION_CHARS, MAX_TITLE_CHARS,
 };
 

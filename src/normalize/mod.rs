@@ -1,0 +1,5 @@
+//! ③ From what a model said to findings: [`parse`] reads an answer however the model
+//! chose to write it; [`finding`] turns each raw finding into the one schema.
+
+pub mod finding;
+pub mod parse;
