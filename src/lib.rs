@@ -19,4 +19,5 @@ pub mod hash;
 pub mod input;
 pub mod normalize;
 pub mod report;
+pub mod sanitize;
 pub mod store;

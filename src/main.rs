@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
 use quorum::config::trust;
-use quorum::report::{self, terminal_safe, Format};
+use quorum::report::{self, Format};
+use quorum::sanitize::terminal_safe;
 
 /// How many hex digits of a content hash to show.
 const SHORT_HASH: usize = 12;
@@ -176,7 +177,7 @@ fn main() -> ExitCode {
 
 /// `report::terminal_safe` for each line, keeping the line breaks.
 fn terminal_safe_lines(text: &str) -> String {
-    text.lines().map(report::terminal_safe).collect::<Vec<_>>().join("\n")
+    text.lines().map(terminal_safe).collect::<Vec<_>>().join("\n")
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

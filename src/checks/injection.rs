@@ -123,7 +123,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
     // hide it from the patterns while a model still reads it.
     let visible: String = text
         .chars()
-        .filter(|&c| c.is_whitespace() || !crate::report::is_unsafe_char(c))
+        .filter(|&c| c.is_whitespace() || !crate::sanitize::is_unsafe_char(c))
         .collect();
     let lines: Vec<&str> = visible.lines().collect();
     // The head of each line, normalized: what a sentence continued from the line before

@@ -130,7 +130,7 @@ impl fmt::Display for Checked {
             "Redacting {} in {} before sending to {} (each reported as a hard-coded secret)",
             plural(self.redacted_values, "secret-looking value", "secret-looking values"),
             plural(self.redacted_files, "file", "files"),
-            crate::report::terminal_safe(&self.redacting.join(", "))
+            crate::sanitize::terminal_safe(&self.redacting.join(", "))
         )
     }
 }

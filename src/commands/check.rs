@@ -14,7 +14,7 @@ use futures::future::join_all;
 use providers::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request};
 
 use crate::config::{Config, ProviderConfig, ProviderKind, StructuredOutputMode};
-use crate::report::terminal_safe;
+use crate::sanitize::terminal_safe;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq)]

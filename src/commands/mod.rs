@@ -288,10 +288,10 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
         eprintln!(
             "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
             walked.files.len(),
-            report::terminal_safe(&root.display().to_string()),
+            crate::sanitize::terminal_safe(&root.display().to_string()),
             reviewers.len(),
             if opts.resume { " left to make" } else { "" },
-            report::terminal_safe(&opts.out.join(store::RESPONSES_FILE).display().to_string()),
+            crate::sanitize::terminal_safe(&opts.out.join(store::RESPONSES_FILE).display().to_string()),
             if secrets > 0 {
                 format!("; {secrets} secret files not sent (listed in the report)")
             } else {
@@ -439,7 +439,7 @@ fn load_records(dirs: &[PathBuf]) -> Result<Vec<ResponseRecord>> {
                 loaded.unreadable_lines,
                 dir.display()
             );
-            eprintln!("{}", report::terminal_safe(&warning));
+            eprintln!("{}", crate::sanitize::terminal_safe(&warning));
         }
         records.extend(loaded.records);
     }
@@ -484,20 +484,23 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
 /// user's home).
 fn resumed_root(meta: &RunMeta, given: &Path, out: &Path) -> Result<PathBuf> {
     let recorded = Path::new(&meta.root);
-    let shown = report::terminal_safe(&meta.root);
+    let shown = crate::sanitize::terminal_safe(&meta.root);
     let recorded_canonical = recorded.canonicalize().with_context(|| {
         format!(
             "the run in {} reviewed {shown}, which cannot be resolved",
             out.display()
         )
     })?;
-    let given_canonical = given
-        .canonicalize()
-        .with_context(|| format!("cannot resolve {}", report::terminal_safe(&given.display().to_string())))?;
+    let given_canonical = given.canonicalize().with_context(|| {
+        format!(
+            "cannot resolve {}",
+            crate::sanitize::terminal_safe(&given.display().to_string())
+        )
+    })?;
     if !recorded_canonical.starts_with(&given_canonical) {
         bail!(
             "{}",
-            report::terminal_safe(&format!(
+            crate::sanitize::terminal_safe(&format!(
                 "the run in {out} reviewed {shown}, which is not inside {given}: nothing was sent. To resume it, \
                  run `quorum review {shown} --resume {out}`",
                 out = out.display(),
@@ -524,7 +527,7 @@ impl Answered {
             1 => ("answer", "was", "is"),
             _ => ("answers", "were", "are"),
         };
-        Some(report::terminal_safe(&format!(
+        Some(crate::sanitize::terminal_safe(&format!(
             "{} {answers} in {} {were} not written by Quorum for you and {are} asked again",
             self.ignored,
             out.display()
@@ -584,7 +587,7 @@ async fn build_reviewers(
             if let (Some(n), false) = (context_tokens, opts.quiet) {
                 eprintln!(
                     "{}: the server runs the model with a context window of {n} tokens",
-                    report::terminal_safe(&config.name)
+                    crate::sanitize::terminal_safe(&config.name)
                 );
             }
         }
@@ -610,7 +613,7 @@ fn check_window(reviewer: &Reviewer) -> Result<()> {
         bail!(
             "{}: max_output_tokens = {reserve} leaves no room for code in a context window of {window} tokens; \
              lower max_output_tokens (to about a quarter of the window) or load the model with a larger context",
-            report::terminal_safe(&reviewer.config.name)
+            crate::sanitize::terminal_safe(&reviewer.config.name)
         );
     }
     Ok(())
@@ -646,7 +649,7 @@ fn dry_run_table(walked: &walk::Walked, reviewers: &[Reviewer], jobs: &[Job], ca
         let cost = reviewer.cost(input, output);
         total_cost += cost;
         t.add_row([
-            report::terminal_safe(&reviewer.config.name),
+            crate::sanitize::terminal_safe(&reviewer.config.name),
             files.len().to_string(),
             mine.len().to_string(),
             (mine.len() - to_send.len()).to_string(),
@@ -680,8 +683,8 @@ fn not_sent(walked: &walk::Walked) -> String {
         for s in list {
             text.push_str(&format!(
                 "  {}: {}\n",
-                report::terminal_safe(&s.path),
-                report::terminal_safe(&s.reason)
+                crate::sanitize::terminal_safe(&s.path),
+                crate::sanitize::terminal_safe(&s.reason)
             ));
         }
     }
@@ -695,7 +698,7 @@ fn not_sent(walked: &walk::Walked) -> String {
 fn check_out_dir(out: &Path, root: &Path) -> Result<()> {
     // Without its trailing `/`, so the link itself is examined, not its target.
     let named: PathBuf = out.components().collect();
-    let shown = report::terminal_safe(&out.display().to_string());
+    let shown = crate::sanitize::terminal_safe(&out.display().to_string());
     if let Some(parent) = named.parent() {
         refuse_linked_folder(parent, root, &shown)?;
     }
@@ -709,7 +712,7 @@ fn check_out_dir(out: &Path, root: &Path) -> Result<()> {
                 "--out {shown} is a symbolic link (to {}): Quorum writes only into a real folder, so that a link \
                  planted in a repository cannot send its files elsewhere; pass the folder itself as --out, or \
                  remove the link",
-                report::terminal_safe(&target)
+                crate::sanitize::terminal_safe(&target)
             );
         }
         Ok(meta) if !meta.is_dir() => bail!("--out {shown} is not a folder: choose another --out"),
@@ -731,7 +734,7 @@ fn check_out_dir(out: &Path, root: &Path) -> Result<()> {
             "--out {shown} holds files other than Quorum's, and its {} is not one Quorum wrote ({}); \
              choose another --out (reports there would overwrite files)",
             store::RUN_FILE,
-            report::terminal_safe(&format!("{err:#}"))
+            crate::sanitize::terminal_safe(&format!("{err:#}"))
         ),
         Err(_) => bail!(
             "--out {shown} is a folder that holds something other than a Quorum run; \
@@ -771,8 +774,8 @@ fn refuse_linked_folder(folder: &Path, root: &Path, shown: &str) -> Result<()> {
                     "--out {shown} goes through {}, a symbolic link (to {}): Quorum writes only into real \
                      folders, so that a link planted in a repository cannot send its files elsewhere; pass the \
                      real path as --out, or remove the link",
-                    report::terminal_safe(&prefix.display().to_string()),
-                    report::terminal_safe(&target)
+                    crate::sanitize::terminal_safe(&prefix.display().to_string()),
+                    crate::sanitize::terminal_safe(&target)
                 );
             }
             Ok(_) => {}
@@ -831,8 +834,8 @@ impl CacheLocation {
         for old in &self.stale {
             eprintln!(
                 "note: {} is no longer read: answers are now cached in {}; delete it",
-                report::terminal_safe(&old.display().to_string()),
-                report::terminal_safe(&now)
+                crate::sanitize::terminal_safe(&old.display().to_string()),
+                crate::sanitize::terminal_safe(&now)
             );
         }
     }
@@ -858,9 +861,9 @@ fn locate_cache(config: &Config, root: &Path) -> CacheLocation {
                 ignored = Some(format!(
                     "review.cache_dir = {:?} in {} is inside the tree under review ({}), where a cache could hold \
                      answers planted with the code: it is not read; answers are cached in {}",
-                    report::terminal_safe(configured),
-                    report::terminal_safe(&config.path.display().to_string()),
-                    report::terminal_safe(&tree.display().to_string()),
+                    crate::sanitize::terminal_safe(configured),
+                    crate::sanitize::terminal_safe(&config.path.display().to_string()),
+                    crate::sanitize::terminal_safe(&tree.display().to_string()),
                     user.as_ref()
                         .map_or_else(|| "no folder".to_string(), |d| d.display().to_string()),
                 ));
@@ -945,7 +948,7 @@ fn nothing_to_review(root: &Path, config: &Config, walked: &walk::Walked) -> Str
             config.review.include
         ),
     };
-    report::terminal_safe(&why)
+    crate::sanitize::terminal_safe(&why)
 }
 
 /// A watch that turns true on the first Ctrl-C. A second Ctrl-C exits at once: every
@@ -1073,8 +1076,8 @@ fn remove_kept_run(folder: &Path) -> Result<()> {
             _ => bail!(
                 "{} holds {}, which Quorum did not write: a new review replaces the run kept there, so move \
                  the file out of that folder (or choose another --out) and run again",
-                report::terminal_safe(&folder.display().to_string()),
-                report::terminal_safe(&name.to_string_lossy())
+                crate::sanitize::terminal_safe(&folder.display().to_string()),
+                crate::sanitize::terminal_safe(&name.to_string_lossy())
             ),
         }
     }

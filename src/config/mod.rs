@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::report::terminal_safe;
+use crate::sanitize::terminal_safe;
 
 /// The commented configuration `quorum init` writes, also the reference for every key.
 pub const EXAMPLE_CONFIG: &str = include_str!("../../config/quorum.example.toml");

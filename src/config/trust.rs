@@ -18,7 +18,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ConfigError, ProviderConfig, ProviderKind};
-use crate::report::terminal_safe;
+use crate::sanitize::terminal_safe;
 
 /// The environment variable that names the configuration, like `--config`.
 pub const CONFIG_ENV: &str = "QUORUM_CONFIG";

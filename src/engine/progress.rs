@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::Progress;
-use crate::report::terminal_safe;
+use crate::sanitize::terminal_safe;
 use crate::store::{ResponseRecord, Status};
 
 /// The display that suits where stderr goes.

@@ -146,7 +146,7 @@ impl EvalReport {
         let _ = writeln!(
             out,
             "Run {} against {} known problems (a match: same file, lines within {}, same CWE family when both name one)\n",
-            crate::report::terminal_safe(&self.run_id),
+            crate::sanitize::terminal_safe(&self.run_id),
             self.truth_entries,
             self.line_tolerance
         );
@@ -159,7 +159,7 @@ impl EvalReport {
             let _ = writeln!(
                 out,
                 "{:<24} {:>8} {:>4} {:>4} {:>4} {:>4} {:>9.3} {:>7.3} {:>6.3}",
-                crate::report::terminal_safe(&s.name),
+                crate::sanitize::terminal_safe(&s.name),
                 s.reported,
                 s.true_positives,
                 s.false_positives,

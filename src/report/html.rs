@@ -131,7 +131,7 @@ fn location(issue: &Issue) -> String {
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in crate::report::terminal_safe(text).chars() {
+    for c in crate::sanitize::terminal_safe(text).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

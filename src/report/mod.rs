@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, AnswerCut, ProviderTotals, RunError};
 use crate::consensus::{Issue, Source};
 use crate::input::walk::Skipped;
+use crate::sanitize::terminal_safe;
 
 /// Version of the `report.json` shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -390,58 +391,6 @@ fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
     md.push('\n');
 }
 
-/// Makes untrusted text safe to print: every line break (`\n`, `\r`, U+2028, U+2029,
-/// …) and tab becomes a space, so a string cannot forge a line of its own; control
-/// characters (C0, DEL, C1: escape sequences) and invisible characters (bidirectional
-/// overrides and isolates, zero-width characters, tags, fillers, which make text read
-/// differently from what it is) are removed. The one sanitiser for everything from a
-/// file name, a configuration, a server or a model that reaches a terminal.
-pub fn terminal_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| if is_break(c) { ' ' } else { c })
-        .filter(|&c| !is_unsafe_char(c))
-        .collect()
-}
-
-/// Line and paragraph breaks of every kind, and tabs.
-fn is_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-/// Characters that must not reach a terminal or a prompt as themselves: controls,
-/// format characters (Unicode category Cf: bidi controls, zero-width characters, soft
-/// hyphen, tags), line and paragraph separators, and characters drawn as nothing.
-pub fn is_unsafe_char(c: char) -> bool {
-    use unicode_general_category::{get_general_category, GeneralCategory};
-    c.is_control()
-        || matches!(
-            get_general_category(c),
-            GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
-        )
-        || is_invisible_filler(c)
-}
-
-/// Letters and marks that are drawn as nothing (Hangul fillers, the combining grapheme
-/// joiner, Khmer inherent vowels) and variation selectors, which can hide text in plain
-/// sight; none belongs in a file name or a finding.
-fn is_invisible_filler(c: char) -> bool {
-    matches!(
-        c,
-        '\u{034F}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{3164}'
-            | '\u{FFA0}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{E0100}'..='\u{E01EF}'
-    )
-}
-
 /// Escapes untrusted text for a Markdown paragraph or table cell.
 pub fn md_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -488,41 +437,10 @@ mod tests {
     }
 
     #[test]
-    fn untrusted_text_is_defused() {
-        assert_eq!(terminal_safe("ok\u{1b}[31mred\u{7}"), "ok[31mred");
-        assert_eq!(terminal_safe("admin\u{202E}txt.exe\u{200B}"), "admintxt.exe");
+    fn markdown_text_is_escaped() {
         assert_eq!(
             md_text("<img src=x onerror=alert(1)> | [a](b)"),
             "\\<img src=x onerror=alert(1)\\> \\| \\[a\\](b)"
         );
-    }
-
-    #[test]
-    fn the_sanitiser_removes_every_dangerous_class() {
-        let classes: &[(&str, &str)] = &[
-            ("C0 controls", "\u{0}\u{1}\u{7}\u{8}\u{1F}"),
-            ("ESC", "\u{1b}"),
-            ("DEL", "\u{7F}"),
-            ("C1 controls (CSI, OSC)", "\u{80}\u{9B}\u{9D}\u{9F}"),
-            ("bidi overrides", "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}"),
-            ("bidi isolates", "\u{2066}\u{2067}\u{2068}\u{2069}"),
-            ("bidi marks", "\u{200E}\u{200F}\u{061C}"),
-            ("zero-width characters", "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}"),
-            ("soft hyphen and invisible operators", "\u{AD}\u{2061}\u{2064}"),
-            ("tag characters (ASCII smuggling)", "\u{E0001}\u{E0041}\u{E007F}"),
-            ("fillers and variation selectors", "\u{3164}\u{115F}\u{FE0F}\u{E0100}"),
-        ];
-        for (class, chars) in classes {
-            let text = format!("a{chars}b");
-            assert_eq!(terminal_safe(&text), "ab", "{class} survived");
-        }
-        let breaks = "a\nb\rc\td\u{0B}e\u{0C}f\u{85}g\u{2028}h\u{2029}i";
-        assert_eq!(
-            terminal_safe(breaks),
-            "a b c d e f g h i",
-            "every line break becomes a space"
-        );
-        let kept = "café 名前 Ωmega — \"quoted\" `code` ✓";
-        assert_eq!(terminal_safe(kept), kept, "ordinary text is untouched");
     }
 }
