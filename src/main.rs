@@ -3,20 +3,42 @@
 //! Exit codes have one meaning each, as in ripgrep: 0 the command did its job (a review
 //! that found issues still succeeded), 1 no model could review any file (or `providers
 //! check` found an unusable provider), 2 an error stopped the command (bad configuration,
-//! bad arguments, nothing to review, unreadable input). Errors go to stderr with their
-//! full chain of context.
+//! bad arguments, nothing to review, unreadable input), 130 the user quit a review with a
+//! second Ctrl-C. Errors go to stderr with their full chain of context. A reader that
+//! closes stdout early (`quorum … | head -1`) ends the command quietly.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use quorum::commands::{self, Outcome, ReviewOptions, Reviewed, Shard};
-use quorum::config::trust;
-use quorum::report::{self, Format};
+use clap::{Args, Parser, Subcommand};
+use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutClosed};
+use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 
-/// How many hex digits of a content hash to show.
-const SHORT_HASH: usize = 12;
+/// How a command ended, as the process's exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExitStatus {
+    /// The command did its job (a review that found issues included).
+    Success,
+    /// It ran, but could not do its job: no model could review any file, or a provider
+    /// checked is unusable.
+    Failure,
+    /// An error stopped it.
+    Error,
+    /// The user quit a review with a second Ctrl-C (128 + SIGINT, as a shell reports it).
+    Interrupted,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Interrupted => ExitCode::from(130),
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -41,48 +63,7 @@ enum Command {
         force: bool,
     },
     /// Send every file to every configured model and print the ranked consensus.
-    Review {
-        /// The folder (or single file) to review.
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, PATH/quorum.toml,
-        /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Where the answers and reports are written.
-        #[arg(long, value_name = "DIR", default_value = "quorum-report")]
-        out: PathBuf,
-        /// Only use this provider (repeatable).
-        #[arg(long = "provider", value_name = "NAME")]
-        providers: Vec<String>,
-        /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
-        #[arg(long, default_value = "md,json,sarif,html")]
-        format: String,
-        /// Print no table and no progress.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Ask every model again instead of reusing cached answers.
-        #[arg(long)]
-        no_cache: bool,
-        /// Continue the stopped or killed run in --out DIR (or in RUN_DIR), asking only
-        /// what it has no answer for. Uses the run's root, configuration and providers.
-        #[arg(long, value_name = "RUN_DIR", num_args = 0..=1, default_missing_value = "-")]
-        resume: Option<PathBuf>,
-        /// Show files, requests, cache hits, estimated tokens and cost; send nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Stop sending before the priced providers would cost more than this (US dollars).
-        #[arg(long, value_name = "USD")]
-        max_cost: Option<f64>,
-        /// Review only the K-th of N deterministic parts of the files (for parallel CI
-        /// runners; merge with `quorum aggregate DIR1 DIR2 … --out DIR`).
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Report only issues at least N independent models agree on (default: every
-        /// issue, ranked).
-        #[arg(long, value_name = "N")]
-        min_agree: Option<usize>,
-    },
+    Review(ReviewArgs),
     /// Score a run against a ground-truth file: true and false positives, precision,
     /// recall and F1 per model and for the consensus at each agreement level.
     Eval {
@@ -140,6 +121,51 @@ enum Command {
     },
 }
 
+// `quorum review`'s arguments (no doc comment: the variant's is the command's help).
+#[derive(Args)]
+struct ReviewArgs {
+    /// The folder (or single file) to review.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, PATH/quorum.toml,
+    /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the answers and reports are written.
+    #[arg(long, value_name = "DIR", default_value = "quorum-report")]
+    out: PathBuf,
+    /// Only use this provider (repeatable).
+    #[arg(long = "provider", value_name = "NAME")]
+    providers: Vec<String>,
+    /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
+    #[arg(long, default_value = "md,json,sarif,html")]
+    format: String,
+    /// Print no table and no progress.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Ask every model again instead of reusing cached answers.
+    #[arg(long)]
+    no_cache: bool,
+    /// Continue the stopped or killed run in --out DIR (or in RUN_DIR), asking only
+    /// what it has no answer for. Uses the run's root, configuration and providers.
+    #[arg(long, value_name = "RUN_DIR", num_args = 0..=1, default_missing_value = "-")]
+    resume: Option<PathBuf>,
+    /// Show files, requests, cache hits, estimated tokens and cost; send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Stop sending before the priced providers would cost more than this (US dollars).
+    #[arg(long, value_name = "USD")]
+    max_cost: Option<f64>,
+    /// Review only the K-th of N deterministic parts of the files (for parallel CI
+    /// runners; merge with `quorum aggregate DIR1 DIR2 … --out DIR`).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Report only issues at least N independent models agree on (default: every
+    /// issue, ranked).
+    #[arg(long, value_name = "N")]
+    min_agree: Option<usize>,
+}
+
 #[derive(Subcommand)]
 enum ProvidersAction {
     /// Show every provider with presets applied (keys are never shown).
@@ -164,118 +190,45 @@ enum ProvidersAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => code,
+    let status = match run(cli) {
+        Ok(status) => status,
+        // The reader is gone: nothing more to say, and no one to say it to.
+        Err(err) if err.is::<StdoutClosed>() => ExitStatus::Success,
         Err(err) => {
             // Errors quote configuration values, paths and server text: nothing in them
             // may drive the terminal.
             eprintln!("error: {}", terminal_safe_lines(&format!("{err:#}")));
-            ExitCode::from(2)
+            ExitStatus::Error
         }
-    }
+    };
+    status.into()
 }
 
-/// `report::terminal_safe` for each line, keeping the line breaks.
+/// `terminal_safe` for each line, keeping the line breaks.
 fn terminal_safe_lines(text: &str) -> String {
     text.lines().map(terminal_safe).collect::<Vec<_>>().join("\n")
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
-        Command::Trust { file, forget: true } => {
-            let shown = trust::safe_path(&file);
-            if trust::forget(&file)? {
-                eprintln!("{shown} is no longer trusted.");
-            } else {
-                eprintln!("{shown} was not trusted; nothing to forget.");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Trust { file, forget: false } => {
-            let inspected = trust::inspect(&file)?;
-            print!("{}", inspected.describe());
-            trust::record(&inspected)?;
-            eprintln!(
-                "Trusted {} as it is now (SHA-256 {}); a change to it needs `quorum trust` again.",
-                trust::safe_path(&inspected.canonical),
-                &inspected.sha256[..SHORT_HASH]
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Init { path, force } => {
-            commands::init(&path, force)?;
-            eprintln!(
-                "Wrote {} and trusted it as written. Edit the providers, then run `quorum review` \
-                 (if your edits name a key variable or a remote host, run `quorum trust` again).",
-                terminal_safe(&path.display().to_string())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Review {
-            path,
-            config,
-            out,
-            providers,
-            format,
-            quiet,
-            no_cache,
-            resume,
-            dry_run,
-            max_cost,
-            shard,
-            min_agree,
-        } => {
-            if max_cost.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
-                anyhow::bail!("--max-cost must be a number of US dollars, 0 or more");
-            }
-            let out = match &resume {
-                Some(dir) if dir.as_os_str() != "-" => dir.clone(),
-                _ => out,
-            };
-            let opts = ReviewOptions {
-                root: path,
-                config,
-                out,
-                providers,
-                formats: Format::parse_list(&format)?,
-                quiet,
-                no_cache,
-                resume: resume.is_some(),
-                dry_run,
-                max_cost_usd: max_cost,
-                shard: shard.as_deref().map(Shard::parse).transpose()?,
-                min_agree,
-            };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            match runtime.block_on(commands::review(&opts))? {
-                Reviewed::Plan(plan) => {
-                    println!("{plan}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Reviewed::Run(outcome) => Ok(conclude(&outcome, quiet)),
-            }
-        }
+        Command::Trust { file, forget: true } => commands::forget(&file)?,
+        Command::Trust { file, forget: false } => commands::trust(&file)?,
+        Command::Init { path, force } => commands::init(&path, force)?,
+        Command::Review(args) => return review(args),
         Command::Providers {
             action: ProvidersAction::List { config },
-        } => {
-            print!("{}", commands::providers_list(config.as_deref())?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => commands::print_stdout(&commands::providers_list(config.as_deref())?)?,
         Command::Providers {
             action: ProvidersAction::Check { config, providers },
         } => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let (table, problems, all_usable) =
-                runtime.block_on(commands::providers_check(config.as_deref(), &providers))?;
-            println!("{table}");
-            for problem in problems {
+            let checks = runtime()?.block_on(commands::providers_check(config.as_deref(), &providers))?;
+            commands::println_stdout(&checks.table)?;
+            for problem in checks.problems {
                 eprintln!("{problem}");
             }
-            Ok(if all_usable {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            if !checks.all_usable {
+                return Ok(ExitStatus::Failure);
+            }
         }
         Command::Aggregate {
             run_dirs,
@@ -285,79 +238,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             quiet,
         } => {
-            let formats = Format::parse_list(&format)?;
-            let outcome = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &formats, min_agree)?;
-            Ok(conclude(&outcome, quiet))
+            let report = ReportOptions {
+                formats: Format::parse_list(&format)?,
+                min_agree,
+            };
+            let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
+            return conclude(&finished, quiet);
         }
         Command::Eval {
             out_dir,
             truth,
             config,
             json,
-        } => {
-            let report = commands::eval(&out_dir, &truth, config.as_deref())?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(ExitCode::SUCCESS)
+        } => commands::eval(&out_dir, &truth, config.as_deref(), json)?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
+fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
+    let quiet = args.quiet;
+    let opts = args.into_options()?;
+    let runtime = runtime()?;
+    match runtime.block_on(commands::review(&opts))? {
+        Reviewed::Plan(plan) => {
+            commands::println_stdout(&plan)?;
+            Ok(ExitStatus::Success)
+        }
+        Reviewed::Run(finished) => conclude(&finished, quiet),
+        Reviewed::Interrupted => {
+            // Requests still in flight are abandoned, not waited for.
+            runtime.shutdown_background();
+            Ok(ExitStatus::Interrupted)
         }
     }
 }
 
-/// Prints the table and a summary; picks the exit code.
-fn conclude(outcome: &Outcome, quiet: bool) -> ExitCode {
-    let a = &outcome.analysis;
-    if !quiet {
-        println!("{}", report::table(a, commands::table_width()));
-        let failed = a.errors.len();
-        eprintln!(
-            "{} issues from {} providers over {} of {} files{}.",
-            a.issues.len(),
-            a.providers.len(),
-            a.files_reviewed,
-            a.meta.files.len(),
-            if failed > 0 {
-                format!("; {failed} answers failed or were unusable (see the report's Errors)")
-            } else {
-                String::new()
-            }
-        );
-        for path in &outcome.reports {
-            eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
+impl ReviewArgs {
+    fn into_options(self) -> anyhow::Result<ReviewOptions> {
+        if self.max_cost.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
+            anyhow::bail!("--max-cost must be a number of US dollars, 0 or more");
         }
-        if let Some(s) = &outcome.summary {
-            eprintln!(
-                "This run: {} answered, {} from the cache, {} failed, {} skipped (provider down){}.",
-                s.ok,
-                s.cached,
-                s.failed,
-                s.skipped,
-                if s.not_started > 0 {
-                    format!(", {} not started", s.not_started)
-                } else {
-                    String::new()
-                }
-            );
-        }
-        if let Some(why) = &a.meta.stopped_early {
-            let folder = outcome
-                .reports
-                .first()
-                .and_then(|p| p.parent())
-                .map_or_else(|| "OUT_DIR".to_string(), |d| d.display().to_string());
-            eprintln!(
-                "{}",
-                terminal_safe(&format!(
-                    "The run stopped early ({why}); continue it with `quorum review --resume {folder}`."
-                ))
-            );
-        }
+        let out = match &self.resume {
+            Some(dir) if dir.as_os_str() != "-" => dir.clone(),
+            _ => self.out,
+        };
+        Ok(ReviewOptions {
+            root: self.path,
+            config: self.config,
+            out,
+            providers: self.providers,
+            report: ReportOptions {
+                formats: Format::parse_list(&self.format)?,
+                min_agree: self.min_agree,
+            },
+            quiet: self.quiet,
+            no_cache: self.no_cache,
+            resume: self.resume.is_some(),
+            dry_run: self.dry_run,
+            max_cost_usd: self.max_cost,
+            shard: self.shard.as_deref().map(Shard::parse).transpose()?,
+        })
     }
-    if a.files_reviewed == 0 && !a.meta.files.is_empty() {
+}
+
+/// Prints the table and a summary; picks the exit status.
+fn conclude(finished: &Finished, quiet: bool) -> anyhow::Result<ExitStatus> {
+    finished.tell(quiet)?;
+    if finished.reviewed_nothing() {
         eprintln!("No model could review any file: see the errors in the report.");
-        return ExitCode::from(1);
+        return Ok(ExitStatus::Failure);
     }
-    ExitCode::SUCCESS
+    Ok(ExitStatus::Success)
 }

@@ -158,10 +158,7 @@ fn remove_kept_run(folder: &Path) -> Result<()> {
 /// temp files of an interrupted write).
 pub fn is_own_file_name(name: &str) -> bool {
     let own = |n: &str| {
-        n == RUN_FILE
-            || n == RESPONSES_FILE
-            || n == LOCK_FILE
-            || Format::ALL.iter().any(|f| f.file_name() == n)
+        n == RUN_FILE || n == RESPONSES_FILE || n == LOCK_FILE || Format::ALL.iter().any(|f| f.file_name() == n)
     };
     if own(name) {
         return true;
@@ -177,4 +174,3 @@ pub fn is_own_file_name(name: &str) -> bool {
 pub fn holds_run(dir: &Path) -> bool {
     dir.join(RUN_FILE).is_file() && dir.join(RESPONSES_FILE).is_file()
 }
-

@@ -61,4 +61,3 @@ impl OutLock {
         Ok(OutLock { _file: file })
     }
 }
-

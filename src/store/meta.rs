@@ -14,6 +14,8 @@ use crate::store::RUN_FILE;
 
 /// The format of `run.json` this Quorum writes (`schema_version`).
 pub const RUN_SCHEMA_VERSION: u32 = 1;
+/// The length of the run ids Quorum writes: that many hex digits of a hash.
+pub const RUN_ID_LEN: usize = 12;
 /// The longest run id accepted from `run.json` (Quorum writes 12 characters).
 const MAX_RUN_ID_LEN: usize = 64;
 /// The largest `run.json` read: it lists the files of a run (a path and a hash each), so

@@ -11,20 +11,20 @@
 //! which never write through a symbolic link (a planted `report.md -> ~/.bashrc` is
 //! refused, not followed), and [`OutLock`] keeps two runs from writing into one folder.
 
-pub mod seal;
 mod folder;
 mod fs;
 mod jsonl;
 mod lock;
 mod meta;
 mod record;
+pub mod seal;
 mod time;
 
 pub use folder::{holds_run, is_own_file_name, RunFolder};
 pub use fs::{create_new_file, open_append, open_for_reading, write_atomically};
 pub use jsonl::{end_torn_line, read_records, BoundedLines, Line, Loaded, StoreWriter, MAX_RECORD_LINE_BYTES};
 pub use lock::OutLock;
-pub use meta::{FileMeta, ProviderMeta, RunMeta, MAX_RUN_FILE_BYTES, RUN_SCHEMA_VERSION};
+pub use meta::{FileMeta, ProviderMeta, RunMeta, MAX_RUN_FILE_BYTES, RUN_ID_LEN, RUN_SCHEMA_VERSION};
 pub use record::{LineRange, RecordedError, ResponseRecord, Status, RECORD_VERSION};
 pub use time::now_rfc3339;
 

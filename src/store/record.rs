@@ -121,7 +121,6 @@ impl ResponseRecord {
     }
 }
 
-
 fn record_version() -> u32 {
     RECORD_VERSION
 }

@@ -1,0 +1,130 @@
+//! `quorum aggregate`: rebuild every report from run folders, asking no model.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use crate::commands::finish::{self, load_records, Finished, ReportOptions};
+use crate::commands::out_dir::check_out_dir;
+use crate::config::Config;
+use crate::consensus::Settings;
+use crate::input::walk;
+use crate::store::{self, FileMeta, RunFolder, RunMeta, RUN_ID_LEN};
+
+/// `quorum aggregate DIR…`: rebuild every report from one run folder, or merge several
+/// (the shards of one review) into `out`, asking no model.
+pub fn aggregate(
+    dirs: &[PathBuf],
+    out: Option<&Path>,
+    config: Option<&Path>,
+    report: &ReportOptions,
+) -> Result<Finished> {
+    let out = match (dirs, out) {
+        ([], _) => bail!("name at least one run folder"),
+        (_, Some(out)) => RunFolder::new(out),
+        ([one], None) => RunFolder::new(one),
+        (_, None) => bail!(
+            "merging {} run folders needs --out DIR for the merged report",
+            dirs.len()
+        ),
+    };
+    let folders: Vec<RunFolder> = dirs.iter().map(RunFolder::new).collect();
+    let metas = folders.iter().map(RunFolder::read_meta).collect::<Result<Vec<_>>>()?;
+    let records = load_records(&folders)?;
+    let meta = merge_metas(metas);
+    check_out_dir(out.path(), Path::new(&meta.root))?;
+    let _lock = out.lock()?;
+    if folders.len() > 1 || !folders.contains(&out) {
+        out.write_meta(&meta)?;
+        out.write_records(&records)?;
+    }
+    let texts = read_unchanged_files(&meta);
+    let settings = consensus_settings(config, &meta)?;
+    let analysis = finish::analyze(meta, records, &texts, &settings, report);
+    finish::write_reports(&out, analysis, report)
+}
+
+/// The consensus settings to rebuild a run's report with: those of `--config`, else of
+/// the configuration the run recorded (if it is still readable), else the defaults.
+pub(crate) fn consensus_settings(config: Option<&Path>, meta: &RunMeta) -> Result<Settings> {
+    if let Some(path) = config {
+        return Ok(Config::load(path)?.consensus);
+    }
+    let recorded = meta.config.as_deref().map(Path::new).filter(|p| p.exists());
+    Ok(match recorded.map(Config::load) {
+        Some(Ok(config)) => config.consensus,
+        _ => Settings::default(),
+    })
+}
+
+/// One run description for several shards of a review.
+fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
+    let mut iter = metas.into_iter();
+    let mut merged = iter.next().expect("at least one run");
+    if merged.shard.is_none() && iter.len() == 0 {
+        return merged;
+    }
+    let mut files: BTreeMap<String, FileMeta> = merged.files.drain(..).map(|f| (f.path.clone(), f)).collect();
+    let mut skipped: BTreeMap<String, walk::Skipped> = merged.skipped.drain(..).map(|s| (s.path.clone(), s)).collect();
+    let mut ids = vec![merged.run_id.clone()];
+    for m in iter {
+        ids.push(m.run_id);
+        files.extend(m.files.into_iter().map(|f| (f.path.clone(), f)));
+        skipped.extend(m.skipped.into_iter().map(|s| (s.path.clone(), s)));
+        for p in m.providers {
+            if !merged.providers.iter().any(|q| q.name == p.name) {
+                merged.providers.push(p);
+            }
+        }
+        merged.started_at = merged.started_at.min(m.started_at);
+        merged.finished_at = merged.finished_at.max(m.finished_at);
+        merged.stopped_early = merged.stopped_early.or(m.stopped_early);
+        merged.checks.extend(m.checks);
+    }
+    merged.run_id = crate::hash::sha256_hex(ids.join(",").as_bytes())[..RUN_ID_LEN].to_string();
+    merged.files = files.into_values().collect();
+    merged.skipped = skipped.into_values().collect();
+    merged.shard = None;
+    // A merged folder is no run this user's Quorum started: it cannot be resumed.
+    merged.seal = None;
+    merged
+}
+
+/// The texts of the run's files that are still unchanged on disk (for stable ids).
+///
+/// `run.json` may come from anywhere, so its root and paths are followed only to regular
+/// files (no link, pipe or device), each read up to [`MAX_REREAD_FILE_BYTES`]: a planted
+/// `"root": "/"` with a file `dev/zero` costs nothing.
+fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
+    let root = Path::new(&meta.root);
+    let base = if root.is_file() {
+        root.parent().unwrap_or(Path::new("."))
+    } else {
+        root
+    };
+    meta.files
+        .iter()
+        .filter_map(|f| {
+            let bytes = read_bounded(&base.join(&f.path), MAX_REREAD_FILE_BYTES)?;
+            if crate::hash::sha256_hex(&bytes) != f.content_hash {
+                return None;
+            }
+            String::from_utf8(bytes).ok().map(|text| (f.path.clone(), text))
+        })
+        .collect()
+}
+
+/// The most of one reviewed file read again to rebuild a report: far above what any model's
+/// context window takes, so only a file that was never sent is cut off.
+const MAX_REREAD_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The bytes of the regular file at `path`, or `None` if it is not one, cannot be read, or
+/// is larger than `max`.
+fn read_bounded(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = store::open_for_reading(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}

@@ -1,0 +1,139 @@
+//! The end every run shares, `review` and `aggregate` alike: analyse the records, write
+//! the reports, and tell the user what was found.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::analysis::{self, Analysis};
+use crate::commands::terminal::{println_stdout, table_width};
+use crate::consensus::Settings;
+use crate::engine::Summary;
+use crate::report::{self, Format};
+use crate::sanitize::terminal_safe;
+use crate::store::{ResponseRecord, RunFolder, RunMeta};
+
+/// Which reports to write, and what goes into them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOptions {
+    pub formats: Vec<Format>,
+    /// Report only issues at least this many independent models agree on.
+    pub min_agree: Option<usize>,
+}
+
+/// A run analysed and reported: what `review` and `aggregate` give back.
+pub struct Finished {
+    pub analysis: Analysis,
+    /// The report files written.
+    pub reports: Vec<PathBuf>,
+    /// For `review`: what the engine did this run.
+    pub summary: Option<Summary>,
+}
+
+/// The issues the records of a run make (with `--min-agree`, only those enough models
+/// agree on; Quorum's own issues are never hidden).
+pub(crate) fn analyze(
+    meta: RunMeta,
+    records: Vec<ResponseRecord>,
+    texts: &HashMap<String, String>,
+    settings: &Settings,
+    options: &ReportOptions,
+) -> Analysis {
+    let mut analysis = analysis::analyze(meta, records, texts, settings);
+    if let Some(min) = options.min_agree {
+        analysis.issues = crate::consensus::filter_min_agree(analysis.issues, min);
+    }
+    analysis
+}
+
+/// Writes the reports of `analysis` into `folder`.
+pub(crate) fn write_reports(folder: &RunFolder, analysis: Analysis, options: &ReportOptions) -> Result<Finished> {
+    let reports = report::write_reports(folder.path(), &analysis, &options.formats)?;
+    Ok(Finished {
+        analysis,
+        reports,
+        summary: None,
+    })
+}
+
+/// The records of several run folders, warning about torn lines.
+pub(crate) fn load_records(folders: &[RunFolder]) -> Result<Vec<ResponseRecord>> {
+    let mut records = Vec::new();
+    for folder in folders {
+        let loaded = folder.read_records()?;
+        if !loaded.unreadable_lines.is_empty() {
+            let warning = format!(
+                "warning: {} line(s) of {} could not be read and were ignored (lines {:?}); \
+                 `quorum review --resume {}` asks those jobs again",
+                loaded.unreadable_lines.len(),
+                folder.responses_path().display(),
+                loaded.unreadable_lines,
+                folder.path().display()
+            );
+            eprintln!("{}", terminal_safe(&warning));
+        }
+        records.extend(loaded.records);
+    }
+    Ok(records)
+}
+
+impl Finished {
+    /// Whether the run had files but no model could review any of them.
+    pub fn reviewed_nothing(&self) -> bool {
+        self.analysis.files_reviewed == 0 && !self.analysis.meta.files.is_empty()
+    }
+
+    /// Prints the table (stdout) and a summary of the run (stderr), unless `quiet`.
+    pub fn tell(&self, quiet: bool) -> Result<()> {
+        if quiet {
+            return Ok(());
+        }
+        let a = &self.analysis;
+        println_stdout(&report::table(a, table_width()))?;
+        let failed = a.errors.len();
+        eprintln!(
+            "{} issues from {} providers over {} of {} files{}.",
+            a.issues.len(),
+            a.providers.len(),
+            a.files_reviewed,
+            a.meta.files.len(),
+            if failed > 0 {
+                format!("; {failed} answers failed or were unusable (see the report's Errors)")
+            } else {
+                String::new()
+            }
+        );
+        for path in &self.reports {
+            eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
+        }
+        if let Some(s) = &self.summary {
+            eprintln!(
+                "This run: {} answered, {} from the cache, {} failed, {} skipped (provider down){}.",
+                s.ok,
+                s.cached,
+                s.failed,
+                s.skipped,
+                if s.not_started > 0 {
+                    format!(", {} not started", s.not_started)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(why) = &a.meta.stopped_early {
+            let folder = self
+                .reports
+                .first()
+                .and_then(|p| p.parent())
+                .map_or_else(|| "OUT_DIR".to_string(), |d| d.display().to_string());
+            eprintln!(
+                "{}",
+                terminal_safe(&format!(
+                    "The run stopped early ({why}); continue it with `quorum review --resume {folder}`."
+                ))
+            );
+        }
+        Ok(())
+    }
+}

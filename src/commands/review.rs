@@ -1,0 +1,194 @@
+//! `quorum review`: plan → run → analyze → report.
+//!
+//! The plan decides everything before a request is sent (configuration and trust, the
+//! run resumed, files, reviewers, jobs, the lock); the run asks the models, every answer
+//! stored as it arrives; analysis and reports are exactly what `aggregate` does with the
+//! run folder, so the two cannot disagree.
+
+mod dry_run;
+mod interrupt;
+mod meta;
+mod plan;
+mod resume;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use self::plan::Plan;
+use crate::analysis::Analysis;
+use crate::commands::finish::{self, load_records, Finished, ReportOptions};
+use crate::commands::Shard;
+use crate::consensus::Settings;
+use crate::engine::{self, Summary};
+use crate::store::seal::RunMac;
+use crate::store::{self, OutLock, RunFolder, RunMeta};
+
+/// What `quorum review` was asked to do.
+pub struct ReviewOptions {
+    pub root: PathBuf,
+    pub config: Option<PathBuf>,
+    pub out: PathBuf,
+    pub providers: Vec<String>,
+    pub quiet: bool,
+    pub no_cache: bool,
+    /// Continue the run in `out` instead of starting a new one.
+    pub resume: bool,
+    pub dry_run: bool,
+    pub max_cost_usd: Option<f64>,
+    pub shard: Option<Shard>,
+    pub report: ReportOptions,
+}
+
+/// What `review` produced.
+pub enum Reviewed {
+    /// A finished run, analysed and reported.
+    Run(Box<Finished>),
+    /// With `--dry-run`: the plan, as text.
+    Plan(String),
+    /// The user quit with a second Ctrl-C: the answers so far are stored, the run can be
+    /// resumed, and no report was written.
+    Interrupted,
+}
+
+/// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
+pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
+    let plan = plan::plan(opts).await?;
+    if opts.dry_run {
+        return Ok(Reviewed::Plan(dry_run::text(plan)));
+    }
+    let Some(ran) = run(opts, plan).await? else {
+        return Ok(Reviewed::Interrupted);
+    };
+    let analyzed = analyze(ran, &opts.report)?;
+    let finished = report(analyzed, &opts.report)?;
+    Ok(Reviewed::Run(Box::new(finished)))
+}
+
+/// A run that has asked everything it could.
+struct Ran {
+    folder: RunFolder,
+    /// Held until the reports are written.
+    lock: Option<OutLock>,
+    meta: RunMeta,
+    /// Signs (and so tells) the records this user's Quorum wrote for this run.
+    run_mac: RunMac,
+    /// The text of each file sent, by path.
+    texts: HashMap<String, String>,
+    settings: Settings,
+    summary: Summary,
+}
+
+/// Writes the run's description, asks every job of the plan, and stores each answer as
+/// it arrives. `None` when the user quits with a second Ctrl-C.
+async fn run(opts: &ReviewOptions, plan: Plan) -> Result<Option<Ran>> {
+    let Plan {
+        folder,
+        lock,
+        previous,
+        root,
+        config,
+        shard,
+        walked,
+        reviewers,
+        jobs,
+        checks,
+        redaction_note,
+        prior,
+        mut cache,
+        ..
+    } = plan;
+    let mut meta = meta::run_meta(&root, &reviewers, &walked, &config.path, shard);
+    meta.checks = checks;
+    match &previous {
+        Some(previous) => meta::continue_run(&mut meta, previous),
+        None => folder.set_aside_previous_run()?,
+    }
+    let mut writer = folder.append_records()?;
+    let run_mac = folder.run_mac(&meta.run_id)?;
+    meta.seal = Some(run_mac.seal());
+    writer.sign_with(run_mac.clone());
+    folder.write_meta(&meta)?;
+    if !opts.quiet {
+        let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
+        let secrets = walked.skipped.iter().filter(|s| s.is_secret()).count();
+        eprintln!(
+            "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
+            walked.files.len(),
+            crate::sanitize::terminal_safe(&root.display().to_string()),
+            reviewers.len(),
+            if opts.resume { " left to make" } else { "" },
+            crate::sanitize::terminal_safe(&folder.responses_path().display().to_string()),
+            if secrets > 0 {
+                format!("; {secrets} secret files not sent (listed in the report)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let options = engine::Options {
+        max_cost_usd: opts.max_cost_usd,
+        ..engine::Options::default()
+    };
+    let (stop, quit) = interrupt::watch_ctrl_c();
+    let mut progress = crate::engine::progress::for_stderr(opts.quiet);
+    let asked = quit.unless_quit(engine::run(
+        &walked.files,
+        &reviewers,
+        jobs,
+        &mut writer,
+        cache.as_mut(),
+        &prior,
+        &options,
+        stop,
+        progress.as_mut(),
+    ));
+    let Some(summary) = asked.await else {
+        return Ok(None);
+    };
+    let summary = summary?;
+    meta.finished_at = Some(store::now_rfc3339());
+    meta.stopped_early = summary.stopped_early.clone();
+    folder.write_meta(&meta)?;
+    Ok(Some(Ran {
+        folder,
+        lock,
+        meta,
+        run_mac,
+        texts: walked.files.into_iter().map(|f| (f.path, f.text)).collect(),
+        settings: config.consensus,
+        summary,
+    }))
+}
+
+/// A run's issues, with what is still needed to report them.
+struct Analyzed {
+    folder: RunFolder,
+    /// Held until the reports are written.
+    _lock: Option<OutLock>,
+    analysis: Analysis,
+    summary: Summary,
+}
+
+/// The issues of the run, from what its folder now holds.
+fn analyze(ran: Ran, options: &ReportOptions) -> Result<Analyzed> {
+    // Only what this user's Quorum asked for this run is reported: an answer planted in
+    // the store was asked again above, and must not stand beside the real one.
+    let mut records = load_records(std::slice::from_ref(&ran.folder))?;
+    records.retain(|r| r.verifies(&ran.run_mac));
+    let analysis = finish::analyze(ran.meta, records, &ran.texts, &ran.settings, options);
+    Ok(Analyzed {
+        folder: ran.folder,
+        _lock: ran.lock,
+        analysis,
+        summary: ran.summary,
+    })
+}
+
+/// Writes the reports into the run folder.
+fn report(analyzed: Analyzed, options: &ReportOptions) -> Result<Finished> {
+    let mut finished = finish::write_reports(&analyzed.folder, analyzed.analysis, options)?;
+    finished.summary = Some(analyzed.summary);
+    Ok(finished)
+}

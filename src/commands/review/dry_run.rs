@@ -1,0 +1,97 @@
+//! `review --dry-run`: what a review would send, and what it would cost, with nothing sent.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use crate::config::ProviderKind;
+use crate::engine::cache::Cache;
+use crate::engine::{Job, Reviewer};
+use crate::input::walk;
+
+/// The plan `--dry-run` prints: requests, tokens and cost per provider (all estimated),
+/// then what will be sent and every file that will not, with the reason.
+pub(super) fn dry_run_table(
+    walked: &walk::Walked,
+    reviewers: &[Reviewer],
+    jobs: &[Job],
+    cache: Option<&Cache>,
+) -> String {
+    let files = &walked.files;
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "provider",
+        "files",
+        "requests",
+        "cached",
+        "to send",
+        "input tokens (est.)",
+        "output tokens (est.)",
+        "cost (est.)",
+    ]);
+    let mut total_cost = 0.0;
+    for (r, reviewer) in reviewers.iter().enumerate() {
+        let mine: Vec<&Job> = jobs.iter().filter(|j| j.reviewer == r).collect();
+        let replay = reviewer.config.kind == ProviderKind::Replay;
+        let to_send: Vec<&&Job> = mine
+            .iter()
+            .filter(|j| replay || cache.is_none_or(|c| c.get(&j.key).is_none()))
+            .collect();
+        let input: u64 = to_send.iter().map(|j| j.input_tokens).sum();
+        let output = to_send.len() as u64 * reviewer.expected_output_tokens();
+        let priced = reviewer.config.price_input_per_mtok.is_some() || reviewer.config.price_output_per_mtok.is_some();
+        let cost = reviewer.cost(input, output);
+        total_cost += cost;
+        t.add_row([
+            crate::sanitize::terminal_safe(&reviewer.config.name),
+            files.len().to_string(),
+            mine.len().to_string(),
+            (mine.len() - to_send.len()).to_string(),
+            to_send.len().to_string(),
+            input.to_string(),
+            output.to_string(),
+            if priced {
+                format!("${cost:.4}")
+            } else {
+                "no price set".into()
+            },
+        ]);
+    }
+    format!(
+        "{t}\n{}Dry run: nothing was sent. Token counts are estimates (about 3.5 characters a token; \
+         output at most 1000 tokens an answer); estimated total cost ${total_cost:.4}.",
+        not_sent(walked)
+    )
+}
+
+/// How many files a review sends, and each file it does not, with the reason: secret
+/// files first (what is kept home), then the rest. One line a file, terminal-safe.
+fn not_sent(walked: &walk::Walked) -> String {
+    let mut text = format!("Files to send: {}.\n", walked.files.len());
+    let (secrets, others): (Vec<_>, Vec<_>) = walked.skipped.iter().partition(|s| s.is_secret());
+    for (heading, list) in [("Secret files kept home", secrets), ("Other files not sent", others)] {
+        if list.is_empty() {
+            continue;
+        }
+        text.push_str(&format!("{heading} ({}):\n", list.len()));
+        for s in list {
+            text.push_str(&format!(
+                "  {}: {}\n",
+                crate::sanitize::terminal_safe(&s.path),
+                crate::sanitize::terminal_safe(&s.reason)
+            ));
+        }
+    }
+    text
+}
+
+/// What `--dry-run` prints: the configuration line, the plan of the jobs not yet
+/// answered, and, for an untrusted configuration, where a real run would stop.
+pub(super) fn text(plan: super::plan::Plan) -> String {
+    let prior = &plan.prior;
+    let jobs: Vec<Job> = plan.jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
+    let table = dry_run_table(&plan.walked, &plan.reviewers, &jobs, plan.cache.as_ref());
+    let text = format!("{}\n{table}", plan.config_line);
+    match plan.untrusted {
+        Some(refusal) => format!("{text}{}\nA real run would stop here: {refusal}", plan.redaction_note),
+        None => text + &plan.redaction_note,
+    }
+}

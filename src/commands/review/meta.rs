@@ -1,0 +1,79 @@
+//! The description a review writes into `run.json` as it starts.
+
+use std::path::Path;
+
+use crate::commands::Shard;
+use crate::engine::Reviewer;
+use crate::input::walk::{self, SourceFile};
+use crate::store::{self, FileMeta, ProviderMeta, RunMeta, RUN_ID_LEN, RUN_SCHEMA_VERSION};
+
+pub(super) fn run_meta(
+    root: &Path,
+    reviewers: &[Reviewer],
+    walked: &walk::Walked,
+    config_path: &Path,
+    shard: Option<Shard>,
+) -> RunMeta {
+    let started_at = store::now_rfc3339();
+    let files: Vec<FileMeta> = walked.files.iter().map(file_meta).collect();
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let id_source = format!(
+        "{started_at}{}{:?}",
+        root.display(),
+        files.first().map(|f| &f.content_hash)
+    );
+    RunMeta {
+        schema_version: RUN_SCHEMA_VERSION,
+        run_id: crate::hash::sha256_hex(id_source.as_bytes())[..RUN_ID_LEN].to_string(),
+        root: root.display().to_string(),
+        started_at,
+        finished_at: None,
+        providers: reviewers
+            .iter()
+            .map(|r| (&r.config, r.context_tokens))
+            .map(|(p, context_tokens)| ProviderMeta {
+                context_tokens,
+                name: p.name.clone(),
+                kind: p.kind.as_str().to_string(),
+                model: p.model.clone(),
+                family: p.family.clone(),
+                base_url: p.base_url.clone(),
+                price_input_per_mtok: p.price_input_per_mtok,
+                price_output_per_mtok: p.price_output_per_mtok,
+            })
+            .collect(),
+        files,
+        skipped: walked.skipped.clone(),
+        config: Some(
+            config_path
+                .canonicalize()
+                .unwrap_or_else(|_| config_path.to_path_buf())
+                .display()
+                .to_string(),
+        ),
+        shard: shard.map(|s| s.label()),
+        stopped_early: None,
+        checks: Vec::new(),
+        seal: None,
+    }
+}
+
+fn file_meta(f: &SourceFile) -> FileMeta {
+    FileMeta {
+        path: f.path.clone(),
+        lines: f.line_count(),
+        content_hash: f.content_hash.clone(),
+    }
+}
+
+/// Makes `meta` the description of the run it resumes: same id and start, and the
+/// providers of the first run that this resume leaves out keep their answers.
+pub(super) fn continue_run(meta: &mut RunMeta, previous: &RunMeta) {
+    meta.run_id = previous.run_id.clone();
+    meta.started_at = previous.started_at.clone();
+    for p in &previous.providers {
+        if !meta.providers.iter().any(|q| q.name == p.name) {
+            meta.providers.push(p.clone());
+        }
+    }
+}

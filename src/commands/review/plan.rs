@@ -1,0 +1,281 @@
+//! The first stage of a review: everything decided before a request is sent. Which
+//! configuration may be used, which run is continued, what is walked and who reviews it,
+//! which jobs are asked, what is already answered, and the lock on the run folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use super::resume::{answered, resumed_root};
+use super::ReviewOptions;
+use crate::checks::CheckFinding;
+use crate::commands::cache_location::locate_cache;
+use crate::commands::out_dir::check_out_dir;
+use crate::commands::providers::load_config;
+use crate::commands::Shard;
+use crate::config::trust;
+use crate::config::{Config, ProviderConfig, ProviderKind};
+use crate::engine::cache::Cache;
+use crate::engine::{self, Job, Reviewer};
+use crate::input::walk;
+use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
+
+/// How long a local server may take to say its context window.
+const CONTEXT_WINDOW_PROBE: Duration = Duration::from_secs(10);
+/// The fewest tokens of a context window left for code once the answer's reserve is set
+/// aside: less, and every request would overflow however the files were cut.
+const MIN_CODE_TOKENS: u64 = 1024;
+
+/// Everything a review decided before sending anything.
+pub(super) struct Plan {
+    pub folder: RunFolder,
+    /// Held until the run ends (`None` for a dry run, which writes nothing).
+    pub lock: Option<OutLock>,
+    /// The run being resumed.
+    pub previous: Option<RunMeta>,
+    pub root: PathBuf,
+    pub config: Config,
+    /// Which configuration is used, and whether it is trusted.
+    pub config_line: String,
+    /// Why a real run would stop here: a dry run shows the plan of an untrusted
+    /// configuration, and says so.
+    pub untrusted: Option<String>,
+    pub shard: Option<Shard>,
+    pub walked: walk::Walked,
+    pub reviewers: Vec<Reviewer>,
+    pub jobs: Vec<Job>,
+    pub checks: Vec<CheckFinding>,
+    /// What the checks tell about redacted requests (empty, or a line of its own).
+    pub redaction_note: String,
+    /// Answers (and splits) of the run being resumed, by job key: not asked again.
+    pub prior: HashMap<String, ResponseRecord>,
+    pub cache: Option<Cache>,
+}
+
+/// The configuration a review may use, and what it reviews with it.
+struct Start {
+    previous: Option<RunMeta>,
+    root: PathBuf,
+    config: Config,
+    config_line: String,
+    untrusted: Option<String>,
+    selected: Vec<ProviderConfig>,
+    shard: Option<Shard>,
+}
+
+/// Plans the review `opts` asks for (see [`Plan`]).
+pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
+    let folder = RunFolder::new(&opts.out);
+    let start = start(opts, &folder)?;
+    // The lock is held until the run ends. An existing folder is locked at once, so a
+    // second run into it stops before doing anything; a new one is made only when the
+    // run is ready to write, so a run that cannot start leaves nothing behind.
+    let mut early_lock = None;
+    if !opts.dry_run {
+        check_out_dir(folder.path(), &start.root)?;
+        if folder.path().is_dir() {
+            early_lock = Some(folder.lock()?);
+        }
+    }
+    let Start {
+        previous,
+        root,
+        config,
+        config_line,
+        untrusted,
+        selected,
+        shard,
+    } = start;
+    let cache_location = locate_cache(&config, &root);
+    if !opts.no_cache {
+        cache_location.tell(opts.quiet);
+    }
+    // The output folder is walked: only its Quorum files are left out (see `walk`), so
+    // code planted in a committed `quorum-report/` is still reviewed.
+    let mut never = vec![folder.lock_path(), config.path.clone()];
+    never.extend(cache_location.dir.clone());
+    let mut walked = walk::walk(&root, &config.review, &never)?;
+    if let Some(shard) = shard {
+        walked.files.retain(|f| shard.contains(&f.path));
+    }
+    if walked.files.is_empty() && shard.is_none() {
+        bail!("{}", nothing_to_review(&root, &config, &walked));
+    }
+    let known_windows: HashMap<String, u64> = previous
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
+        .collect();
+    let ask_servers = untrusted.is_none();
+    let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts, ask_servers).await?;
+    let jobs = engine::plan(&walked.files, &reviewers);
+    let lock = match early_lock {
+        None if !opts.dry_run => Some(folder.lock()?),
+        lock => lock,
+    };
+    let checked = crate::checks::run(&walked.files, &reviewers);
+    let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
+    let prior = match &previous {
+        Some(m) => {
+            let prior = answered(&folder, &folder.run_mac(&m.run_id)?)?;
+            if let Some(note) = prior.ignored_note(folder.path()) {
+                eprintln!("{note}");
+            }
+            prior.records
+        }
+        None => HashMap::new(),
+    };
+    let cache = match (&cache_location.dir, opts.no_cache) {
+        (Some(dir), false) => Some(Cache::open(dir)?),
+        _ => None,
+    };
+    Ok(Plan {
+        folder,
+        lock,
+        previous,
+        root,
+        config,
+        config_line,
+        untrusted,
+        shard,
+        walked,
+        reviewers,
+        jobs,
+        checks: checked.findings,
+        redaction_note,
+        prior,
+        cache,
+    })
+}
+
+/// The run being resumed (if any), the tree to review, and the configuration, which is
+/// refused here, before anything is sent, unless it may be used.
+fn start(opts: &ReviewOptions, folder: &RunFolder) -> Result<Start> {
+    let previous = if opts.resume { Some(folder.read_meta()?) } else { None };
+    // A run folder can come with the code: only one this user's Quorum sealed is
+    // resumed, and only the part of it inside the folder given on the command line.
+    let root = match &previous {
+        Some(m) => {
+            folder.verify_seal(m)?;
+            resumed_root(m, &opts.root, folder.path())?
+        }
+        None => opts.root.clone(),
+    };
+    let recorded = previous.as_ref().and_then(|m| m.config.as_deref()).map(Path::new);
+    let loaded = load_config(&trust::Search {
+        flag: opts.config.as_deref(),
+        recorded: recorded.map(|path| (path, folder.path())),
+        review_root: Some(&root),
+    })?;
+    // Decided before anything is sent, context-window probes included. A dry run sends
+    // nothing, so it may show the plan of an untrusted configuration, and says so.
+    let verdict = loaded.verdict()?;
+    let config_line = loaded.status_line(&verdict);
+    let untrusted = match verdict {
+        trust::Verdict::Untrusted { changed_since } if opts.dry_run => Some(loaded.refusal(changed_since.as_deref())),
+        trust::Verdict::Untrusted { changed_since } => bail!("{}", loaded.refusal(changed_since.as_deref())),
+        _ => None,
+    };
+    if !opts.quiet && !opts.dry_run {
+        eprintln!("{config_line}");
+    }
+    let config = loaded.config;
+    let names = match (&previous, opts.providers.is_empty()) {
+        (Some(m), true) => m.providers.iter().map(|p| p.name.clone()).collect(),
+        _ => opts.providers.clone(),
+    };
+    let shard = match &previous {
+        Some(m) => m.shard.as_deref().map(Shard::parse).transpose()?,
+        None => opts.shard,
+    };
+    let selected = config.select(&names)?;
+    Ok(Start {
+        previous,
+        root,
+        config,
+        config_line,
+        untrusted,
+        selected,
+        shard,
+    })
+}
+
+/// Builds the providers, and learns unknown context windows from local servers (or
+/// from the run being resumed, so its files are split the same way). With
+/// `ask_servers` false (a dry run of an untrusted configuration) no server is asked.
+async fn build_reviewers(
+    selected: &[ProviderConfig],
+    config_path: &Path,
+    known_windows: &HashMap<String, u64>,
+    opts: &ReviewOptions,
+    ask_servers: bool,
+) -> Result<Vec<Reviewer>> {
+    let mut reviewers = Vec::new();
+    for config in selected {
+        let provider = if opts.dry_run {
+            crate::engine::backend::build_without_key(config, config_path)?
+        } else {
+            crate::engine::backend::build(config, config_path)?
+        };
+        let mut context_tokens = config
+            .context_tokens
+            .or_else(|| known_windows.get(&config.name).copied());
+        if ask_servers && context_tokens.is_none() && config.kind == ProviderKind::Openai {
+            context_tokens = tokio::time::timeout(CONTEXT_WINDOW_PROBE, provider.context_window())
+                .await
+                .ok()
+                .flatten();
+            if let (Some(n), false) = (context_tokens, opts.quiet) {
+                eprintln!(
+                    "{}: the server runs the model with a context window of {n} tokens",
+                    crate::sanitize::terminal_safe(&config.name)
+                );
+            }
+        }
+        let reviewer = Reviewer {
+            config: config.clone(),
+            provider,
+            context_tokens,
+        };
+        check_window(&reviewer)?;
+        reviewers.push(reviewer);
+    }
+    Ok(reviewers)
+}
+
+/// Refuses a context window too small for the answer's reserve: every request would
+/// overflow, however the files were cut.
+fn check_window(reviewer: &Reviewer) -> Result<()> {
+    let Some(window) = reviewer.context_tokens else {
+        return Ok(());
+    };
+    let reserve = u64::from(reviewer.config.max_output_tokens);
+    if reserve + MIN_CODE_TOKENS > window {
+        bail!(
+            "{}: max_output_tokens = {reserve} leaves no room for code in a context window of {window} tokens; \
+             lower max_output_tokens (to about a quarter of the window) or load the model with a larger context",
+            crate::sanitize::terminal_safe(&reviewer.config.name)
+        );
+    }
+    Ok(())
+}
+
+/// Why nothing is to be reviewed, and what to do.
+fn nothing_to_review(root: &Path, config: &Config, walked: &walk::Walked) -> String {
+    let root = root.display();
+    let why = match walked.skipped.first() {
+        Some(first) => format!(
+            "nothing to review under {root}: every matching file was skipped ({} files; e.g. {}: {})",
+            walked.skipped.len(),
+            first.path,
+            first.reason
+        ),
+        None => format!(
+            "nothing to review under {root}: no file matched review.include {:?} (or the shard is empty)",
+            config.review.include
+        ),
+    };
+    crate::sanitize::terminal_safe(&why)
+}
