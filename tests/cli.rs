@@ -268,3 +268,40 @@ fn eval_scores_the_demo_and_min_agree_filters() {
     let missing = quorum(repo_root(), &["eval", out, "--truth", "no/such/truth.toml"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `quorum review … | head -1` and `quorum providers list | head -1`: a reader that closes
+/// stdout early ends the output quietly, with no panic, no error line and status 0.
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("out");
+    let runs: [&[&str]; 2] = [
+        &[
+            "review",
+            "examples/vulnerable-app",
+            "--config",
+            "examples/demo.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["providers", "list", "--config", "examples/demo.toml"],
+    ];
+    for args in runs {
+        let mut child = support::quorum_cmd(repo_root())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is printed.
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let err = stderr(&done);
+        assert!(
+            !err.contains("panicked") && !err.contains("failed printing"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("error:"), "{args:?}: {err}");
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

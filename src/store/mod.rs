@@ -209,6 +209,28 @@ mod tests {
     }
 
     #[test]
+    fn setting_aside_a_run_moves_its_answers_and_every_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = RunFolder::new(dir.path());
+        let names: Vec<&str> = [RUN_FILE, RESPONSES_FILE]
+            .into_iter()
+            .chain(crate::report::Format::ALL.map(crate::report::Format::file_name))
+            .collect();
+        for name in &names {
+            std::fs::write(dir.path().join(name), *name).unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), "the user's").unwrap();
+        folder.set_aside_previous_run().unwrap();
+        for name in &names {
+            assert!(!dir.path().join(name).exists(), "{name} moved");
+            let kept = dir.path().join(PREVIOUS_DIR).join(name);
+            assert_eq!(std::fs::read_to_string(kept).unwrap(), *name);
+        }
+        assert!(names.contains(&"report.sarif") && names.contains(&"report.html"));
+        assert!(dir.path().join("notes.txt").exists(), "only Quorum's files move");
+    }
+
+    #[test]
     fn a_write_leaves_no_temp_file_and_ignores_a_planted_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("report.md");
