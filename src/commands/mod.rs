@@ -6,7 +6,7 @@
 
 mod aggregate;
 mod cache_location;
-pub mod check;
+mod check;
 mod eval;
 mod finish;
 mod init;
@@ -22,7 +22,7 @@ pub use aggregate::aggregate;
 pub use eval::eval;
 pub use finish::{Finished, ReportOptions};
 pub use init::init;
-pub use providers::{load_config, providers_check, providers_list, ProviderChecks};
+pub use providers::{providers_check, providers_list, ProviderChecks};
 pub use review::{review, ReviewOptions, Reviewed};
 pub use shard::Shard;
 pub use terminal::{print_stdout, println_stdout, table_width, StdoutClosed};

@@ -11,7 +11,7 @@ use crate::config::trust;
 
 /// Finds and reads the configuration (see [`trust::locate`] for where it is looked for).
 /// Whether it may be used is decided by the caller, before any request.
-pub fn load_config(search: &trust::Search) -> Result<trust::Loaded> {
+pub(crate) fn load_config(search: &trust::Search) -> Result<trust::Loaded> {
     trust::load(trust::locate(search)?)
 }
 

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use self::plan::Plan;
+use self::plan::{Plan, Start};
 use crate::analysis::Analysis;
 use crate::commands::finish::{self, load_records, Finished, ReportOptions};
 use crate::commands::Shard;
@@ -86,10 +86,14 @@ async fn run(opts: &ReviewOptions, plan: Plan) -> Result<Option<Ran>> {
     let Plan {
         folder,
         lock,
-        previous,
-        root,
-        config,
-        shard,
+        start:
+            Start {
+                previous,
+                root,
+                config,
+                shard,
+                ..
+            },
         walked,
         reviewers,
         jobs,

@@ -22,7 +22,7 @@ mod time;
 
 pub use folder::{holds_run, is_own_file_name, RunFolder};
 pub use fs::{create_new_file, open_append, open_for_reading, write_atomically};
-pub use jsonl::{end_torn_line, read_records, BoundedLines, Line, Loaded, StoreWriter, MAX_RECORD_LINE_BYTES};
+pub use jsonl::{read_records, BoundedLines, Line, Loaded, StoreWriter, MAX_RECORD_LINE_BYTES};
 pub use lock::OutLock;
 pub use meta::{FileMeta, ProviderMeta, RunMeta, MAX_RUN_FILE_BYTES, RUN_ID_LEN, RUN_SCHEMA_VERSION};
 pub use record::{LineRange, RecordedError, ResponseRecord, Status, RECORD_VERSION};

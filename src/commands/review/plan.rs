@@ -33,16 +33,7 @@ pub(super) struct Plan {
     pub folder: RunFolder,
     /// Held until the run ends (`None` for a dry run, which writes nothing).
     pub lock: Option<OutLock>,
-    /// The run being resumed.
-    pub previous: Option<RunMeta>,
-    pub root: PathBuf,
-    pub config: Config,
-    /// Which configuration is used, and whether it is trusted.
-    pub config_line: String,
-    /// Why a real run would stop here: a dry run shows the plan of an untrusted
-    /// configuration, and says so.
-    pub untrusted: Option<String>,
-    pub shard: Option<Shard>,
+    pub start: Start,
     pub walked: walk::Walked,
     pub reviewers: Vec<Reviewer>,
     pub jobs: Vec<Job>,
@@ -55,14 +46,18 @@ pub(super) struct Plan {
 }
 
 /// The configuration a review may use, and what it reviews with it.
-struct Start {
-    previous: Option<RunMeta>,
-    root: PathBuf,
-    config: Config,
-    config_line: String,
-    untrusted: Option<String>,
-    selected: Vec<ProviderConfig>,
-    shard: Option<Shard>,
+pub(super) struct Start {
+    /// The run being resumed.
+    pub previous: Option<RunMeta>,
+    pub root: PathBuf,
+    pub config: Config,
+    /// Which configuration is used, and whether it is trusted.
+    pub config_line: String,
+    /// Why a real run would stop here: a dry run shows the plan of an untrusted
+    /// configuration, and says so.
+    pub untrusted: Option<String>,
+    pub selected: Vec<ProviderConfig>,
+    pub shard: Option<Shard>,
 }
 
 /// Plans the review `opts` asks for (see [`Plan`]).
@@ -83,12 +78,10 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         previous,
         root,
         config,
-        config_line,
-        untrusted,
-        selected,
         shard,
-    } = start;
-    let cache_location = locate_cache(&config, &root);
+        ..
+    } = &start;
+    let cache_location = locate_cache(config, root);
     if !opts.no_cache {
         cache_location.tell(opts.quiet);
     }
@@ -96,20 +89,20 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     // code planted in a committed `quorum-report/` is still reviewed.
     let mut never = vec![folder.lock_path(), config.path.clone()];
     never.extend(cache_location.dir.clone());
-    let mut walked = walk::walk(&root, &config.review, &never)?;
+    let mut walked = walk::walk(root, &config.review, &never)?;
     if let Some(shard) = shard {
         walked.files.retain(|f| shard.contains(&f.path));
     }
     if walked.files.is_empty() && shard.is_none() {
-        bail!("{}", nothing_to_review(&root, &config, &walked));
+        bail!("{}", nothing_to_review(root, config, &walked));
     }
     let known_windows: HashMap<String, u64> = previous
         .iter()
         .flat_map(|m| &m.providers)
         .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
         .collect();
-    let ask_servers = untrusted.is_none();
-    let reviewers = build_reviewers(&selected, &config.path, &known_windows, opts, ask_servers).await?;
+    let ask_servers = start.untrusted.is_none();
+    let reviewers = build_reviewers(&start.selected, &config.path, &known_windows, opts, ask_servers).await?;
     let jobs = engine::plan(&walked.files, &reviewers);
     let lock = match early_lock {
         None if !opts.dry_run => Some(folder.lock()?),
@@ -117,7 +110,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     };
     let checked = crate::checks::run(&walked.files, &reviewers);
     let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
-    let prior = match &previous {
+    let prior = match previous {
         Some(m) => {
             let prior = answered(&folder, &folder.run_mac(&m.run_id)?)?;
             if let Some(note) = prior.ignored_note(folder.path()) {
@@ -134,12 +127,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     Ok(Plan {
         folder,
         lock,
-        previous,
-        root,
-        config,
-        config_line,
-        untrusted,
-        shard,
+        start,
         walked,
         reviewers,
         jobs,
