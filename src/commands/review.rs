@@ -23,7 +23,7 @@ use crate::commands::Shard;
 use crate::consensus::Settings;
 use crate::engine::{self, Summary};
 use crate::store::seal::RunMac;
-use crate::store::{self, OutLock, RunFolder, RunMeta};
+use crate::store::{self, OutLock, RunFolder, RunMeta, StoreWriter};
 
 /// What `quorum review` was asked to do.
 pub struct ReviewOptions {
@@ -82,55 +82,22 @@ struct Ran {
 
 /// Writes the run's description, asks every job of the plan, and stores each answer as
 /// it arrives. `None` when the user quits with a second Ctrl-C.
-async fn run(opts: &ReviewOptions, plan: Plan) -> Result<Option<Ran>> {
+async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
+    let (mut meta, mut writer, run_mac) = begin(&mut plan)?;
+    if !opts.quiet {
+        eprintln!("{}", announcement(opts, &plan));
+    }
     let Plan {
         folder,
         lock,
-        start:
-            Start {
-                previous,
-                root,
-                config,
-                shard,
-                ..
-            },
+        start: Start { config, .. },
         walked,
         reviewers,
         jobs,
-        checks,
-        redaction_note,
         prior,
         mut cache,
         ..
     } = plan;
-    let mut meta = meta::run_meta(&root, &reviewers, &walked, &config.path, shard);
-    meta.checks = checks;
-    match &previous {
-        Some(previous) => meta::continue_run(&mut meta, previous),
-        None => folder.set_aside_previous_run()?,
-    }
-    let mut writer = folder.append_records()?;
-    let run_mac = folder.run_mac(&meta.run_id)?;
-    meta.seal = Some(run_mac.seal());
-    writer.sign_with(run_mac.clone());
-    folder.write_meta(&meta)?;
-    if !opts.quiet {
-        let to_ask = jobs.iter().filter(|j| !prior.contains_key(&j.key)).count();
-        let secrets = walked.skipped.iter().filter(|s| s.is_secret()).count();
-        eprintln!(
-            "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{redaction_note}",
-            walked.files.len(),
-            crate::sanitize::terminal_safe(&root.display().to_string()),
-            reviewers.len(),
-            if opts.resume { " left to make" } else { "" },
-            crate::sanitize::terminal_safe(&folder.responses_path().display().to_string()),
-            if secrets > 0 {
-                format!("; {secrets} secret files not sent (listed in the report)")
-            } else {
-                String::new()
-            }
-        );
-    }
     let options = engine::Options {
         max_cost_usd: opts.max_cost_usd,
         ..engine::Options::default()
@@ -164,6 +131,51 @@ async fn run(opts: &ReviewOptions, plan: Plan) -> Result<Option<Ran>> {
         settings: config.consensus,
         summary,
     }))
+}
+
+/// Starts the run in its folder: sets an earlier run aside (or continues the one
+/// resumed), writes its sealed description, and opens the store its answers are signed
+/// into.
+fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
+    let start = &plan.start;
+    let mut meta = meta::run_meta(
+        &start.root,
+        &plan.reviewers,
+        &plan.walked,
+        &start.config.path,
+        start.shard,
+    );
+    meta.checks = std::mem::take(&mut plan.checks);
+    match &start.previous {
+        Some(previous) => meta::continue_run(&mut meta, previous),
+        None => plan.folder.set_aside_previous_run()?,
+    }
+    let mut writer = plan.folder.append_records()?;
+    let run_mac = plan.folder.run_mac(&meta.run_id)?;
+    meta.seal = Some(run_mac.seal());
+    writer.sign_with(run_mac.clone());
+    plan.folder.write_meta(&meta)?;
+    Ok((meta, writer, run_mac))
+}
+
+/// The line that tells what the run is about to ask, and where the answers go.
+fn announcement(opts: &ReviewOptions, plan: &Plan) -> String {
+    let to_ask = plan.jobs.iter().filter(|j| !plan.prior.contains_key(&j.key)).count();
+    let secrets = plan.walked.skipped.iter().filter(|s| s.is_secret()).count();
+    format!(
+        "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",
+        plan.walked.files.len(),
+        crate::sanitize::terminal_safe(&plan.start.root.display().to_string()),
+        plan.reviewers.len(),
+        if opts.resume { " left to make" } else { "" },
+        crate::sanitize::terminal_safe(&plan.folder.responses_path().display().to_string()),
+        if secrets > 0 {
+            format!("; {secrets} secret files not sent (listed in the report)")
+        } else {
+            String::new()
+        },
+        plan.redaction_note
+    )
 }
 
 /// A run's issues, with what is still needed to report them.

@@ -74,35 +74,24 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
             early_lock = Some(folder.lock()?);
         }
     }
-    let Start {
-        previous,
-        root,
-        config,
-        shard,
-        ..
-    } = &start;
-    let cache_location = locate_cache(config, root);
+    let cache_location = locate_cache(&start.config, &start.root);
     if !opts.no_cache {
         cache_location.tell(opts.quiet);
     }
     // The output folder is walked: only its Quorum files are left out (see `walk`), so
     // code planted in a committed `quorum-report/` is still reviewed.
-    let mut never = vec![folder.lock_path(), config.path.clone()];
+    let mut never = vec![folder.lock_path(), start.config.path.clone()];
     never.extend(cache_location.dir.clone());
-    let mut walked = walk::walk(root, &config.review, &never)?;
-    if let Some(shard) = shard {
-        walked.files.retain(|f| shard.contains(&f.path));
-    }
-    if walked.files.is_empty() && shard.is_none() {
-        bail!("{}", nothing_to_review(root, config, &walked));
-    }
-    let known_windows: HashMap<String, u64> = previous
-        .iter()
-        .flat_map(|m| &m.providers)
-        .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
-        .collect();
+    let walked = walk_files(&start, &never)?;
     let ask_servers = start.untrusted.is_none();
-    let reviewers = build_reviewers(&start.selected, &config.path, &known_windows, opts, ask_servers).await?;
+    let reviewers = build_reviewers(
+        &start.selected,
+        &start.config.path,
+        &known_windows(start.previous.as_ref()),
+        opts,
+        ask_servers,
+    )
+    .await?;
     let jobs = engine::plan(&walked.files, &reviewers);
     let lock = match early_lock {
         None if !opts.dry_run => Some(folder.lock()?),
@@ -110,16 +99,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     };
     let checked = crate::checks::run(&walked.files, &reviewers);
     let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
-    let prior = match previous {
-        Some(m) => {
-            let prior = answered(&folder, &folder.run_mac(&m.run_id)?)?;
-            if let Some(note) = prior.ignored_note(folder.path()) {
-                eprintln!("{note}");
-            }
-            prior.records
-        }
-        None => HashMap::new(),
-    };
+    let prior = prior_answers(&folder, start.previous.as_ref())?;
     let cache = match (&cache_location.dir, opts.no_cache) {
         (Some(dir), false) => Some(Cache::open(dir)?),
         _ => None,
@@ -136,6 +116,40 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         prior,
         cache,
     })
+}
+
+/// The files to review (of this shard), each one not sent named with the reason. No
+/// file to review is an error, unless the shard is empty.
+fn walk_files(start: &Start, never: &[PathBuf]) -> Result<walk::Walked> {
+    let mut walked = walk::walk(&start.root, &start.config.review, never)?;
+    if let Some(shard) = start.shard {
+        walked.files.retain(|f| shard.contains(&f.path));
+    }
+    if walked.files.is_empty() && start.shard.is_none() {
+        bail!("{}", nothing_to_review(&start.root, &start.config, &walked));
+    }
+    Ok(walked)
+}
+
+/// The context windows the run being resumed planned with, by provider.
+fn known_windows(previous: Option<&RunMeta>) -> HashMap<String, u64> {
+    previous
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter_map(|p| Some((p.name.clone(), p.context_tokens?)))
+        .collect()
+}
+
+/// The answers of the run being resumed that this user's Quorum wrote for it, by job key.
+fn prior_answers(folder: &RunFolder, previous: Option<&RunMeta>) -> Result<HashMap<String, ResponseRecord>> {
+    let Some(m) = previous else {
+        return Ok(HashMap::new());
+    };
+    let prior = answered(folder, &folder.run_mac(&m.run_id)?)?;
+    if let Some(note) = prior.ignored_note(folder.path()) {
+        eprintln!("{note}");
+    }
+    Ok(prior.records)
 }
 
 /// The run being resumed (if any), the tree to review, and the configuration, which is
