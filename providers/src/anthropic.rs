@@ -3,7 +3,7 @@
 //! Claude is reachable only through its own protocol: the key goes in `x-api-key` with
 //! an `anthropic-version` header, the system prompt is a top-level field, there is no
 //! `seed`, `max_tokens` is required, and JSON output is obtained by forcing a tool whose
-//! `input_schema` is the finding schema (PROTOCOLS.md §2.7). Its answers are content
+//! `input_schema` is the finding schema (ARCHITECTURE.md §4). Its answers are content
 //! blocks (`text`, `tool_use`, `thinking`), its stop reasons and error types are its own,
 //! and 529 `overloaded_error` is a retryable failure that no other API uses. This module
 //! translates both ways and sends through the shared transport ([`crate::http`]), so
@@ -71,7 +71,7 @@ impl Wire for AnthropicSettings {
         messages_url(&self.endpoint.base_url)
     }
 
-    /// The JSON body for `req` (see PROTOCOLS.md §2.7): model, `max_tokens`, temperature,
+    /// The JSON body for `req` (see ARCHITECTURE.md §4): model, `max_tokens`, temperature,
     /// top-level `system` (omitted when empty), one user message and, when `req.schema`
     /// is set and the settings allow, the forced `report_findings` tool. Never a `seed`:
     /// the API has none and rejects unknown fields.
@@ -108,8 +108,7 @@ impl Wire for AnthropicSettings {
 /// `base_url` without trailing slashes, plus whatever of the path segments `v1`, `messages`
 /// it lacks (appended as segments, see [`http::endpoint`]).
 fn messages_url(base_url: &str) -> String {
-    let base = base_url.trim();
-    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    let base = http::base_or(base_url, DEFAULT_BASE_URL);
     let segments = http::path_segments(base);
     let last_two: Vec<&str> = segments.iter().rev().take(2).rev().map(String::as_str).collect();
     match last_two.as_slice() {
@@ -295,7 +294,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
 
     if spend_limit || kind == Some("billing_error") {
         if err.kind != ErrorKind::QuotaExhausted {
-            reclassify(
+            http::reclassify(
                 &mut err,
                 body,
                 ErrorKind::QuotaExhausted,
@@ -307,7 +306,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             );
         }
     } else if message.contains("exceed context limit") {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::ContextOverflow,
@@ -318,7 +317,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             None,
         );
     } else if status == 400 && (message.contains("usage limit") || message.contains("spend limit")) {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::QuotaExhausted,
@@ -329,7 +328,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             None,
         );
     } else if kind == Some("rate_limit_error") && err.kind != ErrorKind::RateLimited {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::RateLimited,
@@ -347,7 +346,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             Some(var) => format!("the API key from ${var}"),
             None => "the API key".to_string(),
         };
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::Auth,
@@ -359,13 +358,6 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
         );
     }
     err
-}
-
-/// Gives `err` another kind and explanation, keeping the server's own words.
-fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String, retry_after: Option<Duration>) {
-    err.kind = kind;
-    err.retry_after = if kind.is_retryable() { retry_after } else { None };
-    err.message = format!("{what}{}", http::server_said(body));
 }
 
 /// An `{"type":"error",…}` body that came with a 2xx status: classified as the status

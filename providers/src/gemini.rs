@@ -1,6 +1,6 @@
 //! The native Google Gemini provider (`POST …/models/{model}:generateContent`).
 //!
-//! Gemini's own API differs from the OpenAI shape at every step (PROTOCOLS.md §2.8): the
+//! Gemini's own API differs from the OpenAI shape at every step (ARCHITECTURE.md §4): the
 //! system prompt is `systemInstruction`, messages are `contents` of `parts`, settings sit
 //! in `generationConfig`, JSON output is `responseMimeType` plus one of two schema slots
 //! (standard JSON Schema, or an older OpenAPI subset that rejects unknown keywords), and
@@ -19,6 +19,10 @@ use serde_json::{json, Map, Value};
 use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSettings, Wire};
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
+
+mod schema;
+
+use schema::to_openapi_schema;
 
 /// Where the Gemini API lives, version included.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
@@ -73,7 +77,7 @@ impl Wire for GeminiSettings {
         generate_url(&self.endpoint.base_url, &self.endpoint.model)
     }
 
-    /// The JSON body for `req` (see PROTOCOLS.md §2.8): `systemInstruction` (omitted when
+    /// The JSON body for `req` (see ARCHITECTURE.md §4): `systemInstruction` (omitted when
     /// empty), one user turn in `contents`, and `generationConfig` with temperature,
     /// seed (if any), `maxOutputTokens` and, when `req.schema` is set and the settings
     /// allow, `responseMimeType` with `responseJsonSchema` or `responseSchema`.
@@ -129,8 +133,7 @@ impl Wire for GeminiSettings {
 /// `/v1beta` added to a bare host, a trailing `/models` folded in) and `model` taking
 /// `models/` only when it has no resource prefix of its own (`tunedModels/…` keeps its).
 fn generate_url(base_url: &str, model: &str) -> String {
-    let base = base_url.trim();
-    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    let base = http::base_or(base_url, DEFAULT_BASE_URL);
     // Normalised first (no query, fragment or trailing slash), so the checks below see the path.
     let mut root = http::endpoint(base, &[]);
     if http::path_segments(&root).is_empty() {
@@ -147,153 +150,6 @@ fn generate_url(base_url: &str, model: &str) -> String {
         format!("models/{model}:generateContent")
     };
     http::endpoint(&root, &resource.split('/').collect::<Vec<_>>())
-}
-
-// ---- Schema translation -------------------------------------------------------------
-
-/// The keywords `responseSchema` (an OpenAPI 3.0 subset) knows. The API rejects a
-/// request with any other (`Unknown name "additionalProperties"`), so the rest are dropped.
-const OPENAPI_KEYWORDS: &[&str] = &[
-    "type",
-    "format",
-    "title",
-    "description",
-    "nullable",
-    "enum",
-    "maxItems",
-    "minItems",
-    "properties",
-    "required",
-    "minProperties",
-    "maxProperties",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "example",
-    "anyOf",
-    "propertyOrdering",
-    "default",
-    "items",
-    "minimum",
-    "maximum",
-];
-
-/// Translates a JSON Schema into the OpenAPI subset `responseSchema` takes:
-/// - `type` is written in upper case; `["integer","null"]` becomes
-///   `{"type":"INTEGER","nullable":true}`; several non-null types become an `anyOf`;
-/// - `oneOf` becomes `anyOf`, and a `{"type":"null"}` branch becomes `nullable`;
-/// - `enum` keeps its strings (a `null` member becomes `nullable`; an enum of other
-///   values is dropped, since Gemini enums are strings); a string `const` becomes a
-///   one-value `enum`;
-/// - `format` is kept only where Gemini supports it (`enum`, `date-time`, `int32`,
-///   `int64`, `float`, `double`);
-/// - every keyword outside the subset (`additionalProperties`, `$schema`, `$ref`, …) is
-///   dropped, recursively through `properties`, `items` and `anyOf`.
-pub fn to_openapi_schema(schema: &Value) -> Value {
-    let Value::Object(map) = schema else {
-        // `true` (anything) and other non-object schemas have no OpenAPI form.
-        return json!({});
-    };
-    let mut out = Map::new();
-    let mut nullable = false;
-    match map.get("type") {
-        Some(Value::String(t)) if t == "null" => nullable = true,
-        Some(Value::String(t)) => {
-            out.insert("type".into(), json!(t.to_uppercase()));
-        }
-        Some(Value::Array(types)) => {
-            let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
-            nullable |= names.contains(&"null");
-            let non_null: Vec<&str> = names.into_iter().filter(|t| *t != "null").collect();
-            match non_null.as_slice() {
-                [] => {}
-                [one] => {
-                    out.insert("type".into(), json!(one.to_uppercase()));
-                }
-                many => {
-                    let branches: Vec<Value> = many.iter().map(|t| json!({"type": t.to_uppercase()})).collect();
-                    out.insert("anyOf".into(), Value::Array(branches));
-                }
-            }
-        }
-        _ => {}
-    }
-    for (key, value) in map {
-        match key.as_str() {
-            "type" => {}
-            "properties" => {
-                if let Value::Object(props) = value {
-                    let props: Map<String, Value> =
-                        props.iter().map(|(k, v)| (k.clone(), to_openapi_schema(v))).collect();
-                    out.insert("properties".into(), Value::Object(props));
-                }
-            }
-            "items" => {
-                // A draft-4 tuple (`items: [..]`) has no OpenAPI form; its first schema is
-                // the closest.
-                let item = match value {
-                    Value::Array(items) => items.first().cloned().unwrap_or(json!({})),
-                    other => other.clone(),
-                };
-                out.insert("items".into(), to_openapi_schema(&item));
-            }
-            "anyOf" | "oneOf" => {
-                if let Value::Array(branches) = value {
-                    let mut kept = Vec::new();
-                    for branch in branches {
-                        if branch.get("type").and_then(Value::as_str) == Some("null") {
-                            nullable = true;
-                        } else {
-                            kept.push(to_openapi_schema(branch));
-                        }
-                    }
-                    match kept.len() {
-                        0 => {}
-                        // `anyOf: [X, null]` is just a nullable X.
-                        1 if !out.contains_key("type") => {
-                            if let Value::Object(only) = kept.remove(0) {
-                                for (k, v) in only {
-                                    out.entry(k).or_insert(v);
-                                }
-                            }
-                        }
-                        _ => {
-                            out.insert("anyOf".into(), Value::Array(kept));
-                        }
-                    }
-                }
-            }
-            "enum" => {
-                if let Value::Array(values) = value {
-                    nullable |= values.iter().any(Value::is_null);
-                    let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
-                    if non_null.iter().all(|v| v.is_string()) && !non_null.is_empty() {
-                        out.insert("enum".into(), Value::Array(non_null.into_iter().cloned().collect()));
-                    }
-                }
-            }
-            "const" if value.is_string() => {
-                out.insert("enum".into(), json!([value]));
-            }
-            "nullable" => nullable |= value.as_bool() == Some(true),
-            "format" => {
-                if matches!(
-                    value.as_str(),
-                    Some("enum" | "date-time" | "int32" | "int64" | "float" | "double")
-                ) {
-                    out.insert("format".into(), value.clone());
-                }
-            }
-            k if OPENAPI_KEYWORDS.contains(&k) => {
-                out.insert(key.clone(), value.clone());
-            }
-            _ => {}
-        }
-    }
-    if nullable {
-        out.insert("nullable".into(), json!(true));
-    }
-    Value::Object(out)
 }
 
 // ---- Response parsing ---------------------------------------------------------------
@@ -528,39 +384,30 @@ impl GoogleError {
 fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hint: Option<&str>) -> ProviderError {
     let info = GoogleError::from_body(body);
     let mut err = http::error_from_status(status, retry_after, body, key_hint);
-    let said = || http::server_said(body);
     let exhausted = status == 429 || info.status.as_deref() == Some("RESOURCE_EXHAUSTED");
     if let Some(what) = info.long_term_quota().filter(|_| exhausted) {
-        err.kind = ErrorKind::QuotaExhausted;
-        err.retry_after = None;
-        err.message = format!(
+        let what = format!(
             "out of Gemini quota ({status}): {what}; it will not reset within a retry: wait for the reset, enable \
-             billing or raise the limit in Google AI Studio{}",
-            said()
+             billing or raise the limit in Google AI Studio"
         );
+        http::reclassify(&mut err, body, ErrorKind::QuotaExhausted, what, None);
     } else if info.status.as_deref() == Some("FAILED_PRECONDITION") && err.kind != ErrorKind::Auth {
-        err.kind = ErrorKind::InvalidRequest;
-        err.retry_after = None;
-        err.message = format!(
+        let what = format!(
             "Gemini cannot serve this project as it is set up ({status} FAILED_PRECONDITION): the free tier may be \
-             unavailable in your region; enabling billing in Google AI Studio usually fixes it{}",
-            said()
+             unavailable in your region; enabling billing in Google AI Studio usually fixes it"
         );
+        http::reclassify(&mut err, body, ErrorKind::InvalidRequest, what, None);
     } else if info.status.as_deref() == Some("DEADLINE_EXCEEDED") && err.kind == ErrorKind::Server {
-        err.message = format!(
-            "Gemini gave up before finishing ({status} DEADLINE_EXCEEDED): retry, or send less input{}",
-            said()
-        );
+        let what = format!("Gemini gave up before finishing ({status} DEADLINE_EXCEEDED): retry, or send less input");
+        let retry_after = err.retry_after;
+        http::reclassify(&mut err, body, ErrorKind::Server, what, retry_after);
     } else if err.kind == ErrorKind::InvalidRequest && info.reasons.iter().any(|r| r.starts_with("API_KEY")) {
         // API_KEY_EXPIRED and the like, beyond the API_KEY_INVALID the shared code knows.
-        err.kind = ErrorKind::Auth;
-        err.message = match key_hint {
-            Some(var) => format!(
-                "the server rejected the API key from ${var} ({status}): check the key{}",
-                said()
-            ),
-            None => format!("the server refused the API key ({status}){}", said()),
+        let what = match key_hint {
+            Some(var) => format!("the server rejected the API key from ${var} ({status}): check the key"),
+            None => format!("the server refused the API key ({status})"),
         };
+        http::reclassify(&mut err, body, ErrorKind::Auth, what, None);
     }
     err
 }

@@ -6,7 +6,7 @@
 //! published API), then sent through Quorum's own transport ([`crate::http`]): the
 //! crate's client would lose the HTTP status on non-OpenAI error bodies, retry behind our
 //! back and drop `reasoning_content`. Responses are read leniently with local types,
-//! because each server omits or adds different fields (see PROTOCOLS.md §1–§6).
+//! because each server omits or adds different fields (see ARCHITECTURE.md §4).
 
 use std::fmt;
 
@@ -109,7 +109,7 @@ impl Wire for OpenAiSettings {
         chat_url(&self.endpoint.base_url)
     }
 
-    /// The JSON body for `req` (see PROTOCOLS.md §1): model, system + user messages,
+    /// The JSON body for `req` (see ARCHITECTURE.md §4): model, system + user messages,
     /// temperature, seed (if any), `max_tokens` or `max_completion_tokens`, `stream:false`
     /// and, when `req.schema` is set and the settings allow, a `response_format`.
     fn build_body(&self, req: &Request) -> Value {

@@ -40,7 +40,7 @@ fn error_body(kind: &str, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011"})
 }
 
-/// The documented answer shape (PROTOCOLS.md §2.7).
+/// The answer shape the Messages API documents.
 fn message(content: Value, stop_reason: &str) -> Value {
     json!({"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
         "content": content, "stop_reason": stop_reason, "stop_sequence": null,

@@ -44,7 +44,7 @@ fn err(status: u16, body: Value) -> ProviderError {
     parse::<GeminiSettings>(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
 }
 
-/// The documented answer shape (PROTOCOLS.md §2.8).
+/// The answer shape the `generateContent` API documents.
 fn answer(parts: Value, finish: &str) -> Value {
     json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
         "usageMetadata": {"promptTokenCount": 1000, "candidatesTokenCount": 200, "thoughtsTokenCount": 300,

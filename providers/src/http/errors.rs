@@ -20,7 +20,7 @@ pub(crate) fn body_excerpt(body: &str) -> String {
 }
 
 /// Whether a body says the prompt did not fit the model's context window, in any of the
-/// wordings the supported servers use (see PROTOCOLS.md §3 and §5).
+/// wordings the supported servers use.
 pub fn is_context_overflow(body: &str) -> bool {
     let b = body.to_lowercase();
     [
@@ -205,6 +205,19 @@ fn auth_message(status: u16, key_hint: Option<&str>) -> String {
 
 fn quota_message(status: u16) -> String {
     format!("out of credit or quota ({status}): add credit or raise the limit; retrying will not help")
+}
+
+/// Gives `err` another kind and explanation, keeping the server's own words.
+pub(crate) fn reclassify(
+    err: &mut ProviderError,
+    body: &str,
+    kind: ErrorKind,
+    what: String,
+    retry_after: Option<Duration>,
+) {
+    err.kind = kind;
+    err.retry_after = if kind.is_retryable() { retry_after } else { None };
+    err.message = format!("{what}{}", server_said(body));
 }
 
 /// An error object's integer `code`, when it is an HTTP error status (400–599), as

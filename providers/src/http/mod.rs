@@ -29,11 +29,11 @@ mod url;
 
 pub use destination::{Destination, Reach};
 pub(crate) use errors::{
-    body_excerpt, error_from_status, error_status_code, is_context_overflow, is_quota_exhausted, server_message,
-    server_said,
+    body_excerpt, error_from_status, error_status_code, is_context_overflow, is_quota_exhausted, reclassify,
+    server_message, server_said,
 };
 pub(crate) use json::{bad_response, json_body, lenient, reported_with_ok_status, shortest_decimal};
 pub(crate) use retry::retry_delay_in_body;
 pub use transport::client;
 pub(crate) use transport::{send, send_json, BodyLimit, RawResponse};
-pub(crate) use url::{endpoint, path_segments};
+pub(crate) use url::{base_or, endpoint, path_segments};

@@ -49,5 +49,16 @@ pub fn path_segments(url: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `base_url` trimmed, or `default` when it is blank: an API with one well-known home
+/// (Anthropic, Gemini) lets the configuration leave `base_url` out.
+pub(crate) fn base_or<'a>(base_url: &'a str, default: &'a str) -> &'a str {
+    let base = base_url.trim();
+    if base.is_empty() {
+        default
+    } else {
+        base
+    }
+}
+
 #[cfg(test)]
 mod tests;
