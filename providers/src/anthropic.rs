@@ -19,13 +19,13 @@ use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request};
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
-pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// How many models one `GET /v1/models` asks for (the API's maximum page).
 const MODEL_PAGE_SIZE: u32 = 1000;
 /// The API version every request declares (the only stable one).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The forced tool whose input is the structured answer.
-pub const TOOL_NAME: &str = "report_findings";
+const TOOL_NAME: &str = "report_findings";
 const TOOL_DESCRIPTION: &str = "Report the review findings";
 
 /// How to reach one Claude model: `base_url` is the API root, with or without `/v1`

@@ -25,7 +25,7 @@ mod schema;
 use schema::to_openapi_schema;
 
 /// Where the Gemini API lives, version included.
-pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
+const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 /// The API version added to a `base_url` that names only a host.
 const API_VERSION: &str = "v1beta";
 /// How many models one `GET …/models` asks for (the API's maximum page).
