@@ -3,7 +3,7 @@
 //! Claude is reachable only through its own protocol: the key goes in `x-api-key` with
 //! an `anthropic-version` header, the system prompt is a top-level field, there is no
 //! `seed`, `max_tokens` is required, and JSON output is obtained by forcing a tool whose
-//! `input_schema` is the finding schema (PROTOCOLS.md §2.7). Its answers are content
+//! `input_schema` is the finding schema (ARCHITECTURE.md §4). Its answers are content
 //! blocks (`text`, `tool_use`, `thinking`), its stop reasons and error types are its own,
 //! and 529 `overloaded_error` is a retryable failure that no other API uses. This module
 //! translates both ways and sends through the shared transport ([`crate::http`]), so
@@ -19,13 +19,13 @@ use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request};
 
 /// Where the Anthropic API lives; `/v1/messages` is appended.
-pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// How many models one `GET /v1/models` asks for (the API's maximum page).
 const MODEL_PAGE_SIZE: u32 = 1000;
 /// The API version every request declares (the only stable one).
-pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The forced tool whose input is the structured answer.
-pub const TOOL_NAME: &str = "report_findings";
+const TOOL_NAME: &str = "report_findings";
 const TOOL_DESCRIPTION: &str = "Report the review findings";
 
 /// How to reach one Claude model: `base_url` is the API root, with or without `/v1`
@@ -71,7 +71,7 @@ impl Wire for AnthropicSettings {
         messages_url(&self.endpoint.base_url)
     }
 
-    /// The JSON body for `req` (see PROTOCOLS.md §2.7): model, `max_tokens`, temperature,
+    /// The JSON body for `req` (see ARCHITECTURE.md §4): model, `max_tokens`, temperature,
     /// top-level `system` (omitted when empty), one user message and, when `req.schema`
     /// is set and the settings allow, the forced `report_findings` tool. Never a `seed`:
     /// the API has none and rejects unknown fields.
@@ -108,8 +108,7 @@ impl Wire for AnthropicSettings {
 /// `base_url` without trailing slashes, plus whatever of the path segments `v1`, `messages`
 /// it lacks (appended as segments, see [`http::endpoint`]).
 fn messages_url(base_url: &str) -> String {
-    let base = base_url.trim();
-    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    let base = http::base_or(base_url, DEFAULT_BASE_URL);
     let segments = http::path_segments(base);
     let last_two: Vec<&str> = segments.iter().rev().take(2).rev().map(String::as_str).collect();
     match last_two.as_slice() {
@@ -295,7 +294,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
 
     if spend_limit || kind == Some("billing_error") {
         if err.kind != ErrorKind::QuotaExhausted {
-            reclassify(
+            http::reclassify(
                 &mut err,
                 body,
                 ErrorKind::QuotaExhausted,
@@ -307,7 +306,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             );
         }
     } else if message.contains("exceed context limit") {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::ContextOverflow,
@@ -318,7 +317,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             None,
         );
     } else if status == 400 && (message.contains("usage limit") || message.contains("spend limit")) {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::QuotaExhausted,
@@ -329,7 +328,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             None,
         );
     } else if kind == Some("rate_limit_error") && err.kind != ErrorKind::RateLimited {
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::RateLimited,
@@ -347,7 +346,7 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
             Some(var) => format!("the API key from ${var}"),
             None => "the API key".to_string(),
         };
-        reclassify(
+        http::reclassify(
             &mut err,
             body,
             ErrorKind::Auth,
@@ -361,13 +360,6 @@ fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hi
     err
 }
 
-/// Gives `err` another kind and explanation, keeping the server's own words.
-fn reclassify(err: &mut ProviderError, body: &str, kind: ErrorKind, what: String, retry_after: Option<Duration>) {
-    err.kind = kind;
-    err.retry_after = if kind.is_retryable() { retry_after } else { None };
-    err.message = format!("{what}{}", http::server_said(body));
-}
-
 /// An `{"type":"error",…}` body that came with a 2xx status: classified as the status
 /// its `error.type` documents, with the real status kept.
 fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError {
@@ -377,311 +369,4 @@ fn error_in_ok_body(answer: &Answer<'_>, error: Option<&Value>) -> ProviderError
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chat::parse;
-    use crate::Usage;
-
-    fn settings() -> AnthropicSettings {
-        AnthropicSettings {
-            endpoint: crate::Endpoint {
-                base_url: "https://api.anthropic.com/".into(),
-                model: "claude-sonnet-4-5".into(),
-                api_key: Some("sk-ant-secret-123".into()),
-                api_key_env: Some("ANTHROPIC_API_KEY".into()),
-                timeout: Duration::from_secs(5),
-                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
-            },
-            structured_output: AnthropicOutput::Tool,
-        }
-    }
-
-    fn request() -> Request {
-        Request {
-            id: "r".into(),
-            system: "You review code.".into(),
-            user: "…source…".into(),
-            schema: Some(json!({"type": "object", "properties": {"findings": {"type": "array"}}})),
-            max_output_tokens: 8192,
-            temperature: 0.2,
-            seed: Some(42),
-        }
-    }
-
-    fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse::<AnthropicSettings>(200, None, &body.to_string(), None)
-    }
-
-    fn err(status: u16, body: Value) -> ProviderError {
-        parse::<AnthropicSettings>(status, None, &body.to_string(), Some("ANTHROPIC_API_KEY")).unwrap_err()
-    }
-
-    fn error_body(kind: &str, message: &str) -> Value {
-        json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_011"})
-    }
-
-    /// The documented answer shape (PROTOCOLS.md §2.7).
-    fn message(content: Value, stop_reason: &str) -> Value {
-        json!({"id": "msg_01", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5-20250929",
-            "content": content, "stop_reason": stop_reason, "stop_sequence": null,
-            "usage": {"input_tokens": 2095, "output_tokens": 503, "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0}})
-    }
-
-    #[test]
-    fn debug_and_errors_never_show_the_key() {
-        crate::chat::assert_key_kept_secret(settings(), "sk-ant-secret-123");
-    }
-
-    #[test]
-    fn nothing_after_the_base_url_changes_the_path() {
-        assert_eq!(
-            messages_url("http://127.0.0.1:11434/api/pull#"),
-            "http://127.0.0.1:11434/api/pull/v1/messages"
-        );
-        assert_eq!(messages_url("http://h:1/v1?x=1#y"), "http://h:1/v1/messages");
-    }
-
-    #[test]
-    fn url_accepts_a_base_with_or_without_v1() {
-        assert_eq!(
-            messages_url("https://api.anthropic.com"),
-            "https://api.anthropic.com/v1/messages"
-        );
-        assert_eq!(
-            messages_url("https://api.anthropic.com/"),
-            "https://api.anthropic.com/v1/messages"
-        );
-        assert_eq!(
-            messages_url("https://api.anthropic.com/v1/"),
-            "https://api.anthropic.com/v1/messages"
-        );
-        assert_eq!(
-            messages_url("http://proxy:8080/anthropic/v1/messages"),
-            "http://proxy:8080/anthropic/v1/messages"
-        );
-        assert_eq!(messages_url("  "), "https://api.anthropic.com/v1/messages");
-    }
-
-    #[test]
-    fn body_matches_the_documented_request() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let body = p.build_body(&request());
-        assert_eq!(
-            body,
-            json!({"model": "claude-sonnet-4-5", "max_tokens": 8192, "temperature": 0.2,
-                "system": "You review code.",
-                "messages": [{"role": "user", "content": "…source…"}],
-                "tools": [{"name": "report_findings", "description": "Report the review findings",
-                    "input_schema": request().schema.unwrap()}],
-                "tool_choice": {"type": "tool", "name": "report_findings"}})
-        );
-        assert!(body.get("seed").is_none());
-    }
-
-    #[test]
-    fn no_tool_without_schema_or_in_none_mode_and_no_empty_system() {
-        let p = Anthropic::new(settings(), reqwest::Client::new());
-        let body = p.build_body(&Request {
-            schema: None,
-            system: String::new(),
-            ..request()
-        });
-        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
-        assert!(body.get("system").is_none());
-        let mut s = settings();
-        s.structured_output = AnthropicOutput::None;
-        let body = Anthropic::new(s, reqwest::Client::new()).build_body(&request());
-        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
-    }
-
-    #[test]
-    fn tool_input_is_the_answer_and_text_beside_it_is_not() {
-        let c = ok(message(
-            json!([{"type": "text", "text": "Here are the findings."},
-                {"type": "tool_use", "id": "toolu_01", "name": "report_findings",
-                    "input": {"findings": [{"line": 3}]}}]),
-            "tool_use",
-        ))
-        .unwrap();
-        assert_eq!(c.text, r#"{"findings":[{"line":3}]}"#);
-        assert_eq!(c.reasoning.as_deref(), Some("Here are the findings."));
-        assert_eq!(c.finish, FinishReason::Stop);
-        assert_eq!(c.model.as_deref(), Some("claude-sonnet-4-5-20250929"));
-        assert_eq!(
-            c.usage,
-            Usage {
-                input_tokens: Some(2095),
-                output_tokens: Some(503)
-            }
-        );
-    }
-
-    #[test]
-    fn text_blocks_are_joined_and_thinking_is_reasoning() {
-        let c = ok(message(
-            json!([{"type": "thinking", "thinking": "Line 3 is odd.", "signature": "EqQB"},
-                {"type": "redacted_thinking", "data": "xyz"},
-                {"type": "text", "text": "{\"findings\":"}, {"type": "text", "text": "[]}"}]),
-            "end_turn",
-        ))
-        .unwrap();
-        assert_eq!(c.text, r#"{"findings":[]}"#);
-        assert_eq!(c.reasoning.as_deref(), Some("Line 3 is odd."));
-    }
-
-    #[test]
-    fn other_tools_are_ignored() {
-        let c = ok(message(
-            json!([{"type": "tool_use", "id": "t", "name": "other", "input": {}}, {"type": "text", "text": "{}"}]),
-            "end_turn",
-        ))
-        .unwrap();
-        assert_eq!(c.text, "{}");
-    }
-
-    #[test]
-    fn stop_reasons_map() {
-        let f = |r: Value| {
-            let mut m = message(json!([{"type": "text", "text": "x"}]), "end_turn");
-            m["stop_reason"] = r;
-            ok(m).unwrap().finish
-        };
-        assert_eq!(f(json!("end_turn")), FinishReason::Stop);
-        assert_eq!(f(json!("tool_use")), FinishReason::Stop);
-        assert_eq!(f(json!("stop_sequence")), FinishReason::Stop);
-        assert_eq!(f(json!("max_tokens")), FinishReason::Length);
-        assert_eq!(f(json!("model_context_window_exceeded")), FinishReason::Length);
-        assert_eq!(f(json!("refusal")), FinishReason::Filtered);
-        assert_eq!(f(json!("pause_turn")), FinishReason::Other("pause_turn".into()));
-        assert_eq!(f(json!(null)), FinishReason::Unknown);
-    }
-
-    #[test]
-    fn empty_answer_is_an_error_unless_truncated_or_refused() {
-        let e = ok(message(json!([]), "end_turn")).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::BadResponse);
-        assert!(e.message.contains("empty answer"), "{}", e.message);
-        let c = ok(message(json!([]), "max_tokens")).unwrap();
-        assert_eq!((c.text.as_str(), c.finish), ("", FinishReason::Length));
-        let c = ok(message(json!([]), "refusal")).unwrap();
-        assert_eq!(c.finish, FinishReason::Filtered);
-    }
-
-    #[test]
-    fn not_a_message_is_a_bad_response() {
-        for body in ["not json", "[1]", r#"{"id":"x"}"#, r#"{"content":"text"}"#] {
-            let e = parse::<AnthropicSettings>(200, None, body, None).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
-            assert_eq!(e.body_excerpt.as_deref(), Some(body));
-        }
-    }
-
-    #[test]
-    fn documented_errors_map() {
-        let kind = |status, t: &str, m: &str| err(status, error_body(t, m)).kind;
-        assert_eq!(kind(401, "authentication_error", "invalid x-api-key"), ErrorKind::Auth);
-        assert_eq!(kind(403, "permission_error", "no access"), ErrorKind::Auth);
-        assert_eq!(kind(404, "not_found_error", "model: claude-9"), ErrorKind::NotFound);
-        assert_eq!(
-            kind(
-                400,
-                "invalid_request_error",
-                "prompt is too long: 208656 tokens > 200000 maximum"
-            ),
-            ErrorKind::ContextOverflow
-        );
-        assert_eq!(
-            kind(
-                400,
-                "invalid_request_error",
-                "input length and `max_tokens` exceed context limit: 197626 + 21333 > 200000, decrease input length \
-                 or `max_tokens` and try again"
-            ),
-            ErrorKind::ContextOverflow
-        );
-        assert_eq!(
-            kind(400, "invalid_request_error", "temperature: range: 0..1"),
-            ErrorKind::InvalidRequest
-        );
-        assert_eq!(
-            kind(
-                400,
-                "invalid_request_error",
-                "Your credit balance is too low to access the Anthropic API."
-            ),
-            ErrorKind::QuotaExhausted
-        );
-        assert_eq!(
-            kind(
-                400,
-                "invalid_request_error",
-                "You have reached your specified API usage limits. You will regain access on 2026-01-01 at 00:00 UTC."
-            ),
-            ErrorKind::QuotaExhausted
-        );
-        assert_eq!(
-            kind(413, "request_too_large", "Request exceeds the maximum size"),
-            ErrorKind::ContextOverflow
-        );
-        assert_eq!(
-            kind(402, "billing_error", "payment required"),
-            ErrorKind::QuotaExhausted
-        );
-        assert_eq!(
-            kind(
-                429,
-                "rate_limit_error",
-                "Number of request tokens has exceeded your per-minute rate limit"
-            ),
-            ErrorKind::RateLimited
-        );
-        assert_eq!(kind(500, "api_error", "Internal server error"), ErrorKind::Server);
-        assert_eq!(kind(529, "overloaded_error", "Overloaded"), ErrorKind::Server);
-        assert_eq!(kind(409, "conflict_error", "conflict"), ErrorKind::InvalidRequest);
-    }
-
-    #[test]
-    fn spend_limit_429_is_quota_not_rate_limit() {
-        let body = json!({"type": "error", "error": {"type": "rate_limit_error",
-            "message": "You have reached your spend limit.", "details": {"error_code": "enforced_spend_limit_reached"}}});
-        let e = parse::<AnthropicSettings>(429, Some(Duration::from_secs(5)), &body.to_string(), None).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
-        assert_eq!(e.retry_after, None);
-        assert!(!e.is_retryable());
-    }
-
-    #[test]
-    fn rate_limit_mentioning_credit_is_still_a_rate_limit() {
-        let body = error_body("rate_limit_error", "Rate limited; credit usage is fine, slow down");
-        let e = parse::<AnthropicSettings>(429, None, &body.to_string(), None).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::RateLimited);
-        assert!(e.message.contains("slow down"), "{}", e.message);
-    }
-
-    #[test]
-    fn auth_names_the_variable_and_permission_says_so() {
-        let e = err(401, error_body("authentication_error", "invalid x-api-key"));
-        assert!(e.message.contains("$ANTHROPIC_API_KEY"), "{}", e.message);
-        assert!(e.message.contains("invalid x-api-key"), "{}", e.message);
-        let e = err(
-            403,
-            error_body("permission_error", "Your API key does not have permission"),
-        );
-        assert!(
-            e.message.contains("$ANTHROPIC_API_KEY") && e.message.contains("not allowed"),
-            "{}",
-            e.message
-        );
-    }
-
-    #[test]
-    fn error_inside_a_200_is_classified_by_its_type() {
-        let e = ok(error_body("overloaded_error", "Overloaded")).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Server);
-        assert_eq!(e.status, Some(200));
-        assert!(e.message.starts_with("the server answered 200"), "{}", e.message);
-        let e = ok(error_body("strange_error", "?")).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Server);
-    }
-}
+mod tests;

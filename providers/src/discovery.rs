@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::{http, ModelInfo};
 
 /// Time allowed for listing models: a server that takes longer is not healthy.
-pub const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most bytes of a model list read (2 MiB). Hosted catalogues are the large ones
 /// (OpenRouter lists hundreds of models, each with a description and prices), yet a list
@@ -25,12 +25,12 @@ pub const LIST_MAX_BYTES: u64 = 2 * 1024 * 1024;
 /// The most bytes read from a local server's status routes (1 MiB): LM Studio's
 /// `/api/v0/models`, llama.cpp's `/props`, Ollama's `/api/ps` and `/api/show` describe
 /// the few models of one machine.
-pub const PROBE_MAX_BYTES: u64 = 1024 * 1024;
+const PROBE_MAX_BYTES: u64 = 1024 * 1024;
 
 /// Sends a prepared model-list request (URL and auth headers set) and reads the list,
 /// at most [`LIST_MAX_BYTES`] of it; a redirect is an error (see [`http::send`]). A 200 whose body is an error object (LM Studio's answer to an unknown route) counts
 /// as "not found".
-pub async fn fetch_model_list(
+pub(crate) async fn fetch_model_list(
     request: reqwest::RequestBuilder,
     key_hint: Option<&str>,
 ) -> Result<Vec<ModelInfo>, crate::ProviderError> {
@@ -44,7 +44,7 @@ pub async fn fetch_model_list(
 }
 
 /// Reads any of the known model-list shapes. Unknown shapes give an empty list.
-pub fn parse_model_list(body: &str) -> Vec<ModelInfo> {
+fn parse_model_list(body: &str) -> Vec<ModelInfo> {
     let Ok(json) = serde_json::from_str::<Value>(body) else {
         return Vec::new();
     };
@@ -93,7 +93,12 @@ fn context_of(entry: &Value) -> Option<u64> {
 /// `root` is the server's address without `/v1`; `key` is sent as a bearer token.
 /// Any failure just means "unknown": a redirect is not followed (`client` follows none,
 /// see [`http::client`]) and a body over [`PROBE_MAX_BYTES`] is not read.
-pub async fn local_context_window(client: &reqwest::Client, root: &str, model: &str, key: Option<&str>) -> Option<u64> {
+pub(crate) async fn local_context_window(
+    client: &reqwest::Client,
+    root: &str,
+    model: &str,
+    key: Option<&str>,
+) -> Option<u64> {
     let get = |path: &[&str]| authorized(client.get(http::endpoint(root, path)), key);
     if let Some(body) = fetch(get(&["api", "v0", "models"]), None).await {
         let entries = serde_json::from_str::<Value>(&body).ok()?;

@@ -1,6 +1,6 @@
 //! The native Google Gemini provider (`POST …/models/{model}:generateContent`).
 //!
-//! Gemini's own API differs from the OpenAI shape at every step (PROTOCOLS.md §2.8): the
+//! Gemini's own API differs from the OpenAI shape at every step (ARCHITECTURE.md §4): the
 //! system prompt is `systemInstruction`, messages are `contents` of `parts`, settings sit
 //! in `generationConfig`, JSON output is `responseMimeType` plus one of two schema slots
 //! (standard JSON Schema, or an older OpenAPI subset that rejects unknown keywords), and
@@ -20,8 +20,12 @@ use crate::chat::{self, Answer, Api, ChatApi, EmptyAnswer, KeyHeader, OutputSett
 use crate::http;
 use crate::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
+mod schema;
+
+use schema::to_openapi_schema;
+
 /// Where the Gemini API lives, version included.
-pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
+const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 /// The API version added to a `base_url` that names only a host.
 const API_VERSION: &str = "v1beta";
 /// How many models one `GET …/models` asks for (the API's maximum page).
@@ -73,7 +77,7 @@ impl Wire for GeminiSettings {
         generate_url(&self.endpoint.base_url, &self.endpoint.model)
     }
 
-    /// The JSON body for `req` (see PROTOCOLS.md §2.8): `systemInstruction` (omitted when
+    /// The JSON body for `req` (see ARCHITECTURE.md §4): `systemInstruction` (omitted when
     /// empty), one user turn in `contents`, and `generationConfig` with temperature,
     /// seed (if any), `maxOutputTokens` and, when `req.schema` is set and the settings
     /// allow, `responseMimeType` with `responseJsonSchema` or `responseSchema`.
@@ -129,8 +133,7 @@ impl Wire for GeminiSettings {
 /// `/v1beta` added to a bare host, a trailing `/models` folded in) and `model` taking
 /// `models/` only when it has no resource prefix of its own (`tunedModels/…` keeps its).
 fn generate_url(base_url: &str, model: &str) -> String {
-    let base = base_url.trim();
-    let base = if base.is_empty() { DEFAULT_BASE_URL } else { base };
+    let base = http::base_or(base_url, DEFAULT_BASE_URL);
     // Normalised first (no query, fragment or trailing slash), so the checks below see the path.
     let mut root = http::endpoint(base, &[]);
     if http::path_segments(&root).is_empty() {
@@ -147,153 +150,6 @@ fn generate_url(base_url: &str, model: &str) -> String {
         format!("models/{model}:generateContent")
     };
     http::endpoint(&root, &resource.split('/').collect::<Vec<_>>())
-}
-
-// ---- Schema translation -------------------------------------------------------------
-
-/// The keywords `responseSchema` (an OpenAPI 3.0 subset) knows. The API rejects a
-/// request with any other (`Unknown name "additionalProperties"`), so the rest are dropped.
-const OPENAPI_KEYWORDS: &[&str] = &[
-    "type",
-    "format",
-    "title",
-    "description",
-    "nullable",
-    "enum",
-    "maxItems",
-    "minItems",
-    "properties",
-    "required",
-    "minProperties",
-    "maxProperties",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "example",
-    "anyOf",
-    "propertyOrdering",
-    "default",
-    "items",
-    "minimum",
-    "maximum",
-];
-
-/// Translates a JSON Schema into the OpenAPI subset `responseSchema` takes:
-/// - `type` is written in upper case; `["integer","null"]` becomes
-///   `{"type":"INTEGER","nullable":true}`; several non-null types become an `anyOf`;
-/// - `oneOf` becomes `anyOf`, and a `{"type":"null"}` branch becomes `nullable`;
-/// - `enum` keeps its strings (a `null` member becomes `nullable`; an enum of other
-///   values is dropped, since Gemini enums are strings); a string `const` becomes a
-///   one-value `enum`;
-/// - `format` is kept only where Gemini supports it (`enum`, `date-time`, `int32`,
-///   `int64`, `float`, `double`);
-/// - every keyword outside the subset (`additionalProperties`, `$schema`, `$ref`, …) is
-///   dropped, recursively through `properties`, `items` and `anyOf`.
-pub fn to_openapi_schema(schema: &Value) -> Value {
-    let Value::Object(map) = schema else {
-        // `true` (anything) and other non-object schemas have no OpenAPI form.
-        return json!({});
-    };
-    let mut out = Map::new();
-    let mut nullable = false;
-    match map.get("type") {
-        Some(Value::String(t)) if t == "null" => nullable = true,
-        Some(Value::String(t)) => {
-            out.insert("type".into(), json!(t.to_uppercase()));
-        }
-        Some(Value::Array(types)) => {
-            let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
-            nullable |= names.contains(&"null");
-            let non_null: Vec<&str> = names.into_iter().filter(|t| *t != "null").collect();
-            match non_null.as_slice() {
-                [] => {}
-                [one] => {
-                    out.insert("type".into(), json!(one.to_uppercase()));
-                }
-                many => {
-                    let branches: Vec<Value> = many.iter().map(|t| json!({"type": t.to_uppercase()})).collect();
-                    out.insert("anyOf".into(), Value::Array(branches));
-                }
-            }
-        }
-        _ => {}
-    }
-    for (key, value) in map {
-        match key.as_str() {
-            "type" => {}
-            "properties" => {
-                if let Value::Object(props) = value {
-                    let props: Map<String, Value> =
-                        props.iter().map(|(k, v)| (k.clone(), to_openapi_schema(v))).collect();
-                    out.insert("properties".into(), Value::Object(props));
-                }
-            }
-            "items" => {
-                // A draft-4 tuple (`items: [..]`) has no OpenAPI form; its first schema is
-                // the closest.
-                let item = match value {
-                    Value::Array(items) => items.first().cloned().unwrap_or(json!({})),
-                    other => other.clone(),
-                };
-                out.insert("items".into(), to_openapi_schema(&item));
-            }
-            "anyOf" | "oneOf" => {
-                if let Value::Array(branches) = value {
-                    let mut kept = Vec::new();
-                    for branch in branches {
-                        if branch.get("type").and_then(Value::as_str) == Some("null") {
-                            nullable = true;
-                        } else {
-                            kept.push(to_openapi_schema(branch));
-                        }
-                    }
-                    match kept.len() {
-                        0 => {}
-                        // `anyOf: [X, null]` is just a nullable X.
-                        1 if !out.contains_key("type") => {
-                            if let Value::Object(only) = kept.remove(0) {
-                                for (k, v) in only {
-                                    out.entry(k).or_insert(v);
-                                }
-                            }
-                        }
-                        _ => {
-                            out.insert("anyOf".into(), Value::Array(kept));
-                        }
-                    }
-                }
-            }
-            "enum" => {
-                if let Value::Array(values) = value {
-                    nullable |= values.iter().any(Value::is_null);
-                    let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
-                    if non_null.iter().all(|v| v.is_string()) && !non_null.is_empty() {
-                        out.insert("enum".into(), Value::Array(non_null.into_iter().cloned().collect()));
-                    }
-                }
-            }
-            "const" if value.is_string() => {
-                out.insert("enum".into(), json!([value]));
-            }
-            "nullable" => nullable |= value.as_bool() == Some(true),
-            "format" => {
-                if matches!(
-                    value.as_str(),
-                    Some("enum" | "date-time" | "int32" | "int64" | "float" | "double")
-                ) {
-                    out.insert("format".into(), value.clone());
-                }
-            }
-            k if OPENAPI_KEYWORDS.contains(&k) => {
-                out.insert(key.clone(), value.clone());
-            }
-            _ => {}
-        }
-    }
-    if nullable {
-        out.insert("nullable".into(), json!(true));
-    }
-    Value::Object(out)
 }
 
 // ---- Response parsing ---------------------------------------------------------------
@@ -528,39 +384,30 @@ impl GoogleError {
 fn error_response(status: u16, retry_after: Option<Duration>, body: &str, key_hint: Option<&str>) -> ProviderError {
     let info = GoogleError::from_body(body);
     let mut err = http::error_from_status(status, retry_after, body, key_hint);
-    let said = || http::server_said(body);
     let exhausted = status == 429 || info.status.as_deref() == Some("RESOURCE_EXHAUSTED");
     if let Some(what) = info.long_term_quota().filter(|_| exhausted) {
-        err.kind = ErrorKind::QuotaExhausted;
-        err.retry_after = None;
-        err.message = format!(
+        let what = format!(
             "out of Gemini quota ({status}): {what}; it will not reset within a retry: wait for the reset, enable \
-             billing or raise the limit in Google AI Studio{}",
-            said()
+             billing or raise the limit in Google AI Studio"
         );
+        http::reclassify(&mut err, body, ErrorKind::QuotaExhausted, what, None);
     } else if info.status.as_deref() == Some("FAILED_PRECONDITION") && err.kind != ErrorKind::Auth {
-        err.kind = ErrorKind::InvalidRequest;
-        err.retry_after = None;
-        err.message = format!(
+        let what = format!(
             "Gemini cannot serve this project as it is set up ({status} FAILED_PRECONDITION): the free tier may be \
-             unavailable in your region; enabling billing in Google AI Studio usually fixes it{}",
-            said()
+             unavailable in your region; enabling billing in Google AI Studio usually fixes it"
         );
+        http::reclassify(&mut err, body, ErrorKind::InvalidRequest, what, None);
     } else if info.status.as_deref() == Some("DEADLINE_EXCEEDED") && err.kind == ErrorKind::Server {
-        err.message = format!(
-            "Gemini gave up before finishing ({status} DEADLINE_EXCEEDED): retry, or send less input{}",
-            said()
-        );
+        let what = format!("Gemini gave up before finishing ({status} DEADLINE_EXCEEDED): retry, or send less input");
+        let retry_after = err.retry_after;
+        http::reclassify(&mut err, body, ErrorKind::Server, what, retry_after);
     } else if err.kind == ErrorKind::InvalidRequest && info.reasons.iter().any(|r| r.starts_with("API_KEY")) {
         // API_KEY_EXPIRED and the like, beyond the API_KEY_INVALID the shared code knows.
-        err.kind = ErrorKind::Auth;
-        err.message = match key_hint {
-            Some(var) => format!(
-                "the server rejected the API key from ${var} ({status}): check the key{}",
-                said()
-            ),
-            None => format!("the server refused the API key ({status}){}", said()),
+        let what = match key_hint {
+            Some(var) => format!("the server rejected the API key from ${var} ({status}): check the key"),
+            None => format!("the server refused the API key ({status})"),
         };
+        http::reclassify(&mut err, body, ErrorKind::Auth, what, None);
     }
     err
 }
@@ -573,408 +420,4 @@ fn error_in_ok_body(answer: &Answer<'_>, error: &Value) -> ProviderError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::chat::parse;
-
-    fn settings() -> GeminiSettings {
-        GeminiSettings {
-            endpoint: crate::Endpoint {
-                base_url: DEFAULT_BASE_URL.into(),
-                model: "gemini-2.5-flash".into(),
-                api_key: Some("AIza-secret-123".into()),
-                api_key_env: Some("GEMINI_API_KEY".into()),
-                timeout: Duration::from_secs(5),
-                max_response_bytes: crate::DEFAULT_MAX_RESPONSE_BYTES,
-            },
-            structured_output: GeminiOutput::JsonSchema,
-        }
-    }
-
-    fn schema() -> Value {
-        json!({"type": "object",
-            "properties": {"findings": {"type": "array", "items": {"type": "object",
-                "properties": {"cwe": {"type": ["integer", "null"], "description": "CWE number"},
-                    "severity": {"type": "string", "enum": ["high", "low"]}},
-                "required": ["cwe", "severity"], "additionalProperties": false}}},
-            "required": ["findings"], "additionalProperties": false})
-    }
-
-    fn request() -> Request {
-        Request {
-            id: "r".into(),
-            system: "You review code.".into(),
-            user: "…source…".into(),
-            schema: Some(schema()),
-            max_output_tokens: 8192,
-            temperature: 0.2,
-            seed: Some(42),
-        }
-    }
-
-    fn ok(body: Value) -> Result<Completion, ProviderError> {
-        parse::<GeminiSettings>(200, None, &body.to_string(), None)
-    }
-
-    fn err(status: u16, body: Value) -> ProviderError {
-        parse::<GeminiSettings>(status, None, &body.to_string(), Some("GEMINI_API_KEY")).unwrap_err()
-    }
-
-    /// The documented answer shape (PROTOCOLS.md §2.8).
-    fn answer(parts: Value, finish: &str) -> Value {
-        json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
-            "usageMetadata": {"promptTokenCount": 1000, "candidatesTokenCount": 200, "thoughtsTokenCount": 300,
-                "totalTokenCount": 1500},
-            "modelVersion": "gemini-2.5-flash", "responseId": "abc"})
-    }
-
-    #[test]
-    fn debug_and_errors_never_show_the_key() {
-        crate::chat::assert_key_kept_secret(settings(), "AIza-secret-123");
-    }
-
-    #[test]
-    fn the_url_never_holds_the_key() {
-        let p = Gemini::new(settings(), reqwest::Client::new());
-        assert!(!p.url().contains("key"), "{}", p.url());
-    }
-
-    #[test]
-    fn nothing_after_the_base_url_changes_the_path() {
-        assert_eq!(
-            generate_url("http://127.0.0.1:11434/api/pull#", "m"),
-            "http://127.0.0.1:11434/api/pull/models/m:generateContent"
-        );
-        assert_eq!(
-            generate_url("http://h:1/v1?x=1#y", "m"),
-            "http://h:1/v1/models/m:generateContent"
-        );
-        assert_eq!(
-            generate_url("http://h:1/v1", "m#x?y"),
-            "http://h:1/v1/models/m%23x%3Fy:generateContent"
-        );
-    }
-
-    #[test]
-    fn url_takes_model_with_or_without_prefix() {
-        let u = |b: &str, m: &str| generate_url(b, m);
-        let want = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent";
-        assert_eq!(u(DEFAULT_BASE_URL, "gemini-2.5-flash"), want);
-        assert_eq!(u(DEFAULT_BASE_URL, "models/gemini-2.5-flash"), want);
-        assert_eq!(
-            u("https://generativelanguage.googleapis.com/v1beta/", "gemini-2.5-flash"),
-            want
-        );
-        assert_eq!(u("https://generativelanguage.googleapis.com", "gemini-2.5-flash"), want);
-        assert_eq!(
-            u(
-                "https://generativelanguage.googleapis.com/v1beta/models",
-                "gemini-2.5-flash"
-            ),
-            want
-        );
-        assert_eq!(u("", " gemini-2.5-flash "), want);
-        assert_eq!(
-            u("http://127.0.0.1:9/v1", "tunedModels/mine"),
-            "http://127.0.0.1:9/v1/tunedModels/mine:generateContent"
-        );
-    }
-
-    #[test]
-    fn body_matches_the_documented_request() {
-        let p = Gemini::new(settings(), reqwest::Client::new());
-        assert_eq!(
-            p.build_body(&request()),
-            json!({"systemInstruction": {"parts": [{"text": "You review code."}]},
-                "contents": [{"role": "user", "parts": [{"text": "…source…"}]}],
-                "generationConfig": {"temperature": 0.2, "seed": 42, "maxOutputTokens": 8192,
-                    "responseMimeType": "application/json", "responseJsonSchema": schema()}})
-        );
-    }
-
-    #[test]
-    fn seed_and_limit_fit_int32_and_absent_seed_is_omitted() {
-        let p = Gemini::new(settings(), reqwest::Client::new());
-        let body = p.build_body(&Request {
-            seed: Some(u64::MAX),
-            max_output_tokens: u32::MAX,
-            ..request()
-        });
-        let seed = body["generationConfig"]["seed"].as_i64().unwrap();
-        assert!((0..=i32::MAX as i64).contains(&seed));
-        assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(i32::MAX));
-        let body = p.build_body(&Request {
-            seed: None,
-            schema: None,
-            system: String::new(),
-            ..request()
-        });
-        assert_eq!(
-            body,
-            json!({"contents": [{"role": "user", "parts": [{"text": "…source…"}]}],
-                "generationConfig": {"temperature": 0.2, "maxOutputTokens": 8192}})
-        );
-    }
-
-    #[test]
-    fn openapi_mode_sends_the_translated_schema() {
-        let mut s = settings();
-        s.structured_output = GeminiOutput::OpenApiSchema;
-        let body = Gemini::new(s, reqwest::Client::new()).build_body(&request());
-        let config = &body["generationConfig"];
-        assert_eq!(config["responseMimeType"], json!("application/json"));
-        assert!(config.get("responseJsonSchema").is_none());
-        assert_eq!(
-            config["responseSchema"],
-            json!({"type": "OBJECT", "required": ["findings"],
-                "properties": {"findings": {"type": "ARRAY", "items": {"type": "OBJECT",
-                    "required": ["cwe", "severity"],
-                    "properties": {"cwe": {"type": "INTEGER", "nullable": true, "description": "CWE number"},
-                        "severity": {"type": "STRING", "enum": ["high", "low"]}}}}}})
-        );
-        let mut s = settings();
-        s.structured_output = GeminiOutput::None;
-        let body = Gemini::new(s, reqwest::Client::new()).build_body(&request());
-        assert!(body["generationConfig"].get("responseMimeType").is_none());
-    }
-
-    #[test]
-    fn openapi_translation_edge_cases() {
-        assert_eq!(
-            to_openapi_schema(&json!({"anyOf": [{"type": "string"}, {"type": "null"}], "$schema": "x"})),
-            json!({"type": "STRING", "nullable": true})
-        );
-        assert_eq!(
-            to_openapi_schema(&json!({"type": ["string", "integer"]})),
-            json!({"anyOf": [{"type": "STRING"}, {"type": "INTEGER"}]})
-        );
-        assert_eq!(
-            to_openapi_schema(&json!({"type": "string", "enum": ["a", null], "format": "uri"})),
-            json!({"type": "STRING", "enum": ["a"], "nullable": true})
-        );
-        assert_eq!(
-            to_openapi_schema(&json!({"type": "integer", "enum": [1, 2], "format": "int64", "minimum": 1})),
-            json!({"type": "INTEGER", "format": "int64", "minimum": 1})
-        );
-        assert_eq!(to_openapi_schema(&json!({"const": "x"})), json!({"enum": ["x"]}));
-        assert_eq!(to_openapi_schema(&json!(true)), json!({}));
-    }
-
-    #[test]
-    fn thoughts_are_kept_apart_and_text_parts_joined() {
-        let c = ok(answer(
-            json!([{"text": "Line 3 looks off.", "thought": true}, {"text": "{\"findings\":"},
-                {"text": "[]}", "thoughtSignature": "sig"}]),
-            "STOP",
-        ))
-        .unwrap();
-        assert_eq!(c.text, r#"{"findings":[]}"#);
-        assert_eq!(c.reasoning.as_deref(), Some("Line 3 looks off."));
-        assert_eq!(c.finish, FinishReason::Stop);
-        assert_eq!(c.model.as_deref(), Some("gemini-2.5-flash"));
-        assert_eq!(c.usage.input_tokens, Some(1000));
-        // Thinking is billed and limited as output: candidates (200) + thoughts (300).
-        assert_eq!(c.usage.output_tokens, Some(500));
-    }
-
-    #[test]
-    fn finish_reasons_map() {
-        let f = |r: &str| ok(answer(json!([{"text": "x"}]), r)).unwrap().finish;
-        assert_eq!(f("STOP"), FinishReason::Stop);
-        assert_eq!(f("MAX_TOKENS"), FinishReason::Length);
-        for filtered in ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"] {
-            assert_eq!(f(filtered), FinishReason::Filtered, "{filtered}");
-        }
-        assert_eq!(f("LANGUAGE"), FinishReason::Other("LANGUAGE".into()));
-        assert_eq!(
-            f("MALFORMED_FUNCTION_CALL"),
-            FinishReason::Other("MALFORMED_FUNCTION_CALL".into())
-        );
-        let mut no_reason = answer(json!([{"text": "x"}]), "STOP");
-        no_reason["candidates"][0]
-            .as_object_mut()
-            .unwrap()
-            .remove("finishReason");
-        assert_eq!(ok(no_reason).unwrap().finish, FinishReason::Unknown);
-    }
-
-    #[test]
-    fn max_tokens_with_only_thinking_is_an_empty_truncated_answer() {
-        let body = json!({"candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS"}],
-            "usageMetadata": {"promptTokenCount": 900, "thoughtsTokenCount": 8192}, "modelVersion": "gemini-2.5-pro"});
-        let c = ok(body).unwrap();
-        assert_eq!(c.text, "");
-        assert_eq!(c.finish, FinishReason::Length);
-        assert_eq!(c.usage.output_tokens, Some(8192));
-    }
-
-    #[test]
-    fn blocked_prompt_is_a_filtered_empty_completion() {
-        let c = ok(json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
-            "usageMetadata": {"promptTokenCount": 12}, "modelVersion": "gemini-2.5-flash"}))
-        .unwrap();
-        assert_eq!(c.finish, FinishReason::Filtered);
-        assert_eq!(c.text, "");
-        assert_eq!(c.usage.input_tokens, Some(12));
-    }
-
-    #[test]
-    fn safety_stop_without_content_is_filtered() {
-        let c = ok(json!({"candidates": [{"finishReason": "SAFETY", "safetyRatings": []}]})).unwrap();
-        assert_eq!(c.finish, FinishReason::Filtered);
-    }
-
-    #[test]
-    fn empty_stop_is_an_error() {
-        let e = ok(answer(json!([{"text": "pondering", "thought": true}]), "STOP")).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::BadResponse);
-        assert!(e.message.contains("only thoughts"), "{}", e.message);
-    }
-
-    #[test]
-    fn not_a_response_is_a_bad_response() {
-        for body in ["<html>", "[1]", r#"{"candidates":[]}"#, r#"{"x":1}"#] {
-            let e = parse::<GeminiSettings>(200, None, body, None).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::BadResponse, "{body}");
-        }
-    }
-
-    fn google_error(code: u16, status: &str, message: &str, details: Value) -> Value {
-        json!({"error": {"code": code, "message": message, "status": status, "details": details}})
-    }
-
-    #[test]
-    fn bad_key_400_is_auth_and_names_the_variable() {
-        let e = err(
-            400,
-            google_error(
-                400,
-                "INVALID_ARGUMENT",
-                "API key not valid. Please pass a valid API key.",
-                json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
-                    "domain": "googleapis.com"}]),
-            ),
-        );
-        assert_eq!(e.kind, ErrorKind::Auth);
-        assert!(e.message.contains("$GEMINI_API_KEY"), "{}", e.message);
-        let e = err(
-            400,
-            google_error(
-                400,
-                "INVALID_ARGUMENT",
-                "API key expired. Please renew the API key.",
-                json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_EXPIRED"}]),
-            ),
-        );
-        assert_eq!(e.kind, ErrorKind::Auth);
-        assert!(e.message.contains("$GEMINI_API_KEY"), "{}", e.message);
-    }
-
-    #[test]
-    fn documented_statuses_map() {
-        let kind = |code, status: &str, message: &str| err(code, google_error(code, status, message, json!([]))).kind;
-        assert_eq!(
-            kind(
-                400,
-                "INVALID_ARGUMENT",
-                "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."
-            ),
-            ErrorKind::ContextOverflow
-        );
-        assert_eq!(
-            kind(
-                400,
-                "INVALID_ARGUMENT",
-                "Invalid JSON payload received. Unknown name \"x\""
-            ),
-            ErrorKind::InvalidRequest
-        );
-        assert_eq!(kind(403, "PERMISSION_DENIED", "denied"), ErrorKind::Auth);
-        assert_eq!(
-            kind(404, "NOT_FOUND", "models/gemini-9 is not found"),
-            ErrorKind::NotFound
-        );
-        assert_eq!(
-            kind(500, "INTERNAL", "An internal error has occurred."),
-            ErrorKind::Server
-        );
-        assert_eq!(kind(503, "UNAVAILABLE", "The model is overloaded."), ErrorKind::Server);
-        assert_eq!(kind(504, "DEADLINE_EXCEEDED", "Deadline expired"), ErrorKind::Server);
-    }
-
-    #[test]
-    fn failed_precondition_is_invalid_request_with_its_message() {
-        let e = err(
-            400,
-            google_error(
-                400,
-                "FAILED_PRECONDITION",
-                "Gemini API free tier is not available in your country. Please enable billing on your project.",
-                json!([]),
-            ),
-        );
-        assert_eq!(e.kind, ErrorKind::InvalidRequest);
-        assert!(e.message.contains("free tier is not available"), "{}", e.message);
-    }
-
-    fn quota_429(quota_id: &str, value: &str, delay: &str) -> Value {
-        google_error(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "You exceeded your current quota, please check your plan and billing details.",
-            json!([{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
-                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                    "quotaId": quota_id, "quotaDimensions": {"model": "gemini-2.5-pro"}, "quotaValue": value}]},
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]),
-        )
-    }
-
-    #[test]
-    fn per_minute_quota_is_a_rate_limit_with_its_delay() {
-        let e = err(
-            429,
-            quota_429("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "5", "37s"),
-        );
-        assert_eq!(e.kind, ErrorKind::RateLimited);
-        assert_eq!(e.retry_after, Some(Duration::from_secs(37)));
-    }
-
-    #[test]
-    fn daily_or_zero_quota_is_exhausted_despite_the_delay() {
-        let e = err(
-            429,
-            quota_429("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "50", "11s"),
-        );
-        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
-        assert_eq!(e.retry_after, None);
-        assert!(e.message.contains("PerDay"), "{}", e.message);
-        let e = err(
-            429,
-            quota_429("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "0", "11s"),
-        );
-        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
-    }
-
-    #[test]
-    fn billing_429_without_delay_is_exhausted() {
-        let e = err(
-            429,
-            google_error(
-                429,
-                "RESOURCE_EXHAUSTED",
-                "You exceeded your current quota, please check your plan and billing details.",
-                json!([]),
-            ),
-        );
-        assert_eq!(e.kind, ErrorKind::QuotaExhausted);
-    }
-
-    #[test]
-    fn error_inside_a_200_is_classified_by_its_code() {
-        let e = ok(google_error(503, "UNAVAILABLE", "overloaded", json!([]))).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Server);
-        assert_eq!(e.status, Some(200));
-        let e = ok(json!([{"error": {"code": 429, "message": "slow", "status": "RESOURCE_EXHAUSTED"}}])).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::RateLimited);
-    }
-}
+mod tests;

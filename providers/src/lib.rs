@@ -11,18 +11,26 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-pub mod anthropic;
+mod anthropic;
 mod auth;
 mod chat;
-pub mod discovery;
-pub mod gemini;
-pub mod http;
-pub mod openai;
+mod discovery;
+mod gemini;
+mod http;
+mod model_name;
+mod openai;
+mod reasoning;
+mod text;
 
 pub use anthropic::{Anthropic, AnthropicOutput, AnthropicSettings};
 pub use chat::{ChatApi, Endpoint};
+pub use discovery::LIST_MAX_BYTES;
 pub use gemini::{Gemini, GeminiOutput, GeminiSettings};
+pub use http::{client, Destination, Reach};
+pub use model_name::same_model;
 pub use openai::{OpenAiCompatible, OpenAiSettings, StructuredOutput, TokenLimitField};
+pub use reasoning::{split_reasoning, Reasoned};
+pub use text::excerpt;
 
 /// One chat request, independent of any API's wire format.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,37 +192,6 @@ pub trait Provider: Send + Sync {
     fn complete<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Completion, ProviderError>>;
 }
 
-/// Splits a leading `<think>…</think>` block (or everything up to a lone `</think>`,
-/// which some models emit without the opening tag) off an answer.
-/// Returns (answer, reasoning).
-pub fn split_think(text: &str) -> (String, Option<String>) {
-    let trimmed = text.trim_start();
-    if let Some(rest) = trimmed.strip_prefix("<think>") {
-        return match rest.find("</think>") {
-            Some(end) => (
-                rest[end + "</think>".len()..].trim().to_string(),
-                Some(rest[..end].trim().to_string()),
-            ),
-            // An unclosed think block: the whole text is reasoning, no answer yet.
-            None => (String::new(), Some(rest.trim().to_string())),
-        };
-    }
-    // An answer that starts as JSON has no reasoning before it; a `</think>` inside it is
-    // content (a finding may quote one).
-    if trimmed.starts_with(['{', '[']) {
-        return (text.to_string(), None);
-    }
-    if let Some(end) = text.find("</think>") {
-        if !text[..end].contains("<think>") {
-            return (
-                text[end + "</think>".len()..].trim().to_string(),
-                Some(text[..end].trim().to_string()),
-            );
-        }
-    }
-    (text.to_string(), None)
-}
-
 /// The default per-request timeout when none is configured: local servers may need
 /// minutes to load a model and prefill a long prompt.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -227,50 +204,4 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn think_block_is_split_from_answer() {
-        let (a, r) = split_think("<think>hmm\nok</think>\n{\"findings\":[]}");
-        assert_eq!(a, "{\"findings\":[]}");
-        assert_eq!(r.as_deref(), Some("hmm\nok"));
-    }
-
-    #[test]
-    fn missing_opening_tag_drops_everything_before_close() {
-        let (a, r) = split_think("reasoning here</think>{\"findings\":[]}");
-        assert_eq!(a, "{\"findings\":[]}");
-        assert_eq!(r.as_deref(), Some("reasoning here"));
-    }
-
-    #[test]
-    fn a_closing_tag_inside_a_json_answer_is_content() {
-        let json = r#"{"findings":[{"title":"echoes </think> to users"}]}"#;
-        assert_eq!(split_think(json), (json.to_string(), None));
-    }
-
-    #[test]
-    fn text_without_think_is_untouched() {
-        let (a, r) = split_think("{\"findings\":[]}");
-        assert_eq!(a, "{\"findings\":[]}");
-        assert_eq!(r, None);
-    }
-
-    #[test]
-    fn unclosed_think_is_all_reasoning() {
-        let (a, r) = split_think("<think>still going");
-        assert_eq!(a, "");
-        assert_eq!(r.as_deref(), Some("still going"));
-    }
-
-    #[test]
-    fn only_rate_limits_server_errors_timeouts_and_connects_retry() {
-        assert!(ErrorKind::RateLimited.is_retryable());
-        assert!(ErrorKind::Server.is_retryable());
-        assert!(!ErrorKind::QuotaExhausted.is_retryable());
-        assert!(!ErrorKind::ContextOverflow.is_retryable());
-        assert!(!ErrorKind::Auth.is_retryable());
-        assert!(!ErrorKind::BadResponse.is_retryable());
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! The Anthropic provider against a real HTTP server (wiremock on 127.0.0.1), through
 //! the public `Provider::complete` path: the request as sent on the wire (headers, path,
-//! body field by field, as in PROTOCOLS.md §2.7), and answers and failures in the shapes
+//! body field by field, as in ARCHITECTURE.md §4), and answers and failures in the shapes
 //! the Messages API documents.
 
 mod common;

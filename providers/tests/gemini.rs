@@ -1,6 +1,6 @@
 //! The Gemini provider against a real HTTP server (wiremock on 127.0.0.1), through the
 //! public `Provider::complete` path: the request as sent on the wire (key in a header and
-//! never in the URL, path, body field by field, as in PROTOCOLS.md §2.8), and answers and
+//! never in the URL, path, body field by field, as in ARCHITECTURE.md §4), and answers and
 //! failures in the shapes the Gemini API documents.
 
 mod common;

@@ -304,7 +304,7 @@ async fn an_endless_chunked_answer_stops_at_the_limit() {
 
 #[tokio::test]
 async fn a_model_list_is_read_up_to_its_own_limit() {
-    let server = serve_padded(200, providers::discovery::LIST_MAX_BYTES as usize + 1).await;
+    let server = serve_padded(200, providers::LIST_MAX_BYTES as usize + 1).await;
     let e = openai(&server.uri(), providers::DEFAULT_MAX_RESPONSE_BYTES)
         .list_models()
         .await
@@ -314,7 +314,7 @@ async fn a_model_list_is_read_up_to_its_own_limit() {
         e.message.ends_with(&format!(
             "/v1/models is larger than {} bytes, more than a model list or a server's status needs: check that \
              `base_url` points at the API",
-            providers::discovery::LIST_MAX_BYTES
+            providers::LIST_MAX_BYTES
         )),
         "{}",
         e.message

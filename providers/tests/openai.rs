@@ -1,6 +1,6 @@
 //! The OpenAI-compatible provider against a real HTTP server (wiremock on 127.0.0.1),
 //! through the public `Provider::complete` path: request bodies and headers as sent on the
-//! wire, and answers and failures as the servers in PROTOCOLS.md produce them.
+//! wire, and answers and failures as the servers of ARCHITECTURE.md §4 produce them.
 
 mod common;
 

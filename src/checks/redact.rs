@@ -469,10 +469,10 @@ pub fn applies(config: &ProviderConfig) -> bool {
 }
 
 /// Whether a URL's host is this machine or a private network (see
-/// [`providers::http::Reach`]). A name is not resolved (its address can change between
+/// [`providers::Reach`]). A name is not resolved (its address can change between
 /// this check and the request), so any name but `localhost` counts as remote.
 pub fn is_local_url(base_url: &str) -> bool {
-    providers::http::Destination::of(base_url).is_some_and(|d| d.is_private_network())
+    providers::Destination::of(base_url).is_some_and(|d| d.is_private_network())
 }
 
 #[cfg(test)]

@@ -526,7 +526,7 @@ impl ProviderConfig {
     pub fn destination_host(&self) -> Option<String> {
         self.base_url
             .as_deref()
-            .and_then(providers::http::Destination::of)
+            .and_then(providers::Destination::of)
             .map(|d| d.host)
     }
 
@@ -658,7 +658,7 @@ fn validate_provider(
             }
             // The key rules below judge the host this parser finds; a URL it cannot read
             // must not slip past them.
-            if providers::http::Destination::of(&url).is_none() {
+            if providers::Destination::of(&url).is_none() {
                 return Err(at(
                     u.span(),
                     format!(
@@ -885,7 +885,7 @@ fn check_key_destination(
     base_url: Option<&str>,
     loc: &Locator,
 ) -> Result<(), ConfigError> {
-    let destination = base_url.and_then(providers::http::Destination::of);
+    let destination = base_url.and_then(providers::Destination::of);
     let base_url_span = p.base_url.as_ref().map(Spanned::span);
     if let Some(to) = &p.send_key_to {
         let wanted = to.get_ref().trim();

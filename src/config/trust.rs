@@ -255,7 +255,7 @@ impl Destination {
 /// the HTTP client parses it, so `http://127.1` counts as the loopback address it
 /// connects to and a name that only looks local does not.
 fn host_of(base_url: &str) -> (Option<String>, bool) {
-    match providers::http::Destination::of(base_url) {
+    match providers::Destination::of(base_url) {
         Some(d) => (Some(d.origin()), d.is_loopback()),
         None => (Some(format!("{base_url} (not a valid URL)")), false),
     }

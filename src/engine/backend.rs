@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use providers::{anthropic, gemini, Provider};
+use providers::{Anthropic, AnthropicOutput, AnthropicSettings, Gemini, GeminiOutput, GeminiSettings, Provider};
 
 use crate::config::{ProviderConfig, ProviderKind, StructuredOutputMode, TokenLimitFieldName};
 use crate::engine::replay::Replay;
@@ -76,27 +76,27 @@ fn build_with(config: &ProviderConfig, config_path: &Path, with_key: bool) -> Re
                 },
                 extra_body: config.extra_body.clone(),
             },
-            providers::http::client(CONNECT_TIMEOUT),
+            providers::client(CONNECT_TIMEOUT),
         )),
-        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
-            anthropic::AnthropicSettings {
+        ProviderKind::Anthropic => Arc::new(Anthropic::new(
+            AnthropicSettings {
                 endpoint: endpoint()?,
                 structured_output: match config.structured_output {
-                    StructuredOutputMode::None => anthropic::AnthropicOutput::None,
-                    _ => anthropic::AnthropicOutput::Tool,
+                    StructuredOutputMode::None => AnthropicOutput::None,
+                    _ => AnthropicOutput::Tool,
                 },
             },
-            providers::http::client(CONNECT_TIMEOUT),
+            providers::client(CONNECT_TIMEOUT),
         )),
-        ProviderKind::Gemini => Arc::new(gemini::Gemini::new(
-            gemini::GeminiSettings {
+        ProviderKind::Gemini => Arc::new(Gemini::new(
+            GeminiSettings {
                 endpoint: endpoint()?,
                 structured_output: match config.structured_output {
-                    StructuredOutputMode::None => gemini::GeminiOutput::None,
-                    _ => gemini::GeminiOutput::JsonSchema,
+                    StructuredOutputMode::None => GeminiOutput::None,
+                    _ => GeminiOutput::JsonSchema,
                 },
             },
-            providers::http::client(CONNECT_TIMEOUT),
+            providers::client(CONNECT_TIMEOUT),
         )),
     })
 }

@@ -7,14 +7,14 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use providers::{http, Completion, ErrorKind, ProviderError, Request};
+use providers::{Completion, ErrorKind, ProviderError, Request};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The HTTP client every test provider uses.
 pub fn client() -> reqwest::Client {
-    http::client(Duration::from_secs(2))
+    providers::client(Duration::from_secs(2))
 }
 
 /// A findings schema in standard JSON Schema (strict: every property required, no others).
