@@ -1,11 +1,19 @@
 //! One `[providers.NAME]` table, validated: one function per key, each saying what the
 //! key must be and pointing its error at the key's line (or, for a value a preset gave,
 //! at the table's `preset = …` line). The keys are checked in a fixed order, so a table
-//! with several mistakes always reports the same one first.
+//! with several mistakes always reports the same one first. The keys with a number
+//! (counts, timeouts, sizes, prices, weights) are checked in `limits`.
 
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
+
+mod limits;
+
+use limits::{
+    context_tokens, max_attempts, max_concurrency, max_output_tokens, max_response_bytes, price, temperature,
+    timeout_secs, weight,
+};
 
 use super::error::{ConfigError, Locator, Span};
 use super::keys::{check_key_destination, check_key_variable};
@@ -14,22 +22,6 @@ use super::provider::{ProviderConfig, ProviderKind, RawProvider, StructuredOutpu
 
 /// The longest provider name: it appears in every report, table and file name.
 pub(super) const MAX_PROVIDER_NAME: usize = 64;
-/// Requests one provider has in flight at once, unless `max_concurrency` says more.
-const DEFAULT_MAX_CONCURRENCY: u32 = 1;
-/// Attempts per request, the first included, unless `max_attempts` says otherwise.
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-/// How long one request may take, unless `timeout_secs` says otherwise: a local model
-/// on a laptop can need minutes for one file.
-const DEFAULT_TIMEOUT_SECS: u64 = 600;
-/// The highest sampling temperature the APIs accept.
-const MAX_TEMPERATURE: f32 = 2.0;
-/// The smallest context window a provider may declare: below it, not even the prompt
-/// and one chunk of a file fit.
-const MIN_CONTEXT_TOKENS: u64 = 1024;
-/// The output limit asked for unless `max_output_tokens` says otherwise.
-const DEFAULT_MAX_OUTPUT_TOKENS: u32 = 4096;
-/// How much a provider's vote counts unless `weight` says otherwise.
-const DEFAULT_WEIGHT: f64 = 1.0;
 
 /// A provider name is 1 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
 /// letter or digit: it is printed in tables, reports and errors, where anything else
@@ -101,8 +93,8 @@ pub(super) fn validate_provider(
     let model = model(&t, &p.model, kind, &kind_span)?;
     let base_url = base_url(&t, &p.base_url, kind, &kind_span)?;
     let replay_file = replay_file(&t, &p.replay_file, kind, &kind_span, base_dir)?;
-    let max_concurrency = positive(&t, &p.max_concurrency, DEFAULT_MAX_CONCURRENCY, "max_concurrency")? as usize;
-    let max_attempts = positive(&t, &p.max_attempts, DEFAULT_MAX_ATTEMPTS, "max_attempts")?;
+    let max_concurrency = max_concurrency(&t, &p.max_concurrency)?;
+    let max_attempts = max_attempts(&t, &p.max_attempts)?;
     let timeout_secs = timeout_secs(&t, &p.timeout_secs)?;
     let temperature = temperature(&t, &p.temperature)?;
     if let Some(env) = &p.api_key_env {
@@ -297,48 +289,6 @@ fn replay_file(
     }
 }
 
-/// A count that must be at least 1 (`max_concurrency`, `max_attempts`).
-fn positive(t: &Table, value: &Option<Spanned<u32>>, default: u32, key: &str) -> Result<u32, ConfigError> {
-    match value {
-        Some(v) if *v.get_ref() == 0 => Err(t.error(v.span(), format!("{} must be at least 1", t.key(key)))),
-        Some(v) => Ok(*v.get_ref()),
-        None => Ok(default),
-    }
-}
-
-/// `timeout_secs`: at least one second.
-fn timeout_secs(t: &Table, value: &Option<Spanned<u64>>) -> Result<u64, ConfigError> {
-    match value {
-        Some(s) if *s.get_ref() == 0 => Err(t.error(s.span(), format!("{} must be at least 1", t.key("timeout_secs")))),
-        Some(s) => Ok(*s.get_ref()),
-        None => Ok(DEFAULT_TIMEOUT_SECS),
-    }
-}
-
-/// `temperature`: within what the APIs accept; 0 (the most repeatable answers) by default.
-fn temperature(t: &Table, value: &Option<Spanned<f32>>) -> Result<f32, ConfigError> {
-    match value {
-        Some(v) if !(0.0..=MAX_TEMPERATURE).contains(v.get_ref()) => Err(t.error(
-            v.span(),
-            format!("{} must be between 0 and {MAX_TEMPERATURE}", t.key("temperature")),
-        )),
-        Some(v) => Ok(*v.get_ref()),
-        None => Ok(0.0),
-    }
-}
-
-/// `max_response_bytes`: at least one byte.
-fn max_response_bytes(t: &Table, value: &Option<Spanned<u64>>) -> Result<u64, ConfigError> {
-    match value {
-        Some(m) if *m.get_ref() == 0 => Err(t.error(
-            m.span(),
-            format!("{} must be at least 1 (bytes)", t.key("max_response_bytes")),
-        )),
-        Some(m) => Ok(*m.get_ref()),
-        None => Ok(providers::DEFAULT_MAX_RESPONSE_BYTES),
-    }
-}
-
 /// Which structured-output modes each API family really supports.
 fn check_structured_output(kind: ProviderKind, mode: StructuredOutputMode) -> Result<(), String> {
     use StructuredOutputMode as M;
@@ -350,56 +300,5 @@ fn check_structured_output(kind: ProviderKind, mode: StructuredOutputMode) -> Re
         (ProviderKind::Openai, _) => Err("openai servers take json_schema, json_object or none".into()),
         (ProviderKind::Anthropic, _) => Err("anthropic takes tool (a forced tool call) or none".into()),
         (ProviderKind::Gemini, _) => Err("gemini takes json_schema or none".into()),
-    }
-}
-
-/// `price_input_per_mtok`, `price_output_per_mtok`: US dollars, 0 or more.
-fn price(t: &Table, value: &Option<Spanned<f64>>, key: &str) -> Result<Option<f64>, ConfigError> {
-    match value {
-        Some(p) if !(p.get_ref().is_finite() && *p.get_ref() >= 0.0) => Err(t.error(
-            p.span(),
-            format!("{} must be a price in US dollars, 0 or more", t.key(key)),
-        )),
-        Some(p) => Ok(Some(*p.get_ref())),
-        None => Ok(None),
-    }
-}
-
-/// `context_tokens`: at least [`MIN_CONTEXT_TOKENS`].
-fn context_tokens(t: &Table, value: &Option<Spanned<u64>>) -> Result<Option<u64>, ConfigError> {
-    match value {
-        Some(c) if *c.get_ref() < MIN_CONTEXT_TOKENS => Err(t.error(
-            c.span(),
-            format!(
-                "{} must be at least {MIN_CONTEXT_TOKENS} tokens",
-                t.key("context_tokens")
-            ),
-        )),
-        Some(c) => Ok(Some(*c.get_ref())),
-        None => Ok(None),
-    }
-}
-
-/// `max_output_tokens`: at least 1. The field carries no line of its own, so the error
-/// points at `kind`.
-fn max_output_tokens(t: &Table, value: Option<u32>, kind_span: &Span) -> Result<u32, ConfigError> {
-    let max_output_tokens = value.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
-    if max_output_tokens == 0 {
-        return Err(t.error(
-            kind_span.clone(),
-            format!("{} must be at least 1", t.key("max_output_tokens")),
-        ));
-    }
-    Ok(max_output_tokens)
-}
-
-/// `weight`: a number of at least 0 (0 mutes the provider's vote).
-fn weight(t: &Table, value: &Option<Spanned<f64>>) -> Result<f64, ConfigError> {
-    match value {
-        Some(w) if !(w.get_ref().is_finite() && *w.get_ref() >= 0.0) => {
-            Err(t.error(w.span(), format!("{} must be a number of at least 0", t.key("weight"))))
-        }
-        Some(w) => Ok(*w.get_ref()),
-        None => Ok(DEFAULT_WEIGHT),
     }
 }

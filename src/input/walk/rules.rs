@@ -125,6 +125,10 @@ fn is_run_output(path: &Path) -> bool {
     crate::store::is_own_file_name(name) && crate::store::holds_run(dir)
 }
 
+/// How far into a file a NUL byte is looked for to call it binary, as git does: text has
+/// none, and binary formats show one early.
+const BINARY_SNIFF_BYTES: usize = 8192;
+
 /// Reads one file, or records why it cannot be reviewed.
 pub(super) fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &SecretFiles, walked: &mut Walked) {
     let skip = |walked: &mut Walked, reason: String| {
@@ -147,7 +151,7 @@ pub(super) fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &Se
             format!("{} bytes, over max_file_bytes = {max_bytes}", bytes.len()),
         );
     }
-    if bytes.iter().take(8192).any(|&b| b == 0) {
+    if bytes.iter().take(BINARY_SNIFF_BYTES).any(|&b| b == 0) {
         return skip(walked, "binary (contains NUL bytes)".into());
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
