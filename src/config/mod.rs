@@ -26,9 +26,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::ConfigError;
-pub use presets::PRESETS;
 pub use provider::{ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
-pub use review::{ReviewSettings, DEFAULT_MAX_FILE_BYTES, DEFAULT_SECRET_FILES};
+pub use review::{ReviewSettings, DEFAULT_SECRET_FILES};
 
 use error::{find_line, toml_error, Locator};
 use provider::RawProvider;
@@ -40,11 +39,11 @@ pub const EXAMPLE_CONFIG: &str = include_str!("../../config/quorum.example.toml"
 
 /// The largest configuration file read: far more than any real one, and a file named by
 /// a run folder (which anyone could have written) cannot make Quorum read without end.
-pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// Reads a configuration file's bytes: a regular file (a link to one is fine) of at most
 /// [`MAX_CONFIG_BYTES`]. A FIFO or device is refused without blocking on it.
-pub fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+pub(crate) fn read_config_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
     use std::io::Read;
     let error = |message: String| ConfigError {
         path: path.to_path_buf(),

@@ -7,7 +7,7 @@ use super::error::Span;
 use super::provider::RawProvider;
 
 /// The presets `preset = "NAME"` can name, embedded in the binary.
-pub const PRESETS: &[(&str, &str)] = &[
+pub(super) const PRESETS: &[(&str, &str)] = &[
     ("lmstudio", include_str!("../../config/presets/lmstudio.toml")),
     ("ollama", include_str!("../../config/presets/ollama.toml")),
     ("llamacpp", include_str!("../../config/presets/llamacpp.toml")),

@@ -8,7 +8,7 @@ use super::error::{find_line, ConfigError};
 
 /// `review.max_file_bytes` when the file does not set it (the value
 /// `config/quorum.example.toml` shows); larger files are skipped and listed.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 200_000;
+const DEFAULT_MAX_FILE_BYTES: u64 = 200_000;
 
 /// Which files to review.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::keys::VENDOR_KEYS;
+use super::presets::PRESETS;
 use super::validate::{valid_provider_name, MAX_PROVIDER_NAME};
 use super::*;
 

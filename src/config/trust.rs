@@ -27,11 +27,13 @@ use anyhow::{bail, Context, Result};
 use crate::config::{Config, ConfigError};
 use crate::sanitize::terminal_safe;
 
-pub use inspect::{
-    destinations, inspect, settings_beyond_allowlist, stays_local, Destination, Inspected, HARMLESS_PROVIDER_KEYS,
-};
-pub use locate::{locate, user_config, Located, Origin, Search, CONFIG_ENV, PROJECT_CONFIG};
-pub use store::{forget, record, store_path, Lookup, TrustStore};
+pub use inspect::{destinations, inspect, Destination, Inspected};
+pub use locate::{locate, Located, Origin, Search, CONFIG_ENV, PROJECT_CONFIG};
+pub use store::{forget, record};
+
+use inspect::{settings_beyond_allowlist, stays_local};
+use locate::user_config;
+use store::{store_path, Lookup, TrustStore};
 
 use inspect::summary;
 

@@ -14,7 +14,7 @@ use crate::store::LineRange;
 const CHARS_PER_TOKEN: f64 = 3.5;
 
 /// Parts smaller than this are not split further.
-pub const MIN_SPLIT_LINES: u32 = 16;
+const MIN_SPLIT_LINES: u32 = 16;
 
 /// Characters the prompt adds to each line besides the digits of its number: the `| `
 /// after the number and the newline (see `prompt::user_prompt`).

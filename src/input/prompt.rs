@@ -14,10 +14,10 @@ use crate::input::walk::SourceFile;
 use crate::store::LineRange;
 
 /// The default system prompt, with `{schema}` standing for the finding schema.
-pub const DEFAULT_PROMPT: &str = include_str!("../../config/prompt.md");
+const DEFAULT_PROMPT: &str = include_str!("../../config/prompt.md");
 
 /// The JSON Schema models are asked to answer with.
-pub const FINDING_SCHEMA: &str = include_str!("../../config/finding.schema.json");
+const FINDING_SCHEMA: &str = include_str!("../../config/finding.schema.json");
 
 /// The finding schema as a JSON value, for structured-output requests.
 pub fn finding_schema() -> serde_json::Value {

@@ -38,7 +38,8 @@ use rules::{consider, read_candidate, Candidate, Found, Rules};
 use secrets::skip_secret_by_name;
 use tracked::add_tracked_files;
 
-pub use secrets::{check_secret_pattern, SecretFiles, SECRET_REASON};
+pub(crate) use secrets::check_secret_pattern;
+use secrets::{SecretFiles, SECRET_REASON};
 
 /// A file that will be sent to the models.
 #[derive(Debug, Clone, PartialEq)]

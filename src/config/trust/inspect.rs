@@ -80,7 +80,7 @@ pub fn destinations(config: &Config) -> Vec<Destination> {
 /// `weight`, `family` (two providers of one model counted as two voices), prices (the
 /// reported cost), `api_key_env`, `send_key_to`, `replay_file`, `max_response_bytes`, and
 /// any key added later — needs trust until it is added here after the same review.
-pub const HARMLESS_PROVIDER_KEYS: &[&str] = &[
+pub(crate) const HARMLESS_PROVIDER_KEYS: &[&str] = &[
     "kind",
     "preset",
     "base_url",
@@ -108,7 +108,7 @@ const MAX_SETTING_VALUE_CHARS: usize = 120;
 /// `table.key = value` lines, each value made safe to print and shortened. The trust
 /// exemption and the trust summary both come from this list, so they cannot drift.
 /// Text that is not TOML gives nothing: it never gets as far as a verdict.
-pub fn settings_beyond_allowlist(text: &str) -> Vec<String> {
+pub(crate) fn settings_beyond_allowlist(text: &str) -> Vec<String> {
     let Ok(table) = text.parse::<toml::Table>() else {
         return Vec::new();
     };
@@ -154,7 +154,7 @@ fn setting_line(key: &str, value: &toml::Value) -> String {
 /// [`settings_beyond_allowlist`]) cannot leak anything or change what is reviewed, so it
 /// needs no trust. Recorded answers (`kind = "replay"`) are excluded too: a file planted
 /// with the code would choose the answers (every file "has no issues").
-pub fn stays_local(config: &Config, beyond: &[String]) -> bool {
+pub(crate) fn stays_local(config: &Config, beyond: &[String]) -> bool {
     beyond.is_empty()
         && config.review.cache_dir.is_none()
         && config.providers.iter().all(|p| p.kind != ProviderKind::Replay)

@@ -116,6 +116,6 @@ pub fn locate(search: &Search) -> Result<Located> {
 }
 
 /// The user's own configuration file (`$XDG_CONFIG_HOME/quorum/config.toml`).
-pub fn user_config() -> Option<PathBuf> {
+pub(crate) fn user_config() -> Option<PathBuf> {
     Some(dirs::config_dir()?.join(APP_DIR).join(USER_CONFIG))
 }

@@ -17,7 +17,7 @@ pub(super) const STORE_FILE: &str = "trusted.toml";
 const STORE_LOCK: &str = "trusted.toml.lock";
 
 /// The trust store's file (`$XDG_CONFIG_HOME/quorum/trusted.toml`).
-pub fn store_path() -> Result<PathBuf> {
+pub(crate) fn store_path() -> Result<PathBuf> {
     dirs::config_dir()
         .map(|dir| dir.join(APP_DIR).join(STORE_FILE))
         .ok_or_else(|| {
@@ -58,7 +58,7 @@ struct StoreFile {
 
 /// What the store says about one file's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// Trusted with this content, on this date.
     Trusted(String),
     /// Trusted on this date with other content.
@@ -68,7 +68,7 @@ pub enum Lookup {
 
 /// The configurations the user trusted: canonical path, content hash, date.
 #[derive(Debug)]
-pub struct TrustStore {
+pub(crate) struct TrustStore {
     path: PathBuf,
     file: StoreFile,
 }

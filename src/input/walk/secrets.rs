@@ -11,7 +11,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use super::{Skipped, Walked};
 
 /// How every secret file's reason begins, so plans and reports can tell them apart.
-pub const SECRET_REASON: &str = "secret file: ";
+pub(super) const SECRET_REASON: &str = "secret file: ";
 
 /// What every secret file's reason ends with: what happened and how to change it.
 const SECRET_REASON_TAIL: &str = "; not sent to any model; set review.secret_files to change";
@@ -19,7 +19,7 @@ const SECRET_REASON_TAIL: &str = "; not sent to any model; set review.secret_fil
 /// The `review.secret_files` patterns, compiled: gitignore syntax, matched without
 /// regard to case (`ID_RSA`, `Server.PEM` are the same secrets), plus the content check
 /// for private keys and service-account keys, whose names may say nothing.
-pub struct SecretFiles {
+pub(super) struct SecretFiles {
     by_name: Gitignore,
     /// The folder patterns that name no path (`.aws/`, `.ssh/`), for the folders around the
     /// review root: patterns match paths below the root, so reviewing `proj/.aws` itself
@@ -118,7 +118,7 @@ fn secret_builder() -> GitignoreBuilder {
 }
 
 /// Checks one `review.secret_files` pattern; the error says what is wrong with it.
-pub fn check_secret_pattern(pattern: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_secret_pattern(pattern: &str) -> std::result::Result<(), String> {
     let mut builder = secret_builder();
     match builder.add_line(None, pattern) {
         Ok(_) => Ok(()),
