@@ -47,7 +47,7 @@ pub struct Loaded {
     pub located: Located,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
-    /// [`settings_beyond_allowlist`] of the file's text.
+    /// `settings_beyond_allowlist` of the file's text.
     pub beyond: Vec<String>,
     /// The file's canonical path, resolved once when it was read: the trust store's key.
     pub canonical: PathBuf,

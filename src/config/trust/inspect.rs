@@ -186,7 +186,7 @@ pub struct Inspected {
     pub canonical: PathBuf,
     pub sha256: String,
     pub destinations: Vec<Destination>,
-    /// [`settings_beyond_allowlist`] of the file.
+    /// `settings_beyond_allowlist` of the file.
     pub settings: Vec<String>,
 }
 
