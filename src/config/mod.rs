@@ -4,12 +4,13 @@
 //! file, the line and the key, and says what is expected. API keys are never in the
 //! file: a provider names the environment variable that holds its key, and the key is
 //! read from there only when a review needs it.
-
 //!
-//! The file is read here ([`Config::load`]); each `[providers.NAME]` table is checked
-//! key by key in `validate`, with the defaults of a named preset (`presets`) and the
-//! rules for where an API key may go (`keys`); errors point at their line (`error`).
-//! Whether a file found by itself may be used at all is [`trust`]'s question.
+//! The file is read here ([`Config::load`]). Each `[providers.NAME]` table is checked
+//! key by key in `validate` (the numeric keys in `validate/limits`), over the defaults
+//! of a named preset (`presets`), with the rules for where an API key may go (`keys`).
+//! `[review]` is `review`, the provider types are `provider`, and every error points at
+//! its line (`error`). Whether a file found by itself may be used at all is [`trust`]'s
+//! question.
 
 mod error;
 mod keys;

@@ -10,7 +10,6 @@
 //! SHA-256 in the user's own config folder. A file the user named (`--config`,
 //! `QUORUM_CONFIG`) or their own `config.toml` is trusted, and so is one that can reach
 //! nothing beyond this machine and names no key, so a first local run needs no step.
-
 //!
 //! [`locate`] finds the file, [`load`] reads it once (what is hashed is what is
 //! validated), `inspect` says what it would send where, the `store` remembers what
@@ -31,11 +30,9 @@ pub use inspect::{destinations, inspect, Destination, Inspected};
 pub use locate::{locate, Located, Origin, Search, CONFIG_ENV, PROJECT_CONFIG};
 pub use store::{forget, record};
 
-use inspect::{settings_beyond_allowlist, stays_local};
+use inspect::{settings_beyond_allowlist, stays_local, summary};
 use locate::user_config;
 use store::{store_path, Lookup, TrustStore};
-
-use inspect::summary;
 
 /// Quorum's folder inside the user's config folder.
 const APP_DIR: &str = "quorum";

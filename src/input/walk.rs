@@ -19,6 +19,9 @@
 //! File names are shown to models and people, so each must name one file: a name that
 //! is not valid UTF-8 is written losslessly (each invalid byte as `\xNN`), and a second
 //! file whose name reads the same as an earlier one is listed, not merged with it.
+//!
+//! This file walks; `rules` decides for each file found, `secrets` knows the secret
+//! files by name and content, `tracked` asks git for the files it tracks.
 
 mod rules;
 mod secrets;
@@ -35,11 +38,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ReviewSettings;
 use rules::{consider, read_candidate, Candidate, Found, Rules};
-use secrets::skip_secret_by_name;
+use secrets::{skip_secret_by_name, SecretFiles, SECRET_REASON};
 use tracked::add_tracked_files;
 
 pub(crate) use secrets::check_secret_pattern;
-use secrets::{SecretFiles, SECRET_REASON};
 
 /// A file that will be sent to the models.
 #[derive(Debug, Clone, PartialEq)]
