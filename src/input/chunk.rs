@@ -14,7 +14,44 @@ use crate::store::LineRange;
 const CHARS_PER_TOKEN: f64 = 3.5;
 
 /// Parts smaller than this are not split further.
-pub const MIN_SPLIT_LINES: u32 = 16;
+const MIN_SPLIT_LINES: u32 = 16;
+
+/// Characters the prompt adds to each line besides the digits of its number: the `| `
+/// after the number and the newline (see `prompt::user_prompt`).
+const LINE_FRAME_CHARS: usize = 3;
+
+/// How many lines two neighbouring parts share: a fraction of the part, at least one
+/// line and at most `max_lines`.
+struct Overlap {
+    /// The shared lines are one in `one_in` of the part's lines.
+    one_in: u32,
+    max_lines: u32,
+}
+
+impl Overlap {
+    fn lines(&self, part_lines: u32) -> u32 {
+        (part_lines / self.one_in).clamp(1, self.max_lines)
+    }
+}
+
+/// Parts planned ahead share a tenth of their lines, at most 20: enough to see a short
+/// function that straddles the cut whole.
+const PLANNED_OVERLAP: Overlap = Overlap {
+    one_in: 10,
+    max_lines: 20,
+};
+
+/// The halves of a part a server refused as too long share less (a twentieth, at most
+/// 10 lines): each half must fit where the whole did not.
+const SPLIT_OVERLAP: Overlap = Overlap {
+    one_in: 20,
+    max_lines: 10,
+};
+
+/// Characters `line` takes in the prompt, numbered with `digits` digits.
+fn prompt_chars(line: &str, digits: usize) -> usize {
+    line.chars().count() + digits + LINE_FRAME_CHARS
+}
 
 /// Estimated tokens of a text.
 pub fn estimate_tokens(text: &str) -> u64 {
@@ -23,10 +60,10 @@ pub fn estimate_tokens(text: &str) -> u64 {
 
 /// Estimated tokens of lines `range` of `lines`, as numbered in the prompt.
 fn range_tokens(lines: &[&str], range: LineRange) -> u64 {
-    let width = lines.len().to_string().len() + 2;
+    let digits = lines.len().to_string().len();
     let chars: usize = lines[(range.start_line - 1) as usize..range.end_line as usize]
         .iter()
-        .map(|l| l.chars().count() + width + 1)
+        .map(|l| prompt_chars(l, digits))
         .sum();
     (chars as f64 / CHARS_PER_TOKEN).ceil() as u64
 }
@@ -60,7 +97,7 @@ pub fn plan(text: &str, budget_tokens: Option<u64>) -> Option<Vec<LineRange>> {
         if end >= last {
             return Some(ranges);
         }
-        let overlap = ((end - start + 1) / 10).clamp(1, 20);
+        let overlap = PLANNED_OVERLAP.lines(end - start + 1);
         start = (end + 1).saturating_sub(overlap).max(start + 1);
     }
 }
@@ -79,7 +116,7 @@ pub fn split(text: &str, range: Option<LineRange>) -> Option<[LineRange; 2]> {
     }
     let middle = range.start_line + len / 2;
     let cut = natural_cut(&lines, range.start_line + len / 4, middle);
-    let overlap = (len / 20).clamp(1, 10);
+    let overlap = SPLIT_OVERLAP.lines(len);
     Some([
         LineRange {
             start_line: range.start_line,
@@ -94,11 +131,11 @@ pub fn split(text: &str, range: Option<LineRange>) -> Option<[LineRange; 2]> {
 
 /// The last line such that `start..=end` fits the budget (at least `start` itself).
 fn furthest_end(lines: &[&str], start: u32, budget: u64) -> u32 {
-    let width = lines.len().to_string().len() + 2;
+    let digits = lines.len().to_string().len();
     let mut chars = 0usize;
     let mut end = start;
     for (i, line) in lines.iter().enumerate().skip((start - 1) as usize) {
-        chars += line.chars().count() + width + 1;
+        chars += prompt_chars(line, digits);
         if (chars as f64 / CHARS_PER_TOKEN).ceil() as u64 > budget && i + 1 > start as usize {
             break;
         }

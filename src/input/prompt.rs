@@ -14,10 +14,10 @@ use crate::input::walk::SourceFile;
 use crate::store::LineRange;
 
 /// The default system prompt, with `{schema}` standing for the finding schema.
-pub const DEFAULT_PROMPT: &str = include_str!("../../config/prompt.md");
+const DEFAULT_PROMPT: &str = include_str!("../../config/prompt.md");
 
 /// The JSON Schema models are asked to answer with.
-pub const FINDING_SCHEMA: &str = include_str!("../../config/finding.schema.json");
+const FINDING_SCHEMA: &str = include_str!("../../config/finding.schema.json");
 
 /// The finding schema as a JSON value, for structured-output requests.
 pub fn finding_schema() -> serde_json::Value {
@@ -38,10 +38,18 @@ pub fn system_prompt() -> String {
         .clone()
 }
 
+/// Hex digits of the file's hash in its code markers: enough that code cannot guess the
+/// closing marker, short enough to read.
+const MARKER_TOKEN_CHARS: usize = 12;
+
+/// The most characters of why an answer was unusable quoted back in a re-ask: enough to
+/// say what was wrong without echoing a long broken answer into the next prompt.
+const MAX_REASK_PROBLEM_CHARS: usize = 300;
+
 /// The user prompt for one file, or for lines `range` of it: its path, language, and
 /// numbered code between markers. Lines keep their real numbers in a part.
 pub fn user_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
-    let token = &file.content_hash[..12.min(file.content_hash.len())];
+    let token = &file.content_hash[..MARKER_TOKEN_CHARS.min(file.content_hash.len())];
     let total = file.line_count();
     let width = total.to_string().len();
     let (first, last) = range.map_or((1, total), |r| (r.start_line, r.end_line));
@@ -106,7 +114,7 @@ pub fn prompt_path(path: &str) -> String {
 
 /// The prompt to send again when an answer could not be used, quoting why.
 pub fn reask(user_prompt: &str, problem: &str) -> String {
-    let problem: String = problem.chars().take(300).collect();
+    let problem: String = problem.chars().take(MAX_REASK_PROBLEM_CHARS).collect();
     format!(
         "{user_prompt}\nYour previous answer to this request could not be used: {problem}\n\
          Answer again with only a JSON object matching the schema, {{\"findings\": [...]}}, and nothing else."
