@@ -315,6 +315,10 @@ fn pattern(name: &str) -> Option<&'static injection::InjectionPattern> {
     injection::INJECTION_PATTERNS.iter().find(|p| p.name == name)
 }
 
+/// Bytes of the hash an issue id shows (as hex, after `Q`): a report holds few of
+/// Quorum's own issues, and a repeat gets a `-2` suffix anyway.
+const ID_HASH_BYTES: usize = 4;
+
 /// A stable id: the file, the check, what it found and the line's text (with any secret
 /// replaced), so edits elsewhere in the file keep it. Never the secret itself.
 fn fingerprint(f: &CheckFinding, texts: &HashMap<String, String>) -> String {
@@ -344,6 +348,6 @@ fn fingerprint(f: &CheckFinding, texts: &HashMap<String, String>) -> String {
         }
     }
     let digest = sha.finalize();
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = digest[..ID_HASH_BYTES].iter().map(|b| format!("{b:02x}")).collect();
     format!("Q{hex}")
 }

@@ -8,271 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::parse::RawFinding;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Maps a model's wording; `None` when the word means nothing on this scale.
-    pub fn from_word(word: &str) -> Option<Severity> {
-        let text = word.trim().to_ascii_lowercase();
-        // A CVSS score ("9.8", "CVSS 7.5") maps by its standard bands.
-        let number = text.trim_start_matches("cvss").trim_start_matches(':').trim();
-        if let Ok(score) = number.split_whitespace().next().unwrap_or("").parse::<f32>() {
-            return Some(match score {
-                s if s >= 9.0 => Severity::Critical,
-                s if s >= 7.0 => Severity::High,
-                s if s >= 4.0 => Severity::Medium,
-                s if s > 0.0 => Severity::Low,
-                _ => Severity::Info,
-            });
-        }
-        // "Critical (9.8)", "High risk": the first word says it.
-        let word = text
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .find(|w| !w.is_empty())
-            .unwrap_or("");
-        Some(match word {
-            "critical" | "crit" | "blocker" | "p0" => Severity::Critical,
-            "high" | "severe" | "major" | "error" | "important" | "p1" => Severity::High,
-            "medium" | "moderate" | "med" | "warning" | "warn" | "p2" => Severity::Medium,
-            "low" | "minor" | "p3" => Severity::Low,
-            "info" | "informational" | "information" | "note" | "none" | "trivial" => Severity::Info,
-            _ => return None,
-        })
-    }
-}
-
-/// The fixed category vocabulary (ARCHITECTURE.md, "The report.json contract").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    Injection,
-    Auth,
-    AccessControl,
-    Crypto,
-    Secrets,
-    Dos,
-    PathTraversal,
-    Ssrf,
-    Deserialization,
-    Memory,
-    Concurrency,
-    ErrorHandling,
-    Logic,
-    Config,
-    /// Text in the code addressed to an AI reviewer (CWE-1427).
-    PromptInjection,
-    Other,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Injection => "injection",
-            Category::Auth => "auth",
-            Category::AccessControl => "access-control",
-            Category::Crypto => "crypto",
-            Category::Secrets => "secrets",
-            Category::Dos => "dos",
-            Category::PathTraversal => "path-traversal",
-            Category::Ssrf => "ssrf",
-            Category::Deserialization => "deserialization",
-            Category::Memory => "memory",
-            Category::Concurrency => "concurrency",
-            Category::ErrorHandling => "error-handling",
-            Category::Logic => "logic",
-            Category::Config => "config",
-            Category::PromptInjection => "prompt-injection",
-            Category::Other => "other",
-        }
-    }
-
-    /// The category a CWE belongs to, for the weaknesses models name most.
-    pub fn from_cwe(cwe: u32) -> Option<Category> {
-        Some(match cwe {
-            74 | 77 | 78 | 79 | 88 | 89 | 90 | 91 | 94 | 95 | 117 | 564 | 643 | 917 | 1336 => Category::Injection,
-            22 | 23 | 24 | 35 | 36 | 73 | 59 => Category::PathTraversal,
-            918 => Category::Ssrf,
-            259 | 321 | 798 | 312 | 522 | 532 => Category::Secrets,
-            261 | 295 | 310 | 326 | 327 | 328 | 329 | 330 | 331 | 338 | 759 | 760 | 916 => Category::Crypto,
-            287 | 288 | 290 | 294 | 304 | 306 | 307 | 352 | 384 | 521 | 613 | 620 | 640 | 1391 => Category::Auth,
-            269 | 276 | 284 | 285 | 639 | 732 | 862 | 863 | 915 => Category::AccessControl,
-            400 | 401 | 404 | 409 | 770 | 789 | 834 | 835 | 1333 => Category::Dos,
-            502 => Category::Deserialization,
-            119 | 120 | 121 | 122 | 125 | 190 | 415 | 416 | 476 | 787 | 824 => Category::Memory,
-            362 | 366 | 367 | 667 | 833 => Category::Concurrency,
-            209 | 248 | 252 | 390 | 391 | 703 | 754 | 755 => Category::ErrorHandling,
-            16 | 614 | 693 | 942 | 1004 | 1021 => Category::Config,
-            20 | 601 | 840 | 1284 => Category::Logic,
-            1427 => Category::PromptInjection,
-            _ => return None,
-        })
-    }
-
-    /// Maps free text ("SQL Injection", "Hard-coded credentials") to a category by keyword.
-    pub fn from_text(text: &str) -> Option<Category> {
-        let t = text.trim().to_ascii_lowercase();
-        let exact = [
-            Category::Injection,
-            Category::Auth,
-            Category::AccessControl,
-            Category::Crypto,
-            Category::Secrets,
-            Category::Dos,
-            Category::PathTraversal,
-            Category::Ssrf,
-            Category::Deserialization,
-            Category::Memory,
-            Category::Concurrency,
-            Category::ErrorHandling,
-            Category::Logic,
-            Category::Config,
-            Category::PromptInjection,
-            Category::Other,
-        ];
-        if let Some(c) = exact.iter().find(|c| c.as_str() == t.replace([' ', '_'], "-")) {
-            return Some(*c);
-        }
-        // Checked in order, each keyword at the start of a word ("rce" must not match
-        // "resource"); injection before path traversal ("LDAP directory injection").
-        const KEYWORDS: &[(&[&str], Category)] = &[
-            (&["ssrf", "server-side request", "server side request"], Category::Ssrf),
-            (
-                &[
-                    "inject",
-                    "sqli",
-                    "xss",
-                    "cross-site scripting",
-                    "cross site scripting",
-                    "command exec",
-                    "rce",
-                    "remote code execution",
-                    "template",
-                ],
-                Category::Injection,
-            ),
-            (
-                &[
-                    "traversal",
-                    "directory",
-                    "path manipulation",
-                    "file inclusion",
-                    "zip slip",
-                ],
-                Category::PathTraversal,
-            ),
-            (&["deserializ", "unpickl", "unmarshal"], Category::Deserialization),
-            (
-                &[
-                    "hard-coded",
-                    "hardcoded",
-                    "hard coded",
-                    "secret",
-                    "credential",
-                    "api key",
-                    "password in",
-                ],
-                Category::Secrets,
-            ),
-            (
-                &[
-                    "authoriz",
-                    "access control",
-                    "access-control",
-                    "idor",
-                    "privilege",
-                    "permission",
-                    "insecure direct",
-                ],
-                Category::AccessControl,
-            ),
-            (
-                &[
-                    "csrf", "authent", "session", "login", "password", "brute", "jwt", "token",
-                ],
-                Category::Auth,
-            ),
-            (
-                &[
-                    "crypt",
-                    "encrypt",
-                    "decrypt",
-                    "unencrypt",
-                    "hash",
-                    "md5",
-                    "sha1",
-                    "random",
-                    "tls",
-                    "certificate",
-                    "cipher",
-                ],
-                Category::Crypto,
-            ),
-            (
-                &["denial", "dos", "resource", "exhaust", "unbounded", "redos"],
-                Category::Dos,
-            ),
-            (
-                &[
-                    "buffer",
-                    "overflow",
-                    "memory",
-                    "use after free",
-                    "use-after-free",
-                    "null pointer",
-                    "out-of-bounds",
-                ],
-                Category::Memory,
-            ),
-            (
-                &["race", "concurren", "deadlock", "toctou", "thread"],
-                Category::Concurrency,
-            ),
-            (&["error", "exception", "panic", "unchecked"], Category::ErrorHandling),
-            (
-                &["config", "cors", "header", "debug", "cookie", "misconfig"],
-                Category::Config,
-            ),
-            (&["logic", "validation", "redirect"], Category::Logic),
-        ];
-        KEYWORDS
-            .iter()
-            .find(|(words, _)| words.iter().any(|w| at_word_start(&t, w)))
-            .map(|(_, c)| *c)
-    }
-}
-
-/// Whether `word` occurs in `text` at the start of a word.
-fn at_word_start(text: &str, word: &str) -> bool {
-    text.match_indices(word)
-        .any(|(i, _)| i == 0 || !text[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()))
-}
+pub use crate::normalize::vocabulary::{Category, Severity};
 
 /// Limits on the text of one finding, in characters. A model's answer is untrusted: a
 /// 10 MB title would otherwise be copied into every report. Each limit is well above
@@ -372,7 +108,7 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
             return Err(Dropped::ForeignFile(named.to_string()));
         }
     }
-    let (start_line, end_line, lines_clamped) = clamp_lines(raw.start_line, raw.end_line, ctx.line_count);
+    let lines = clamp_lines(raw.start_line, raw.end_line, ctx.line_count);
     let cwe = raw.cwe.filter(|&c| c > 0);
     let category = raw
         .category
@@ -390,10 +126,10 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         model: ctx.model.to_string(),
         family: ctx.family.to_string(),
         file: ctx.file.to_string(),
-        start_line,
-        end_line,
+        start_line: lines.start,
+        end_line: lines.end,
         function: clean(raw.function.as_deref(), MAX_LABEL_CHARS),
-        lines_clamped,
+        lines_clamped: lines.clamped,
         severity: raw
             .severity
             .as_deref()
@@ -411,6 +147,15 @@ pub fn normalize(raw: &RawFinding, ctx: Context<'_>) -> Result<Finding, Dropped>
         confidence: raw.confidence.filter(|c| c.is_finite()).map(|c| c.clamp(0.0, 1.0)),
     })
 }
+
+/// The most words (title and description together) a statement that nothing was found
+/// has: "No security issues were found in this file" is short, while a longer text that
+/// happens to contain "no issues" is describing something.
+const MAX_NOTHING_FOUND_WORDS: usize = 12;
+
+/// How many words from "no"/"none" the subject ("issues", "findings") may come, counting
+/// "no" itself: "no security issues", "none of the findings".
+const NOTHING_FOUND_REACH: usize = 4;
 
 /// A model that found nothing sometimes says so in a finding's shape:
 /// `{"summary": "No issues found"}`. Without a line, a CWE or a severity, such text is
@@ -440,7 +185,9 @@ fn says_nothing_found(raw: &RawFinding) -> bool {
         "finding",
         "findings",
     ];
-    words.len() <= 12 && (0..words.len()).any(|i| nothing(i) && words[i..].iter().take(4).any(|w| subject.contains(w)))
+    words.len() <= MAX_NOTHING_FOUND_WORDS
+        && (0..words.len())
+            .any(|i| nothing(i) && words[i..].iter().take(NOTHING_FOUND_REACH).any(|w| subject.contains(w)))
 }
 
 /// Whether the path a model named is the file it was sent. Models echo the path with
@@ -456,16 +203,32 @@ fn same_file(named: &str, sent: &str) -> bool {
     ends_with_component(named, sent) || ends_with_component(sent, named)
 }
 
-/// Puts lines inside `1..=line_count`, in order. Returns (start, end, clamped).
-fn clamp_lines(start: Option<u32>, end: Option<u32>, line_count: u32) -> (Option<u32>, Option<u32>, bool) {
+/// A finding's lines once inside the file.
+struct ClampedLines {
+    start: Option<u32>,
+    end: Option<u32>,
+    /// Whether either line had to be moved into the file.
+    clamped: bool,
+}
+
+/// Puts lines inside `1..=line_count`, in order.
+fn clamp_lines(start: Option<u32>, end: Option<u32>, line_count: u32) -> ClampedLines {
     let Some(start) = start.or(end) else {
-        return (None, None, false);
+        return ClampedLines {
+            start: None,
+            end: None,
+            clamped: false,
+        };
     };
     let end = end.unwrap_or(start);
     let (lo, hi) = (start.min(end), start.max(end));
     let max = line_count.max(1);
     let (clo, chi) = (lo.clamp(1, max), hi.clamp(1, max));
-    (Some(clo), Some(chi), clo != lo || chi != hi)
+    ClampedLines {
+        start: Some(clo),
+        end: Some(chi),
+        clamped: clo != lo || chi != hi,
+    }
 }
 
 /// Whitespace runs collapsed to one space, at most `max` characters (the parser has
@@ -479,12 +242,17 @@ fn clean(text: Option<&str>, max: usize) -> Option<String> {
     .filter(|t| !t.is_empty())
 }
 
+/// The most characters of a description's first sentence that stand in for a missing
+/// title: a title is one short line in every report.
+const MAX_DERIVED_TITLE_CHARS: usize = 80;
+
+/// The first sentence of `text`, cut to [`MAX_DERIVED_TITLE_CHARS`] (then ending in `…`).
 fn first_sentence(text: &str) -> Option<String> {
     let sentence = text.split(['.', '\n']).next()?.trim();
     if sentence.is_empty() {
         return None;
     }
-    Some(match sentence.char_indices().nth(80) {
+    Some(match sentence.char_indices().nth(MAX_DERIVED_TITLE_CHARS) {
         Some((cut, _)) => format!("{}…", &sentence[..cut]),
         None => sentence.to_string(),
     })
@@ -587,30 +355,6 @@ mod tests {
         assert!(normalize(&r, c).is_ok());
         r.file = Some("src/other.py".into());
         assert!(normalize(&r, c).is_err());
-    }
-
-    #[test]
-    fn keywords_match_whole_word_starts_and_injection_wins_over_directory() {
-        assert_eq!(Category::from_text("Resource exhaustion"), Some(Category::Dos));
-        assert_eq!(Category::from_text("Brute force on login"), Some(Category::Auth));
-        assert_eq!(Category::from_text("Source of randomness"), Some(Category::Crypto));
-        assert_eq!(
-            Category::from_text("LDAP directory injection"),
-            Some(Category::Injection)
-        );
-        assert_eq!(Category::from_text("RCE via eval"), Some(Category::Injection));
-        assert_eq!(Category::from_text("Unencrypted transport"), Some(Category::Crypto));
-        assert_eq!(Category::from_text("Windows path handling"), None);
-    }
-
-    #[test]
-    fn severity_labels_and_cvss_scores_are_read() {
-        assert_eq!(Severity::from_word("Critical (9.8)"), Some(Severity::Critical));
-        assert_eq!(Severity::from_word("High risk"), Some(Severity::High));
-        assert_eq!(Severity::from_word("9.8"), Some(Severity::Critical));
-        assert_eq!(Severity::from_word("CVSS: 5.3"), Some(Severity::Medium));
-        assert_eq!(Severity::from_word("0"), Some(Severity::Info));
-        assert_eq!(Severity::from_word("spicy"), None);
     }
 
     #[test]
