@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::excerpt::excerpt;
+use super::excerpt;
 use super::locate::{locate, Located, Scope};
-use super::reasoning::strip_reasoning;
+use super::strip_reasoning;
 use super::ParseError;
 
 /// How many times a JSON string holding JSON (a double-encoded answer) is unwrapped.

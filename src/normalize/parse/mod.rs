@@ -16,20 +16,30 @@
 //! JSON, and `fields` reads each item under its many spellings, with `values` coercing
 //! each value and `lines` reading the file and line range.
 
-mod excerpt;
 mod fields;
 mod json;
 mod lines;
 mod locate;
-mod reasoning;
 mod values;
 
 use serde_json::Value;
 
-pub use excerpt::excerpt;
 pub use fields::finding_from_object;
-pub use reasoning::strip_reasoning;
 pub use values::cwe_from_text;
+
+/// Characters of the answer quoted in errors.
+const EXCERPT_CHARS: usize = 200;
+
+/// The answer with the reasoning a model wrote into it (`<think>`, `<thinking>`, …)
+/// taken out: the one rule, shared with the providers that record it apart.
+pub fn strip_reasoning(text: &str) -> String {
+    providers::split_reasoning(text).answer
+}
+
+/// The first [`EXCERPT_CHARS`] characters of an answer on one line, for an error.
+pub fn excerpt(text: &str) -> String {
+    providers::excerpt(text, EXCERPT_CHARS)
+}
 
 /// One finding as the model wrote it, before normalization. Every field optional: the
 /// normalizer decides what is usable.

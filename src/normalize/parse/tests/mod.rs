@@ -1,8 +1,8 @@
 //! Tests of reading answers: helpers and the whole answer here, each stage in its own file.
 
-use super::excerpt::EXCERPT_CHARS;
 use super::fields::normalize_key;
 use super::json::remove_trailing_commas;
+use super::EXCERPT_CHARS;
 use super::*;
 use crate::normalize::finding::{MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, MAX_TITLE_CHARS};
 
