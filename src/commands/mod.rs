@@ -306,17 +306,17 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let stop = stop_on_ctrl_c();
     let mut progress = crate::engine::progress::for_stderr(opts.quiet);
     let mut cache = cache;
-    let summary = engine::run(
-        &walked.files,
-        &reviewers,
+    let summary = engine::run(engine::RunInputs {
+        files: &walked.files,
+        reviewers: &reviewers,
         jobs,
-        &mut writer,
-        cache.as_mut(),
-        &prior,
-        &options,
+        store: &mut writer,
+        cache: cache.as_mut(),
+        prior: &prior,
+        options: &options,
         stop,
-        progress.as_mut(),
-    )
+        progress: progress.as_mut(),
+    })
     .await?;
     meta.finished_at = Some(store::now_rfc3339());
     meta.stopped_early = summary.stopped_early.clone();
