@@ -22,10 +22,16 @@ const DEFAULT_NAME_WIDTH: usize = 8;
 
 const MILLIS_PER_SECOND: f64 = 1000.0;
 
+/// The jobs planned for one provider.
+pub struct Planned {
+    pub provider: String,
+    pub jobs: usize,
+}
+
 /// What the engine tells whoever shows progress.
 pub trait Progress {
     /// Jobs per provider, before any is done (cached ones included).
-    fn planned(&mut self, per_provider: &[(String, usize)]);
+    fn planned(&mut self, per_provider: &[Planned]);
     /// A job ended with this record.
     fn done(&mut self, record: &ResponseRecord);
     /// A job was split: the provider has `extra` more jobs.
@@ -50,7 +56,7 @@ pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn planned(&mut self, _: &[(String, usize)]) {}
+    fn planned(&mut self, _: &[Planned]) {}
     fn done(&mut self, _: &ResponseRecord) {}
     fn grew(&mut self, _: &str, _: usize) {}
     fn note(&mut self, _: &str) {}
@@ -65,8 +71,8 @@ pub struct Lines {
 }
 
 impl Progress for Lines {
-    fn planned(&mut self, per_provider: &[(String, usize)]) {
-        self.total = per_provider.iter().map(|(_, n)| n).sum();
+    fn planned(&mut self, per_provider: &[Planned]) {
+        self.total = per_provider.iter().map(|p| p.jobs).sum();
     }
 
     fn done(&mut self, record: &ResponseRecord) {
@@ -97,11 +103,11 @@ pub struct Bars {
 }
 
 impl Progress for Bars {
-    fn planned(&mut self, per_provider: &[(String, usize)]) {
+    fn planned(&mut self, per_provider: &[Planned]) {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let width = per_provider
             .iter()
-            .map(|(n, _)| n.chars().count())
+            .map(|p| p.provider.chars().count())
             .max()
             .unwrap_or(DEFAULT_NAME_WIDTH);
         let style = ProgressStyle::with_template(&format!(
@@ -109,11 +115,11 @@ impl Progress for Bars {
         ))
         .expect("the template is valid")
         .progress_chars("=> ");
-        for (name, total) in per_provider {
-            let bar = multi.add(ProgressBar::new(*total as u64));
+        for planned in per_provider {
+            let bar = multi.add(ProgressBar::new(planned.jobs as u64));
             bar.set_style(style.clone());
-            bar.set_prefix(terminal_safe(name));
-            self.bars.insert(name.clone(), (bar, 0));
+            bar.set_prefix(terminal_safe(&planned.provider));
+            self.bars.insert(planned.provider.clone(), (bar, 0));
         }
         self.multi = Some(multi);
     }

@@ -13,6 +13,7 @@ use crate::engine::cache::Cache;
 use crate::engine::dispatch::Dispatch;
 use crate::engine::execute::{Ctx, JobOutcome};
 use crate::engine::lane::Lane;
+use crate::engine::progress::Planned;
 use crate::engine::wait::sleep_until;
 use crate::engine::{Job, Options, Progress, Reviewer};
 use crate::input::walk::SourceFile;
@@ -64,10 +65,13 @@ pub async fn run(inputs: RunInputs<'_>) -> Result<Summary> {
         mut stop,
         progress,
     } = inputs;
-    let per_provider: Vec<(String, usize)> = reviewers
+    let per_provider: Vec<Planned> = reviewers
         .iter()
         .enumerate()
-        .map(|(r, rev)| (rev.config.name.clone(), jobs.iter().filter(|j| j.reviewer == r).count()))
+        .map(|(r, rev)| Planned {
+            provider: rev.config.name.clone(),
+            jobs: jobs.iter().filter(|j| j.reviewer == r).count(),
+        })
         .collect();
     progress.planned(&per_provider);
     let lanes: Vec<Lane> = reviewers.iter().map(Lane::new).collect();
