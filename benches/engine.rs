@@ -126,17 +126,17 @@ async fn run(files: &[SourceFile], reviewers: &[Reviewer], out: std::path::PathB
     let jobs = engine::plan(files, reviewers);
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let started = Instant::now();
-    engine::run(
+    engine::run(engine::RunInputs {
         files,
         reviewers,
         jobs,
-        &mut store,
-        Some(cache),
-        &Default::default(),
-        &engine::Options::default(),
+        store: &mut store,
+        cache: Some(cache),
+        prior: &Default::default(),
+        options: &engine::Options::default(),
         stop,
-        &mut Silent,
-    )
+        progress: &mut Silent,
+    })
     .await
     .unwrap();
     started.elapsed()

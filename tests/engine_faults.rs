@@ -90,17 +90,17 @@ async fn every_job_ends_answered_or_failed_with_a_reason_none_lost_none_twice() 
         ..engine::Options::default()
     };
     let (_tx, stop) = tokio::sync::watch::channel(false);
-    let summary = engine::run(
-        &files,
-        &reviewers,
+    let summary = engine::run(engine::RunInputs {
+        files: &files,
+        reviewers: &reviewers,
         jobs,
-        &mut store,
-        None,
-        &Default::default(),
-        &options,
+        store: &mut store,
+        cache: None,
+        prior: &Default::default(),
+        options: &options,
         stop,
-        &mut Silent,
-    )
+        progress: &mut Silent,
+    })
     .await
     .unwrap();
 
@@ -158,17 +158,17 @@ async fn run_all(
     let mut store = StoreWriter::open(dir.path()).unwrap();
     let jobs = engine::plan(files, reviewers);
     let (_tx, stop) = tokio::sync::watch::channel(false);
-    let summary = engine::run(
+    let summary = engine::run(engine::RunInputs {
         files,
         reviewers,
         jobs,
-        &mut store,
-        None,
-        &Default::default(),
+        store: &mut store,
+        cache: None,
+        prior: &Default::default(),
         options,
         stop,
-        &mut Silent,
-    )
+        progress: &mut Silent,
+    })
     .await
     .unwrap();
     (summary, read_records(dir.path()).unwrap().records)

@@ -1,5 +1,9 @@
 //! Whether two model names mean the same model.
 
+/// Digits a dated or numbered build has at least (`-0613`, `-002`, `-20250929`): a
+/// shorter number is a model version (`claude-sonnet-4` vs `claude-sonnet-4-5`).
+const MIN_BUILD_DIGITS: usize = 3;
+
 /// Whether the model a server says answered is the one asked for. Servers name the
 /// same model differently: OpenAI answers `gpt-4.1-mini-2025-04-14` for `gpt-4.1-mini`,
 /// Gemini `models/gemini-2.5-flash`, Ollama `gemma3:12b` for `gemma3:12b`. LM Studio
@@ -33,7 +37,7 @@ pub fn same_model(requested: &str, served: &str) -> bool {
                 .map(|r| r.split('-').collect())
                 .unwrap_or_default();
             rest.is_empty()
-                || (groups.first().is_some_and(|g| g.len() >= 3)
+                || (groups.first().is_some_and(|g| g.len() >= MIN_BUILD_DIGITS)
                     && groups
                         .iter()
                         .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit())))

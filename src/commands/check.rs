@@ -200,7 +200,7 @@ fn probe_request(config: &ProviderConfig) -> Request {
         schema: (config.structured_output != StructuredOutputMode::None).then(crate::input::prompt::finding_schema),
         max_output_tokens: config.max_output_tokens,
         temperature: config.temperature,
-        seed: Some(42),
+        seed: Some(crate::engine::REQUEST_SEED),
     }
 }
 

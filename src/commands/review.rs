@@ -104,17 +104,17 @@ async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
     };
     let (stop, quit) = interrupt::watch_ctrl_c();
     let mut progress = crate::engine::progress::for_stderr(opts.quiet);
-    let asked = quit.unless_quit(engine::run(
-        &walked.files,
-        &reviewers,
+    let asked = quit.unless_quit(engine::run(engine::RunInputs {
+        files: &walked.files,
+        reviewers: &reviewers,
         jobs,
-        &mut writer,
-        cache.as_mut(),
-        &prior,
-        &options,
+        store: &mut writer,
+        cache: cache.as_mut(),
+        prior: &prior,
+        options: &options,
         stop,
-        progress.as_mut(),
-    ));
+        progress: progress.as_mut(),
+    }));
     let Some(summary) = asked.await else {
         return Ok(None);
     };

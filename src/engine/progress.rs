@@ -9,9 +9,37 @@ use std::io::IsTerminal;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::Progress;
 use crate::sanitize::terminal_safe;
 use crate::store::{ResponseRecord, Status};
+
+/// Characters of a progress bar: short enough to leave room on an 80-column terminal
+/// for the provider's name, the counts, failures and the ETA.
+const BAR_WIDTH: usize = 30;
+
+/// The name column's width when no provider has a name to measure (nothing is drawn
+/// then; any width will do).
+const DEFAULT_NAME_WIDTH: usize = 8;
+
+const MILLIS_PER_SECOND: f64 = 1000.0;
+
+/// The jobs planned for one provider.
+pub struct Planned {
+    pub provider: String,
+    pub jobs: usize,
+}
+
+/// What the engine tells whoever shows progress.
+pub trait Progress {
+    /// Jobs per provider, before any is done (cached ones included).
+    fn planned(&mut self, per_provider: &[Planned]);
+    /// A job ended with this record.
+    fn done(&mut self, record: &ResponseRecord);
+    /// A job was split: the provider has `extra` more jobs.
+    fn grew(&mut self, provider: &str, extra: usize);
+    /// Something the user should know now.
+    fn note(&mut self, message: &str);
+    fn finish(&mut self);
+}
 
 /// The display that suits where stderr goes.
 pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
@@ -28,7 +56,7 @@ pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn planned(&mut self, _: &[(String, usize)]) {}
+    fn planned(&mut self, _: &[Planned]) {}
     fn done(&mut self, _: &ResponseRecord) {}
     fn grew(&mut self, _: &str, _: usize) {}
     fn note(&mut self, _: &str) {}
@@ -43,8 +71,8 @@ pub struct Lines {
 }
 
 impl Progress for Lines {
-    fn planned(&mut self, per_provider: &[(String, usize)]) {
-        self.total = per_provider.iter().map(|(_, n)| n).sum();
+    fn planned(&mut self, per_provider: &[Planned]) {
+        self.total = per_provider.iter().map(|p| p.jobs).sum();
     }
 
     fn done(&mut self, record: &ResponseRecord) {
@@ -75,19 +103,23 @@ pub struct Bars {
 }
 
 impl Progress for Bars {
-    fn planned(&mut self, per_provider: &[(String, usize)]) {
+    fn planned(&mut self, per_provider: &[Planned]) {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let width = per_provider.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(8);
+        let width = per_provider
+            .iter()
+            .map(|p| p.provider.chars().count())
+            .max()
+            .unwrap_or(DEFAULT_NAME_WIDTH);
         let style = ProgressStyle::with_template(&format!(
-            "{{prefix:>{width}}} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ETA {{eta}}"
+            "{{prefix:>{width}}} [{{bar:{BAR_WIDTH}}}] {{pos}}/{{len}} {{msg}} ETA {{eta}}"
         ))
         .expect("the template is valid")
         .progress_chars("=> ");
-        for (name, total) in per_provider {
-            let bar = multi.add(ProgressBar::new(*total as u64));
+        for planned in per_provider {
+            let bar = multi.add(ProgressBar::new(planned.jobs as u64));
             bar.set_style(style.clone());
-            bar.set_prefix(terminal_safe(name));
-            self.bars.insert(name.clone(), (bar, 0));
+            bar.set_prefix(terminal_safe(&planned.provider));
+            self.bars.insert(planned.provider.clone(), (bar, 0));
         }
         self.multi = Some(multi);
     }
@@ -128,7 +160,7 @@ impl Progress for Bars {
 pub fn describe(record: &ResponseRecord) -> String {
     let what = match (&record.status, &record.error) {
         (Status::Ok, _) if record.cached => "answer from the cache".to_string(),
-        (Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / 1000.0),
+        (Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / MILLIS_PER_SECOND),
         (_, Some(e)) => format!("failed: {}", e.message),
         (_, None) => "failed".to_string(),
     };

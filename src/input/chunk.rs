@@ -11,7 +11,7 @@ use crate::store::LineRange;
 
 /// Characters per token assumed when estimating prompt sizes. Code tokenizes denser than
 /// prose; 3.5 errs on the side of smaller chunks.
-const CHARS_PER_TOKEN: f64 = 3.5;
+pub(crate) const CHARS_PER_TOKEN: f64 = 3.5;
 
 /// Parts smaller than this are not split further.
 const MIN_SPLIT_LINES: u32 = 16;

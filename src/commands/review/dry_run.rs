@@ -55,13 +55,12 @@ pub(super) fn dry_run_table(
             },
         ]);
     }
-    // The two figures below restate `chunk::CHARS_PER_TOKEN` (3.5) and the cap in
-    // `Reviewer::expected_output_tokens` (1000), which are not public constants yet: once
-    // they are, format them in here instead of repeating them.
     format!(
-        "{t}\n{}Dry run: nothing was sent. Token counts are estimates (about 3.5 characters a token; \
-         output at most 1000 tokens an answer); estimated total cost ${total_cost:.4}.",
-        not_sent(walked)
+        "{t}\n{}Dry run: nothing was sent. Token counts are estimates (about {} characters a token; \
+         output at most {} tokens an answer); estimated total cost ${total_cost:.4}.",
+        not_sent(walked),
+        crate::input::chunk::CHARS_PER_TOKEN,
+        crate::engine::EXPECTED_OUTPUT_TOKENS_CAP
     )
 }
 

@@ -1,0 +1,276 @@
+//! A provider's lane: its concurrency (adaptive), its rate window, a pause that a 429
+//! sets for the whole lane, and its health (rests after repeated failures, marked down
+//! for good after a fatal one or too many rests).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use providers::{Completion, ErrorKind, Provider, ProviderError, Request};
+use tokio::sync::{watch, Semaphore};
+
+use crate::config::ProviderKind;
+use crate::engine::rate::RateWindow;
+use crate::engine::wait::sleep_or_stop;
+use crate::engine::{Options, Progress, Reviewer};
+use crate::store::{ResponseRecord, Status};
+
+/// Jobs a lane works on at once, per concurrency slot: a job waiting to retry, or for
+/// its rate window, holds no slot, so a second job per slot keeps the slots busy while
+/// still bounding the prompts held in memory.
+const ACTIVE_JOBS_PER_SLOT: usize = 2;
+
+/// Rests a provider may take after repeated failures; the next trip marks it down for
+/// the rest of the run: the rests double from `cool_down`, and a provider still failing
+/// after minutes of them is not expected back during this run.
+const MAX_RESTS: u32 = 3;
+
+/// Successes in a row that earn back one slot given up to a 429.
+const SUCCESSES_PER_SLOT: usize = 10;
+
+/// A provider's lane: its limits and its health.
+///
+/// Its concurrency adapts: a 429 gives up one slot (taken out of circulation when the
+/// next request in flight finishes), and a run of successes gives one back, up to the
+/// configured `max_concurrency`. A provider configured above what its server can take
+/// thus settles at what the server can take, instead of failing requests.
+pub(super) struct Lane {
+    /// Replayed answers: a missing one is about one file, not the provider.
+    replay: bool,
+    /// Jobs being worked on (in flight, or waiting to retry): bounds the prompts held in
+    /// memory and keeps jobs in order.
+    pub(super) active: Semaphore,
+    slots: Semaphore,
+    /// Slots currently in circulation, at most `max_concurrency`.
+    capacity: AtomicUsize,
+    max_capacity: usize,
+    /// Slots to take out of circulation as requests finish.
+    to_retire: AtomicUsize,
+    successes: AtomicUsize,
+    pub(super) window: RateWindow,
+    /// While a server says "too many requests", every job of the lane waits.
+    paused_until: Mutex<Option<tokio::time::Instant>>,
+    health: Mutex<Health>,
+}
+
+/// Why a provider was marked down.
+#[derive(Debug, Clone)]
+pub(super) struct Down {
+    /// The error that decided it.
+    pub(super) kind: ErrorKind,
+    /// Said to the user and recorded for every job the provider gets no more.
+    pub(super) why: String,
+}
+
+#[derive(Default)]
+struct Health {
+    consecutive_failures: u32,
+    trips: u32,
+    /// Resting after repeated failures: no request before this instant.
+    resting_until: Option<tokio::time::Instant>,
+    /// Marked down for the rest of the run, and why.
+    down: Option<Down>,
+    /// Whether the user was told it is down.
+    announced: bool,
+}
+
+/// Failures that say something about the provider, not about one file.
+fn provider_level(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Server)
+}
+
+impl Lane {
+    pub(super) fn new(reviewer: &Reviewer) -> Lane {
+        Lane {
+            replay: reviewer.config.kind == ProviderKind::Replay,
+            active: Semaphore::new(reviewer.config.max_concurrency * ACTIVE_JOBS_PER_SLOT),
+            slots: Semaphore::new(reviewer.config.max_concurrency),
+            capacity: AtomicUsize::new(reviewer.config.max_concurrency),
+            max_capacity: reviewer.config.max_concurrency,
+            to_retire: AtomicUsize::new(0),
+            successes: AtomicUsize::new(0),
+            window: RateWindow::new(reviewer.config.requests_per_minute, reviewer.config.tokens_per_minute),
+            paused_until: Mutex::new(None),
+            health: Mutex::new(Health::default()),
+        }
+    }
+
+    pub(super) fn down(&self) -> Option<Down> {
+        self.health.lock().expect("health lock").down.clone()
+    }
+
+    /// Waits out a rate-limit pause or a rest. Returns true when stopped meanwhile.
+    pub(super) async fn wait_until_open(&self, stop: &watch::Receiver<bool>) -> bool {
+        loop {
+            let until = {
+                let paused = *self.paused_until.lock().expect("pause lock");
+                let resting = self.health.lock().expect("health lock").resting_until;
+                paused.into_iter().chain(resting).max()
+            };
+            match until {
+                Some(at) if at > tokio::time::Instant::now() => {
+                    if sleep_or_stop(at - tokio::time::Instant::now(), stop).await {
+                        return true;
+                    }
+                }
+                _ => return *stop.borrow(),
+            }
+        }
+    }
+
+    /// Sends one request in a slot of the lane, and adapts the lane's concurrency to
+    /// how the server took it.
+    /// `None` when the lane was marked down while this request waited for its slot.
+    pub(super) async fn send(
+        &self,
+        provider: &dyn Provider,
+        request: &Request,
+        stop: &watch::Receiver<bool>,
+    ) -> Option<Result<Completion, ProviderError>> {
+        let slot = self.slots.acquire().await.expect("lane semaphores are never closed");
+        // Re-checked once the slot is ours: the lane may have gone down, or the run been
+        // stopped, while this request waited for it.
+        if self.down().is_some() || *stop.borrow() {
+            return None;
+        }
+        let result = provider.complete(request).await;
+        match &result {
+            Err(e) if e.kind == ErrorKind::RateLimited => self.shrink(),
+            Ok(_) => self.grow(),
+            // Decided before the slot is released, so no request waiting for it is sent.
+            Err(e) if self.is_fatal(e.kind) => {
+                let mut health = self.health.lock().expect("health lock");
+                if health.down.is_none() {
+                    health.down = Some(Down {
+                        kind: e.kind,
+                        why: format!("its last request failed: {}", e.message),
+                    });
+                }
+            }
+            Err(_) => {}
+        }
+        let retire = self
+            .to_retire
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if retire {
+            slot.forget();
+        }
+        Some(result)
+    }
+
+    /// A failure that every later request would repeat: a rejected key, an exhausted
+    /// quota, a redirect (never followed), a model the server does not have (a replay's
+    /// missing file is per file).
+    fn is_fatal(&self, kind: ErrorKind) -> bool {
+        matches!(
+            kind,
+            ErrorKind::Auth | ErrorKind::QuotaExhausted | ErrorKind::Redirected
+        ) || (kind == ErrorKind::NotFound && !self.replay)
+    }
+
+    fn shrink(&self) {
+        self.successes.store(0, Ordering::SeqCst);
+        if self
+            .capacity
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| (c > 1).then(|| c - 1))
+            .is_ok()
+        {
+            self.to_retire.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn grow(&self) {
+        if self.successes.fetch_add(1, Ordering::SeqCst) + 1 < SUCCESSES_PER_SLOT {
+            return;
+        }
+        self.successes.store(0, Ordering::SeqCst);
+        let max = self.max_capacity;
+        if self
+            .capacity
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| (c < max).then(|| c + 1))
+            .is_ok()
+        {
+            // A slot still waiting to be retired is simply kept; otherwise add one.
+            if self
+                .to_retire
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_err()
+            {
+                self.slots.add_permits(1);
+            }
+        }
+    }
+
+    /// Pauses the whole lane: the server said too many requests.
+    pub(super) fn pause(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut paused = self.paused_until.lock().expect("pause lock");
+        *paused = Some(paused.map_or(until, |p| p.max(until)));
+    }
+
+    /// Updates health from a final outcome. A rejected key, an exhausted quota or a
+    /// missing model marks the provider down at once: every later request would fail
+    /// the same way. Repeated provider-level failures make it rest, then probe again;
+    /// after three rests it is marked down. Failures about one file do not count.
+    pub(super) fn observe(&self, record: &ResponseRecord, options: &Options, progress: &mut dyn Progress) {
+        let mut health = self.health.lock().expect("health lock");
+        if record.status == Status::Ok {
+            health.consecutive_failures = 0;
+            return;
+        }
+        let Some(error) = record.error.as_ref().filter(|_| record.status == Status::Error) else {
+            return;
+        };
+        if self.is_fatal(error.kind) {
+            // Marked down by `send` already; say so once.
+            if !health.announced {
+                health.announced = true;
+                let why = health
+                    .down
+                    .as_ref()
+                    .map_or_else(|| error.message.clone(), |down| down.why.clone());
+                progress.note(&format!(
+                    "{} is marked down and gets no more requests: {why}",
+                    record.provider
+                ));
+            }
+            return;
+        }
+        if health.down.is_some() {
+            return;
+        }
+        if !provider_level(error.kind) {
+            return;
+        }
+        health.consecutive_failures += 1;
+        if health.consecutive_failures < options.breaker_threshold {
+            return;
+        }
+        health.trips += 1;
+        if health.trips > MAX_RESTS {
+            let why = format!(
+                "it kept failing after {} rests, the last: {}",
+                health.trips - 1,
+                error.message
+            );
+            progress.note(&format!(
+                "{} is marked down and gets no more requests: {why}",
+                record.provider
+            ));
+            health.down = Some(Down { kind: error.kind, why });
+            return;
+        }
+        let rest = options.cool_down.saturating_mul(1 << (health.trips - 1));
+        progress.note(&format!(
+            "{}: {} requests in a row failed ({}); resting {} s before trying again",
+            record.provider,
+            health.consecutive_failures,
+            error.message,
+            rest.as_secs()
+        ));
+        health.resting_until = Some(tokio::time::Instant::now() + rest);
+        // One more failure after the rest trips it again at once.
+        health.consecutive_failures = options.breaker_threshold - 1;
+    }
+}

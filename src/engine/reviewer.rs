@@ -1,0 +1,59 @@
+//! A configured provider, and what planning and budgets need to know about it.
+
+use std::sync::Arc;
+
+use providers::Provider;
+
+use crate::config::ProviderConfig;
+use crate::input::chunk;
+use crate::input::prompt;
+
+/// Tokens kept free besides the system prompt and the answer's reserve: token counts are
+/// estimates, and a request that overflows the window by a few tokens fails outright.
+const PROMPT_MARGIN_TOKENS: u64 = 128;
+
+/// A floor for the code budget: a window barely larger than the answer's reserve would
+/// otherwise leave room for almost no code, and parts of a few lines each cannot be
+/// reviewed. A part that then proves too long for the server is split on its word.
+const MIN_CODE_BUDGET_TOKENS: u64 = 256;
+
+/// The output tokens one answer is expected to use, at most: answers that list findings
+/// rarely come near a generous `max_output_tokens`, so budgets and rate limits count this
+/// instead. The `--dry-run` text states it.
+pub(crate) const EXPECTED_OUTPUT_TOKENS_CAP: u32 = 1000;
+
+/// Prices are quoted per million tokens.
+const TOKENS_PER_PRICE_UNIT: f64 = 1e6;
+
+/// A configured provider, ready to take requests.
+pub struct Reviewer {
+    pub config: ProviderConfig,
+    pub provider: Arc<dyn Provider>,
+    /// The context window to plan for: configured, or learned from the server.
+    pub context_tokens: Option<u64>,
+}
+
+impl Reviewer {
+    /// Tokens of code one request may carry: the window less the answer's reserve, the
+    /// system prompt and a margin. `None` when the window is unknown.
+    pub fn code_budget(&self) -> Option<u64> {
+        let context = self.context_tokens?;
+        let fixed = u64::from(self.config.max_output_tokens)
+            + chunk::estimate_tokens(&prompt::system_prompt())
+            + PROMPT_MARGIN_TOKENS;
+        Some(context.saturating_sub(fixed).max(MIN_CODE_BUDGET_TOKENS))
+    }
+
+    /// Estimated output tokens of one answer (for budgets and rate limits; labelled
+    /// "estimated" wherever shown).
+    pub fn expected_output_tokens(&self) -> u64 {
+        u64::from(self.config.max_output_tokens.min(EXPECTED_OUTPUT_TOKENS_CAP))
+    }
+
+    /// Dollars for the given tokens at this provider's prices (0 without prices).
+    pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
+        let c = &self.config;
+        input_tokens as f64 * c.price_input_per_mtok.unwrap_or(0.0) / TOKENS_PER_PRICE_UNIT
+            + output_tokens as f64 * c.price_output_per_mtok.unwrap_or(0.0) / TOKENS_PER_PRICE_UNIT
+    }
+}
