@@ -110,9 +110,20 @@ fn summarize(slots: &mut [Option<Finding>], group: &Group, votes: &[f64], of: us
     }
 }
 
-/// Agreement dominates: the share of the families that reviewed the file, each family
-/// counted by its firmest vote times its provider's weight; then the median severity,
-/// then the models' mean confidence (0.5 when none gave one).
+/// The severity that scores 1: the highest.
+const SEVERITY_SCALE: f64 = Severity::Critical as u8 as f64;
+
+/// The confidence of an issue no model gave one for: neither sure nor unsure.
+const UNKNOWN_CONFIDENCE: f64 = 0.5;
+
+/// Scores are rounded to thousandths, so that reports do not show float noise and
+/// issues that differ only in it tie (and are then ordered by their other keys).
+const SCORE_PRECISION: f64 = 1000.0;
+
+/// The weighted sum (the score weights of [`Settings`]) of agreement, the share of the
+/// families that reviewed the file, each family counted by its firmest vote times its
+/// provider's weight; the median severity; and the models' mean confidence (0.5 when
+/// none gave one). By default agreement dominates.
 fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, settings: &Settings) -> f64 {
     let mut family_votes: Vec<(&str, f64)> = members
         .iter()
@@ -123,9 +134,12 @@ fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, sett
     family_votes.dedup_by(|later, first| later.0 == first.0);
     // Weights above 1 may not make one family outvote unanimity.
     let agreement = (family_votes.iter().map(|(_, v)| v).sum::<f64>() / of as f64).min(1.0);
-    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(0.5);
-    let score = 0.7 * agreement + 0.2 * (f64::from(severity as u8) / 4.0) + 0.1 * confidence;
-    (score * 1000.0).round() / 1000.0
+    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(UNKNOWN_CONFIDENCE);
+    let severity = f64::from(severity as u8) / SEVERITY_SCALE;
+    let score = settings.agreement_weight * agreement
+        + settings.severity_weight * severity
+        + settings.confidence_weight * confidence;
+    (score * SCORE_PRECISION).round() / SCORE_PRECISION
 }
 
 /// How firmly each member backs the issue: the mean of its location and weakness

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Tunable thresholds; the `[consensus]` table of the configuration.
+/// Tunable thresholds and weights; the clustering ones are the `[consensus]` table of the
+/// configuration.
 ///
 /// The defaults were tuned on one half of the eyeballvul revisions (see
 /// `examples/eyeballvul.rs`) and checked on the other half and on the labelled set in
@@ -33,6 +34,18 @@ pub struct Settings {
     /// provider's `weight`; not part of `[consensus]`.
     #[serde(skip)]
     pub provider_weights: BTreeMap<String, f64>,
+    /// Weight of agreement (0..1: the share of the families that reviewed the file) in
+    /// an issue's score. The three score weights are not part of `[consensus]`: they are
+    /// fixed for users (ARCHITECTURE.md states the formula), and named here so the
+    /// evaluation can vary them.
+    #[serde(skip)]
+    pub agreement_weight: f64,
+    /// Weight of the median severity (0..1, info to critical) in the score.
+    #[serde(skip)]
+    pub severity_weight: f64,
+    /// Weight of the models' mean confidence (0..1) in the score.
+    #[serde(skip)]
+    pub confidence_weight: f64,
 }
 
 impl Default for Settings {
@@ -46,6 +59,10 @@ impl Default for Settings {
             weakness_weight: 0.2,
             text_weight: 0.5,
             provider_weights: BTreeMap::new(),
+            // Agreement outweighs severity and confidence together.
+            agreement_weight: 0.7,
+            severity_weight: 0.2,
+            confidence_weight: 0.1,
         }
     }
 }
@@ -68,12 +85,16 @@ impl Settings {
             ("weakness_weight", self.weakness_weight),
             ("text_weight", self.text_weight),
         ];
-        if let Some((name, value)) = weights.iter().find(|(_, w)| !w.is_finite() || *w < 0.0) {
-            return Err(format!("{name} must be a number of at least 0, not {value}"));
-        }
+        non_negative(&weights)?;
         if weights.iter().map(|(_, w)| w).sum::<f64>() <= 0.0 {
             return Err("location_weight, weakness_weight and text_weight cannot all be 0".into());
         }
+        let score_weights = [
+            ("agreement_weight", self.agreement_weight),
+            ("severity_weight", self.severity_weight),
+            ("confidence_weight", self.confidence_weight),
+        ];
+        non_negative(&score_weights)?;
         match self.provider_weights.iter().find(|(_, w)| !w.is_finite() || **w < 0.0) {
             Some((name, w)) => Err(format!("the weight of provider {name} must be at least 0, not {w}")),
             None => Ok(()),
@@ -82,5 +103,13 @@ impl Settings {
 
     pub(super) fn provider_weight(&self, provider: &str) -> f64 {
         self.provider_weights.get(provider).copied().unwrap_or(1.0)
+    }
+}
+
+/// Why one of the named weights cannot be used, if one cannot.
+fn non_negative(weights: &[(&str, f64)]) -> Result<(), String> {
+    match weights.iter().find(|(_, w)| !w.is_finite() || *w < 0.0) {
+        Some((name, value)) => Err(format!("{name} must be a number of at least 0, not {value}")),
+        None => Ok(()),
     }
 }

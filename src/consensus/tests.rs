@@ -452,3 +452,30 @@ fn settings_are_validated_and_read_from_toml() {
     };
     assert!(bad.validate().unwrap_err().contains("merge_threshold"));
 }
+
+#[test]
+fn score_weights_are_settings_but_not_configuration_keys() {
+    let mut lone = f("a", 100, Some(78), "Command injection");
+    lone.severity = Severity::Critical;
+    let shared = [
+        f("a", 10, Some(330), "Predictable session token"),
+        f("b", 10, Some(330), "Predictable session token"),
+    ];
+    let mut findings = vec![lone];
+    findings.extend(shared);
+    let top_severity = |settings: &Settings| {
+        build_issues(findings.clone(), &reviewed(&["a", "b"]), &HashMap::new(), settings)[0].severity
+    };
+    assert_eq!(top_severity(&Settings::default()), Severity::High, "agreement first");
+    let severity_first = Settings {
+        agreement_weight: 0.0,
+        ..Settings::default()
+    };
+    assert_eq!(top_severity(&severity_first), Severity::Critical);
+    assert!(toml::from_str::<Settings>("agreement_weight = 0.5").is_err());
+    let bad = Settings {
+        confidence_weight: -0.1,
+        ..Settings::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("confidence_weight"));
+}
