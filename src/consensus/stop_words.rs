@@ -47,8 +47,6 @@ impl StopTable {
     }
 }
 
-/// Splits an identifier at `_`, at a lower-case letter or digit followed by an upper-case
-
 /// Words that say nothing about which problem a finding is: English function words
 /// and the filler every security finding uses. Sorted (binary search).
 pub(super) const STOP_WORDS: &[&str] = &[

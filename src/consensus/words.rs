@@ -131,6 +131,7 @@ fn emit_word(word: &str, emit: &mut impl FnMut(&str, u64)) {
     }
 }
 
+/// Splits an identifier at `_`, at a lower-case letter or digit followed by an upper-case
 /// one (`userId`), and before the last capital of a run of capitals followed by a
 /// lower-case letter (`HTTPServer` → HTTP, Server). Digits stay attached (`md5`, `sha256`).
 /// The parts go into `parts` as byte ranges; `chars` is scratch space.
