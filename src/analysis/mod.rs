@@ -5,25 +5,27 @@
 //! wrong on the way (failed requests, truncated or unparsable answers, findings about
 //! files never sent) is counted per provider and listed, never silently lost.
 //!
-//! `answer` reads the records, the only place here that sees the providers crate's types;
-//! what `analyze` returns holds the crate's own types and strings, so the reports built
-//! from it depend on no provider. `parts` handles files reviewed in parts.
+//! `answer` judges each record, and is the one file here that names a type of the
+//! providers crate (a record's finish reason); `tally` adds the records up; `parts`
+//! handles files reviewed in parts. What `analyze` returns holds the crate's own types
+//! and strings, so the reports built from it depend on no provider.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{self, FileOutcome};
+use crate::checks;
 use crate::consensus::{self, Issue, Settings};
-use crate::normalize::finding;
 use crate::normalize::parse::Cut;
-use crate::store::{LineRange, ResponseRecord, RunMeta, Status};
+use crate::store::{LineRange, ResponseRecord, RunMeta};
 
 mod answer;
 mod parts;
+mod tally;
 
-use answer::{latest_per_job, missing_jobs, usable_answer};
-use parts::{keep_inside_part, merge_part_overlaps};
+use answer::{latest_per_job, missing_jobs};
+use parts::merge_part_overlaps;
+use tally::Tally;
 
 /// Something that kept a provider from reviewing a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,138 +120,25 @@ pub fn analyze(
     texts: &HashMap<String, String>,
     settings: &Settings,
 ) -> Analysis {
-    let lines: HashMap<&str, u32> = meta.files.iter().map(|f| (f.path.as_str(), f.lines)).collect();
-    let mut totals: Vec<ProviderTotals> = meta
-        .providers
-        .iter()
-        .map(|p| ProviderTotals {
-            name: p.name.clone(),
-            model: p.model.clone(),
-            family: p.family.clone(),
-            ..Default::default()
-        })
-        .collect();
-    let mut latencies: Vec<Vec<u64>> = vec![Vec::new(); totals.len()];
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    let mut cuts = Vec::new();
-    let mut reviewed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // Who answered about each file, and who found something in it, for Quorum's own issues.
-    let mut outcomes: BTreeMap<String, FileOutcome> = BTreeMap::new();
-
-    let mut answered_jobs: BTreeSet<(String, String)> = BTreeSet::new();
-    let hashes: HashMap<&str, &str> = meta
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.content_hash.as_str()))
-        .collect();
-    // An answer about an earlier version of a file (a run resumed after an edit) is not
-    // about this one.
-    // Their tokens were still spent, so they count in the totals.
-    let (current, stale): (Vec<ResponseRecord>, Vec<ResponseRecord>) = records.into_iter().partition(|r| {
-        r.content_hash
-            .as_deref()
-            .is_none_or(|h| hashes.get(r.file.as_str()).is_none_or(|now| *now == h))
-    });
+    let mut tally = Tally::new(&meta);
+    let (current, stale) = split_stale(records, &meta);
     for record in &stale {
-        if let Some(t) = totals.iter_mut().find(|t| t.name == record.provider) {
-            t.input_tokens += record.usage.input_tokens.unwrap_or(0);
-            t.output_tokens += record.usage.output_tokens.unwrap_or(0);
-        }
+        tally.add_stale(record);
     }
     for record in latest_per_job(current) {
-        let Some(index) = totals.iter().position(|t| t.name == record.provider) else {
-            continue;
-        };
-        answered_jobs.insert((record.provider.clone(), record.file.clone()));
-        let Some(&line_count) = lines.get(record.file.as_str()) else {
-            continue;
-        };
-        let t = &mut totals[index];
-        t.requests += 1;
-        t.input_tokens += record.usage.input_tokens.unwrap_or(0);
-        t.output_tokens += record.usage.output_tokens.unwrap_or(0);
-        if record.cached {
-            t.cached_answers += 1;
-        } else if record.status != Status::Skipped
-            && record.usage.input_tokens.is_none()
-            && record.usage.output_tokens.is_none()
-            && record.attempts > 0
-        {
-            t.answers_without_usage += 1;
-        }
-        if record.status == Status::Split {
-            // Replaced by its parts (recorded separately); only its tokens count here.
-            t.requests -= 1;
-            continue;
-        }
-        latencies[index].push(record.latency_ms);
-        match usable_answer(&record) {
-            Err(error) => {
-                if error.stage == "request" || error.stage == "skipped" {
-                    t.failures += 1;
-                } else {
-                    t.unusable_answers += 1;
-                }
-                errors.push(error);
-            }
-            Ok(parsed) => {
-                if !parsed.cut.is_empty() {
-                    t.cut_findings += parsed.cut.findings;
-                    t.cut_fields += parsed.cut.fields;
-                    cuts.push(AnswerCut {
-                        provider: record.provider.clone(),
-                        file: record.file.clone(),
-                        chunk: record.chunk,
-                        cut: parsed.cut,
-                    });
-                }
-                reviewed
-                    .entry(record.file.clone())
-                    .or_default()
-                    .insert(t.family.clone());
-                let outcome = outcomes.entry(record.file.clone()).or_default();
-                outcome.families.insert(t.family.clone());
-                outcome.answered.insert(t.name.clone());
-                let ctx = finding::Context {
-                    provider: &t.name,
-                    model: &t.model,
-                    family: &t.family,
-                    file: &record.file,
-                    line_count,
-                };
-                for raw in &parsed.findings {
-                    match finding::normalize(raw, ctx) {
-                        Ok(mut f) => {
-                            if let Some(part) = record.chunk {
-                                keep_inside_part(&mut f, part);
-                            }
-                            t.findings += 1;
-                            t.clamped_findings += usize::from(f.lines_clamped);
-                            outcomes
-                                .entry(f.file.clone())
-                                .or_default()
-                                .reported
-                                .insert(t.name.clone());
-                            findings.push((record.chunk, f));
-                        }
-                        Err(finding::Dropped::NotAFinding) => {}
-                        Err(finding::Dropped::ForeignFile(_)) => t.dropped_findings += 1,
-                    }
-                }
-            }
-        }
+        tally.add(record);
     }
-    for ((t, mut l), p) in totals.iter_mut().zip(latencies).zip(&meta.providers) {
-        l.sort_unstable();
-        t.median_latency_ms = l.get(l.len().saturating_sub(1) / 2).copied().unwrap_or(0);
-        t.cost_usd = cost(
-            t.input_tokens,
-            t.output_tokens,
-            p.price_input_per_mtok,
-            p.price_output_per_mtok,
-        );
-    }
+    tally.finish_totals(&meta);
+    let Tally {
+        totals,
+        findings,
+        mut errors,
+        cuts,
+        reviewed,
+        outcomes,
+        answered_jobs,
+        ..
+    } = tally;
     errors.extend(missing_jobs(&meta, &answered_jobs));
     errors.sort_by(|a, b| (&a.provider, &a.file).cmp(&(&b.provider, &b.file)));
     let files_reviewed = reviewed.len();
@@ -265,6 +154,21 @@ pub fn analyze(
         providers: totals,
         files_reviewed,
     }
+}
+
+/// The records about the files as they are now, and those about an earlier version of
+/// a file (a run resumed after an edit), which are not about this one.
+fn split_stale(records: Vec<ResponseRecord>, meta: &RunMeta) -> (Vec<ResponseRecord>, Vec<ResponseRecord>) {
+    let hashes: HashMap<&str, &str> = meta
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content_hash.as_str()))
+        .collect();
+    records.into_iter().partition(|r| {
+        r.content_hash
+            .as_deref()
+            .is_none_or(|h| hashes.get(r.file.as_str()).is_none_or(|now| *now == h))
+    })
 }
 
 /// Dollars for the tokens at the given per-million prices; `None` without any price.
