@@ -1,0 +1,63 @@
+//! `report.json`: the contract other tools read.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::SCHEMA_VERSION;
+use crate::analysis::{Analysis, AnswerCut, ProviderTotals, RunError};
+use crate::consensus::Issue;
+use crate::input::walk::Skipped;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    run: JsonRun<'a>,
+    issues: &'a [Issue],
+    errors: &'a [RunError],
+    /// Answers used only in part (past the limits on findings or field lengths).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    cut: &'a [AnswerCut],
+    skipped: &'a [Skipped],
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    /// Where the token and cost figures come from: `measured` (servers' reported usage
+    /// of this run's requests). Estimates appear only in `--dry-run` output.
+    token_figures: &'static str,
+    run_id: &'a str,
+    root: &'a str,
+    started_at: &'a str,
+    finished_at: Option<&'a str>,
+    files_sent: usize,
+    files_reviewed: usize,
+    files_skipped: usize,
+    /// Why the run stopped before asking everything (absent when it finished).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_early: Option<&'a str>,
+    providers: &'a [ProviderTotals],
+}
+
+/// `report.json`.
+pub fn json(a: &Analysis) -> Result<String> {
+    let report = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        run: JsonRun {
+            token_figures: "measured",
+            run_id: &a.meta.run_id,
+            root: &a.meta.root,
+            started_at: &a.meta.started_at,
+            finished_at: a.meta.finished_at.as_deref(),
+            files_sent: a.meta.files.len(),
+            files_reviewed: a.files_reviewed,
+            files_skipped: a.meta.skipped.len(),
+            stopped_early: a.meta.stopped_early.as_deref(),
+            providers: &a.providers,
+        },
+        issues: &a.issues,
+        errors: &a.errors,
+        cut: &a.cuts,
+        skipped: &a.meta.skipped,
+    };
+    Ok(serde_json::to_string_pretty(&report)? + "\n")
+}

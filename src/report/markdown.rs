@@ -1,0 +1,234 @@
+//! `report.md`. Markdown metacharacters in what a model wrote are escaped, so a finding
+//! cannot inject links, HTML or table cells.
+
+use std::fmt::Write as _;
+
+use super::{agreement, cwe_suffix, location, reported_by};
+use crate::analysis::{Analysis, AnswerCut, ProviderTotals};
+use crate::sanitize::terminal_safe;
+
+/// `report.md`.
+pub fn markdown(a: &Analysis) -> String {
+    let mut md = String::new();
+    let m = &a.meta;
+    let _ = writeln!(md, "# Quorum review of `{}`\n", code_span(&m.root));
+    let _ = writeln!(
+        md,
+        "Run `{}`, started {}. {} files sent, {} reviewed by at least one model, {} skipped. \
+         {} issues, ranked by how many independent models reported them.\n",
+        m.run_id,
+        md_text(&m.started_at),
+        m.files.len(),
+        a.files_reviewed,
+        m.skipped.len(),
+        a.issues.len()
+    );
+    if let Some(why) = &m.stopped_early {
+        let _ = writeln!(
+            md,
+            "**This run stopped early ({}): some requests were never made, so this report is partial.** \
+             Continue it with `quorum review --resume`.\n",
+            md_text(why)
+        );
+    }
+    markdown_summary(&mut md, a);
+    markdown_issues(&mut md, a);
+    markdown_providers(&mut md, &a.providers);
+    if !a.errors.is_empty() {
+        let _ = writeln!(
+            md,
+            "## Errors\n\n| provider | file | what failed | message |\n|---|---|---|---|"
+        );
+        for e in &a.errors {
+            let stage = match &e.kind {
+                Some(kind) => format!("{} ({kind})", e.stage),
+                None => e.stage.clone(),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_text(&e.provider),
+                md_text(&e.file),
+                stage,
+                md_text(&e.message)
+            );
+        }
+        md.push('\n');
+    }
+    markdown_cuts(&mut md, &a.cuts);
+    if !m.skipped.is_empty() {
+        let _ = writeln!(md, "## Files not reviewed\n\n| file | reason |\n|---|---|");
+        for s in &m.skipped {
+            let _ = writeln!(md, "| {} | {} |", md_text(&s.path), md_text(&s.reason));
+        }
+        md.push('\n');
+    }
+    md
+}
+
+fn markdown_summary(md: &mut String, a: &Analysis) {
+    if a.issues.is_empty() {
+        md.push_str("No issues reported.\n\n");
+        return;
+    }
+    md.push_str("| # | id | agreed | severity | location | issue | reported by |\n|---|---|---|---|---|---|---|\n");
+    for (i, issue) in a.issues.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            i + 1,
+            issue.id,
+            agreement(issue),
+            issue.severity.as_str(),
+            md_text(&location(issue)),
+            md_text(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+            md_text(&reported_by(issue))
+        );
+    }
+    md.push('\n');
+}
+
+fn markdown_issues(md: &mut String, a: &Analysis) {
+    if a.issues.is_empty() {
+        return;
+    }
+    md.push_str("## Issues\n\n");
+    for (i, issue) in a.issues.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "### {}. {} ({})\n\n**{}** · {} · agreed by {} · `{}`{}\n",
+            i + 1,
+            md_text(&issue.title),
+            issue.id,
+            issue.severity.as_str(),
+            issue.category.as_str(),
+            agreement(issue),
+            code_span(&location(issue)),
+            cwe_suffix(issue.cwe)
+        );
+        if let Some(check) = &issue.check {
+            let _ = writeln!(
+                md,
+                "- **quorum** (its own check, not a model's vote): {}",
+                md_text(&check.description)
+            );
+        }
+        for f in &issue.findings {
+            let lines = match (f.start_line, f.end_line) {
+                (Some(s), Some(e)) => format!(" (lines {s}-{e}{})", if f.lines_clamped { ", clamped" } else { "" }),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                md,
+                "- **{}**{}, {}: {} — {}",
+                md_text(&f.provider),
+                lines,
+                f.severity.as_str(),
+                md_text(&f.title),
+                md_text(&f.description)
+            );
+            if let Some(s) = &f.suggestion {
+                let _ = writeln!(md, "  - Fix: {}", md_text(s));
+            }
+        }
+        md.push('\n');
+    }
+}
+
+fn markdown_cuts(md: &mut String, cuts: &[AnswerCut]) {
+    if cuts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Answers cut\n\nThese answers went past Quorum's limits ({} findings per answer; {} characters per \
+         title, {} per description or fix). Their first findings were used, shortened; the rest was left \
+         out.\n\n| provider | file | findings left out | fields shortened |\n|---|---|---|---|",
+        crate::normalize::parse::MAX_FINDINGS_PER_ANSWER,
+        crate::normalize::finding::MAX_TITLE_CHARS,
+        crate::normalize::finding::MAX_DESCRIPTION_CHARS,
+    );
+    for c in cuts {
+        let part = c
+            .chunk
+            .map(|p| format!(" (lines {}-{})", p.start_line, p.end_line))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {}{part} | {} | {} |",
+            md_text(&c.provider),
+            md_text(&c.file),
+            c.cut.findings,
+            c.cut.fields
+        );
+    }
+    md.push('\n');
+}
+
+fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
+    md.push_str(
+        "## Providers\n\nToken counts are **measured**: summed from the token usage each server reported for \
+         this run's requests (answers from the cache cost nothing and are not counted). Cost is computed from \
+         them and the configured prices.\n\n\
+         | provider | model | family | files answered | from cache | failed | unusable answers | findings | dropped \
+         | input tokens | output tokens | cost | median latency |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for p in providers {
+        let unreported = if p.answers_without_usage > 0 {
+            format!(" (+{} answers with no usage reported)", p.answers_without_usage)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{unreported} | {}{unreported} | {} | {:.1} s |",
+            md_text(&p.name),
+            md_text(&p.model),
+            md_text(&p.family),
+            p.requests,
+            p.cached_answers,
+            p.failures,
+            p.unusable_answers,
+            p.findings,
+            p.dropped_findings,
+            p.input_tokens,
+            p.output_tokens,
+            p.cost_usd.map_or_else(|| "–".to_string(), |c| format!("${c:.4}")),
+            p.median_latency_ms as f64 / 1000.0
+        );
+    }
+    md.push('\n');
+}
+
+/// Escapes untrusted text for a Markdown paragraph or table cell.
+pub fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in terminal_safe(text).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for inside a `code span`: backticks cannot close it early.
+fn code_span(text: &str) -> String {
+    terminal_safe(text).replace('`', "'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_text_is_escaped() {
+        assert_eq!(
+            md_text("<img src=x onerror=alert(1)> | [a](b)"),
+            "\\<img src=x onerror=alert(1)\\> \\| \\[a\\](b)"
+        );
+    }
+}
