@@ -17,8 +17,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::ProviderConfig;
 use crate::consensus::{Agreement, Issue, Source};
-use crate::engine::Reviewer;
 use crate::input::walk::SourceFile;
 use crate::normalize::finding::{Category, Severity};
 
@@ -137,11 +137,11 @@ impl fmt::Display for Checked {
 
 /// Runs the checks on the files of a review: injection always, secrets where some
 /// reviewer's requests are redacted.
-pub fn run(files: &[SourceFile], reviewers: &[Reviewer]) -> Checked {
-    let redacting: Vec<String> = reviewers
-        .iter()
-        .filter(|r| redact::applies(&r.config))
-        .map(|r| r.config.name.clone())
+pub fn run<'a>(files: &[SourceFile], providers: impl IntoIterator<Item = &'a ProviderConfig>) -> Checked {
+    let redacting: Vec<String> = providers
+        .into_iter()
+        .filter(|p| redact::applies(p))
+        .map(|p| p.name.clone())
         .collect();
     let mut checked = Checked {
         redacting,

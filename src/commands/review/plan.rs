@@ -97,7 +97,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         None if !opts.dry_run => Some(folder.lock()?),
         lock => lock,
     };
-    let checked = crate::checks::run(&walked.files, &reviewers);
+    let checked = crate::checks::run(&walked.files, reviewers.iter().map(|r| &r.config));
     let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
     let prior = prior_answers(&folder, start.previous.as_ref())?;
     let cache = match (&cache_location.dir, opts.no_cache) {
