@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use support::chat::{self, openai_error, NO_FINDINGS};
 use support::fixture::{self, openai_provider};
 use support::ok;
-use support::server::chat_server;
+use support::server::{chat_server, Seen};
 use wiremock::{MockServer, ResponseTemplate};
 
 fn answer(content: &str) -> ResponseTemplate {
@@ -153,11 +153,21 @@ async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
     assert_eq!(project.report("quorum-report")["issues"].as_array().unwrap().len(), 20);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
-    let (server, seen) = chat_server(|ask| {
-        if ask.model == "hop-model" {
-            ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere")
+/// A review of six files by a provider that fails and one that answers.
+struct FailingRun {
+    _server: MockServer,
+    seen: Seen,
+    project: Project,
+    stderr: String,
+}
+
+/// Reviews six files with the providers `name` (one request at a time), whose every
+/// answer is `failure()`, and `good`, which finds one issue in each.
+async fn review_with_failing(name: &str, failure: fn() -> ResponseTemplate) -> FailingRun {
+    let failing_model = format!("{name}-model");
+    let (server, seen) = chat_server(move |ask| {
+        if ask.model == failing_model {
+            failure()
         } else {
             answer(&one_finding(&ask.file, 4))
         }
@@ -165,9 +175,23 @@ async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
     .await;
     let project = Project::new(
         6,
-        &(provider("hop", &server, "max_concurrency = 1") + &provider("good", &server, "")),
+        &(provider(name, &server, "max_concurrency = 1") + &provider("good", &server, "")),
     );
     let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
+    FailingRun {
+        _server: server,
+        seen,
+        project,
+        stderr,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
+    let FailingRun { seen, stderr, .. } = review_with_failing("hop", || {
+        ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere")
+    })
+    .await;
     assert!(stderr.contains("hop is marked down"), "{stderr}");
     assert!(stderr.contains("follows no redirects"), "{stderr}");
     assert_eq!(seen.count_of("hop-model"), 1, "no request after the first redirect");
@@ -175,24 +199,17 @@ async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_key_marks_the_provider_down_and_the_others_go_on() {
-    let (server, seen) = chat_server(|ask| {
-        if ask.model == "bad-model" {
-            ResponseTemplate::new(401).set_body_json(openai_error(
-                "Incorrect API key provided",
-                "invalid_request_error",
-                None,
-                Some("invalid_api_key"),
-            ))
-        } else {
-            answer(&one_finding(&ask.file, 4))
-        }
+    let FailingRun {
+        seen, project, stderr, ..
+    } = review_with_failing("bad", || {
+        ResponseTemplate::new(401).set_body_json(openai_error(
+            "Incorrect API key provided",
+            "invalid_request_error",
+            None,
+            Some("invalid_api_key"),
+        ))
     })
     .await;
-    let project = Project::new(
-        6,
-        &(provider("bad", &server, "max_concurrency = 1") + &provider("good", &server, "")),
-    );
-    let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
     assert!(stderr.contains("bad is marked down"), "{stderr}");
     assert_eq!(seen.count_of("bad-model"), 1, "no request after the key was rejected");
     let records = project.records("quorum-report");

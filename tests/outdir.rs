@@ -327,22 +327,27 @@ async fn an_out_folder_that_is_a_link_is_refused() {
     let project = tempfile::tempdir().unwrap();
     repository(project.path(), &mock, "");
     std::os::unix::fs::symlink(outside.path(), project.path().join("quorum-report")).unwrap();
-    for out in ["quorum-report", "quorum-report/"] {
-        let err = refused(
-            &run(
-                project.path(),
-                &["review", "src", "--config", "quorum.toml", "--out", out],
-            )
-            .await,
-        );
-        assert!(
-            err.contains("is a symbolic link") && err.contains("pass the folder itself as --out"),
-            "{err}"
-        );
+    let why = ["is a symbolic link", "pass the folder itself as --out"];
+    out_is_refused(
+        project.path(),
+        &["quorum-report", "quorum-report/"],
+        why,
+        &server,
+        outside.path(),
+    )
+    .await;
+}
+
+/// Reviews in `project` into each of `outs` are refused, naming both parts of `why`,
+/// before anything is asked or written where the link points (`outside`).
+async fn out_is_refused(project: &Path, outs: &[&str], why: [&str; 2], server: &Server, outside: &Path) {
+    for out in outs {
+        let err = refused(&run(project, &["review", "src", "--config", "quorum.toml", "--out", out]).await);
+        assert!(err.contains(why[0]) && err.contains(why[1]), "{out}: {err}");
     }
     assert_eq!(server.requests(), 0);
     assert_eq!(
-        std::fs::read_dir(outside.path()).unwrap().count(),
+        std::fs::read_dir(outside).unwrap().count(),
         0,
         "nothing written where it points"
     );
@@ -509,25 +514,9 @@ async fn an_out_path_through_a_linked_folder_in_the_project_is_refused() {
     repository(project.path(), &mock, "");
     // Committed with the repository: `build -> /elsewhere`.
     std::os::unix::fs::symlink(outside.path(), project.path().join("build")).unwrap();
-    for out in ["build/q", "build/deeper/q", "./build/q/"] {
-        let err = refused(
-            &run(
-                project.path(),
-                &["review", "src", "--config", "quorum.toml", "--out", out],
-            )
-            .await,
-        );
-        assert!(
-            err.contains("build, a symbolic link") && err.contains("pass the real path as --out"),
-            "{out}: {err}"
-        );
-    }
-    assert_eq!(server.requests(), 0);
-    assert_eq!(
-        std::fs::read_dir(outside.path()).unwrap().count(),
-        0,
-        "nothing written where it points"
-    );
+    let outs = ["build/q", "build/deeper/q", "./build/q/"];
+    let why = ["build, a symbolic link", "pass the real path as --out"];
+    out_is_refused(project.path(), &outs, why, &server, outside.path()).await;
 
     // A link outside the project (like macOS's `/tmp`) is the user's own: followed.
     let elsewhere = tempfile::tempdir().unwrap();
