@@ -7,7 +7,7 @@
 //! small enough for the naive one; the naive time grows with the square of the input.
 //! Peak memory is printed at the end (`examples/consensus_scale.rs` measures it alone).
 
-#[path = "support/consensus_data.rs"]
+#[path = "../tests/support/consensus_data.rs"]
 mod data;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -6,16 +6,16 @@
 //! exactly at its limit); the warm re-run's wall time and request count (the cache should
 //! make it zero); and the process's peak memory. `QUORUM_BENCH_FILES=N` changes the size.
 
-#[path = "support/chat.rs"]
+#[path = "../tests/support/chat.rs"]
 mod chat;
-#[path = "support/sim.rs"]
+#[path = "../tests/support/engine.rs"]
+mod harness;
+#[path = "../tests/support/sim.rs"]
 mod sim;
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use quorum::config::Config;
 use quorum::engine::cache::Cache;
 use quorum::engine::progress::Silent;
 use quorum::engine::{self, Reviewer};
@@ -51,35 +51,9 @@ async fn bench(n: usize) {
         })
         .collect();
     let (server, stats) = sim::start(&models, None, Duration::ZERO).await;
-    let files: Vec<SourceFile> = (0..n)
-        .map(|i| {
-            let text = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
-            SourceFile {
-                path: format!("src/f{i:04}.go"),
-                content_hash: quorum::hash::sha256_hex(text.as_bytes()),
-                text,
-            }
-        })
-        .collect();
-    let toml: String = MODELS
-        .iter()
-        .map(|(name, _, cap)| {
-            format!(
-                "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}\"\nmax_concurrency = {cap}\n",
-                server.uri()
-            )
-        })
-        .collect();
-    let config = Config::parse(Path::new("quorum.toml"), &toml).unwrap();
-    let reviewers: Vec<Reviewer> = config
-        .providers
-        .iter()
-        .map(|p| Reviewer {
-            config: p.clone(),
-            provider: quorum::engine::backend::build(p, Path::new("quorum.toml")).unwrap(),
-            context_tokens: None,
-        })
-        .collect();
+    let files = harness::go_files(n, |i| format!("src/f{i:04}.go"));
+    let specs: Vec<(&str, usize)> = MODELS.iter().map(|(name, _, cap)| (*name, *cap)).collect();
+    let reviewers = harness::reviewers(&server.uri(), &specs, "");
     let ideal = MODELS
         .iter()
         .map(|(_, ms, cap)| Duration::from_millis(n.div_ceil(*cap) as u64 * ms))

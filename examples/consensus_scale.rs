@@ -10,7 +10,7 @@
 //! 10 findings). With RUNS > 1 it prints the fastest and the median run, which on a
 //! shared machine say more than any single run.
 
-#[path = "../benches/support/consensus_data.rs"]
+#[path = "../tests/support/consensus_data.rs"]
 mod data;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -7,20 +7,11 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
+use support::fixture::{self, demo_review, project, repo_root};
+use support::{stderr, UNSET_VAR};
+
 fn quorum(cwd: &Path, args: &[&str]) -> Output {
-    support::quorum_cmd(cwd)
-        .env_remove("QUORUM_CLI_TEST_UNSET")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    support::quorum(cwd, args, &[])
 }
 
 /// Runs `review` on a one-file project with `config` and expects a configuration error.
@@ -30,9 +21,7 @@ fn config_error(config: &str) -> String {
 
 /// As `config_error`, running `first` (e.g. `quorum trust`) before the review.
 fn config_error_with(config: &str, first: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    let dir = project(&[("main.go", "package main\n")], config);
     if !first.is_empty() {
         let out = quorum(dir.path(), first);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -83,9 +72,9 @@ fn unknown_kind_is_named() {
 #[test]
 fn missing_key_variable_is_named_without_guessing_a_key() {
     // A file that names a key variable needs trust before its key is even looked for.
-    let err = config_error_with(&format!("{GOOD}api_key_env = \"QUORUM_CLI_TEST_UNSET\"\n"), &["trust"]);
+    let err = config_error_with(&format!("{GOOD}api_key_env = \"{UNSET_VAR}\"\n"), &["trust"]);
     assert!(
-        err.contains("quorum.toml:5:") && err.contains("QUORUM_CLI_TEST_UNSET is not set"),
+        err.contains("quorum.toml:5:") && err.contains(&format!("{UNSET_VAR} is not set")),
         "{err}"
     );
 }
@@ -120,9 +109,7 @@ fn no_config_says_how_to_make_one() {
 #[test]
 fn unknown_provider_flag_lists_the_configured_ones() {
     let err = {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
-        std::fs::write(dir.path().join("quorum.toml"), GOOD).unwrap();
+        let dir = project(&[("main.go", "package main\n")], GOOD);
         stderr(&quorum(dir.path(), &["review", "--provider", "gpt"]))
     };
     assert!(
@@ -141,13 +128,10 @@ fn unknown_format_is_an_error() {
 
 #[test]
 fn nothing_to_review_is_explained() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("quorum.toml"),
-        format!("[review]\ninclude = [\"**/*.rs\"]\n{GOOD}"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("main.go"), "package main\n").unwrap();
+    let dir = project(
+        &[("main.go", "package main\n")],
+        &format!("[review]\ninclude = [\"**/*.rs\"]\n{GOOD}"),
+    );
     let out = quorum(dir.path(), &["review", "--config", "quorum.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nothing to review"), "{}", stderr(&out));
@@ -178,20 +162,8 @@ fn aggregate_of_a_folder_that_is_no_run_says_so() {
 #[test]
 fn demo_ranks_planted_vulnerabilities_above_noise() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = quorum(
-        repo_root(),
-        &[
-            "review",
-            "examples/vulnerable-app",
-            "--config",
-            "examples/demo.toml",
-            "--out",
-            out_dir.path().to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
+    support::ok(&demo_review(out_dir.path(), &[]));
+    let report = fixture::report(out_dir.path());
     let truth: toml::Value =
         toml::from_str(&std::fs::read_to_string(repo_root().join("examples/vulnerable-app/truth.toml")).unwrap())
             .unwrap();
@@ -230,23 +202,8 @@ fn demo_ranks_planted_vulnerabilities_above_noise() {
 fn eval_scores_the_demo_and_min_agree_filters() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().to_str().unwrap();
-    let review = quorum(
-        repo_root(),
-        &[
-            "review",
-            "examples/vulnerable-app",
-            "--config",
-            "examples/demo.toml",
-            "--out",
-            out,
-            "--quiet",
-            "--min-agree",
-            "2",
-        ],
-    );
-    assert!(review.status.success(), "{}", stderr(&review));
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
+    support::ok(&demo_review(out_dir.path(), &["--quiet", "--min-agree", "2"]));
+    let report = fixture::report(out_dir.path());
     let issues = report["issues"].as_array().unwrap();
     assert!(!issues.is_empty() && issues.iter().all(|i| i["agreement"]["count"].as_u64() >= Some(2)));
 
@@ -254,7 +211,7 @@ fn eval_scores_the_demo_and_min_agree_filters() {
         repo_root(),
         &["eval", out, "--truth", "examples/vulnerable-app/truth.toml", "--json"],
     );
-    assert!(eval.status.success(), "{}", stderr(&eval));
+    support::ok(&eval);
     let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
     let at_two = scores["consensus"]
         .as_array()

@@ -7,76 +7,19 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[path = "../benches/support/chat.rs"]
-mod chat;
-
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
-
-/// What the mock server saw: one entry per request, (model, file, user prompt).
-#[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(String, String, String)>>>);
-
-impl Seen {
-    fn count(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    fn files(&self) -> Vec<String> {
-        let mut files: Vec<String> = self.0.lock().unwrap().iter().map(|(_, f, _)| f.clone()).collect();
-        files.sort();
-        files
-    }
-
-    fn last_files(&self, n: usize) -> Vec<String> {
-        let seen = self.0.lock().unwrap();
-        seen[seen.len().saturating_sub(n)..]
-            .iter()
-            .map(|(_, f, _)| f.clone())
-            .collect()
-    }
-
-    fn prompts(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().map(|(_, _, p)| p.clone()).collect()
-    }
-}
-
-type Behaviour = dyn Fn(&str, &str, &str, usize) -> ResponseTemplate + Send + Sync;
-
-/// Answers each request with `behaviour(model, file, user_prompt, nth request for that file)`.
-struct Server {
-    seen: Seen,
-    behaviour: Box<Behaviour>,
-}
-
-impl Respond for Server {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).unwrap();
-        let model = body["model"].as_str().unwrap_or_default().to_string();
-        let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
-        let file = user
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("File: ")
-            .to_string();
-        let nth = {
-            let mut seen = self.seen.0.lock().unwrap();
-            seen.push((model.clone(), file.clone(), user.clone()));
-            seen.iter().filter(|(m, f, _)| *m == model && *f == file).count()
-        };
-        (self.behaviour)(&model, &file, &user, nth)
-    }
-}
+use support::chat::{self, openai_error, NO_FINDINGS};
+use support::fixture::{self, openai_provider};
+use support::ok;
+use support::server::{chat_server, Seen};
+use wiremock::{MockServer, ResponseTemplate};
 
 fn answer(content: &str) -> ResponseTemplate {
     // No `model` field: the served-model check is covered where servers disagree with
     // the request (engine unit tests); here every answer is from the model asked.
-    ResponseTemplate::new(200).set_body_json(chat::chat_completion(content, json!({}), None, (1000, 100)))
+    chat::reply(content, (1000, 100))
 }
 
 fn one_finding(file: &str, line: u32) -> String {
@@ -84,22 +27,6 @@ fn one_finding(file: &str, line: u32) -> String {
         "category": "injection", "cwe": 89, "title": "SQL injection", "description": "query built from input",
         "suggestion": null, "confidence": 0.9}]})
     .to_string()
-}
-
-async fn serve(
-    behaviour: impl Fn(&str, &str, &str, usize) -> ResponseTemplate + Send + Sync + 'static,
-) -> (MockServer, Seen) {
-    let server = MockServer::start().await;
-    let seen = Seen::default();
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(Server {
-            seen: seen.clone(),
-            behaviour: Box::new(behaviour),
-        })
-        .mount(&server)
-        .await;
-    (server, seen)
 }
 
 struct Project {
@@ -111,9 +38,8 @@ impl Project {
     fn new(files: usize, providers: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("src")).unwrap();
-        for i in 0..files {
-            let code = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
-            std::fs::write(dir.path().join(format!("src/f{i:02}.go")), code).unwrap();
+        for file in support::engine::go_files(files, |i| format!("src/f{i:02}.go")) {
+            std::fs::write(dir.path().join(file.path), file.text).unwrap();
         }
         std::fs::write(dir.path().join("quorum.toml"), providers).unwrap();
         Project { dir }
@@ -124,27 +50,20 @@ impl Project {
     }
 
     fn quorum(&self, args: &[&str]) -> Output {
-        support::quorum_cmd(self.path()).args(args).output().unwrap()
+        support::quorum(self.path(), args, &[])
     }
 
     async fn run(&self, args: &[&str]) -> Output {
-        let dir = self.path().to_path_buf();
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || support::quorum_cmd(&dir).args(&args).output().unwrap())
-            .await
-            .unwrap()
+        support::quorum_async(self.path(), args, &[]).await
     }
 
+    /// The records of the run folder `out`, as far as written.
     fn records(&self, out: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.path().join(out).join("responses.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        fixture::records_so_far(&self.path().join(out))
     }
 
     fn report(&self, out: &str) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.path().join(out).join("report.json")).unwrap()).unwrap()
+        fixture::report(&self.path().join(out))
     }
 }
 
@@ -154,21 +73,17 @@ fn provider(name: &str, server: &MockServer, extra: &str) -> String {
     } else {
         "max_concurrency = 2\n"
     };
-    format!(
-        "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}-model\"\n{concurrency}{extra}\n",
-        server.uri()
+    openai_provider(
+        name,
+        &format!("{}/v1", server.uri()),
+        &format!("{name}-model"),
+        &format!("{concurrency}{extra}"),
     )
-}
-
-fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status.code());
-    stderr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
-    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     let project = Project::new(3, &(provider("a", &server, "") + &provider("b", &server, "")));
     ok(&project.run(&["review", "src", "--quiet"]).await);
     assert_eq!(seen.count(), 6);
@@ -205,7 +120,7 @@ async fn an_unchanged_tree_is_not_asked_again_and_a_changed_file_alone_is() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
     let (server, seen) =
-        serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(150))).await;
+        chat_server(|ask| answer(&one_finding(&ask.file, 4)).set_delay(Duration::from_millis(150))).await;
     let project = Project::new(20, &provider("slow", &server, "max_concurrency = 1"));
     let mut child = support::quorum_cmd(project.path())
         .args(["review", "src", "--quiet", "--no-cache"])
@@ -238,58 +153,65 @@ async fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
     assert_eq!(project.report("quorum-report")["issues"].as_array().unwrap().len(), 20);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
-    let (server, seen) = serve(|model, file, _, _| {
-        if model == "hop-model" {
-            ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere")
+/// A review of six files by a provider that fails and one that answers.
+struct FailingRun {
+    _server: MockServer,
+    seen: Seen,
+    project: Project,
+    stderr: String,
+}
+
+/// Reviews six files with the providers `name` (one request at a time), whose every
+/// answer is `failure()`, and `good`, which finds one issue in each.
+async fn review_with_failing(name: &str, failure: fn() -> ResponseTemplate) -> FailingRun {
+    let failing_model = format!("{name}-model");
+    let (server, seen) = chat_server(move |ask| {
+        if ask.model == failing_model {
+            failure()
         } else {
-            answer(&one_finding(file, 4))
+            answer(&one_finding(&ask.file, 4))
         }
     })
     .await;
     let project = Project::new(
         6,
-        &(provider("hop", &server, "max_concurrency = 1") + &provider("good", &server, "")),
+        &(provider(name, &server, "max_concurrency = 1") + &provider("good", &server, "")),
     );
     let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
+    FailingRun {
+        _server: server,
+        seen,
+        project,
+        stderr,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirecting_provider_is_marked_down_after_its_first_answer() {
+    let FailingRun { seen, stderr, .. } = review_with_failing("hop", || {
+        ResponseTemplate::new(307).insert_header("location", "http://127.0.0.1:9/elsewhere")
+    })
+    .await;
     assert!(stderr.contains("hop is marked down"), "{stderr}");
     assert!(stderr.contains("follows no redirects"), "{stderr}");
-    let hops = seen
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(m, _, _)| m == "hop-model")
-        .count();
-    assert_eq!(hops, 1, "no request after the first redirect");
+    assert_eq!(seen.count_of("hop-model"), 1, "no request after the first redirect");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_key_marks_the_provider_down_and_the_others_go_on() {
-    let (server, seen) = serve(|model, file, _, _| {
-        if model == "bad-model" {
-            ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided",
-                "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))
-        } else {
-            answer(&one_finding(file, 4))
-        }
+    let FailingRun {
+        seen, project, stderr, ..
+    } = review_with_failing("bad", || {
+        ResponseTemplate::new(401).set_body_json(openai_error(
+            "Incorrect API key provided",
+            "invalid_request_error",
+            None,
+            Some("invalid_api_key"),
+        ))
     })
     .await;
-    let project = Project::new(
-        6,
-        &(provider("bad", &server, "max_concurrency = 1") + &provider("good", &server, "")),
-    );
-    let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
     assert!(stderr.contains("bad is marked down"), "{stderr}");
-    let bad_requests = seen
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(m, _, _)| m == "bad-model")
-        .count();
-    assert_eq!(bad_requests, 1, "no request after the key was rejected");
+    assert_eq!(seen.count_of("bad-model"), 1, "no request after the key was rejected");
     let records = project.records("quorum-report");
     let skipped = records
         .iter()
@@ -309,11 +231,11 @@ async fn a_rejected_key_marks_the_provider_down_and_the_others_go_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_without_json_is_asked_again_with_the_error_quoted() {
-    let (server, seen) = serve(|_, file, _, nth| {
-        if nth == 1 {
+    let (server, seen) = chat_server(|ask| {
+        if ask.nth == 1 {
             answer("Sure! The main problem is the SQL query on line 4.")
         } else {
-            answer(&one_finding(file, 4))
+            answer(&one_finding(&ask.file, 4))
         }
     })
     .await;
@@ -335,16 +257,17 @@ async fn an_answer_without_json_is_asked_again_with_the_error_quoted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_too_big_for_the_context_is_split_and_findings_keep_real_lines() {
-    let (server, seen) = serve(|_, file, user, _| {
+    let (server, seen) = chat_server(|ask| {
         // Report the SQL line wherever it appears in the part sent.
-        let line = user
+        let line = ask
+            .user
             .lines()
             .find(|l| l.contains("db.Query"))
             .and_then(|l| l.split('|').next())
             .and_then(|n| n.trim().parse::<u32>().ok());
         match line {
-            Some(line) => answer(&one_finding(file, line)),
-            None => answer("{\"findings\": []}"),
+            Some(line) => answer(&one_finding(&ask.file, line)),
+            None => answer(NO_FINDINGS),
         }
     })
     .await;
@@ -373,13 +296,16 @@ async fn a_file_too_big_for_the_context_is_split_and_findings_keep_real_lines() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_context_overflow_error_retries_with_smaller_parts() {
-    let (server, seen) = serve(|_, file, user, _| {
-        if user.lines().count() > 60 {
-            ResponseTemplate::new(400).set_body_json(json!({"error": {"message":
+    let (server, seen) = chat_server(|ask| {
+        if ask.user.lines().count() > 60 {
+            ResponseTemplate::new(400).set_body_json(openai_error(
                 "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
-                "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}))
+                "invalid_request_error",
+                Some("messages"),
+                Some("context_length_exceeded"),
+            ))
         } else {
-            answer(&one_finding(file, 1))
+            answer(&one_finding(&ask.file, 1))
         }
     })
     .await;
@@ -415,7 +341,7 @@ async fn a_context_overflow_error_retries_with_smaller_parts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_sends_nothing_and_estimates_cost() {
-    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     let project = Project::new(
         4,
         &provider(
@@ -426,7 +352,7 @@ async fn dry_run_sends_nothing_and_estimates_cost() {
     );
     let out = project.run(&["review", "src", "--dry-run"]).await;
     ok(&out);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = support::stdout(&out);
     assert_eq!(seen.count(), 0);
     assert!(
         stdout.contains("paid") && stdout.contains("Dry run: nothing was sent"),
@@ -438,7 +364,7 @@ async fn dry_run_sends_nothing_and_estimates_cost() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_cost_stops_dispatch_and_resume_finishes_the_run() {
-    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     // Each answer costs 1000 × $10/M + 100 × $10/M = $0.011; estimates are close to that.
     let project = Project::new(
         10,
@@ -465,7 +391,7 @@ async fn max_cost_stops_dispatch_and_resume_finishes_the_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_split_the_files_and_aggregate_merges_them() {
-    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     let project = Project::new(12, &provider("a", &server, ""));
     ok(&project
         .run(&[
@@ -510,12 +436,12 @@ async fn shards_split_the_files_and_aggregate_merges_them() {
     let alone = project.quorum(&["aggregate", "s1", "s2"]);
     assert_eq!(alone.status.code(), Some(2), "several folders need --out");
     let bad = project.quorum(&["review", "src", "--shard", "3/2"]);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("1 ≤ K ≤ N"));
+    assert!(support::stderr(&bad).contains("1 ≤ K ≤ N"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_folder_and_config_are_never_reviewed_and_a_foreign_out_folder_is_refused() {
-    let (server, seen) = serve(|_, file, _, _| answer(&one_finding(file, 4))).await;
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     let project = Project::new(2, &provider("a", &server, ""));
     ok(&project.run(&["review", ".", "--quiet", "--no-cache"]).await);
     ok(&project.run(&["review", ".", "--quiet", "--no-cache"]).await);
@@ -535,14 +461,14 @@ async fn out_folder_and_config_are_never_reviewed_and_a_foreign_out_folder_is_re
     std::fs::write(project.path().join("docs/guide.md"), "# guide\n").unwrap();
     let refused = project.quorum(&["review", "src", "--out", "docs"]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("something other than a Quorum run"));
+    assert!(support::stderr(&refused).contains("something other than a Quorum run"));
 }
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     let (server, seen) =
-        serve(|_, file, _, _| answer(&one_finding(file, 4)).set_delay(Duration::from_millis(200))).await;
+        chat_server(|ask| answer(&one_finding(&ask.file, 4)).set_delay(Duration::from_millis(200))).await;
     let project = Project::new(15, &provider("slow", &server, "max_concurrency = 1"));
     let child = support::quorum_cmd(project.path())
         .args(["review", "src", "--no-cache"])
@@ -566,8 +492,7 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     assert!(stderr.contains("stopped early (interrupted)"), "{stderr}");
     let answered = project.records("quorum-report").len();
     assert!((3..15).contains(&answered), "{answered} answered before the stop");
-    let run: Value =
-        serde_json::from_str(&std::fs::read_to_string(project.path().join("quorum-report/run.json")).unwrap()).unwrap();
+    let run = fixture::load(&project.path().join("quorum-report/run.json"));
     assert_eq!(run["stopped_early"], "interrupted");
     assert_eq!(project.report("quorum-report")["run"]["stopped_early"], "interrupted");
     assert!(stderr.contains("--resume quorum-report"), "{stderr}");
@@ -588,8 +513,13 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
     // LM Studio serves whatever model is loaded, whatever `model` the request names.
-    let (server, seen) = serve(|_, file, _, _| {
-        let body = chat::chat_completion(&one_finding(file, 4), json!({}), Some("google/gemma-3-12b"), (10, 5));
+    let (server, seen) = chat_server(|ask| {
+        let body = chat::chat_completion(
+            &one_finding(&ask.file, 4),
+            json!({}),
+            Some("google/gemma-3-12b"),
+            (10, 5),
+        );
         ResponseTemplate::new(200).set_body_json(body)
     })
     .await;

@@ -2,59 +2,29 @@
 //! that is not JSON. Every job must end answered or failed-with-reason, none lost, none
 //! recorded twice, and the concurrency caps must hold.
 
-#[path = "../benches/support/chat.rs"]
-mod chat;
-#[path = "../benches/support/sim.rs"]
-mod sim;
+mod support;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
-use quorum::config::Config;
 use quorum::engine::progress::Silent;
 use quorum::engine::{self, Backoff, Reviewer};
 use quorum::input::walk::SourceFile;
 use quorum::store::{read_records, Status, StoreWriter};
+use support::chat::{self, openai_error, NO_FINDINGS};
+use support::sim;
 
 fn files(n: usize) -> Vec<SourceFile> {
-    (0..n)
-        .map(|i| {
-            let text = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
-            SourceFile {
-                path: format!("f{i:03}.go"),
-                content_hash: quorum::hash::sha256_hex(text.as_bytes()),
-                text,
-            }
-        })
-        .collect()
+    support::engine::go_files(n, |i| format!("f{i:03}.go"))
 }
 
 fn reviewers(server: &str, specs: &[(&str, usize)]) -> Vec<Reviewer> {
     reviewers_with(server, specs, "")
 }
 
+/// Reviewers that give up on a request after 1 s and try each job at most 4 times.
 fn reviewers_with(server: &str, specs: &[(&str, usize)], extra: &str) -> Vec<Reviewer> {
-    let toml: String = specs
-        .iter()
-        .map(|(model, cap)| {
-            format!(
-                "[providers.{model}]\nkind = \"openai\"\nbase_url = \"{server}/v1\"\nmodel = \"{model}\"\n\
-                 max_concurrency = {cap}\ntimeout_secs = 1\nmax_attempts = 4\n{extra}\n"
-            )
-        })
-        .collect();
-    let path = Path::new("quorum.toml");
-    let config = Config::parse(path, &toml).unwrap();
-    config
-        .providers
-        .iter()
-        .map(|p| Reviewer {
-            config: p.clone(),
-            provider: quorum::engine::backend::build(p, path).unwrap(),
-            context_tokens: None,
-        })
-        .collect()
+    support::engine::reviewers(server, specs, &format!("timeout_secs = 1\nmax_attempts = 4\n{extra}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,16 +182,14 @@ impl wiremock::Respond for Selective {
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         let user = body["messages"][1]["content"].as_str().unwrap_or_default();
         if user.lines().next().unwrap_or_default().ends_with(".min.js") {
-            return wiremock::ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": {"message":
-                "This model's maximum context length is 4096 tokens.", "type": "invalid_request_error",
-                "param": "messages", "code": "context_length_exceeded"}}));
+            return wiremock::ResponseTemplate::new(400).set_body_json(openai_error(
+                "This model's maximum context length is 4096 tokens.",
+                "invalid_request_error",
+                Some("messages"),
+                Some("context_length_exceeded"),
+            ));
         }
-        wiremock::ResponseTemplate::new(200).set_body_json(chat::chat_completion(
-            "{\"findings\": []}",
-            serde_json::json!({}),
-            None,
-            (100, 5),
-        ))
+        chat::reply(NO_FINDINGS, (100, 5))
     }
 }
 

@@ -7,31 +7,14 @@
 
 mod support;
 
-use std::path::Path;
-
 use quorum::consensus::Settings;
 use quorum::eval::{self, Scores};
-
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::fixture::{demo_review, repo_root};
 
 /// Runs the demo review into a fresh folder and evaluates it.
 fn demo_eval() -> eval::EvalReport {
     let out = tempfile::tempdir().expect("a temporary folder");
-    let status = support::quorum_cmd(repo_root())
-        .args([
-            "review",
-            "examples/vulnerable-app",
-            "--config",
-            "examples/demo.toml",
-            "--quiet",
-        ])
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .expect("quorum runs");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    support::ok(&demo_review(out.path(), &["--quiet"]));
     let truth = repo_root().join("examples/vulnerable-app/truth.toml");
     eval::run_eval(out.path(), &truth, &Settings::default()).expect("the demo run evaluates")
 }

@@ -13,11 +13,9 @@ use quorum::normalize::finding::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use quorum::normalize::parse::MAX_FINDINGS_PER_ANSWER;
 use quorum::store::{ResponseRecord, RunMeta};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-#[path = "../benches/support/chat.rs"]
-mod chat;
+use support::chat;
+use support::fixture::{self, openai_provider, project};
+use support::server::chat_server;
 
 /// One answer of `count` findings about `app.go`, all on a few lines and titled alike
 /// (the worst case for clustering), the first one with a megabyte-long description.
@@ -133,35 +131,14 @@ fn error_messages_from_stored_records_are_excerpts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_of_a_flooding_answer_reports_the_cut() {
-    let server = MockServer::start().await;
-    let body = chat::chat_completion(&flood(10_000), json!({}), None, (1000, 100));
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
+    let answer = chat::reply(&flood(10_000), (1000, 100));
+    let (server, _seen) = chat_server(move |_| answer.clone()).await;
     let code: String = (1..=200).map(|i| format!("// line {i}\n")).collect();
-    std::fs::write(dir.path().join("src/app.go"), code).unwrap();
-    let config = format!(
-        "[providers.evil]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ncontext_tokens = 100000\n",
-        server.uri()
-    );
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
-    let cwd = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        support::quorum_cmd(&cwd)
-            .args(["review", "src", "--out", "out", "--quiet"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = openai_provider("evil", &format!("{}/v1", server.uri()), "m", "context_tokens = 100000");
+    let dir = project(&[("src/app.go", &code)], &config);
+    support::ok(&support::quorum_async(dir.path(), &["review", "src", "--out", "out", "--quiet"], &[]).await);
 
-    let report_text = std::fs::read_to_string(dir.path().join("out/report.json")).unwrap();
-    let report: Value = serde_json::from_str(&report_text).unwrap();
+    let report = fixture::report(&dir.path().join("out"));
     assert_eq!(report["cut"][0]["file"], "app.go", "{report:#}");
     assert_eq!(report["cut"][0]["cut"]["findings"], 10_000 - MAX_FINDINGS_PER_ANSWER);
     assert_eq!(report["cut"][0]["cut"]["fields"], 1);

@@ -8,6 +8,8 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
+use support::fixture::openai_provider;
+use support::server::{answering, requests as requests_to};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -15,52 +17,32 @@ const OPENAI_KEY: &str = "sk-proj-e2e-SECRET-5f2a9c";
 
 /// A server that counts what it receives and answers nothing useful.
 async fn listener() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn requests_to(server: &MockServer) -> usize {
-    server.received_requests().await.expect("recording is on").len()
+    answering(ResponseTemplate::new(200)).await
 }
 
 /// Runs `quorum ARGS` in `dir` with `$OPENAI_API_KEY` set.
-async fn quorum(dir: &Path, args: &'static [&'static str]) -> Output {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        support::quorum_cmd(&dir)
-            .args(args)
-            .env("OPENAI_API_KEY", OPENAI_KEY)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+async fn quorum(dir: &Path, args: &[&str]) -> Output {
+    support::quorum_async(dir, args, &[("OPENAI_API_KEY", OPENAI_KEY)]).await
 }
 
 fn project(config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/app.py"), "import os\nos.system(input())\n").unwrap();
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
-    dir
+    support::fixture::project(&[("src/app.py", "import os\nos.system(input())\n")], config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_key_pointed_at_another_server_is_refused_before_any_request() {
     let server = listener().await;
     let host_port = server.address().to_string();
-    let dir = project(&format!(
-        "[providers.gpt]\nkind = \"openai\"\nbase_url = \"http://{host_port}/v1\"\nmodel = \"gpt-4.1-mini\"\n\
-         api_key_env = \"OPENAI_API_KEY\"\n"
+    let dir = project(&openai_provider(
+        "gpt",
+        &format!("http://{host_port}/v1"),
+        "gpt-4.1-mini",
+        "api_key_env = \"OPENAI_API_KEY\"",
     ));
     for args in [&["review", "src", "--out", "out"][..], &["providers", "check"][..]] {
         let out = quorum(dir.path(), args).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = support::stdout(&out);
+        let stderr = support::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{stdout}\n{stderr}");
         assert!(
             stderr.contains(
@@ -89,13 +71,15 @@ async fn providers_check_does_not_follow_a_redirect() {
         )
         .mount(&redirecting)
         .await;
-    let dir = project(&format!(
-        "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ntimeout_secs = 10\n",
-        redirecting.uri()
+    let dir = project(&openai_provider(
+        "local",
+        &format!("{}/v1", redirecting.uri()),
+        "m",
+        "timeout_secs = 10",
     ));
     let out = quorum(dir.path(), &["providers", "check"]).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = support::stdout(&out);
+    let stderr = support::stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -121,14 +105,15 @@ async fn an_answer_over_max_response_bytes_is_refused_with_the_setting_named() {
         .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(5000)))
         .mount(&server)
         .await;
-    let dir = project(&format!(
-        "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ntimeout_secs = 10\n\
-         max_response_bytes = 1000\n",
-        server.uri()
+    let dir = project(&openai_provider(
+        "local",
+        &format!("{}/v1", server.uri()),
+        "m",
+        "timeout_secs = 10\nmax_response_bytes = 1000",
     ));
     // max_response_bytes is beyond the keys a found configuration may set untrusted.
     let out = quorum(dir.path(), &["providers", "check", "--config", "quorum.toml"]).await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = support::stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
@@ -145,14 +130,15 @@ async fn a_base_url_with_a_fragment_is_refused_before_any_request() {
     let server = listener().await;
     // With the old string concatenation, `/chat/completions` became part of the fragment
     // and the request, extra_body included, went to /api/pull.
-    let dir = project(&format!(
-        "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/api/pull#\"\nmodel = \"m\"\n\
-         extra_body = {{ name = \"attacker/model\" }}\n",
-        server.uri()
+    let dir = project(&openai_provider(
+        "local",
+        &format!("{}/api/pull#", server.uri()),
+        "m",
+        "extra_body = { name = \"attacker/model\" }",
     ));
     for args in [&["review", "src", "--out", "out"][..], &["providers", "check"][..]] {
         let out = quorum(dir.path(), args).await;
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = support::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{stderr}");
         assert!(
             stderr.contains(

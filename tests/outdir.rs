@@ -9,15 +9,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "../benches/support/chat.rs"]
-mod chat;
-
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use support::chat;
+use support::fixture::{self, openai_provider, report};
+use support::server::{chat_server, Seen};
+use support::{ok, refused};
+use wiremock::MockServer;
 
 /// The code the attacker wants no model to look at.
 const BACKDOOR: &str = "package auth\n\nfunc Check(pw string) bool {\n\treturn pw == \"letmein-4242\"\n}\n";
@@ -28,102 +28,60 @@ const HIDDEN: &str = "package util\n\nfunc Hidden() string {\n\treturn \"beside-
 
 /// A loopback chat server. While `clean` is set it finds nothing anywhere (the model
 /// the attacker prepared answers with); otherwise it reports the backdoor.
-#[derive(Clone, Default)]
 struct Server {
-    prompts: Arc<Mutex<Vec<String>>>,
+    seen: Seen,
     clean: Arc<AtomicBool>,
-    delay: Duration,
-}
-
-impl Respond for Server {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).unwrap();
-        let user = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
-        self.prompts.lock().unwrap().push(user.clone());
-        let file = user
-            .lines()
-            .find_map(|l| l.strip_prefix("File: "))
-            .unwrap_or("auth.go")
-            .to_string();
-        let findings = if !self.clean.load(Ordering::SeqCst) && user.contains("letmein-4242") {
-            json!([{"file": file, "start_line": BACKDOOR_LINE, "end_line": BACKDOOR_LINE,
-                "severity": "critical", "category": "auth", "cwe": 798, "title": "Hard-coded backdoor password",
-                "description": "a fixed password bypasses authentication", "suggestion": null, "confidence": 0.9}])
-        } else {
-            json!([])
-        };
-        let content = json!({ "findings": findings }).to_string();
-        ResponseTemplate::new(200)
-            .set_body_json(chat::chat_completion(&content, json!({}), None, (100, 10)))
-            .set_delay(self.delay)
-    }
 }
 
 impl Server {
     async fn start(delay: Duration) -> (MockServer, Server) {
-        let mock = MockServer::start().await;
-        let server = Server {
-            delay,
-            ..Server::default()
-        };
-        Mock::given(method("POST"))
-            .and(path("/v1/chat/completions"))
-            .respond_with(server.clone())
-            .mount(&mock)
-            .await;
-        (mock, server)
+        let clean = Arc::new(AtomicBool::new(false));
+        let finds_nothing = clean.clone();
+        let (mock, seen) = chat_server(move |ask| {
+            let file = ask
+                .user
+                .lines()
+                .find_map(|l| l.strip_prefix("File: "))
+                .unwrap_or("auth.go")
+                .to_string();
+            let findings = if !finds_nothing.load(Ordering::SeqCst) && ask.user.contains("letmein-4242") {
+                json!([{"file": file, "start_line": BACKDOOR_LINE, "end_line": BACKDOOR_LINE,
+                    "severity": "critical", "category": "auth", "cwe": 798, "title": "Hard-coded backdoor password",
+                    "description": "a fixed password bypasses authentication", "suggestion": null, "confidence": 0.9}])
+            } else {
+                json!([])
+            };
+            chat::reply(&json!({ "findings": findings }).to_string(), (100, 10)).set_delay(delay)
+        })
+        .await;
+        (mock, Server { seen, clean })
     }
 
     fn requests(&self) -> usize {
-        self.prompts.lock().unwrap().len()
+        self.seen.count()
     }
 
     /// How many requests carried code containing `text`.
     fn asked(&self, text: &str) -> usize {
-        self.prompts.lock().unwrap().iter().filter(|p| p.contains(text)).count()
+        self.seen.asked(text)
     }
 
     fn forget(&self) {
-        self.prompts.lock().unwrap().clear();
+        self.seen.forget();
     }
 }
 
 /// A repository with a backdoor, a harmless file, and a configuration on the loopback
 /// server (`extra` is added to it).
 fn repository(dir: &Path, mock: &MockServer, extra: &str) {
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("src/auth.go"), BACKDOOR).unwrap();
-    std::fs::write(dir.join("src/util.go"), HARMLESS).unwrap();
-    let config = format!(
-        "{extra}\n[providers.a]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"a-model\"\nmax_concurrency = 2\n",
-        mock.uri()
-    );
-    std::fs::write(dir.join("quorum.toml"), config).unwrap();
+    fixture::write(dir, "src/auth.go", BACKDOOR);
+    fixture::write(dir, "src/util.go", HARMLESS);
+    let provider = openai_provider("a", &format!("{}/v1", mock.uri()), "a-model", "max_concurrency = 2");
+    std::fs::write(dir.join("quorum.toml"), format!("{extra}\n{provider}")).unwrap();
 }
 
 async fn run(cwd: &Path, args: &[&str]) -> Output {
-    let cwd = cwd.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || support::quorum_cmd(&cwd).args(&args).output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status.code());
-    stderr
-}
-
-/// The error message of a run that had to stop with status 2.
-fn refused(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    stderr
-}
-
-fn report(out_dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap()
+    support::quorum_async(cwd, args, &[]).await
 }
 
 fn reports_backdoor(out_dir: &Path) -> bool {
@@ -369,22 +327,27 @@ async fn an_out_folder_that_is_a_link_is_refused() {
     let project = tempfile::tempdir().unwrap();
     repository(project.path(), &mock, "");
     std::os::unix::fs::symlink(outside.path(), project.path().join("quorum-report")).unwrap();
-    for out in ["quorum-report", "quorum-report/"] {
-        let err = refused(
-            &run(
-                project.path(),
-                &["review", "src", "--config", "quorum.toml", "--out", out],
-            )
-            .await,
-        );
-        assert!(
-            err.contains("is a symbolic link") && err.contains("pass the folder itself as --out"),
-            "{err}"
-        );
+    let why = ["is a symbolic link", "pass the folder itself as --out"];
+    out_is_refused(
+        project.path(),
+        &["quorum-report", "quorum-report/"],
+        why,
+        &server,
+        outside.path(),
+    )
+    .await;
+}
+
+/// Reviews in `project` into each of `outs` are refused, naming both parts of `why`,
+/// before anything is asked or written where the link points (`outside`).
+async fn out_is_refused(project: &Path, outs: &[&str], why: [&str; 2], server: &Server, outside: &Path) {
+    for out in outs {
+        let err = refused(&run(project, &["review", "src", "--config", "quorum.toml", "--out", out]).await);
+        assert!(err.contains(why[0]) && err.contains(why[1]), "{out}: {err}");
     }
     assert_eq!(server.requests(), 0);
     assert_eq!(
-        std::fs::read_dir(outside.path()).unwrap().count(),
+        std::fs::read_dir(outside).unwrap().count(),
         0,
         "nothing written where it points"
     );
@@ -404,7 +367,7 @@ async fn a_run_id_that_climbs_out_of_the_folder_is_refused() {
     )
     .await);
     let out = project.join("quorum-report");
-    let genuine: Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let genuine = fixture::load(&out.join("run.json"));
 
     for run_id in ["../../escape", "/../../../escape"] {
         let mut planted = genuine.clone();
@@ -502,7 +465,7 @@ async fn only_the_last_earlier_run_is_kept_in_previous_with_every_report() {
     repository(project.path(), &mock, "");
     let out = project.path().join("quorum-report");
     let run_id = |dir: &Path| -> String {
-        let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        let meta = fixture::load(&dir.join("run.json"));
         meta["run_id"].as_str().unwrap().to_string()
     };
     let mut ids = Vec::new();
@@ -551,25 +514,9 @@ async fn an_out_path_through_a_linked_folder_in_the_project_is_refused() {
     repository(project.path(), &mock, "");
     // Committed with the repository: `build -> /elsewhere`.
     std::os::unix::fs::symlink(outside.path(), project.path().join("build")).unwrap();
-    for out in ["build/q", "build/deeper/q", "./build/q/"] {
-        let err = refused(
-            &run(
-                project.path(),
-                &["review", "src", "--config", "quorum.toml", "--out", out],
-            )
-            .await,
-        );
-        assert!(
-            err.contains("build, a symbolic link") && err.contains("pass the real path as --out"),
-            "{out}: {err}"
-        );
-    }
-    assert_eq!(server.requests(), 0);
-    assert_eq!(
-        std::fs::read_dir(outside.path()).unwrap().count(),
-        0,
-        "nothing written where it points"
-    );
+    let outs = ["build/q", "build/deeper/q", "./build/q/"];
+    let why = ["build, a symbolic link", "pass the real path as --out"];
+    out_is_refused(project.path(), &outs, why, &server, outside.path()).await;
 
     // A link outside the project (like macOS's `/tmp`) is the user's own: followed.
     let elsewhere = tempfile::tempdir().unwrap();
@@ -662,11 +609,7 @@ fn run_json(root: &str, started_at: &str, files: Value) -> Value {
 async fn aggregate_reads_no_device_or_pipe_a_planted_run_json_points_at() {
     let dir = tempfile::tempdir().unwrap();
     let pipe = dir.path().join("pipe");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&pipe)
-        .status()
-        .unwrap()
-        .success());
+    fixture::mkfifo(&pipe);
     let files = json!([
         {"path": "dev/zero", "lines": 1, "content_hash": "0"},
         {"path": "pipe", "lines": 1, "content_hash": "0"}
@@ -690,7 +633,7 @@ async fn aggregate_reads_no_device_or_pipe_a_planted_run_json_points_at() {
         .await
         .expect("aggregate returns instead of reading a device or blocking on a pipe");
         // Exit 1: the planted run has no answers, so no model reviewed any file.
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{}", support::stderr(&out));
         assert!(dir.path().join(format!("{run_dir}-out/report.md")).exists());
     }
 }

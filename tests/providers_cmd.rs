@@ -7,22 +7,18 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-#[path = "../benches/support/chat.rs"]
-mod chat;
-
 use serde_json::{json, Value};
+use support::chat;
+use support::fixture::project;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const KEY: &str = "lm-studio-token-SECRET-987";
 
-fn quorum(cwd: &Path, args: &[&str]) -> Output {
-    support::quorum_cmd(cwd)
-        .args(args)
-        .env("QUORUM_CHECK_KEY", KEY)
-        .env("QUORUM_CHECK_WRONG_KEY", "wrong")
-        .output()
-        .unwrap()
+/// Runs `quorum ARGS` in `cwd` with the right key and a wrong one set.
+async fn quorum(cwd: &Path, args: &[&str]) -> Output {
+    let keys = [("QUORUM_CHECK_KEY", KEY), ("QUORUM_CHECK_WRONG_KEY", "wrong")];
+    support::quorum_async(cwd, args, &keys).await
 }
 
 struct Chat;
@@ -107,15 +103,11 @@ async fn check_reports_each_way_a_provider_can_be_unusable() {
         "[providers.down]\npreset = \"lmstudio\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n".into(),
     ]
     .concat();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
-    assert!(quorum(dir.path(), &["trust"]).status.success());
-    let cwd = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let dir = project(&[], &config);
+    assert!(quorum(dir.path(), &["trust"]).await.status.success());
+    let out = quorum(dir.path(), &["providers", "check"]).await;
+    let stdout = support::stdout(&out);
+    let stderr = support::stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     // Cells: provider, reachable, key, model, context, structured output, latency, usable.
     let row = |name: &str| -> Vec<String> {
@@ -165,24 +157,15 @@ async fn check_reports_each_way_a_provider_can_be_unusable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_passes_when_every_provider_works_and_list_hides_keys() {
     let server = lmstudio().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("quorum.toml"),
-        provider("good", &server.uri(), "google/gemma-3-12b", "QUORUM_CHECK_KEY", ""),
-    )
-    .unwrap();
-    assert!(quorum(dir.path(), &["trust"]).status.success());
-    let cwd = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "check"]))
-        .await
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let cwd = dir.path().to_path_buf();
-    let list = tokio::task::spawn_blocking(move || quorum(&cwd, &["providers", "list"]))
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&list.stdout);
-    assert!(list.status.success());
+    let dir = project(
+        &[],
+        &provider("good", &server.uri(), "google/gemma-3-12b", "QUORUM_CHECK_KEY", ""),
+    );
+    assert!(quorum(dir.path(), &["trust"]).await.status.success());
+    support::ok(&quorum(dir.path(), &["providers", "check"]).await);
+    let list = quorum(dir.path(), &["providers", "list"]).await;
+    let stdout = support::stdout(&list);
+    support::ok(&list);
     assert!(
         stdout.contains("openai (preset lmstudio)")
             && stdout.contains("$QUORUM_CHECK_KEY (set)")

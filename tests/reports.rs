@@ -5,35 +5,15 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
-
-fn load(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use support::fixture::{demo_review, load, sarif_validator};
 
 #[test]
 fn demo_sarif_is_valid_and_matches_the_json_report() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
-    let status = support::quorum_cmd(root)
-        .args([
-            "review",
-            "examples/vulnerable-app",
-            "--config",
-            "examples/demo.toml",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out.path())
-        .args(["--format", "json,sarif,html"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    support::ok(&demo_review(out.path(), &["--quiet", "--format", "json,sarif,html"]));
     let sarif = load(&out.path().join("report.sarif"));
-    let schema = load(&root.join("tests/fixtures/sarif-schema-2.1.0.json"));
-    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let validator = sarif_validator();
     let errors: Vec<String> = validator
         .iter_errors(&sarif)
         .map(|e| format!("{e} at {}", e.instance_path()))

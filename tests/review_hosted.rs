@@ -7,6 +7,8 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::chat::{anthropic_tool_use, gemini_answer, GeminiUsage};
+use support::fixture::{self, project};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -25,35 +27,34 @@ async fn review_with_anthropic_and_gemini_native_apis() {
         .and(path("/v1/messages"))
         .and(header("x-api-key", "ant-key-123456"))
         .and(header("anthropic-version", "2023-06-01"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-            "content": [{"type": "tool_use", "id": "toolu_1", "name": "report_findings",
-                         "input": {"findings": [finding()]}}],
-            "stop_reason": "tool_use", "stop_sequence": null,
-            "usage": {"input_tokens": 1000, "output_tokens": 200}
-        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(anthropic_tool_use(
+            "claude-sonnet-4-5",
+            "report_findings",
+            json!({"findings": [finding()]}),
+            (1000, 200),
+        )))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/v1beta/models/gemini-2.5-flash:generateContent"))
         .and(header("x-goog-api-key", "gem-key-654321"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "candidates": [{"content": {"role": "model", "parts": [
+        .respond_with(ResponseTemplate::new(200).set_body_json(gemini_answer(
+            "gemini-2.5-flash",
+            json!([
                 {"text": "The cmd argument flows into a shell.", "thought": true},
                 {"text": json!({"findings": [finding()]}).to_string()}
-            ]}, "finishReason": "STOP"}],
-            "usageMetadata": {"promptTokenCount": 900, "candidatesTokenCount": 150, "thoughtsTokenCount": 50,
-                              "totalTokenCount": 1100},
-            "modelVersion": "gemini-2.5-flash"
-        })))
+            ]),
+            GeminiUsage {
+                prompt: 900,
+                candidates: 150,
+                thoughts: 50,
+            },
+        )))
         .expect(1)
         .mount(&server)
         .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/tool.py"), CODE).unwrap();
     let config = format!(
         "[providers.claude]\npreset = \"anthropic\"\nbase_url = \"{uri}\"\nmodel = \"claude-sonnet-4-5\"\n\
          send_key_to = \"127.0.0.1\"\nprice_input_per_mtok = 3.0\nprice_output_per_mtok = 15.0\n\n\
@@ -61,25 +62,17 @@ async fn review_with_anthropic_and_gemini_native_apis() {
          send_key_to = \"127.0.0.1\"\n",
         uri = server.uri()
     );
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+    let dir = project(&[("src/tool.py", CODE)], &config);
     // The presets name key variables: a found file needs the user's trust first.
-    let trusted = support::quorum_cmd(dir.path()).arg("trust").output().unwrap();
-    assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
-    let cwd = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        support::quorum_cmd(&cwd)
-            .args(["review", "src", "--out", "out", "--quiet"])
-            .env("ANTHROPIC_API_KEY", "ant-key-123456")
-            .env("GEMINI_API_KEY", "gem-key-654321")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    support::ok(&support::quorum(dir.path(), &["trust"], &[]));
+    let keys = [
+        ("ANTHROPIC_API_KEY", "ant-key-123456"),
+        ("GEMINI_API_KEY", "gem-key-654321"),
+    ];
+    let out = support::quorum_async(dir.path(), &["review", "src", "--out", "out", "--quiet"], &keys).await;
+    support::ok(&out);
 
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let report = fixture::report(&dir.path().join("out"));
     let issue = &report["issues"][0];
     assert_eq!(issue["agreement"]["count"], 2, "{report:#}");
     assert_eq!(issue["cwe"], 78);

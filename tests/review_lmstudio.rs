@@ -8,100 +8,81 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-
-#[path = "../benches/support/chat.rs"]
-mod chat;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use support::chat::{self, NO_FINDINGS};
+use support::fixture::{self, openai_provider};
+use support::server::{chat_server, Ask, Seen};
+use support::{ok, stdout};
+use wiremock::ResponseTemplate;
 
 const DB_GO: &str = "package db\n\nfunc Find(db *sql.DB, name string) {\n\tq := \"SELECT * FROM users WHERE name = '\" + name + \"'\"\n\tdb.Query(q)\n}\n";
 const UTIL_GO: &str = "package db\n\nfunc Max(a, b int) int {\n\tif a > b {\n\t\treturn a\n\t}\n\treturn b\n}\n";
 const SECRET: &str = "sk-test-DO-NOT-LEAK-1234567890";
 
-/// Answers chat completions the way LM Studio would for each model.
-#[derive(Clone, Default)]
-struct LmStudio {
-    calls: Arc<Mutex<HashMap<(String, String), usize>>>,
-    auth: Arc<Mutex<Vec<Option<String>>>>,
-}
-
 fn completion(content: &str, extra: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(chat::chat_completion(content, extra, None, (420, 80)))
 }
 
-impl Respond for LmStudio {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).expect("quorum sends JSON");
-        let model = body["model"].as_str().unwrap_or_default().to_string();
-        let user = body["messages"][1]["content"].as_str().unwrap_or_default();
-        let file = user
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("File: ")
-            .to_string();
-        let auth = request
-            .headers
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_string());
-        self.auth.lock().unwrap().push(auth);
-        let call = {
-            let mut calls = self.calls.lock().unwrap();
-            let n = calls.entry((model.clone(), file.clone())).or_default();
-            *n += 1;
-            *n
-        };
-        let db = file == "db.go";
-        // What LM Studio is sent: never streamed, an output limit in max_tokens, and a
-        // json_schema response format unless the provider asks for none.
-        assert_eq!(body["stream"], false);
-        assert!(body["max_tokens"].as_u64().is_some() && body.get("max_completion_tokens").is_none());
-        match model.as_str() {
-            "google/gemma-3-12b" => assert!(body.get("response_format").is_none()),
-            _ => {
-                assert_eq!(body["response_format"]["type"], "json_schema");
-                assert_eq!(body["response_format"]["json_schema"]["strict"], true);
-            }
-        }
-        match model.as_str() {
-            "nvidia/nemotron-nano-9b-v2" if db => completion(
-                "<think>The name parameter is concatenated into SQL. That is injection.</think>\n\
-                 {\"issues\":[{\"lines\":\"4-5\",\"risk\":\"HIGH\",\"type\":\"SQL Injection\",\"cwe\":\"CWE-89\",\
-                 \"issue\":\"SQL injection via name\",\"details\":\"name is concatenated into the query string.\"}]}",
-                json!({}),
-            ),
-            "nvidia/nemotron-nano-9b-v2" => completion("<think>Nothing here.</think>{\"issues\": []}", json!({})),
-            "google/gemma-3-12b" if db && call == 1 => {
-                ResponseTemplate::new(500).set_body_json(json!({"error": "Model crashed while generating"}))
-            }
-            "google/gemma-3-12b" if db => completion(
-                "Here is my review of the file.\n\n```json\n{\"findings\": [{\"file\": \"db.go\", \"start_line\": 4, \"end_line\": 4,\
-                 \"severity\": \"critical\", \"category\": \"injection\", \"cwe\": 89, \"title\": \"Unsanitized user input in SQL query\",\
-                 \"description\": \"User-controlled name is concatenated into a SQL statement.\", \"suggestion\": \"Use placeholders.\",\
-                 \"confidence\": 0.9}]}\n```\n\nLet me know if you need anything else!",
-                json!({}),
-            ),
-            "google/gemma-3-12b" => completion("No issues found.\n```json\n{\"findings\": []}\n```", json!({})),
-            "qwen/qwen3-coder-30b" if call == 1 => ResponseTemplate::new(429)
-                .insert_header("Retry-After", "1")
-                .set_body_json(json!({"error": "Too many requests"})),
-            "qwen/qwen3-coder-30b" if db => completion(
-                "{\"findings\":[{\"file\":\"db.go\",\"start_line\":4,\"end_line\":5,\"severity\":\"high\",\"category\":\"injection\",\
-                 \"cwe\":89,\"title\":\"SQL injection in Find\",\"description\":\"The query concatenates name.\",\"suggestion\":null,\
-                 \"confidence\":0.8}]}",
-                json!({"reasoning_content": "Let me look at the query construction."}),
-            ),
-            "qwen/qwen3-coder-30b" => completion("{\"findings\":[]}", json!({"reasoning_content": "Looks fine."})),
-            _ => ResponseTemplate::new(200)
-                .insert_header("content-type", "application/json")
-                .set_body_string("{\"id\":\"chatcmpl-2\",\"choices\":[{\"message\":{\"content\":\"{\\\"findings\\\":["),
+/// Answers a chat completion the way LM Studio would for each model.
+fn lmstudio(ask: &Ask) -> ResponseTemplate {
+    let body = &ask.body;
+    assert!(body.is_object(), "quorum sends JSON");
+    let (model, call) = (&ask.model, ask.nth);
+    let db = ask.file == "db.go";
+    // What LM Studio is sent: never streamed, an output limit in max_tokens, and a
+    // json_schema response format unless the provider asks for none.
+    assert_eq!(body["stream"], false);
+    assert!(body["max_tokens"].as_u64().is_some() && body.get("max_completion_tokens").is_none());
+    match model.as_str() {
+        "google/gemma-3-12b" => assert!(body.get("response_format").is_none()),
+        _ => {
+            assert_eq!(body["response_format"]["type"], "json_schema");
+            assert_eq!(body["response_format"]["json_schema"]["strict"], true);
         }
     }
+    match model.as_str() {
+        "nvidia/nemotron-nano-9b-v2" if db => completion(
+            "<think>The name parameter is concatenated into SQL. That is injection.</think>\n\
+             {\"issues\":[{\"lines\":\"4-5\",\"risk\":\"HIGH\",\"type\":\"SQL Injection\",\"cwe\":\"CWE-89\",\
+             \"issue\":\"SQL injection via name\",\"details\":\"name is concatenated into the query string.\"}]}",
+            json!({}),
+        ),
+        "nvidia/nemotron-nano-9b-v2" => completion("<think>Nothing here.</think>{\"issues\": []}", json!({})),
+        "google/gemma-3-12b" if db && call == 1 => {
+            ResponseTemplate::new(500).set_body_json(json!({"error": "Model crashed while generating"}))
+        }
+        "google/gemma-3-12b" if db => completion(
+            "Here is my review of the file.\n\n```json\n{\"findings\": [{\"file\": \"db.go\", \"start_line\": 4, \"end_line\": 4,\
+             \"severity\": \"critical\", \"category\": \"injection\", \"cwe\": 89, \"title\": \"Unsanitized user input in SQL query\",\
+             \"description\": \"User-controlled name is concatenated into a SQL statement.\", \"suggestion\": \"Use placeholders.\",\
+             \"confidence\": 0.9}]}\n```\n\nLet me know if you need anything else!",
+            json!({}),
+        ),
+        "google/gemma-3-12b" => completion("No issues found.\n```json\n{\"findings\": []}\n```", json!({})),
+        "qwen/qwen3-coder-30b" if call == 1 => ResponseTemplate::new(429)
+            .insert_header("Retry-After", "1")
+            .set_body_json(json!({"error": "Too many requests"})),
+        "qwen/qwen3-coder-30b" if db => completion(
+            "{\"findings\":[{\"file\":\"db.go\",\"start_line\":4,\"end_line\":5,\"severity\":\"high\",\"category\":\"injection\",\
+             \"cwe\":89,\"title\":\"SQL injection in Find\",\"description\":\"The query concatenates name.\",\"suggestion\":null,\
+             \"confidence\":0.8}]}",
+            json!({"reasoning_content": "Let me look at the query construction."}),
+        ),
+        "qwen/qwen3-coder-30b" => completion("{\"findings\":[]}", json!({"reasoning_content": "Looks fine."})),
+        _ => ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .set_body_string("{\"id\":\"chatcmpl-2\",\"choices\":[{\"message\":{\"content\":\"{\\\"findings\\\":["),
+    }
+}
+
+/// How many chat completions `seen` received for `model` about `file`.
+fn calls(seen: &Seen, model: &str, file: &str) -> usize {
+    seen.chats()
+        .iter()
+        .filter(|c| c.model == model && c.file == file)
+        .count()
 }
 
 fn write_project(root: &Path) {
@@ -111,8 +92,11 @@ fn write_project(root: &Path) {
 
 fn config(server: &str) -> String {
     let provider = |name: &str, model: &str, extra: &str| {
-        format!(
-            "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{server}/v1/\"\nmodel = \"{model}\"\nmax_concurrency = 2\ntimeout_secs = 20\n{extra}\n"
+        openai_provider(
+            name,
+            &format!("{server}/v1/"),
+            model,
+            &format!("max_concurrency = 2\ntimeout_secs = 20\n{extra}"),
         )
     };
     [
@@ -125,44 +109,30 @@ fn config(server: &str) -> String {
     .concat()
 }
 
-fn quorum(args: &[&str], cwd: &Path) -> std::process::Output {
-    support::quorum_cmd(cwd)
-        .args(args)
-        .env("QUORUM_E2E_KEY", SECRET)
-        .output()
-        .expect("the quorum binary runs")
+/// Runs `quorum ARGS` in `cwd` with the key of the qwen provider set.
+async fn quorum(args: &[&str], cwd: &Path) -> std::process::Output {
+    support::quorum_async(cwd, args, &[("QUORUM_E2E_KEY", SECRET)]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_against_an_lmstudio_like_server() {
-    let server = MockServer::start().await;
-    let lmstudio = LmStudio::default();
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(lmstudio.clone())
-        .mount(&server)
-        .await;
+    let (server, seen) = chat_server(lmstudio).await;
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     std::fs::create_dir(&project).unwrap();
     write_project(&project);
     std::fs::write(dir.path().join("quorum.toml"), config(&server.uri())).unwrap();
-    assert!(quorum(&["trust"], dir.path()).status.success());
+    assert!(quorum(&["trust"], dir.path()).await.status.success());
 
-    let cwd = dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || quorum(&["review", "project", "--out", "out"], &cwd))
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let output = quorum(&["review", "project", "--out", "out"], dir.path()).await;
+    let stdout = stdout(&output);
+    let stderr = ok(&output);
 
     // The terminal table ranks the real bug first, agreed by all three working models.
     let first_row = stdout.lines().find(|l| l.contains("db.go")).expect("a row for db.go");
     assert!(first_row.contains("3/3"), "{stdout}");
 
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let report = fixture::report(&dir.path().join("out"));
     assert_eq!(report["schema_version"], 1);
     let issues = report["issues"].as_array().unwrap();
     assert_eq!(issues.len(), 1, "{report:#}");
@@ -181,14 +151,12 @@ async fn review_against_an_lmstudio_like_server() {
     assert!(errors
         .iter()
         .all(|e| e["provider"] == "broken" && e["kind"] == "bad_response"));
-    let calls = lmstudio.calls.lock().unwrap().clone();
-    assert_eq!(calls[&("broken-model".to_string(), "db.go".to_string())], 1);
+    assert_eq!(calls(&seen, "broken-model", "db.go"), 1);
     // The 500 and the 429 were retried once each.
-    assert_eq!(calls[&("google/gemma-3-12b".to_string(), "db.go".to_string())], 2);
-    assert_eq!(calls[&("qwen/qwen3-coder-30b".to_string(), "util.go".to_string())], 2);
+    assert_eq!(calls(&seen, "google/gemma-3-12b", "db.go"), 2);
+    assert_eq!(calls(&seen, "qwen/qwen3-coder-30b", "util.go"), 2);
 
-    let store = std::fs::read_to_string(dir.path().join("out/responses.jsonl")).unwrap();
-    let records: Vec<Value> = store.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records = fixture::records(&dir.path().join("out"));
     assert_eq!(records.len(), 8, "one record per (file, provider)");
     let qwen_db = records
         .iter()
@@ -208,7 +176,7 @@ async fn review_against_an_lmstudio_like_server() {
     assert!(!nemo_db["text"].as_str().unwrap().contains("<think>"));
 
     // The key went to the server, and nowhere else.
-    let auth = lmstudio.auth.lock().unwrap().clone();
+    let auth = seen.authorizations();
     assert!(auth.contains(&Some(format!("Bearer {SECRET}"))));
     for entry in std::fs::read_dir(dir.path().join("out")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -218,38 +186,21 @@ async fn review_against_an_lmstudio_like_server() {
 
     // aggregate rebuilds the same report without a server.
     drop(server);
-    let cwd = dir.path().to_path_buf();
-    let again = tokio::task::spawn_blocking(move || quorum(&["aggregate", "out", "--quiet"], &cwd))
-        .await
-        .unwrap();
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
-    let rebuilt: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    ok(&quorum(&["aggregate", "out", "--quiet"], dir.path()).await);
+    let rebuilt = fixture::report(&dir.path().join("out"));
     assert_eq!(rebuilt["issues"], report["issues"]);
     assert_eq!(rebuilt["errors"], report["errors"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_review_keeps_the_first_runs_answers() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(completion("{\"findings\": []}", json!({})))
-        .mount(&server)
-        .await;
+    let (server, _seen) = chat_server(|_| completion(NO_FINDINGS, json!({}))).await;
     let dir = tempfile::tempdir().unwrap();
     write_project(dir.path());
-    let cfg = format!(
-        "[providers.one]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n",
-        server.uri()
-    );
+    let cfg = openai_provider("one", &format!("{}/v1", server.uri()), "m", "");
     std::fs::write(dir.path().join("quorum.toml"), cfg).unwrap();
     for _ in 0..2 {
-        let cwd = dir.path().to_path_buf();
-        let out = tokio::task::spawn_blocking(move || quorum(&["review", "--out", "out", "--quiet"], &cwd))
-            .await
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ok(&quorum(&["review", "--out", "out", "--quiet"], dir.path()).await);
     }
     let kept = dir.path().join("out/previous");
     assert!(kept.is_dir(), "the first run was set aside, not overwritten");

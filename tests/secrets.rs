@@ -6,68 +6,36 @@ mod support;
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::{Arc, Mutex};
-
-#[path = "../benches/support/chat.rs"]
-mod chat;
 
 use serde_json::{json, Value};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use support::chat::{self, NO_FINDINGS};
+use support::fixture::{self, git, openai_provider};
+use support::server::{chat_server, Seen};
+use wiremock::MockServer;
 
-/// Every request body the server received, as text.
-#[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<String>>>);
-
-impl Received {
-    fn bodies(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// The user prompts of the chat requests.
-    fn prompts(&self) -> Vec<String> {
-        self.bodies()
-            .iter()
-            .filter_map(|b| serde_json::from_str::<Value>(b).ok())
-            .filter_map(|v| v["messages"][1]["content"].as_str().map(str::to_string))
-            .collect()
-    }
+/// A loopback server that answers chat completions with `answer`, anything else with
+/// 404, and records every request whatever its path.
+async fn serve(answer: &str) -> (MockServer, Seen) {
+    let answer = answer.to_string();
+    chat_server(move |_| chat::reply(&answer, (100, 10))).await
 }
 
-/// Answers chat completions with `answer`, anything else with 404; records everything.
-struct Recorder {
-    received: Received,
-    answer: String,
+/// The configuration: `review_table`, then the one loopback provider.
+fn config(server: &MockServer, review_table: &str) -> String {
+    let provider = openai_provider(
+        "local",
+        &format!("{}/v1", server.uri()),
+        "local-model",
+        "context_tokens = 32768",
+    );
+    format!("{review_table}\n{provider}")
 }
 
-impl Respond for Recorder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        self.received
-            .0
-            .lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(&request.body).into_owned());
-        if request.url.path().ends_with("/chat/completions") {
-            ResponseTemplate::new(200).set_body_json(chat::chat_completion(&self.answer, json!({}), None, (100, 10)))
-        } else {
-            ResponseTemplate::new(404)
-        }
-    }
+/// The run's stdout and stderr, once it succeeded.
+fn ok(out: &Output) -> (String, String) {
+    let stderr = support::ok(out);
+    (support::stdout(out), stderr)
 }
-
-async fn serve(answer: &str) -> (MockServer, Received) {
-    let server = MockServer::start().await;
-    let received = Received::default();
-    Mock::given(wiremock::matchers::any())
-        .respond_with(Recorder {
-            received: received.clone(),
-            answer: answer.to_string(),
-        })
-        .mount(&server)
-        .await;
-    (server, received)
-}
-
-const NO_FINDINGS: &str = r#"{"findings": []}"#;
 
 /// Each secret file of the fixture, with a marker that appears only in its content.
 const SECRETS: &[(&str, &str)] = &[
@@ -113,16 +81,9 @@ impl Work {
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
         for (path, content) in SECRETS.iter().chain(&[("main.py", MAIN_PY)]) {
-            let path = repo.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, content).unwrap();
+            fixture::write(&repo, path, content);
         }
-        let config = format!(
-            "{review_table}\n[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"local-model\"\n\
-             context_tokens = 32768\n",
-            server.uri()
-        );
-        std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
+        std::fs::write(dir.path().join("quorum.toml"), config(server, review_table)).unwrap();
         Work { dir }
     }
 
@@ -131,27 +92,13 @@ impl Work {
     }
 
     async fn quorum(&self, extra: &[&str]) -> Output {
-        let dir = self.path().to_path_buf();
-        let mut args: Vec<String> = ["review", "repo", "--config", "quorum.toml", "--out", "out"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        tokio::task::spawn_blocking(move || support::quorum_cmd(&dir).args(&args).output().unwrap())
-            .await
-            .unwrap()
+        let review = ["review", "repo", "--config", "quorum.toml", "--out", "out"];
+        support::quorum_async(self.path(), &[&review[..], extra].concat(), &[]).await
     }
 
     fn report(&self) -> Value {
-        serde_json::from_str(&std::fs::read_to_string(self.path().join("out/report.json")).unwrap()).unwrap()
+        fixture::report(&self.path().join("out"))
     }
-}
-
-fn ok(out: &Output) -> (String, String) {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "exit {:?}\n{stdout}\n{stderr}", out.status.code());
-    (stdout, stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,9 +182,7 @@ async fn an_empty_secret_files_list_sends_the_env_file() {
 async fn an_invalid_secret_pattern_stops_with_the_key_and_the_pattern() {
     let (server, received) = serve(NO_FINDINGS).await;
     let work = Work::new(&server, "[review]\nsecret_files = [\"keys/[\"]\n");
-    let out = work.quorum(&[]).await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = support::refused(&work.quorum(&[]).await);
     assert!(
         stderr.contains("quorum.toml:2: review.secret_files: \"keys/[\" is not a valid pattern"),
         "{stderr}"
@@ -303,16 +248,7 @@ const PEM_PARSER: &str = "# pem-parser-marker-3a4b\nBEGIN = \"-----BEGIN PRIVATE
 
 /// `quorum review ROOT` in `dir`, with the configuration `dir/quorum.toml`.
 async fn review(dir: &Path, root: &str) -> Output {
-    let dir = dir.to_path_buf();
-    let root = root.to_string();
-    tokio::task::spawn_blocking(move || {
-        support::quorum_cmd(&dir)
-            .args(["review", &root, "--config", "quorum.toml", "--out", "out"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    support::quorum_async(dir, &["review", root, "--config", "quorum.toml", "--out", "out"], &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,24 +260,14 @@ async fn private_keys_cloud_configs_and_state_files_are_never_sent() {
         (".aws/config", "[default]\nregion = aws-marker-5c6d\n"),
     ]);
     for (path, content) in files {
-        let path = dir.path().join("repo").join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
+        fixture::write(&dir.path().join("repo"), path, content);
     }
-    std::fs::write(
-        dir.path().join("quorum.toml"),
-        format!(
-            "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"local-model\"\n\
-             context_tokens = 32768\n",
-            server.uri()
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("quorum.toml"), config(&server, "")).unwrap();
     let (_, stderr) = ok(&review(dir.path(), "repo").await);
     assert!(stderr.contains("7 secret files not sent"), "{stderr}");
     // The folder under review is itself inside .aws/: its files stay home too.
     let out = review(dir.path(), "repo/.aws").await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = support::stderr(&out);
     assert!(
         stderr.contains("config: secret file: the reviewed folder is inside a folder matching .aws/"),
         "{stderr}"
@@ -357,34 +283,6 @@ async fn private_keys_cloud_configs_and_state_files_are_never_sent() {
     );
 }
 
-/// Runs git in `repo` with a fixed identity, isolated from the developer's git config;
-/// false when git is not on PATH.
-fn git(repo: &Path, args: &[&str]) -> bool {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .stdout(std::process::Stdio::null())
-        .status();
-    match status {
-        Ok(status) => {
-            assert!(status.success(), "git {args:?}");
-            true
-        }
-        Err(_) => false,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_code_under_review_cannot_hide_tracked_files_with_ignore_files() {
     let (server, received) = serve(NO_FINDINGS).await;
@@ -398,9 +296,7 @@ async fn the_code_under_review_cannot_hide_tracked_files_with_ignore_files() {
         ("sub/evil.py", "eval(input())  # evil-marker-5e6f\n"),
         (".env", "DB_PASSWORD=env-marker-7a8b\n"),
     ] {
-        let path = repo.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
+        fixture::write(&repo, path, content);
     }
     if !git(&repo, &["init", "-q"]) {
         eprintln!("SKIPPED: git is not on PATH, so tracked files cannot be tested");
@@ -411,15 +307,7 @@ async fn the_code_under_review_cannot_hide_tracked_files_with_ignore_files() {
     git(&repo, &["commit", "-q", "-m", "x"]);
     std::fs::create_dir_all(repo.join("target")).unwrap();
     std::fs::write(repo.join("target/x.rs"), "fn built() {} // target-marker-9c0d\n").unwrap();
-    std::fs::write(
-        dir.path().join("quorum.toml"),
-        format!(
-            "[providers.local]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"local-model\"\n\
-             context_tokens = 32768\n",
-            server.uri()
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("quorum.toml"), config(&server, "")).unwrap();
     ok(&review(dir.path(), "repo").await);
     let bodies = received.bodies();
     for sent in ["main-marker-1a2b", "backdoor-marker-3c4d", "evil-marker-5e6f"] {
@@ -428,8 +316,7 @@ async fn the_code_under_review_cannot_hide_tracked_files_with_ignore_files() {
     for kept in ["env-marker-7a8b", "target-marker-9c0d"] {
         assert!(bodies.iter().all(|b| !b.contains(kept)), "{kept} reached the server");
     }
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    let report = fixture::report(&dir.path().join("out"));
     let skipped = report["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1, "only .env is listed: {skipped:?}");
     assert_eq!(skipped[0]["path"], ".env");

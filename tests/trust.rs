@@ -7,11 +7,11 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-#[path = "../benches/support/chat.rs"]
-mod chat;
-
 use serde_json::json;
-use wiremock::matchers::any;
+use support::chat::{self, NO_FINDINGS};
+use support::fixture::{self, openai_provider};
+use support::server::{answering, requests};
+use support::{ok, refused, stderr, stdout};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The variable the planted configuration asks for, and the secret it holds.
@@ -21,28 +21,16 @@ const SECRET: &str = "s3cret-value-that-must-stay-home-7781";
 /// A loopback server that answers every request as an OpenAI-compatible chat server
 /// with no findings (discovery probes get the same body and learn nothing).
 async fn attacker() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat::chat_completion(
-            r#"{"findings": []}"#,
-            json!({}),
-            None,
-            (10, 5),
-        )))
-        .mount(&server)
-        .await;
-    server
-}
-
-async fn requests(server: &MockServer) -> usize {
-    server.received_requests().await.unwrap().len()
+    answering(chat::reply(NO_FINDINGS, (10, 5))).await
 }
 
 /// A provider table on `server`, with `extra` lines.
 fn provider(server: &MockServer, extra: &str) -> String {
-    format!(
-        "[providers.evil]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\ncontext_tokens = 32000\n{extra}\n",
-        server.uri()
+    openai_provider(
+        "evil",
+        &format!("{}/v1", server.uri()),
+        "m",
+        &format!("context_tokens = 32000\n{extra}"),
     )
 }
 
@@ -53,10 +41,7 @@ fn stealing(server: &MockServer) -> String {
 
 /// A "repository" with one file of code and `config` as its `quorum.toml`.
 fn repo(config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("app.py"), "import os\nos.system(input())\n").unwrap();
-    std::fs::write(dir.path().join("quorum.toml"), config).unwrap();
-    dir
+    fixture::project(&[("app.py", "import os\nos.system(input())\n")], config)
 }
 
 /// Runs `quorum` in `cwd` (its own home) with the secret in the environment.
@@ -65,28 +50,8 @@ async fn quorum(cwd: &Path, args: &[&str]) -> Output {
 }
 
 async fn quorum_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let cwd = cwd.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = support::quorum_cmd(&cwd);
-        cmd.args(&args).env(STOLEN_VAR, SECRET).envs(env);
-        cmd.output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_ok(out: &Output) {
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(out), stderr(out));
+    let env = [&[(STOLEN_VAR, SECRET)][..], env].concat();
+    support::quorum_async(cwd, args, &env).await
 }
 
 /// Refused with status 2, naming the variable and the host, never the secret.
@@ -159,7 +124,7 @@ async fn trust_lets_the_file_run_until_it_changes_and_forget_undoes_it() {
     let repo = repo(&stealing(&server));
 
     let trusted = quorum(repo.path(), &["trust"]).await;
-    assert_ok(&trusted);
+    ok(&trusted);
     let shown = stdout(&trusted);
     assert!(
         shown.contains(&format!("evil: openai, sends ${STOLEN_VAR} to {}", server.uri())),
@@ -169,7 +134,7 @@ async fn trust_lets_the_file_run_until_it_changes_and_forget_undoes_it() {
     let canonical = repo.path().join("quorum.toml").canonicalize().unwrap();
     assert!(store.contains(&canonical.display().to_string()), "{store}");
 
-    assert_ok(&quorum(repo.path(), &["review", "--quiet"]).await);
+    ok(&quorum(repo.path(), &["review", "--quiet"]).await);
     let after_trust = requests(&server).await;
     assert!(after_trust > 0, "a trusted file runs");
     let sent = server.received_requests().await.unwrap();
@@ -193,8 +158,8 @@ async fn trust_lets_the_file_run_until_it_changes_and_forget_undoes_it() {
     );
     assert_eq!(requests(&server).await, after_trust, "nothing sent after the change");
 
-    assert_ok(&quorum(repo.path(), &["trust"]).await);
-    assert_ok(&quorum(repo.path(), &["trust", "--forget", "quorum.toml"]).await);
+    ok(&quorum(repo.path(), &["trust"]).await);
+    ok(&quorum(repo.path(), &["trust", "--forget", "quorum.toml"]).await);
     let out = quorum(repo.path(), &["providers", "check"]).await;
     assert_refused(&out, &server);
     assert_eq!(requests(&server).await, after_trust, "forgotten means untrusted");
@@ -215,7 +180,7 @@ async fn configs_the_user_chose_need_no_trust() {
         &["review", "--quiet", "--no-cache", "--out", "a", "--config", chosen],
     )
     .await;
-    assert_ok(&out);
+    ok(&out);
     let after_flag = requests(&server).await;
     assert!(after_flag > 0);
 
@@ -225,7 +190,7 @@ async fn configs_the_user_chose_need_no_trust() {
         &[("QUORUM_CONFIG", chosen)],
     )
     .await;
-    assert_ok(&out);
+    ok(&out);
     let after_env = requests(&server).await;
     assert!(after_env > after_flag);
 
@@ -234,7 +199,7 @@ async fn configs_the_user_chose_need_no_trust() {
     std::fs::create_dir_all(own.parent().unwrap()).unwrap();
     std::fs::write(&own, stealing(&server)).unwrap();
     let out = quorum(work.path(), &["review", "--quiet", "--out", "c", "--no-cache"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert!(requests(&server).await > after_env);
     assert!(!trusted_store(work.path()).exists(), "nothing needed recording");
 }
@@ -243,10 +208,10 @@ async fn configs_the_user_chose_need_no_trust() {
 async fn a_loopback_config_without_keys_needs_no_trust() {
     let server = attacker().await;
     let repo = repo(&provider(&server, ""));
-    assert_ok(&quorum(repo.path(), &["review", "--quiet"]).await);
+    ok(&quorum(repo.path(), &["review", "--quiet"]).await);
     assert!(requests(&server).await > 0);
     let list = quorum(repo.path(), &["providers", "list"]).await;
-    assert_ok(&list);
+    ok(&list);
     assert!(stdout(&list).contains("needs no trust"), "{}", stdout(&list));
 }
 
@@ -283,7 +248,7 @@ async fn a_dry_run_of_an_untrusted_config_sends_nothing_and_says_so() {
     // No context_tokens: a trusted dry run would ask the server for its window.
     let repo = repo(&stealing(&server).replace("context_tokens = 32000\n", ""));
     let out = quorum(repo.path(), &["review", "--dry-run"]).await;
-    assert_ok(&out);
+    ok(&out);
     let plan = stdout(&out);
     assert!(plan.contains("nothing was sent"), "{plan}");
     assert!(
@@ -307,7 +272,7 @@ async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
     );
     let repo = repo(&stealing(&server));
     let out = quorum(repo.path(), &["providers", "list"]).await;
-    assert_ok(&out);
+    ok(&out);
     let text = stdout(&out);
     assert!(text.contains("NOT trusted"), "{text}");
     assert!(
@@ -328,7 +293,7 @@ async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
         .with_priority(1)
         .mount(&server)
         .await;
-    assert_ok(&quorum(repo.path(), &["trust"]).await);
+    ok(&quorum(repo.path(), &["trust"]).await);
     let out = quorum(repo.path(), &["providers", "check"]).await;
     assert!(requests(&server).await > 0);
     let all = stdout(&out) + &stderr(&out);
@@ -340,7 +305,7 @@ async fn providers_list_shows_hosts_keys_and_trust_and_is_terminal_safe() {
 async fn a_corrupt_trust_store_is_an_error_never_a_silent_trust() {
     let server = attacker().await;
     let repo = repo(&stealing(&server));
-    assert_ok(&quorum(repo.path(), &["trust"]).await);
+    ok(&quorum(repo.path(), &["trust"]).await);
     std::fs::write(trusted_store(repo.path()), "this is [not toml").unwrap();
     let out = quorum(repo.path(), &["review", "--quiet"]).await;
     assert_eq!(out.status.code(), Some(2));
@@ -356,7 +321,7 @@ async fn a_corrupt_trust_store_is_an_error_never_a_silent_trust() {
 async fn init_trusts_what_it_writes_in_the_users_own_config_folder() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.py"), "print(1)\n").unwrap();
-    assert_ok(&quorum(dir.path(), &["init"]).await);
+    ok(&quorum(dir.path(), &["init"]).await);
     let store = std::fs::read_to_string(trusted_store(dir.path())).unwrap();
     let written = dir.path().join("quorum.toml");
     let sha = quorum::hash::sha256_hex(&std::fs::read(&written).unwrap());
@@ -370,7 +335,7 @@ async fn init_trusts_what_it_writes_in_the_users_own_config_folder() {
         assert!(!real.contains(&dir.path().display().to_string()));
     }
     let out = quorum(dir.path(), &["review", "--dry-run"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert!(!stdout(&out).contains("A real run would stop here"), "{}", stdout(&out));
 }
 
@@ -442,7 +407,7 @@ async fn trust_shows_every_setting_that_matters_besides_the_hosts() {
     let refused = quorum(repo.path(), &["review", "--quiet"]).await;
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     let out = quorum(repo.path(), &["trust"]).await;
-    assert_ok(&out);
+    ok(&out);
     let text = stdout(&out);
     for wanted in [
         "review.cache_dir = \"/tmp/shared-cache\"",
@@ -496,19 +461,13 @@ async fn a_loopback_config_that_changes_what_is_reviewed_needs_trust() {
 /// A real, finished run of a loopback configuration in a fresh repository.
 async fn finished_run(server: &MockServer) -> tempfile::TempDir {
     let repo = repo(&provider(server, ""));
-    assert_ok(&quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await);
+    ok(&quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await);
     assert!(requests(server).await > 0);
     repo
 }
 
 fn run_json(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
-}
-
-fn refused_resume(out: &Output) -> String {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    err
+    fixture::load(&dir.join("run.json"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,7 +491,7 @@ async fn resume_refuses_a_run_folder_this_user_did_not_write() {
             std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
         }
     }
-    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "shipped-report", "--quiet"]).await);
+    let err = refused(&quorum(repo.path(), &["review", "--resume", "shipped-report", "--quiet"]).await);
     assert!(
         err.contains("shipped-report was not written by Quorum for you on this machine"),
         "{err}"
@@ -543,15 +502,15 @@ async fn resume_refuses_a_run_folder_this_user_did_not_write() {
     let mut meta = run_json(&report);
     meta["seal"] = json!("00".repeat(32));
     std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
-    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    refused(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
     meta.as_object_mut().unwrap().remove("seal");
     std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
-    refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    refused(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
     assert_eq!(requests(&server).await, before);
 
     // The folder as Quorum wrote it resumes.
     std::fs::write(report.join("run.json"), &sealed).unwrap();
-    assert_ok(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    ok(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -567,7 +526,7 @@ async fn resume_refuses_a_recorded_root_outside_the_given_folder() {
     meta["root"] = json!(home.path().display().to_string());
     std::fs::write(report.join("run.json"), meta.to_string()).unwrap();
 
-    let err = refused_resume(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
+    let err = refused(&quorum(repo.path(), &["review", "--resume", "--quiet"]).await);
     let home_shown = home.path().display().to_string();
     assert!(err.contains(&home_shown), "names the recorded root: {err}");
     assert!(
@@ -582,7 +541,7 @@ async fn resume_names_the_root_it_reviews() {
     let server = attacker().await;
     let repo = finished_run(&server).await;
     let out = quorum(repo.path(), &["review", "--resume"]).await;
-    assert_ok(&out);
+    ok(&out);
     let root = repo.path().canonicalize().unwrap().display().to_string();
     assert!(
         stderr(&out).contains(&format!("Reviewing 1 files in {root} with")),
@@ -655,11 +614,7 @@ async fn a_recorded_config_that_is_a_device_or_fifo_is_refused_at_once() {
     let repo = finished_run(&server).await;
     let report = repo.path().join("quorum-report");
     let fifo = repo.path().join("config.fifo");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    fixture::mkfifo(&fifo);
     for special in [PathBuf::from("/dev/zero"), fifo] {
         let mut meta = run_json(&report);
         meta["config"] = json!(special.display().to_string());
@@ -678,7 +633,7 @@ async fn a_recorded_config_that_is_a_device_or_fifo_is_refused_at_once() {
         })
         .await
         .unwrap();
-        assert_ok(&aggregated);
+        ok(&aggregated);
     }
 }
 
@@ -693,7 +648,7 @@ async fn a_huge_config_is_refused_and_a_link_to_a_regular_one_is_read() {
     assert!(stderr(&out).contains("larger than 1048576 bytes"), "{}", stderr(&out));
     std::os::unix::fs::symlink("quorum.toml", repo.path().join("link.toml")).unwrap();
     let out = quorum(repo.path(), &["providers", "list", "--config", "link.toml"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert!(stdout(&out).contains("evil"), "{}", stdout(&out));
 }
 
@@ -722,7 +677,7 @@ async fn init_never_writes_through_a_planted_link() {
     std::fs::write(&config, "# mine\n").unwrap();
     assert_eq!(quorum(dir.path(), &["init"]).await.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine\n");
-    assert_ok(&quorum(dir.path(), &["init", "--force"]).await);
+    ok(&quorum(dir.path(), &["init", "--force"]).await);
     assert!(std::fs::read_to_string(&config).unwrap().contains("[providers."));
 }
 
@@ -735,17 +690,7 @@ const REVIEWED: [&str; 3] = ["a.py", "b.py", "c.py"];
 
 /// A loopback model that finds one issue in every file.
 async fn finding_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(chat::chat_completion(
-            REAL_ANSWER,
-            json!({}),
-            None,
-            (10, 5),
-        )))
-        .mount(&server)
-        .await;
-    server
+    answering(chat::reply(REAL_ANSWER, (10, 5))).await
 }
 
 /// A repository of the files in `REVIEWED` reviewed by `server`, with a finished run in
@@ -756,17 +701,9 @@ async fn reviewed_repo(server: &MockServer) -> tempfile::TempDir {
         std::fs::write(dir.path().join(name), "import os\nos.system(input())\n").unwrap();
     }
     std::fs::write(dir.path().join("quorum.toml"), provider(server, "")).unwrap();
-    assert_ok(&quorum(dir.path(), &["review", "--quiet", "--no-cache"]).await);
+    ok(&quorum(dir.path(), &["review", "--quiet", "--no-cache"]).await);
     assert_eq!(requests(server).await, REVIEWED.len());
     dir
-}
-
-fn records(out: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(out.join("responses.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn write_records(out: &Path, records: &[serde_json::Value]) {
@@ -781,8 +718,7 @@ fn record_of<'a>(records: &'a mut [serde_json::Value], file: &str) -> &'a mut se
 
 /// The files report.json lists an issue for, sorted.
 fn files_with_issues(out: &Path) -> Vec<String> {
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = fixture::report(out);
     let mut files: Vec<String> = report["issues"]
         .as_array()
         .unwrap()
@@ -798,7 +734,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
     let server = finding_server().await;
     let repo = reviewed_repo(&server).await;
     let report = repo.path().join("quorum-report");
-    let written = records(&report);
+    let written = fixture::records(&report);
     assert!(
         written.iter().all(|r| r["mac"].as_str().is_some_and(|m| m.len() == 64)),
         "every record carries its MAC: {written:?}"
@@ -806,7 +742,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
 
     // Resumed as Quorum left it: nothing is asked again, nothing is called planted.
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert_eq!(requests(&server).await, REVIEWED.len(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not written by Quorum"), "{}", stderr(&out));
     assert_eq!(files_with_issues(&report), REVIEWED);
@@ -822,7 +758,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
     write_records(&report, &planted);
 
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert_eq!(
         requests(&server).await,
         REVIEWED.len() + 3,
@@ -846,7 +782,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
 
     // Resumed again: the answers it just asked are its own.
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert_eq!(requests(&server).await, REVIEWED.len() + 3);
     assert!(!stderr(&out).contains("not written by Quorum"), "{}", stderr(&out));
 }
@@ -857,27 +793,25 @@ async fn resume_does_not_take_an_answer_copied_from_another_run() {
     let repo = reviewed_repo(&server).await;
     let report = repo.path().join("quorum-report");
     // The same user's run of the same files into another folder: same keys, same key.
-    assert_ok(
-        &quorum(
-            repo.path(),
-            &["review", "--quiet", "--no-cache", "--out", "other-report"],
-        )
-        .await,
-    );
+    ok(&quorum(
+        repo.path(),
+        &["review", "--quiet", "--no-cache", "--out", "other-report"],
+    )
+    .await);
     assert_eq!(requests(&server).await, 2 * REVIEWED.len());
     // The attacker cannot sign without the key, so they copy a whole record this user's
     // Quorum signed for the other run and hope its MAC carries over.
-    let copied = records(&repo.path().join("other-report"))
+    let copied = fixture::records(&repo.path().join("other-report"))
         .into_iter()
         .find(|r| r["file"] == "a.py")
         .unwrap();
-    let mut mine = records(&report);
+    let mut mine = fixture::records(&report);
     assert_ne!(record_of(&mut mine, "a.py")["mac"], copied["mac"]);
     *record_of(&mut mine, "a.py") = copied;
     write_records(&report, &mine);
 
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
-    assert_ok(&out);
+    ok(&out);
     assert_eq!(
         requests(&server).await,
         2 * REVIEWED.len() + 1,
@@ -897,10 +831,10 @@ async fn every_run_says_which_configuration_it_uses_and_why_it_may() {
     let repo = repo(&provider(&server, ""));
     let found = "Configuration: quorum.toml (Quorum found it by itself in the current folder; needs no trust";
     let run = quorum(repo.path(), &["review", "--no-cache"]).await;
-    assert_ok(&run);
+    ok(&run);
     assert!(stderr(&run).contains(found), "{}", stderr(&run));
     let quiet = quorum(repo.path(), &["review", "--quiet", "--no-cache"]).await;
-    assert_ok(&quiet);
+    ok(&quiet);
     assert!(!stderr(&quiet).contains("Configuration:"), "{}", stderr(&quiet));
     let plan = quorum(repo.path(), &["review", "--dry-run"]).await;
     assert!(stdout(&plan).contains(found), "{}", stdout(&plan));
@@ -914,7 +848,7 @@ async fn every_run_says_which_configuration_it_uses_and_why_it_may() {
         stdout(&chosen)
     );
     std::fs::write(repo.path().join("quorum.toml"), provider(&server, "weight = 2.0")).unwrap();
-    assert_ok(&quorum(repo.path(), &["trust", "quorum.toml"]).await);
+    ok(&quorum(repo.path(), &["trust", "quorum.toml"]).await);
     let trusted = quorum(repo.path(), &["review", "--dry-run"]).await;
     assert!(
         stdout(&trusted).contains("Configuration: quorum.toml (Quorum found it by itself in the current folder; trusted (you trusted this content on "),
@@ -939,7 +873,7 @@ async fn files_the_configuration_leaves_out_are_listed_with_the_reason() {
     let args = ["review", "--config", "quorum.toml", "--no-cache"];
 
     let plan = quorum(repo.path(), &[&args[..], &["--dry-run"]].concat()).await;
-    assert_ok(&plan);
+    ok(&plan);
     let text = stdout(&plan);
     let others = &text[text.find("Other files not sent").expect(&text)..];
     assert!(
@@ -955,9 +889,8 @@ async fn files_the_configuration_leaves_out_are_listed_with_the_reason() {
         ".gitignore'd files stay unlisted: {text}"
     );
 
-    assert_ok(&quorum(repo.path(), &[&args[..], &["--quiet"]].concat()).await);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo.path().join("quorum-report/report.json")).unwrap()).unwrap();
+    ok(&quorum(repo.path(), &[&args[..], &["--quiet"]].concat()).await);
+    let report = fixture::report(&repo.path().join("quorum-report"));
     let skipped = report.to_string();
     assert!(
         skipped.contains("excluded by review.exclude \\\"src/backdoor.rs\\\""),
@@ -984,10 +917,10 @@ async fn a_linked_quorum_toml_resolves_its_paths_beside_the_trusted_file() {
     std::fs::write(repo.path().join("app.py"), "print(1)\n").unwrap();
     std::os::unix::fs::symlink(&config, repo.path().join("quorum.toml")).unwrap();
     std::fs::write(repo.path().join("answers.jsonl"), "{\"forged\": true}\n").unwrap();
-    assert_ok(&quorum(repo.path(), &["trust", config.to_str().unwrap()]).await);
+    ok(&quorum(repo.path(), &["trust", config.to_str().unwrap()]).await);
 
     let list = quorum(repo.path(), &["providers", "list"]).await;
-    assert_ok(&list);
+    ok(&list);
     let text = stdout(&list);
     assert!(text.contains("you trusted this content on"), "{text}");
     assert!(

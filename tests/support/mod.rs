@@ -1,18 +1,35 @@
 //! What every integration test shares: the `quorum` binary, run as a user would but in a
-//! home of its own.
+//! home of its own, and what a run is read back with.
 //!
 //! Quorum keeps state outside the project (the answer cache, the list of trusted
 //! configurations) in the user's folders. A test must neither read nor write the real
 //! ones, or tests would share cached answers with each other and with the developer.
 //! Each working folder gets its own home, so two runs from the same folder see the same
 //! cache, as two runs by one user would.
+//!
+//! Each test binary uses some of these helpers, none uses all: hence `dead_code` is
+//! allowed here and in every module below.
 
 #![allow(dead_code)]
+
+pub mod chat;
+pub mod engine;
+pub mod fixture;
+pub mod server;
+pub mod sim;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// A variable no test sets and every run has removed, for tests of a missing key.
+pub const UNSET_VAR: &str = "QUORUM_CLI_TEST_UNSET";
+
+/// Variables of the developer's environment every run has removed: a configuration
+/// chosen outside the test, the variable tests name as unset, and what would exempt a
+/// host from the proxies a test sets (`NO_PROXY`) or make them ignored (a CGI request).
+const REMOVED_VARS: [&str; 5] = ["QUORUM_CONFIG", UNSET_VAR, "NO_PROXY", "no_proxy", "REQUEST_METHOD"];
 
 /// The user home a test run from `cwd` gets: outside `cwd`, so it is never reviewed.
 pub fn test_home(cwd: &Path) -> PathBuf {
@@ -24,14 +41,68 @@ pub fn test_home(cwd: &Path) -> PathBuf {
         .join(format!("{:016x}", hasher.finish()))
 }
 
-/// `quorum`, ready to run in `cwd` with its own config and cache folders.
+/// `quorum`, ready to run in `cwd` with its own config and cache folders. For a run
+/// that is spawned and watched; [`quorum`] runs one to its end.
 pub fn quorum_cmd(cwd: &Path) -> Command {
     let home = test_home(cwd);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quorum"));
     cmd.current_dir(cwd)
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env_remove("QUORUM_CONFIG");
+        .env("XDG_CACHE_HOME", home.join("cache"));
+    for var in REMOVED_VARS {
+        cmd.env_remove(var);
+    }
     cmd
+}
+
+/// Runs `quorum ARGS` in `cwd` with the variables `env` added, to its end.
+pub fn quorum(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    quorum_cmd(cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the quorum binary runs")
+}
+
+/// [`quorum`] from an async test: on a blocking thread, so the loopback servers of the
+/// test's runtime keep answering meanwhile.
+pub async fn quorum_async(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let cwd = cwd.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        quorum(&cwd, &args, &env)
+    })
+    .await
+    .unwrap()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the run succeeded (exit 0) and returns its stderr.
+pub fn ok(out: &Output) -> String {
+    let err = stderr(out);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{}\n{err}",
+        out.status.code(),
+        stdout(out)
+    );
+    err
+}
+
+/// Asserts the run stopped with status 2 (refused, nothing done) and returns its stderr.
+pub fn refused(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{}\n{err}", stdout(out));
+    err
 }

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::chat::{chat_completion, openai_error, prompt_file};
+
 /// One simulated model.
 #[derive(Clone, Copy)]
 pub struct Model {
@@ -45,12 +47,7 @@ impl Respond for Simulator {
         let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
         let model_name = body["model"].as_str().unwrap_or_default().to_string();
         let user = body["messages"][1]["content"].as_str().unwrap_or_default();
-        let file = user
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("File: ")
-            .to_string();
+        let file = prompt_file(user);
         *self
             .stats
             .per_job
@@ -59,8 +56,12 @@ impl Respond for Simulator {
             .entry((model_name.clone(), file.clone()))
             .or_default() += 1;
         let Some(model) = self.models.get(&model_name).copied() else {
-            return ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "no such model",
-                "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}));
+            return ResponseTemplate::new(404).set_body_json(openai_error(
+                "no such model",
+                "invalid_request_error",
+                Some("model"),
+                Some("model_not_found"),
+            ));
         };
         if let Some(every) = self.fault_every {
             if n.is_multiple_of(every) {
@@ -68,11 +69,18 @@ impl Respond for Simulator {
                 return match (n / every) % 4 {
                     0 => ResponseTemplate::new(429)
                         .insert_header("retry-after-ms", "20")
-                        .set_body_json(json!({"error": {"message": "Rate limit reached", "type": "requests",
-                            "param": null, "code": "rate_limit_exceeded"}})),
-                    1 => ResponseTemplate::new(500)
-                        .set_body_json(json!({"error": {"message": "The server had an error",
-                        "type": "server_error", "param": null, "code": null}})),
+                        .set_body_json(openai_error(
+                            "Rate limit reached",
+                            "requests",
+                            None,
+                            Some("rate_limit_exceeded"),
+                        )),
+                    1 => ResponseTemplate::new(500).set_body_json(openai_error(
+                        "The server had an error",
+                        "server_error",
+                        None,
+                        None,
+                    )),
                     2 => answer(&file, &model_name).set_delay(self.hang),
                     _ => ResponseTemplate::new(200).set_body_string("<html>502 Bad Gateway</html>"),
                 };
@@ -86,10 +94,12 @@ impl Respond for Simulator {
             self.stats.over_cap.fetch_add(1, Ordering::SeqCst);
             return ResponseTemplate::new(429)
                 .insert_header("retry-after-ms", "10")
-                .set_body_json(
-                    json!({"error": {"message": "Too many concurrent requests", "type": "requests",
-                    "param": null, "code": "rate_limit_exceeded"}}),
-                );
+                .set_body_json(openai_error(
+                    "Too many concurrent requests",
+                    "requests",
+                    None,
+                    Some("rate_limit_exceeded"),
+                ));
         }
         slots.push(now + model.latency);
         answer(&file, &model_name).set_delay(model.latency)
@@ -101,7 +111,7 @@ fn answer(file: &str, model: &str) -> ResponseTemplate {
     let findings = json!({"findings": [{"file": file, "start_line": 3, "end_line": 4, "severity": "high",
         "category": "injection", "cwe": 89, "title": "SQL built from input",
         "description": "The query string concatenates a request parameter.", "suggestion": null, "confidence": 0.8}]});
-    ResponseTemplate::new(200).set_body_json(crate::chat::chat_completion(
+    ResponseTemplate::new(200).set_body_json(chat_completion(
         &findings.to_string(),
         json!({}),
         Some(model),

@@ -1,0 +1,47 @@
+//! The engine without the binary, for the fault-injection test and the engine benchmark:
+//! Go files to review and reviewers on a loopback server.
+
+use std::path::Path;
+
+use quorum::config::Config;
+use quorum::engine::Reviewer;
+use quorum::input::walk::SourceFile;
+
+/// `n` small Go files, each with one SQL injection, at the paths `path(i)` gives.
+pub fn go_files(n: usize, path: impl Fn(usize) -> String) -> Vec<SourceFile> {
+    (0..n)
+        .map(|i| {
+            let text = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
+            SourceFile {
+                path: path(i),
+                content_hash: quorum::hash::sha256_hex(text.as_bytes()),
+                text,
+            }
+        })
+        .collect()
+}
+
+/// One reviewer per (model, concurrency cap) of `specs`, OpenAI-compatible at
+/// `server/v1`, each table ending with the lines `extra`.
+pub fn reviewers(server: &str, specs: &[(&str, usize)], extra: &str) -> Vec<Reviewer> {
+    let toml: String = specs
+        .iter()
+        .map(|(model, cap)| {
+            format!(
+                "[providers.{model}]\nkind = \"openai\"\nbase_url = \"{server}/v1\"\nmodel = \"{model}\"\n\
+                 max_concurrency = {cap}\n{extra}\n"
+            )
+        })
+        .collect();
+    let path = Path::new("quorum.toml");
+    let config = Config::parse(path, &toml).unwrap();
+    config
+        .providers
+        .iter()
+        .map(|p| Reviewer {
+            config: p.clone(),
+            provider: quorum::engine::backend::build(p, path).unwrap(),
+            context_tokens: None,
+        })
+        .collect()
+}
