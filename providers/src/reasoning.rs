@@ -22,8 +22,9 @@ pub struct Reasoned {
 
 /// Splits reasoning off an answer: the text up to a closing tag whose opening tag is
 /// missing, every complete `<think>…</think>` / `<thinking>…</thinking>` block (tags in
-/// any letter case), and everything from an opening tag that is never closed (the answer
-/// ran out inside it).
+/// any letter case) before the answer begins, and everything from an opening tag that is
+/// never closed (the answer ran out inside it). Once JSON or a fenced block has begun
+/// outside reasoning, the rest is answer, tags and all.
 ///
 /// Reasoning comes before the answer, so an answer that starts as JSON (or a fenced
 /// block) has none: a `</think>` inside it is content (a finding about LLM output
@@ -83,7 +84,13 @@ fn remove_reasoning_blocks<'a>(text: &'a str, removed: &mut Vec<&'a str>) -> Str
     let mut kept = String::with_capacity(text.len());
     let mut rest = text;
     while let Some((at, open, close)) = first_opening_tag(rest) {
-        kept.push_str(rest.get(..at).unwrap_or(""));
+        let before = rest.get(..at).unwrap_or("");
+        if answer_has_begun(before) {
+            // Reasoning comes before the answer: a tag inside the JSON (a finding that
+            // quotes `<think>`) is content, and cutting there would lose the findings.
+            break;
+        }
+        kept.push_str(before);
         let inside = rest.get(at + open.len()..).unwrap_or("");
         match find_ci(inside, close) {
             Some(end) => {
@@ -98,6 +105,12 @@ fn remove_reasoning_blocks<'a>(text: &'a str, removed: &mut Vec<&'a str>) -> Str
     }
     kept.push_str(rest);
     kept
+}
+
+/// Whether text outside reasoning already holds the start of an answer: JSON or a
+/// fenced block.
+fn answer_has_begun(text: &str) -> bool {
+    text.contains(['{', '[']) || text.contains("```")
 }
 
 /// The earliest reasoning opening tag in `text`, with its position and closing tag.

@@ -72,3 +72,13 @@ fn many_short_blocks_are_read_in_linear_time() {
     assert_eq!(split(&text).0, "{}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn a_tag_inside_the_json_after_reasoning_is_content() {
+    let json = r#"{"findings":[{"title":"Prompt injection via <think> tag","description":"a <think>x</think> in user text"}]}"#;
+    let (a, r) = split(&format!("<think>plan</think>\n{json}"));
+    assert_eq!(a, json, "the findings survive whole");
+    assert_eq!(r.as_deref(), Some("plan"));
+    let prose = format!("Here is the review: {json}");
+    assert_eq!(split(&prose), (prose.clone(), None));
+}
