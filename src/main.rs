@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutClosed};
+use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard};
 use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 
@@ -192,8 +192,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match run(cli) {
         Ok(status) => status,
-        // The reader is gone: nothing more to say, and no one to say it to.
-        Err(err) if err.is::<StdoutClosed>() => ExitStatus::Success,
         Err(err) => {
             // Errors quote configuration values, paths and server text: nothing in them
             // may drive the terminal.

@@ -226,24 +226,42 @@ fn eval_scores_the_demo_and_min_agree_filters() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
-/// `quorum review … | head -1` and `quorum providers list | head -1`: a reader that closes
-/// stdout early ends the output quietly, with no panic, no error line and status 0.
+/// `quorum review … | head -1`, `quorum providers list | head -1`: a reader that closes
+/// stdout early ends the output quietly, with no panic and no error line, and the command
+/// still ends as it would have: its status, its messages on stderr and what it records.
 #[test]
 fn a_closed_stdout_ends_the_output_quietly() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("out");
-    let runs: [&[&str]; 2] = [
-        &[
-            "review",
-            "examples/vulnerable-app",
-            "--config",
-            "examples/demo.toml",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &["providers", "list", "--config", "examples/demo.toml"],
+    // Nothing listens on a port that was just let go: the provider is unusable.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let broken = project(
+        &[],
+        &fixture::openai_provider("gone", &format!("http://{dead}/v1"), "m", ""),
+    );
+    let broken_config = broken.path().join("quorum.toml");
+    let broken_config = broken_config.to_str().unwrap();
+    let runs: [(&[&str], i32, &str); 4] = [
+        (
+            &[
+                "review",
+                "examples/vulnerable-app",
+                "--config",
+                "examples/demo.toml",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            0,
+            "Wrote ",
+        ),
+        (&["providers", "list", "--config", "examples/demo.toml"], 0, ""),
+        (&["providers", "check", "--config", broken_config], 1, "gone"),
+        (&["trust", broken_config], 0, "Trusted "),
     ];
-    for args in runs {
+    for (args, status, says) in runs {
         let mut child = support::quorum_cmd(repo_root())
             .args(args)
             .stdout(std::process::Stdio::piped())
@@ -259,6 +277,7 @@ fn a_closed_stdout_ends_the_output_quietly() {
             "{args:?}: {err}"
         );
         assert!(!err.contains("error:"), "{args:?}: {err}");
-        assert_eq!(done.status.code(), Some(0), "{args:?}: {err}");
+        assert_eq!(done.status.code(), Some(status), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?} still says {says:?}: {err}");
     }
 }

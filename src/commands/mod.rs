@@ -25,5 +25,5 @@ pub use init::init;
 pub use providers::{providers_check, providers_list, ProviderChecks};
 pub use review::{review, ReviewOptions, Reviewed};
 pub use shard::Shard;
-pub use terminal::{print_stdout, println_stdout, table_width, StdoutClosed};
+pub use terminal::{print_stdout, println_stdout, table_width};
 pub use trust::{forget, trust};

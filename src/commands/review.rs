@@ -58,12 +58,18 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }
-    let Some(ran) = run(opts, plan).await? else {
+    let (stop, mut quit) = interrupt::watch_ctrl_c();
+    let Some(ran) = run(opts, plan, stop, &mut quit).await? else {
         return Ok(Reviewed::Interrupted);
     };
-    let analyzed = analyze(ran, &opts.report)?;
-    let finished = report(analyzed, &opts.report)?;
-    Ok(Reviewed::Run(Box::new(finished)))
+    // Analysing and writing a large run takes a while: a second Ctrl-C still quits then,
+    // so that work runs apart from the listener.
+    let options = opts.report.clone();
+    let reporting = tokio::task::spawn_blocking(move || report(analyze(ran, &options)?, &options));
+    match quit.unless_quit(reporting).await {
+        None => Ok(Reviewed::Interrupted),
+        Some(joined) => Ok(Reviewed::Run(Box::new(joined??))),
+    }
 }
 
 /// A run that has asked everything it could.
@@ -82,7 +88,12 @@ struct Ran {
 
 /// Writes the run's description, asks every job of the plan, and stores each answer as
 /// it arrives. `None` when the user quits with a second Ctrl-C.
-async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
+async fn run(
+    opts: &ReviewOptions,
+    mut plan: Plan,
+    stop: tokio::sync::watch::Receiver<bool>,
+    quit: &mut interrupt::Quit,
+) -> Result<Option<Ran>> {
     let (mut meta, mut writer, run_mac) = begin(&mut plan)?;
     if !opts.quiet {
         eprintln!("{}", announcement(opts, &plan));
@@ -102,7 +113,6 @@ async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
         max_cost_usd: opts.max_cost_usd,
         ..engine::Options::default()
     };
-    let (stop, quit) = interrupt::watch_ctrl_c();
     let mut progress = crate::engine::progress::for_stderr(opts.quiet);
     let asked = quit.unless_quit(engine::run(engine::RunInputs {
         files: &walked.files,

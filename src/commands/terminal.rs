@@ -18,25 +18,14 @@ pub fn table_width() -> Option<u16> {
     }
 }
 
-/// Stdout was closed by its reader (`quorum … | head -1`): the output ends there, quietly.
-/// Returned as an error so that it stops the command; `main` exits on it without a word.
-#[derive(Debug)]
-pub struct StdoutClosed;
-
-impl std::fmt::Display for StdoutClosed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stdout was closed")
-    }
-}
-
-impl std::error::Error for StdoutClosed {}
-
-/// Writes `text` to stdout as it is (`print!`), but a closed pipe ends the command with
-/// [`StdoutClosed`] instead of the panic `print!` gives.
+/// Writes `text` to stdout as it is (`print!`). A reader that went away
+/// (`quorum … | head -1`) is no error and no panic: what is left of the output goes
+/// nowhere, and the command goes on to its end, so that its messages on stderr, what it
+/// records and its exit status are what they would have been.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         written => written.context("cannot write to stdout"),
     }
 }

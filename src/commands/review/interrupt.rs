@@ -5,8 +5,9 @@ use std::future::Future;
 
 use tokio::sync::{oneshot, watch};
 
-/// A second Ctrl-C, once it comes.
-pub(super) struct Quit(oneshot::Receiver<()>);
+/// A second Ctrl-C, once it comes. `None` once the listener is known to be gone without
+/// one (it could not listen): a finished receiver must not be asked again.
+pub(super) struct Quit(Option<oneshot::Receiver<()>>);
 
 /// Starts listening for Ctrl-C: the watch turns true on the first, [`Quit`] ends on the
 /// second.
@@ -23,17 +24,21 @@ pub(super) fn watch_ctrl_c() -> (watch::Receiver<bool>, Quit) {
             }
         }
     });
-    (stop, Quit(quit))
+    (stop, Quit(Some(quit)))
 }
 
 impl Quit {
-    /// Runs `work` to its end, or gives `None` as soon as the user quits.
-    pub(super) async fn unless_quit<T>(self, work: impl Future<Output = T>) -> Option<T> {
+    /// Runs `work` to its end, or gives `None` as soon as the user quits (or has quit).
+    pub(super) async fn unless_quit<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
         let quit = async {
-            // The listener gone without a second Ctrl-C (it could not listen): no quit.
-            if self.0.await.is_err() {
-                std::future::pending::<()>().await;
+            if let Some(receiver) = self.0.as_mut() {
+                if receiver.await.is_ok() {
+                    return;
+                }
+                // The listener gone without a second Ctrl-C: no quit, now or later.
+                self.0 = None;
             }
+            std::future::pending::<()>().await;
         };
         tokio::select! {
             biased;
