@@ -104,6 +104,10 @@ impl Seen {
     }
 }
 
+/// The one path a chat request may take: a base URL of `{server}/v1` plus the API's
+/// route. A doubled or missing segment is a 404, as the real servers answer.
+const CHAT_PATH: &str = "/v1/chat/completions";
+
 type Behaviour = dyn Fn(&Ask) -> ResponseTemplate + Send + Sync;
 
 struct Recorder {
@@ -118,7 +122,7 @@ impl Respond for Recorder {
             .get("authorization")
             .map(|v| v.to_str().unwrap().to_string());
         let text = String::from_utf8_lossy(&request.body).into_owned();
-        let is_chat = request.method.as_str() == "POST" && request.url.path().ends_with("/chat/completions");
+        let is_chat = request.method.as_str() == "POST" && request.url.path() == CHAT_PATH;
         if !is_chat {
             self.seen.0.lock().unwrap().push(Received {
                 body: text,
