@@ -24,6 +24,7 @@ use crate::consensus::Settings;
 use crate::engine::{self, Summary};
 use crate::store::seal::RunMac;
 use crate::store::{self, OutLock, RunFolder, RunMeta, StoreWriter};
+use crate::triage;
 
 /// What `quorum review` was asked to do.
 pub struct ReviewOptions {
@@ -55,10 +56,13 @@ pub enum Reviewed {
 /// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
 pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let plan = plan::plan(opts).await?;
+    // Read before any code is sent: a malformed suppressions file or a baseline that is
+    // not a report stops the run here, not after minutes of answers.
+    let decided = triage::Inputs::load(&plan.start.root, opts.report.baseline.as_deref())?;
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }
-    let Some(ran) = run(opts, plan).await? else {
+    let Some(ran) = run(opts, plan, decided).await? else {
         return Ok(Reviewed::Interrupted);
     };
     let analyzed = analyze(ran, &opts.report)?;
@@ -78,11 +82,13 @@ struct Ran {
     texts: HashMap<String, String>,
     settings: Settings,
     summary: Summary,
+    /// The suppressions and baseline the issues are triaged with.
+    decided: triage::Inputs,
 }
 
 /// Writes the run's description, asks every job of the plan, and stores each answer as
 /// it arrives. `None` when the user quits with a second Ctrl-C.
-async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
+async fn run(opts: &ReviewOptions, mut plan: Plan, decided: triage::Inputs) -> Result<Option<Ran>> {
     let (mut meta, mut writer, run_mac) = begin(&mut plan)?;
     if !opts.quiet {
         eprintln!("{}", announcement(opts, &plan));
@@ -130,6 +136,7 @@ async fn run(opts: &ReviewOptions, mut plan: Plan) -> Result<Option<Ran>> {
         texts: walked.files.into_iter().map(|f| (f.path, f.text)).collect(),
         settings: config.consensus,
         summary,
+        decided,
     }))
 }
 
@@ -193,7 +200,7 @@ fn analyze(ran: Ran, options: &ReportOptions) -> Result<Analyzed> {
     // the store was asked again above, and must not stand beside the real one.
     let mut records = load_records(std::slice::from_ref(&ran.folder))?;
     records.retain(|r| r.verifies(&ran.run_mac));
-    let analysis = finish::analyze(ran.meta, records, &ran.texts, &ran.settings, options);
+    let analysis = finish::analyze(ran.meta, records, &ran.texts, &ran.settings, options, &ran.decided);
     Ok(Analyzed {
         folder: ran.folder,
         _lock: ran.lock,

@@ -1,0 +1,91 @@
+use std::collections::HashSet;
+
+use super::*;
+
+fn issue(id: &str, file: &str) -> Issue {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "file": file, "start_line": 3, "end_line": 3, "severity": "high",
+        "category": "injection", "cwe": 89, "title": format!("issue {id}"),
+        "agreement": {"count": 2, "of": 2, "providers": ["a", "b"]}, "score": 0.9, "findings": []
+    }))
+    .unwrap()
+}
+
+fn suppression(id: &str, file: Option<&str>) -> Suppression {
+    Suppression {
+        id: id.into(),
+        file: file.map(String::from),
+        title: format!("issue {id}"),
+        reason: "reviewed".into(),
+        date: "2026-12-01".into(),
+    }
+}
+
+fn inputs(entries: Vec<Suppression>, baseline: Option<Vec<Issue>>) -> Inputs {
+    Inputs {
+        suppressions: {
+            let mut s = Suppressions::default();
+            s.path = ".quorum/suppressions.toml".into();
+            s.entries = entries;
+            s
+        },
+        baseline: baseline.map(|issues| Baseline {
+            report: "old.json".into(),
+            ids: issues.iter().map(|i| i.id.clone()).collect(),
+            issues,
+        }),
+    }
+}
+
+#[test]
+fn suppressed_issues_leave_the_list_and_gone_ones_are_stale_only_where_reviewed() {
+    let sent: HashSet<&str> = ["a.go", "b.go"].into();
+    let decided = inputs(
+        vec![
+            suppression("Q00000001", Some("a.go")),
+            suppression("Q00000002", Some("a.go")),
+            // Not sent this run (a shard, a subfolder): not known to be gone.
+            suppression("Q00000003", Some("c.go")),
+            suppression("Q00000004", None),
+        ],
+        None,
+    );
+    let (kept, triage) = apply(vec![issue("Q00000001", "a.go"), issue("Q0000000a", "b.go")], &sent, &decided);
+    assert_eq!(kept, vec![issue("Q0000000a", "b.go")]);
+    assert_eq!(triage.suppressed.len(), 1);
+    assert_eq!(triage.suppressed[0].id, "Q00000001");
+    assert_eq!(triage.suppressed[0].reason, "reviewed");
+    let stale: Vec<&str> = triage.stale.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(stale, ["Q00000002", "Q00000004"]);
+    assert!(triage.baseline.is_none());
+    let lines = triage.summary_lines();
+    assert_eq!(lines[0], "1 suppressed by .quorum/suppressions.toml.");
+    assert!(lines[1].starts_with("2 stale suppressions") && lines[1].contains("Q00000002 (issue Q00000002)"));
+}
+
+#[test]
+fn the_baseline_leaves_out_what_it_held_and_names_what_is_gone() {
+    let sent: HashSet<&str> = ["a.go"].into();
+    let old = vec![issue("Q00000001", "a.go"), issue("Q00000002", "a.go"), issue("Q00000003", "z.go")];
+    let decided = inputs(vec![suppression("Q00000009", Some("a.go"))], Some(old));
+    let now = vec![issue("Q00000001", "a.go"), issue("Q00000005", "a.go"), issue("Q00000009", "a.go")];
+    let (kept, triage) = apply(now, &sent, &decided);
+    assert_eq!(kept, vec![issue("Q00000005", "a.go")], "only the new issue is reported");
+    let b = triage.baseline.as_ref().unwrap();
+    assert_eq!(b.unchanged, vec![issue("Q00000001", "a.go")]);
+    // z.go was not reviewed this run: its issue is not known to be gone.
+    assert_eq!(b.absent, vec![issue("Q00000002", "a.go")]);
+    assert_eq!(triage.suppressed.len(), 1, "a suppression wins over the baseline");
+    assert_eq!(
+        triage.summary_lines().last().unwrap(),
+        "1 in the baseline old.json, left out; 1 baseline issues no longer found."
+    );
+}
+
+#[test]
+fn nothing_decided_changes_nothing() {
+    let sent: HashSet<&str> = ["a.go"].into();
+    let (kept, triage) = apply(vec![issue("Q00000001", "a.go")], &sent, &Inputs::default());
+    assert_eq!(kept.len(), 1);
+    assert!(triage.summary_lines().is_empty() && triage.suppressions_file.is_none());
+}
