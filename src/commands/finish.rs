@@ -47,7 +47,7 @@ pub(crate) fn analyze(
 ) -> Analysis {
     let mut analysis = analysis::analyze(meta, records, texts, settings);
     let sent: HashSet<&str> = analysis.meta.files.iter().map(|f| f.path.as_str()).collect();
-    let (issues, triaged) = triage::apply(std::mem::take(&mut analysis.issues), &sent, decided);
+    let (issues, triaged) = triage::apply(std::mem::take(&mut analysis.issues), &sent, texts, decided);
     analysis.issues = issues;
     analysis.triage = triaged;
     if let Some(min) = options.min_agree {

@@ -11,7 +11,7 @@ mod baseline;
 mod locate;
 mod suppressions;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Result;
@@ -21,7 +21,7 @@ pub use baseline::{Baseline, MAX_BASELINE_BYTES};
 pub use locate::suppressions_path;
 pub use suppressions::{is_issue_id, Suppression, Suppressions, MAX_REASON_CHARS, MAX_SUPPRESSIONS_BYTES};
 
-use crate::consensus::Issue;
+use crate::consensus::{nearby_ids, Issue};
 use crate::sanitize::terminal_safe;
 
 /// What a run is triaged with: read before anything is sent, so a malformed file stops
@@ -58,6 +58,8 @@ pub struct Triage {
 /// An issue found again, with the decision that dismissed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SuppressedIssue {
+    /// The suppression's id (the issue's own, unless a model's moved line moved it:
+    /// `issue.id` is then the one nearby).
     pub id: String,
     pub file: String,
     pub title: String,
@@ -66,6 +68,9 @@ pub struct SuppressedIssue {
     /// The whole issue, for SARIF (where it is a dismissed result); not in report.json.
     #[serde(skip)]
     pub issue: Issue,
+    /// Whether the baseline held it (for SARIF's `baselineState`).
+    #[serde(skip)]
+    pub in_baseline: bool,
 }
 
 /// The issues of this run compared with an earlier report.
@@ -80,53 +85,79 @@ pub struct BaselineTriage {
 }
 
 /// Takes the suppressed issues, then those the baseline already held, out of `issues`.
-/// A suppression or baseline issue counts as gone only if this run sent its file (a
-/// review of part of the tree says nothing of the rest).
-pub fn apply(issues: Vec<Issue>, files_sent: &HashSet<&str>, inputs: &Inputs) -> (Vec<Issue>, Triage) {
-    let found: HashSet<&str> = issues.iter().map(|i| i.id.as_str()).collect();
-    let reviewed = |file: Option<&str>| file.is_none_or(|f| files_sent.contains(f));
+///
+/// An id matches exactly first; a suppression or baseline id that matches no issue
+/// exactly then matches one issue among its [`nearby_ids`] (a model that named the next
+/// line moved it; `texts` are the files' texts the ids were made from). A suppression or
+/// baseline issue counts as gone only if this run sent its file (a review of part of the
+/// tree says nothing of the rest).
+pub fn apply(
+    issues: Vec<Issue>,
+    files_sent: &HashSet<&str>,
+    texts: &HashMap<String, String>,
+    inputs: &Inputs,
+) -> (Vec<Issue>, Triage) {
+    let found: HashSet<String> = issues.iter().map(|i| i.id.clone()).collect();
     let entries = &inputs.suppressions.entries;
-    let stale = entries
-        .iter()
-        .filter(|s| !found.contains(s.id.as_str()) && reviewed(s.file.as_deref()))
-        .cloned()
-        .collect();
-    let absent = inputs.baseline.as_ref().map(|b| {
-        b.issues
-            .iter()
-            .filter(|old| !found.contains(old.id.as_str()) && reviewed(Some(&old.file)))
-            .cloned()
-            .collect::<Vec<_>>()
-    });
+    let old_ids = inputs.baseline.as_ref().map(|b| &b.ids);
+    // Ids that matched no issue exactly, each free to match one issue nearby.
+    let mut loose_suppressions: HashSet<&str> =
+        entries.iter().map(|s| s.id.as_str()).filter(|id| !found.contains(*id)).collect();
+    let mut loose_old: HashSet<&str> =
+        old_ids.into_iter().flatten().map(String::as_str).filter(|id| !found.contains(*id)).collect();
     let mut triage = Triage {
         suppressions_file: (!entries.is_empty()).then(|| inputs.suppressions.path.display().to_string()),
-        stale,
         ..Triage::default()
     };
     let mut kept = Vec::with_capacity(issues.len());
     let mut unchanged = Vec::new();
     for issue in issues {
-        if let Some(s) = inputs.suppressions.find(&issue.id) {
-            triage.suppressed.push(SuppressedIssue {
-                id: issue.id.clone(),
+        let near = if loose_suppressions.is_empty() && loose_old.is_empty() {
+            Vec::new()
+        } else {
+            nearby_ids(&issue, texts)
+        };
+        let in_baseline = old_ids.is_some_and(|ids| ids.contains(&issue.id)) || take_one(&mut loose_old, &near).is_some();
+        let suppression = match inputs.suppressions.find(&issue.id) {
+            Some(s) => Some(s),
+            None => take_one(&mut loose_suppressions, &near).and_then(|id| inputs.suppressions.find(id)),
+        };
+        match suppression {
+            Some(s) => triage.suppressed.push(SuppressedIssue {
+                id: s.id.clone(),
                 file: issue.file.clone(),
                 title: issue.title.clone(),
                 reason: s.reason.clone(),
                 date: s.date.clone(),
+                in_baseline,
                 issue,
-            });
-        } else if inputs.baseline.as_ref().is_some_and(|b| b.ids.contains(&issue.id)) {
-            unchanged.push(issue);
-        } else {
-            kept.push(issue);
+            }),
+            None if in_baseline => unchanged.push(issue),
+            None => kept.push(issue),
         }
     }
+    let reviewed = |file: Option<&str>| file.is_none_or(|f| files_sent.contains(f));
+    triage.stale = entries
+        .iter()
+        .filter(|s| loose_suppressions.contains(s.id.as_str()) && reviewed(s.file.as_deref()))
+        .cloned()
+        .collect();
     triage.baseline = inputs.baseline.as_ref().map(|b| BaselineTriage {
         report: b.report.clone(),
         unchanged,
-        absent: absent.unwrap_or_default(),
+        absent: b
+            .issues
+            .iter()
+            .filter(|old| loose_old.contains(old.id.as_str()) && reviewed(Some(&old.file)))
+            .cloned()
+            .collect(),
     });
     (kept, triage)
+}
+
+/// Takes out of `loose` the first of `near` it holds, and gives it.
+fn take_one<'a>(loose: &mut HashSet<&str>, near: &'a [String]) -> Option<&'a str> {
+    near.iter().map(String::as_str).find(|id| loose.remove(*id))
 }
 
 impl Triage {

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::*;
 
@@ -50,7 +50,7 @@ fn suppressed_issues_leave_the_list_and_gone_ones_are_stale_only_where_reviewed(
         ],
         None,
     );
-    let (kept, triage) = apply(vec![issue("Q00000001", "a.go"), issue("Q0000000a", "b.go")], &sent, &decided);
+    let (kept, triage) = apply(vec![issue("Q00000001", "a.go"), issue("Q0000000a", "b.go")], &sent, &HashMap::new(), &decided);
     assert_eq!(kept, vec![issue("Q0000000a", "b.go")]);
     assert_eq!(triage.suppressed.len(), 1);
     assert_eq!(triage.suppressed[0].id, "Q00000001");
@@ -69,7 +69,7 @@ fn the_baseline_leaves_out_what_it_held_and_names_what_is_gone() {
     let old = vec![issue("Q00000001", "a.go"), issue("Q00000002", "a.go"), issue("Q00000003", "z.go")];
     let decided = inputs(vec![suppression("Q00000009", Some("a.go"))], Some(old));
     let now = vec![issue("Q00000001", "a.go"), issue("Q00000005", "a.go"), issue("Q00000009", "a.go")];
-    let (kept, triage) = apply(now, &sent, &decided);
+    let (kept, triage) = apply(now, &sent, &HashMap::new(), &decided);
     assert_eq!(kept, vec![issue("Q00000005", "a.go")], "only the new issue is reported");
     let b = triage.baseline.as_ref().unwrap();
     assert_eq!(b.unchanged, vec![issue("Q00000001", "a.go")]);
@@ -85,7 +85,7 @@ fn the_baseline_leaves_out_what_it_held_and_names_what_is_gone() {
 #[test]
 fn nothing_decided_changes_nothing() {
     let sent: HashSet<&str> = ["a.go"].into();
-    let (kept, triage) = apply(vec![issue("Q00000001", "a.go")], &sent, &Inputs::default());
+    let (kept, triage) = apply(vec![issue("Q00000001", "a.go")], &sent, &HashMap::new(), &Inputs::default());
     assert_eq!(kept.len(), 1);
     assert!(triage.summary_lines().is_empty() && triage.suppressions_file.is_none());
 }
