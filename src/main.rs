@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use quorum::commands::{
-    self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutClosed, SuppressOptions,
-};
+use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutClosed, SuppressOptions};
 use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 

@@ -41,16 +41,28 @@ fn findings(model: &str, prompt: &str, rerun: bool) -> String {
     let mut found = Vec::new();
     let moved = rerun && model == "beta";
     if let Some(line) = prompt_line(prompt, SQL_LINE) {
-        let title = if rerun { "User input concatenated into an SQL query" } else { "SQL injection in lookup" };
-        found.push(json!({"file": "src/app.go", "start_line": line - u32::from(moved), "end_line": line,
+        let title = if rerun {
+            "User input concatenated into an SQL query"
+        } else {
+            "SQL injection in lookup"
+        };
+        found.push(
+            json!({"file": "src/app.go", "start_line": line - u32::from(moved), "end_line": line,
             "severity": "high", "category": "injection", "cwe": 89, "title": title,
-            "description": "id reaches the query unescaped", "confidence": 0.9}));
+            "description": "id reaches the query unescaped", "confidence": 0.9}),
+        );
     }
     if let Some(line) = prompt_line(prompt, SHELL_LINE) {
-        let title = if rerun { "Shell command built from host" } else { "Command injection in ping" };
-        found.push(json!({"file": "src/app.go", "start_line": line - u32::from(moved), "end_line": line,
+        let title = if rerun {
+            "Shell command built from host"
+        } else {
+            "Command injection in ping"
+        };
+        found.push(
+            json!({"file": "src/app.go", "start_line": line - u32::from(moved), "end_line": line,
             "severity": "high", "category": "injection", "cwe": 78, "title": title,
-            "description": "host reaches a shell", "confidence": 0.8}));
+            "description": "host reaches a shell", "confidence": 0.8}),
+        );
     }
     json!({"findings": found}).to_string()
 }
@@ -83,7 +95,15 @@ fn project(server: &MockServer, code: &str) -> tempfile::TempDir {
 
 /// `quorum review repo/src` (a folder inside the repository) into `out`, with `args`.
 async fn review(dir: &Path, args: &[&str]) -> Output {
-    let review = ["review", "repo/src", "--config", "quorum.toml", "--out", "out", "--no-cache"];
+    let review = [
+        "review",
+        "repo/src",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+    ];
     support::quorum_async(dir, &[&review[..], args].concat(), &[]).await
 }
 
@@ -125,7 +145,10 @@ async fn a_suppression_survives_an_edit_sequence_and_goes_stale_when_the_code_is
         &[],
     ));
     let file = root.join("repo/.quorum/suppressions.toml");
-    assert!(said.contains(&format!("Suppressed {sql}")) && said.contains("repo/.quorum/suppressions.toml"), "{said}");
+    assert!(
+        said.contains(&format!("Suppressed {sql}")) && said.contains("repo/.quorum/suppressions.toml"),
+        "{said}"
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     for part in [
         format!("id = \"{sql}\""),
@@ -139,27 +162,70 @@ async fn a_suppression_survives_an_edit_sequence_and_goes_stale_when_the_code_is
 
     // Three edits: lines inserted above, another function edited, a re-run worded anew.
     let steps: [(&str, String); 3] = [
-        ("lines inserted above", app("// Package main serves users.\n// It talks to a database.\n\n", health, SQL_LINE)),
-        ("another function edited", app("// Package main serves users.\n// It talks to a database.\n\n", "return strings.ToUpper(\"ok\") + \"!\"", SQL_LINE)),
-        ("a re-run, worded differently", app("// Package main serves users.\n// It talks to a database.\n\n", "return strings.ToUpper(\"ok\") + \"!\"", SQL_LINE)),
+        (
+            "lines inserted above",
+            app(
+                "// Package main serves users.\n// It talks to a database.\n\n",
+                health,
+                SQL_LINE,
+            ),
+        ),
+        (
+            "another function edited",
+            app(
+                "// Package main serves users.\n// It talks to a database.\n\n",
+                "return strings.ToUpper(\"ok\") + \"!\"",
+                SQL_LINE,
+            ),
+        ),
+        (
+            "a re-run, worded differently",
+            app(
+                "// Package main serves users.\n// It talks to a database.\n\n",
+                "return strings.ToUpper(\"ok\") + \"!\"",
+                SQL_LINE,
+            ),
+        ),
     ];
     for (step, code) in &steps {
         std::fs::write(&app_go, code).unwrap();
         if step.starts_with("a re-run") {
             reworded.store(true, Ordering::SeqCst);
         }
-        let err = ok(&review(root, &["--baseline", baseline_json.to_str().unwrap()]).await);
+        let out = review(root, &["--baseline", baseline_json.to_str().unwrap()]).await;
+        let err = ok(&out);
+        let table = support::stdout(&out);
+        assert!(
+            table.contains(&format!("suppressed {sql} app.go:")) && table.contains("No issues reported."),
+            "{table}"
+        );
         let report = fixture::report(&root.join("out"));
-        assert_eq!(ids(&report["suppressed"]), [sql.clone()], "{step}: {report:#}");
+        assert_eq!(ids(&report["suppressed"]), [sql.as_str()], "{step}: {report:#}");
         assert_eq!(report["suppressed"][0]["reason"], "ids are checked integers");
         assert_eq!(ids(&report["issues"]), Vec::<String>::new(), "{step}: 0 new");
         let unchanged = report["baseline"]["unchanged"].as_array().unwrap();
-        assert_eq!((unchanged.len(), &unchanged[0]["cwe"]), (1, &json!(78)), "{step}: {report:#}");
+        assert_eq!(
+            (unchanged.len(), &unchanged[0]["cwe"]),
+            (1, &json!(78)),
+            "{step}: {report:#}"
+        );
         assert_eq!(report["baseline"]["absent"], json!([]), "{step}");
         assert!(report.get("stale_suppressions").is_none(), "{step}");
-        assert!(err.contains("1 suppressed by ") && err.contains("1 in the baseline "), "{step}: {err}");
+        assert!(
+            err.contains("1 suppressed by ") && err.contains("1 in the baseline "),
+            "{step}: {err}"
+        );
         let md = std::fs::read_to_string(root.join("out/report.md")).unwrap();
-        assert!(md.contains("## Left out") && md.contains("ids are checked integers"), "{md}");
+        assert!(
+            md.contains("## Left out") && md.contains("ids are checked integers"),
+            "{md}"
+        );
+        assert!(!md.contains("## Issues"), "{step}: nothing new to list");
+        let html = std::fs::read_to_string(root.join("out/report.html")).unwrap();
+        assert!(
+            html.contains("<h2>Suppressed</h2>") && html.contains("1 in the baseline"),
+            "{step}"
+        );
         let now = assert_dismissed_in_sarif(&root.join("out/report.sarif"));
         let shell_now = unchanged[0]["id"].as_str().unwrap();
         if step.starts_with("a re-run") {
@@ -167,7 +233,11 @@ async fn a_suppression_survives_an_edit_sequence_and_goes_stale_when_the_code_is
             // suppression and the baseline matched them one line away.
             assert!(now != sql && shell_now != shell, "{step}: the ids moved");
         } else {
-            assert_eq!((now.as_str(), shell_now), (sql.as_str(), shell.as_str()), "{step}: the ids held");
+            assert_eq!(
+                (now.as_str(), shell_now),
+                (sql.as_str(), shell.as_str()),
+                "{step}: the ids held"
+            );
         }
     }
     // The re-run moved one model's line: the issue's lines followed, its id did not.
@@ -181,7 +251,11 @@ async fn a_suppression_survives_an_edit_sequence_and_goes_stale_when_the_code_is
     assert_eq!(models, ["Shell command built from host"; 2], "the models' new wording");
 
     // The same run folder rebuilt by aggregate gives the same decisions.
-    let err = ok(&support::quorum(root, &["aggregate", "out", "--baseline", baseline_json.to_str().unwrap()], &[]));
+    let err = ok(&support::quorum(
+        root,
+        &["aggregate", "out", "--baseline", baseline_json.to_str().unwrap()],
+        &[],
+    ));
     assert!(err.contains("1 suppressed by "), "{err}");
 
     // The fix: the models stop reporting it, and the suppression is stale.
@@ -190,33 +264,134 @@ async fn a_suppression_survives_an_edit_sequence_and_goes_stale_when_the_code_is
     std::fs::write(&app_go, fixed).unwrap();
     let err = ok(&review(root, &[]).await);
     let report = fixture::report(&root.join("out"));
-    assert_eq!(ids(&report["stale_suppressions"]), [sql.clone()], "{report:#}");
-    assert_eq!(ids(&report["issues"]), [shell.clone()]);
+    assert_eq!(ids(&report["stale_suppressions"]), [sql.as_str()], "{report:#}");
+    assert_eq!(ids(&report["issues"]), [shell.as_str()]);
     assert!(report.get("suppressed").is_none());
     assert!(err.contains("1 stale suppressions") && err.contains(&sql), "{err}");
     let listed = support::stdout(&support::quorum(root, &["suppress", "--list", "--out", "out"], &[]));
-    assert!(listed.contains(&sql) && listed.contains("ids are checked integers"), "{listed}");
+    assert!(
+        listed.contains(&sql) && listed.contains("ids are checked integers"),
+        "{listed}"
+    );
 }
 
 /// The SARIF log is valid, carries the suppressed issue as dismissed with its reason,
 /// and marks every result against the baseline; gives the dismissed result's id.
 fn assert_dismissed_in_sarif(path: &Path) -> String {
     let sarif = fixture::load(path);
-    let errors: Vec<String> = fixture::sarif_validator().iter_errors(&sarif).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = fixture::sarif_validator()
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let dismissed: Vec<&Value> = results.iter().filter(|r| r.get("suppressions").is_some()).collect();
     assert_eq!(dismissed.len(), 1, "{results:#?}");
     let dismissed = dismissed[0];
     assert_eq!(dismissed["ruleId"], "CWE-89");
-    assert_eq!(dismissed["suppressions"], json!([{"kind": "external", "status": "accepted", "justification": "ids are checked integers"}]));
+    assert_eq!(
+        dismissed["suppressions"],
+        json!([{"kind": "external", "status": "accepted", "justification": "ids are checked integers"}])
+    );
     let states: Vec<&Value> = results.iter().map(|r| &r["baselineState"]).collect();
     assert_eq!(states, [&json!("unchanged"); 2], "the suppressed and the known issue");
-    dismissed["partialFingerprints"]["quorumIssueId/v1"].as_str().unwrap().to_string()
+    dismissed["partialFingerprints"]["quorumIssueId/v1"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn now_date() -> String {
     // The date the suppression was recorded (UTC), as `date -u +%F` gives it.
     let out = std::process::Command::new("date").args(["-u", "+%F"]).output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_what_to_do() {
+    let (server, seen, _) = models().await;
+    let dir = project(&server, &app("", "return \"ok\"", SQL_LINE));
+    let root = dir.path();
+    ok(&review(root, &[]).await);
+    let sql = id_of(&fixture::report(&root.join("out")), 89);
+    let suppress = |args: &[&str]| {
+        let out: &[&str] = if args.contains(&"--out") {
+            &[]
+        } else {
+            &["--out", "out"]
+        };
+        support::quorum(root, &[&["suppress"][..], args, out].concat(), &[])
+    };
+
+    let err = refused(&suppress(&["Q00000000", "--reason", "r"]));
+    assert!(
+        err.contains("no issue Q00000000 in out/report.json: use an id of that run's report"),
+        "{err}"
+    );
+    let err = refused(&suppress(&["not-an-id", "--reason", "r"]));
+    assert!(err.contains("\"not-an-id\" is not a Quorum issue id"), "{err}");
+    let err = refused(&suppress(&[&sql, "--reason", "  "]));
+    assert!(err.contains("--reason is empty"), "{err}");
+    let err = refused(&suppress(&[&sql, "--reason", "r", "--out", "nowhere"]));
+    assert!(err.contains("run `quorum review --out nowhere` first"), "{err}");
+    assert!(!root.join("repo/.quorum").exists(), "nothing written");
+
+    // A malformed file stops the next review before anything is sent.
+    fixture::write(
+        root,
+        "repo/.quorum/suppressions.toml",
+        "[[suppression]]\nid = \"Q0123abcd\"\nreson = \"typo\"\n",
+    );
+    seen.forget();
+    let err = refused(&review(root, &[]).await);
+    assert!(
+        err.contains("suppressions.toml:3: malformed suppressions file"),
+        "{err}"
+    );
+    assert_eq!(seen.count(), 0, "no request was made");
+    let err = refused(&suppress(&[&sql, "--reason", "r"]));
+    assert!(err.contains("suppressions.toml:3"), "{err}");
+
+    // A baseline that is not a report.
+    std::fs::remove_file(root.join("repo/.quorum/suppressions.toml")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let not_report = other.path().join("run.json");
+    std::fs::copy(root.join("out/run.json"), &not_report).unwrap();
+    let err = refused(&review(root, &["--baseline", not_report.to_str().unwrap()]).await);
+    assert!(
+        err.contains("run.json is not a Quorum report.json (no list of issues)"),
+        "{err}"
+    );
+    assert_eq!(seen.count(), 0, "no request was made");
+    let err = refused(&support::quorum(
+        root,
+        &["aggregate", "out", "--baseline", "missing.json"],
+        &[],
+    ));
+    assert!(err.contains("cannot read the baseline missing.json"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_suppressions_folder_is_neither_read_nor_written() {
+    let (server, _seen, _) = models().await;
+    let dir = project(&server, &app("", "return \"ok\"", SQL_LINE));
+    let root = dir.path();
+    ok(&review(root, &[]).await);
+    let sql = id_of(&fixture::report(&root.join("out")), 89);
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), root.join("repo/.quorum")).unwrap();
+    let err = refused(&support::quorum(
+        root,
+        &["suppress", &sql, "--reason", "r", "--out", "out"],
+        &[],
+    ));
+    assert!(err.contains(".quorum: it is a symbolic link"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing written through it"
+    );
+    let err = refused(&review(root, &[]).await);
+    assert!(err.contains("symbolic link"), "{err}");
 }

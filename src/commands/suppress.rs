@@ -66,7 +66,9 @@ pub fn suppress(opts: &SuppressOptions) -> Result<String> {
     };
     let reason = reason.trim();
     if reason.is_empty() {
-        bail!("--reason is empty: say why the issue is not a problem (the reason is kept for whoever reviews the file)");
+        bail!(
+            "--reason is empty: say why the issue is not a problem (the reason is kept for whoever reviews the file)"
+        );
     }
     if reason.chars().count() > MAX_REASON_CHARS {
         bail!("--reason is longer than {MAX_REASON_CHARS} characters: keep it to a sentence or a paragraph");
@@ -130,10 +132,20 @@ fn list(suppressions: &Suppressions) -> String {
     if suppressions.entries.is_empty() {
         return format!("No suppressions in {}.", suppressions.path.display());
     }
-    let mut text = format!("{} suppressions in {}:", suppressions.entries.len(), suppressions.path.display());
+    let mut text = format!(
+        "{} suppressions in {}:",
+        suppressions.entries.len(),
+        suppressions.path.display()
+    );
     for s in &suppressions.entries {
         let file = s.file.as_deref().map(|f| format!(" in {f}")).unwrap_or_default();
-        text.push_str(&format!("\n{} {}{file} ({}): {}", s.id, terminal_safe(&s.title), s.date, terminal_safe(&s.reason)));
+        text.push_str(&format!(
+            "\n{} {}{file} ({}): {}",
+            s.id,
+            terminal_safe(&s.title),
+            s.date,
+            terminal_safe(&s.reason)
+        ));
     }
     safe(text)
 }
@@ -141,8 +153,12 @@ fn list(suppressions: &Suppressions) -> String {
 /// The run's `report.json`, read bounded and checked to be one.
 fn read_report(out: &Path) -> Result<Report> {
     let path = out.join(Format::Json.file_name());
-    let file = crate::store::open_for_reading(&path)
-        .with_context(|| format!("no report to suppress from: run `quorum review --out {}` first", out.display()))?;
+    let file = crate::store::open_for_reading(&path).with_context(|| {
+        format!(
+            "no report to suppress from: run `quorum review --out {}` first",
+            out.display()
+        )
+    })?;
     let mut bytes = Vec::new();
     file.take(MAX_BASELINE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -150,8 +166,8 @@ fn read_report(out: &Path) -> Result<Report> {
     if bytes.len() as u64 > MAX_BASELINE_BYTES {
         bail!("{} is larger than {} MiB", path.display(), MAX_BASELINE_BYTES >> 20);
     }
-    let report: Report = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a Quorum report.json", path.display()))?;
+    let report: Report =
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a Quorum report.json", path.display()))?;
     if report.schema_version != SCHEMA_VERSION {
         bail!(
             "{} has schema_version {}; this Quorum reads {SCHEMA_VERSION}: review again",

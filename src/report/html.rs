@@ -127,7 +127,11 @@ pub fn html(a: &Analysis) -> String {
 fn html_triage(page: &mut String, t: &Triage) {
     let file = escape(t.suppressions_file.as_deref().unwrap_or_default());
     if !t.suppressed.is_empty() {
-        let _ = writeln!(page, "<h2>Suppressed</h2>\n<p>{} suppressed by <code>{file}</code>:</p><ul>", t.suppressed.len());
+        let _ = writeln!(
+            page,
+            "<h2>Suppressed</h2>\n<p>{} suppressed by <code>{file}</code>:</p><ul>",
+            t.suppressed.len()
+        );
         for s in &t.suppressed {
             let _ = writeln!(
                 page,
@@ -148,7 +152,13 @@ fn html_triage(page: &mut String, t: &Triage) {
             t.stale.len()
         );
         for s in &t.stale {
-            let _ = writeln!(page, "<li><code>{}</code> {}: <i>{}</i></li>", escape(&s.id), escape(&s.title), escape(&s.reason));
+            let _ = writeln!(
+                page,
+                "<li><code>{}</code> {}: <i>{}</i></li>",
+                escape(&s.id),
+                escape(&s.title),
+                escape(&s.reason)
+            );
         }
         page.push_str("</ul>\n");
     }

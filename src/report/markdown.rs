@@ -143,9 +143,11 @@ fn markdown_triage(md: &mut String, t: &Triage) {
     if t.suppressed.is_empty() && t.stale.is_empty() && t.baseline.is_none() {
         return;
     }
-    md.push_str("## Left out
+    md.push_str(
+        "## Left out
 
-");
+",
+    );
     let file = code_span(t.suppressions_file.as_deref().unwrap_or_default());
     if !t.suppressed.is_empty() {
         let _ = writeln!(
@@ -174,7 +176,14 @@ fn markdown_triage(md: &mut String, t: &Triage) {
             t.stale.len()
         );
         for s in &t.stale {
-            let _ = writeln!(md, "| {} | {} | {} | {} |", md_text(&s.id), md_text(&s.title), md_text(&s.reason), md_text(&s.date));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_text(&s.id),
+                md_text(&s.title),
+                md_text(&s.reason),
+                md_text(&s.date)
+            );
         }
         md.push('\n');
     }
@@ -186,7 +195,11 @@ fn markdown_triage(md: &mut String, t: &Triage) {
             b.unchanged.len(),
             code_span(&b.report),
             b.absent.len(),
-            if gone.is_empty() { String::new() } else { format!(": {}", md_text(&gone.join(", "))) }
+            if gone.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", md_text(&gone.join(", ")))
+            }
         );
     }
 }

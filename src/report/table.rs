@@ -24,7 +24,11 @@ fn triage_footer(t: &Triage) -> Option<String> {
         .iter()
         .map(|s| format!("suppressed {} {} ({}): {}", s.id, location(&s.issue), s.title, s.reason))
         .collect();
-    lines.extend(t.stale.iter().map(|s| format!("stale suppression {} ({}): no longer found", s.id, s.title)));
+    lines.extend(
+        t.stale
+            .iter()
+            .map(|s| format!("stale suppression {} ({}): no longer found", s.id, s.title)),
+    );
     (!lines.is_empty()).then(|| lines.iter().map(|l| terminal_safe(l)).collect::<Vec<_>>().join("\n"))
 }
 

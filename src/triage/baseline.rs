@@ -50,7 +50,8 @@ struct OldId {
 impl Baseline {
     /// The issues of the `report.json` at `path`.
     pub fn load(path: &Path) -> Result<Baseline> {
-        let file = crate::store::open_for_reading(path).with_context(|| format!("cannot read the baseline {}", path.display()))?;
+        let file = crate::store::open_for_reading(path)
+            .with_context(|| format!("cannot read the baseline {}", path.display()))?;
         let mut bytes = Vec::new();
         file.take(MAX_BASELINE_BYTES + 1)
             .read_to_end(&mut bytes)
@@ -83,6 +84,10 @@ impl Baseline {
             }
             None => return Err(not_a_report("no schema_version")),
         }
+        // run.json has a schema_version too.
+        if !value.get("issues").is_some_and(serde_json::Value::is_array) {
+            return Err(not_a_report("no list of issues"));
+        }
         let old: OldReport =
             serde_json::from_value(value).map_err(|e| not_a_report(&format!("its issues do not read: {e}")))?;
         let mut issues = old.issues;
@@ -110,13 +115,23 @@ mod tests {
             ("not json", "not JSON"),
             ("{\"issues\": []}", "no schema_version"),
             ("{\"schema_version\": 99, \"issues\": []}", "schema_version 99"),
-            ("{\"schema_version\": 1}", "its issues do not read"),
-            ("{\"schema_version\": 1, \"issues\": [{\"id\": 3}]}", "its issues do not read"),
+            ("{\"schema_version\": 1, \"run_id\": \"r\"}", "no list of issues"),
+            (
+                "{\"schema_version\": 1, \"issues\": [{\"id\": 3}]}",
+                "its issues do not read",
+            ),
         ] {
             let err = format!("{:#}", Baseline::parse(text.as_bytes(), "old.json").unwrap_err());
-            assert!(err.contains("old.json is not a Quorum report.json") && err.contains(why), "{err}");
+            assert!(
+                err.contains("old.json is not a Quorum report.json") && err.contains(why),
+                "{err}"
+            );
         }
-        let empty = Baseline::parse(b"{\"schema_version\": 1, \"issues\": [], \"suppressed\": [{\"id\": \"Q0123abcd\"}]}", "b").unwrap();
+        let empty = Baseline::parse(
+            b"{\"schema_version\": 1, \"issues\": [], \"suppressed\": [{\"id\": \"Q0123abcd\"}]}",
+            "b",
+        )
+        .unwrap();
         assert!(empty.issues.is_empty() && empty.ids.contains("Q0123abcd"));
     }
 }

@@ -101,10 +101,17 @@ pub fn apply(
     let entries = &inputs.suppressions.entries;
     let old_ids = inputs.baseline.as_ref().map(|b| &b.ids);
     // Ids that matched no issue exactly, each free to match one issue nearby.
-    let mut loose_suppressions: HashSet<&str> =
-        entries.iter().map(|s| s.id.as_str()).filter(|id| !found.contains(*id)).collect();
-    let mut loose_old: HashSet<&str> =
-        old_ids.into_iter().flatten().map(String::as_str).filter(|id| !found.contains(*id)).collect();
+    let mut loose_suppressions: HashSet<&str> = entries
+        .iter()
+        .map(|s| s.id.as_str())
+        .filter(|id| !found.contains(*id))
+        .collect();
+    let mut loose_old: HashSet<&str> = old_ids
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .filter(|id| !found.contains(*id))
+        .collect();
     let mut triage = Triage {
         suppressions_file: (!entries.is_empty()).then(|| inputs.suppressions.path.display().to_string()),
         ..Triage::default()
@@ -117,7 +124,8 @@ pub fn apply(
         } else {
             nearby_ids(&issue, texts)
         };
-        let in_baseline = old_ids.is_some_and(|ids| ids.contains(&issue.id)) || take_one(&mut loose_old, &near).is_some();
+        let in_baseline =
+            old_ids.is_some_and(|ids| ids.contains(&issue.id)) || take_one(&mut loose_old, &near).is_some();
         let suppression = match inputs.suppressions.find(&issue.id) {
             Some(s) => Some(s),
             None => take_one(&mut loose_suppressions, &near).and_then(|id| inputs.suppressions.find(id)),

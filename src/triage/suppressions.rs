@@ -160,7 +160,10 @@ fn check_entry(entry: &Suppression) -> Result<(), String> {
         ));
     }
     if entry.reason.trim().is_empty() {
-        return Err(format!("{} has no reason: say why the issue is not a problem", entry.id));
+        return Err(format!(
+            "{} has no reason: say why the issue is not a problem",
+            entry.id
+        ));
     }
     if entry.reason.chars().count() > MAX_REASON_CHARS {
         return Err(format!(
@@ -203,7 +206,9 @@ fn read_bounded(path: &Path) -> Result<Option<String>> {
             MAX_SUPPRESSIONS_BYTES / 1024
         );
     }
-    String::from_utf8(bytes).map(Some).with_context(|| format!("{} is not UTF-8", path.display()))
+    String::from_utf8(bytes)
+        .map(Some)
+        .with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
 /// Refuses a `.quorum` that is a link (or not a folder): its files would be read from,
@@ -258,7 +263,17 @@ mod tests {
         for ok in ["Q0123abcd", "Q0123abcd-2", "Qffffffff-17"] {
             assert!(is_issue_id(ok), "{ok}");
         }
-        for bad in ["", "Q", "Q0123abc", "Q0123abcde", "q0123abcd", "Q0123ABCD", "Q0123abcd-", "Q0123abcd-x", "X0123abcd"] {
+        for bad in [
+            "",
+            "Q",
+            "Q0123abc",
+            "Q0123abcde",
+            "q0123abcd",
+            "Q0123ABCD",
+            "Q0123abcd-",
+            "Q0123abcd-x",
+            "X0123abcd",
+        ] {
             assert!(!is_issue_id(bad), "{bad}");
         }
     }
@@ -275,9 +290,15 @@ mod tests {
         let mut s = Suppressions::load_file(path.clone()).unwrap();
         s.add(entry("Qffffffff-2", "test code")).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# Issues Quorum reported") && text.contains("# our own note\n"), "{text}");
+        assert!(
+            text.starts_with("# Issues Quorum reported") && text.contains("# our own note\n"),
+            "{text}"
+        );
         let back = Suppressions::load_file(path).unwrap();
-        assert_eq!(back.entries, vec![entry("Q0123abcd", "constant input"), entry("Qffffffff-2", "test code")]);
+        assert_eq!(
+            back.entries,
+            vec![entry("Q0123abcd", "constant input"), entry("Qffffffff-2", "test code")]
+        );
         let err = format!("{:#}", s.clone().add(entry("Q0123abcd", "again")).unwrap_err());
         assert!(err.contains("already suppressed"), "{err}");
         let err = format!("{:#}", s.add(entry("Q01234567", "  ")).unwrap_err());
@@ -297,7 +318,10 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = format!("{:#}", parse(text, path).unwrap_err());
-            assert!(err.contains(expected) && err.contains(".quorum/suppressions.toml"), "{expected}: {err}");
+            assert!(
+                err.contains(expected) && err.contains(".quorum/suppressions.toml"),
+                "{expected}: {err}"
+            );
         }
     }
 
@@ -306,7 +330,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SUPPRESSIONS_FILE);
         std::fs::write(&path, "").unwrap();
-        std::fs::File::options().write(true).open(&path).unwrap().set_len(MAX_SUPPRESSIONS_BYTES + 1).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(MAX_SUPPRESSIONS_BYTES + 1)
+            .unwrap();
         let err = format!("{:#}", Suppressions::load_file(path).unwrap_err());
         assert!(err.contains("larger than 1024 KiB"), "{err}");
     }

@@ -50,7 +50,12 @@ fn suppressed_issues_leave_the_list_and_gone_ones_are_stale_only_where_reviewed(
         ],
         None,
     );
-    let (kept, triage) = apply(vec![issue("Q00000001", "a.go"), issue("Q0000000a", "b.go")], &sent, &HashMap::new(), &decided);
+    let (kept, triage) = apply(
+        vec![issue("Q00000001", "a.go"), issue("Q0000000a", "b.go")],
+        &sent,
+        &HashMap::new(),
+        &decided,
+    );
     assert_eq!(kept, vec![issue("Q0000000a", "b.go")]);
     assert_eq!(triage.suppressed.len(), 1);
     assert_eq!(triage.suppressed[0].id, "Q00000001");
@@ -66,9 +71,17 @@ fn suppressed_issues_leave_the_list_and_gone_ones_are_stale_only_where_reviewed(
 #[test]
 fn the_baseline_leaves_out_what_it_held_and_names_what_is_gone() {
     let sent: HashSet<&str> = ["a.go"].into();
-    let old = vec![issue("Q00000001", "a.go"), issue("Q00000002", "a.go"), issue("Q00000003", "z.go")];
+    let old = vec![
+        issue("Q00000001", "a.go"),
+        issue("Q00000002", "a.go"),
+        issue("Q00000003", "z.go"),
+    ];
     let decided = inputs(vec![suppression("Q00000009", Some("a.go"))], Some(old));
-    let now = vec![issue("Q00000001", "a.go"), issue("Q00000005", "a.go"), issue("Q00000009", "a.go")];
+    let now = vec![
+        issue("Q00000001", "a.go"),
+        issue("Q00000005", "a.go"),
+        issue("Q00000009", "a.go"),
+    ];
     let (kept, triage) = apply(now, &sent, &HashMap::new(), &decided);
     assert_eq!(kept, vec![issue("Q00000005", "a.go")], "only the new issue is reported");
     let b = triage.baseline.as_ref().unwrap();
@@ -85,7 +98,44 @@ fn the_baseline_leaves_out_what_it_held_and_names_what_is_gone() {
 #[test]
 fn nothing_decided_changes_nothing() {
     let sent: HashSet<&str> = ["a.go"].into();
-    let (kept, triage) = apply(vec![issue("Q00000001", "a.go")], &sent, &HashMap::new(), &Inputs::default());
+    let (kept, triage) = apply(
+        vec![issue("Q00000001", "a.go")],
+        &sent,
+        &HashMap::new(),
+        &Inputs::default(),
+    );
     assert_eq!(kept.len(), 1);
     assert!(triage.summary_lines().is_empty() && triage.suppressions_file.is_none());
+}
+
+/// An issue of `a.go` anchored at `line`, with the id it would get there.
+fn anchored(line: u32, texts: &HashMap<String, String>) -> Issue {
+    let mut below = issue("Q00000000", "a.go");
+    below.start_line = Some(line + 1);
+    let mut at = issue("Q00000000", "a.go");
+    at.start_line = Some(line);
+    // The fingerprint at `line` is the one a line below gets as its earlier neighbour.
+    at.id = crate::consensus::nearby_ids(&below, texts)[0].clone();
+    at
+}
+
+#[test]
+fn an_id_moved_by_a_line_still_matches_but_an_exact_match_comes_first() {
+    let texts = HashMap::from([("a.go".to_string(), "a\nb\nc\nd\ne\nf\ng\n".to_string())]);
+    let sent: HashSet<&str> = ["a.go"].into();
+    let (at3, at4) = (anchored(3, &texts), anchored(4, &texts));
+    assert_ne!(at3.id, at4.id);
+    // A re-run anchors the issue suppressed at line 3 on line 4.
+    let decided = inputs(vec![suppression(&at3.id, Some("a.go"))], Some(vec![at3.clone()]));
+    let (kept, triage) = apply(vec![at4.clone()], &sent, &texts, &decided);
+    assert!(kept.is_empty() && triage.stale.is_empty());
+    assert_eq!(
+        (triage.suppressed[0].id.as_str(), triage.suppressed[0].issue.id.as_str()),
+        (at3.id.as_str(), at4.id.as_str())
+    );
+    assert!(triage.suppressed[0].in_baseline && triage.baseline.unwrap().absent.is_empty());
+    // Both found: each keeps its own decision, and the neighbour is not hidden.
+    let decided = inputs(vec![suppression(&at3.id, Some("a.go"))], None);
+    let (kept, triage) = apply(vec![at3.clone(), at4.clone()], &sent, &texts, &decided);
+    assert_eq!((kept, triage.suppressed.len()), (vec![at4], 1));
 }
