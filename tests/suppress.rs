@@ -395,3 +395,20 @@ async fn a_linked_suppressions_folder_is_neither_read_nor_written() {
     let err = refused(&review(root, &[]).await);
     assert!(err.contains("symbolic link"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suppressions_file_is_never_sent_to_a_model() {
+    let (server, seen, _) = models().await;
+    let dir = project(&server, &app("", "return \"ok\"", SQL_LINE));
+    let root = dir.path();
+    let entry = "[[suppression]]\nid = \"Q0123abcd\"\nreason = \"reviewed\"\n";
+    fixture::write(root, "repo/.quorum/suppressions.toml", entry);
+    let args = ["review", "repo", "--config", "quorum.toml", "--out", "out"];
+    ok(&support::quorum_async(root, &args, &[]).await);
+    assert_eq!(seen.files(), ["src/app.go", "src/app.go"], "both models, only the code");
+    // Its one entry names no file and matches nothing: stale.
+    assert_eq!(
+        ids(&fixture::report(&root.join("out"))["stale_suppressions"]),
+        ["Q0123abcd"]
+    );
+}
