@@ -4,7 +4,8 @@
 //! The pipeline, each stage a folder of plain functions over plain data (see
 //! ARCHITECTURE.md):
 //! [`config`] → [`input`] (walk, chunk, prompt) → [`engine`] (providers, [`store`]) →
-//! [`normalize`] (parse, finding) → [`checks`] → [`consensus`] (cluster, rank) → [`report`].
+//! [`normalize`] (parse, finding) → [`checks`] → [`consensus`] (cluster, rank) → [`triage`] (suppressions,
+//! baseline) → [`report`].
 //! [`analysis`] runs everything after the store, for `review` and `aggregate` alike;
 //! [`commands`] holds one file per command, [`eval`] scores a run against known truth.
 
@@ -21,3 +22,4 @@ pub mod normalize;
 pub mod report;
 pub mod sanitize;
 pub mod store;
+pub mod triage;

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard};
+use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, SuppressOptions};
 use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 
@@ -118,6 +118,26 @@ enum Command {
         /// Print no table.
         #[arg(long, short)]
         quiet: bool,
+        /// Report only issues this earlier report.json does not hold (the rest are counted).
+        #[arg(long, value_name = "OLD_REPORT_JSON")]
+        baseline: Option<PathBuf>,
+    },
+    /// Record that an issue of the last run was reviewed and is not a problem, in
+    /// .quorum/suppressions.toml at the repository root (commit it): later reports leave
+    /// the issue out, count it, and say when it is no longer found.
+    Suppress {
+        /// The issue's id, as report.md or report.json gives it (e.g. Q1a2b3c4d).
+        #[arg(required_unless_present = "list")]
+        id: Option<String>,
+        /// Why it is not a problem (kept in the file for whoever reviews it).
+        #[arg(long, required_unless_present = "list")]
+        reason: Option<String>,
+        /// The run folder whose report.json holds the issue.
+        #[arg(long, value_name = "DIR", default_value = "quorum-report")]
+        out: PathBuf,
+        /// List the suppressions of that run's repository instead.
+        #[arg(long, conflicts_with_all = ["id", "reason"])]
+        list: bool,
     },
 }
 
@@ -164,6 +184,9 @@ struct ReviewArgs {
     /// issue, ranked).
     #[arg(long, value_name = "N")]
     min_agree: Option<usize>,
+    /// Report only issues this earlier report.json does not hold (the rest are counted).
+    #[arg(long, value_name = "OLD_REPORT_JSON")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -235,10 +258,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             min_agree,
             format,
             quiet,
+            baseline,
         } => {
             let report = ReportOptions {
                 formats: Format::parse_list(&format)?,
                 min_agree,
+                baseline,
             };
             let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
             return conclude(&finished, quiet);
@@ -249,6 +274,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             config,
             json,
         } => commands::eval(&out_dir, &truth, config.as_deref(), json)?,
+        Command::Suppress { id, reason, out, list } => {
+            commands::println_stdout(&commands::suppress(&SuppressOptions { id, reason, out, list })?)?
+        }
     }
     Ok(ExitStatus::Success)
 }
@@ -292,6 +320,7 @@ impl ReviewArgs {
             report: ReportOptions {
                 formats: Format::parse_list(&self.format)?,
                 min_agree: self.min_agree,
+                baseline: self.baseline,
             },
             quiet: self.quiet,
             no_cache: self.no_cache,

@@ -111,6 +111,9 @@ pub struct Analysis {
     pub providers: Vec<ProviderTotals>,
     /// Files with at least one usable answer.
     pub files_reviewed: usize,
+    /// The issues taken out of `issues` as already decided (suppressed, or in the
+    /// baseline): `issues` is what reports list and a gate counts.
+    pub triage: crate::triage::Triage,
 }
 
 /// Turns a run's records into ranked issues and totals.
@@ -153,6 +156,7 @@ pub fn analyze(
         cuts,
         providers: totals,
         files_reviewed,
+        triage: crate::triage::Triage::default(),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::consensus::Settings;
 use crate::input::walk;
 use crate::store::{self, FileMeta, RunFolder, RunMeta, RUN_ID_LEN};
+use crate::triage;
 
 /// `quorum aggregate DIR…`: rebuild every report from one run folder, or merge several
 /// (the shards of one review) into `out`, asking no model.
@@ -34,6 +35,7 @@ pub fn aggregate(
     let records = load_records(&folders)?;
     let meta = merge_metas(metas);
     check_out_dir(out.path(), Path::new(&meta.root))?;
+    let decided = triage::Inputs::load(Path::new(&meta.root), report.baseline.as_deref())?;
     let _lock = out.lock()?;
     if folders.len() > 1 || !folders.contains(&out) {
         out.write_meta(&meta)?;
@@ -41,7 +43,7 @@ pub fn aggregate(
     }
     let texts = read_unchanged_files(&meta);
     let settings = consensus_settings(config, &meta)?;
-    let analysis = finish::analyze(meta, records, &texts, &settings, report);
+    let analysis = finish::analyze(meta, records, &texts, &settings, report, &decided);
     finish::write_reports(&out, analysis, report)
 }
 

@@ -1,7 +1,7 @@
 //! The end every run shares, `review` and `aggregate` alike: analyse the records, write
 //! the reports, and tell the user what was found.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -13,6 +13,7 @@ use crate::engine::Summary;
 use crate::report::{self, Format};
 use crate::sanitize::terminal_safe;
 use crate::store::{ResponseRecord, RunFolder, RunMeta};
+use crate::triage;
 
 /// Which reports to write, and what goes into them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct ReportOptions {
     pub formats: Vec<Format>,
     /// Report only issues at least this many independent models agree on.
     pub min_agree: Option<usize>,
+    /// `--baseline`: report only issues this earlier `report.json` does not hold.
+    pub baseline: Option<PathBuf>,
 }
 
 /// A run analysed and reported: what `review` and `aggregate` give back.
@@ -31,16 +34,22 @@ pub struct Finished {
     pub summary: Option<Summary>,
 }
 
-/// The issues the records of a run make (with `--min-agree`, only those enough models
-/// agree on; Quorum's own issues are never hidden).
+/// The issues the records of a run make, less those suppressed or in the baseline (with
+/// `--min-agree`, only those enough models agree on; Quorum's own issues are never
+/// hidden by it).
 pub(crate) fn analyze(
     meta: RunMeta,
     records: Vec<ResponseRecord>,
     texts: &HashMap<String, String>,
     settings: &Settings,
     options: &ReportOptions,
+    decided: &triage::Inputs,
 ) -> Analysis {
     let mut analysis = analysis::analyze(meta, records, texts, settings);
+    let sent: HashSet<&str> = analysis.meta.files.iter().map(|f| f.path.as_str()).collect();
+    let (issues, triaged) = triage::apply(std::mem::take(&mut analysis.issues), &sent, texts, decided);
+    analysis.issues = issues;
+    analysis.triage = triaged;
     if let Some(min) = options.min_agree {
         analysis.issues = crate::consensus::filter_min_agree(analysis.issues, min);
     }
@@ -104,6 +113,9 @@ impl Finished {
                 String::new()
             }
         );
+        for line in a.triage.summary_lines() {
+            eprintln!("{line}");
+        }
         for path in &self.reports {
             eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
         }

@@ -1,5 +1,5 @@
 //! The commands behind the CLI, one file each: `init`, `review`, `aggregate`, `eval`,
-//! `providers` and `trust`.
+//! `providers`, `trust` and `suppress`.
 //!
 //! Each is a short sequence of the pipeline's stages. `review` ends by running exactly
 //! what `aggregate` runs, from the files it just wrote, so the two cannot disagree.
@@ -15,6 +15,7 @@ mod paths;
 mod providers;
 mod review;
 mod shard;
+mod suppress;
 mod terminal;
 mod trust;
 
@@ -25,5 +26,6 @@ pub use init::init;
 pub use providers::{providers_check, providers_list, ProviderChecks};
 pub use review::{review, ReviewOptions, Reviewed};
 pub use shard::Shard;
+pub use suppress::{suppress, SuppressOptions};
 pub use terminal::{print_stdout, println_stdout, table_width};
 pub use trust::{forget, trust};

@@ -24,6 +24,7 @@ use crate::consensus::Settings;
 use crate::engine::{self, Summary};
 use crate::store::seal::RunMac;
 use crate::store::{self, OutLock, RunFolder, RunMeta, StoreWriter};
+use crate::triage;
 
 /// What `quorum review` was asked to do.
 pub struct ReviewOptions {
@@ -55,11 +56,14 @@ pub enum Reviewed {
 /// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
 pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let plan = plan::plan(opts).await?;
+    // Read before any code is sent: a malformed suppressions file or a baseline that is
+    // not a report stops the run here, not after minutes of answers.
+    let decided = triage::Inputs::load(&plan.start.root, opts.report.baseline.as_deref())?;
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }
     let (stop, mut quit) = interrupt::watch_ctrl_c();
-    let Some(ran) = run(opts, plan, stop, &mut quit).await? else {
+    let Some(ran) = run(opts, plan, decided, stop, &mut quit).await? else {
         return Ok(Reviewed::Interrupted);
     };
     // Analysing and writing a large run takes a while: a second Ctrl-C still quits then,
@@ -84,6 +88,8 @@ struct Ran {
     texts: HashMap<String, String>,
     settings: Settings,
     summary: Summary,
+    /// The suppressions and baseline the issues are triaged with.
+    decided: triage::Inputs,
 }
 
 /// Writes the run's description, asks every job of the plan, and stores each answer as
@@ -91,6 +97,7 @@ struct Ran {
 async fn run(
     opts: &ReviewOptions,
     mut plan: Plan,
+    decided: triage::Inputs,
     stop: tokio::sync::watch::Receiver<bool>,
     quit: &mut interrupt::Quit,
 ) -> Result<Option<Ran>> {
@@ -140,6 +147,7 @@ async fn run(
         texts: walked.files.into_iter().map(|f| (f.path, f.text)).collect(),
         settings: config.consensus,
         summary,
+        decided,
     }))
 }
 
@@ -203,7 +211,7 @@ fn analyze(ran: Ran, options: &ReportOptions) -> Result<Analyzed> {
     // the store was asked again above, and must not stand beside the real one.
     let mut records = load_records(std::slice::from_ref(&ran.folder))?;
     records.retain(|r| r.verifies(&ran.run_mac));
-    let analysis = finish::analyze(ran.meta, records, &ran.texts, &ran.settings, options);
+    let analysis = finish::analyze(ran.meta, records, &ran.texts, &ran.settings, options, &ran.decided);
     Ok(Analyzed {
         folder: ran.folder,
         _lock: ran.lock,

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::cwe::cwe_family;
 use super::hashing::function_hash;
-use super::Issue;
+use super::{Issue, Source};
 
 /// Lines of code, from the anchor line on, that an issue's id hashes.
 const ANCHOR_LINES: usize = 2;
@@ -40,7 +40,30 @@ pub(super) fn assign_ids(issues: &mut [Issue], texts: &HashMap<String, String>) 
     }
 }
 
+/// The ids `issue` would have were its anchor one line earlier or later, with the same
+/// suffix: where a re-run moves the id of an issue two models report when one of them
+/// names the line next to the one it named before (the anchor is the line most members
+/// name, and a tie goes to the earlier line). Triage matches a suppression or a baseline
+/// id here only when it matches no issue exactly. None for an issue without lines, or
+/// one of Quorum's own.
+pub fn nearby_ids(issue: &Issue, texts: &HashMap<String, String>) -> Vec<String> {
+    let Some(line) = issue.start_line.filter(|_| issue.source == Source::Models) else {
+        return Vec::new();
+    };
+    let suffix = issue.id.find('-').map_or("", |at| &issue.id[at..]);
+    [line.checked_sub(1).filter(|l| *l > 0), line.checked_add(1)]
+        .into_iter()
+        .flatten()
+        .map(|near| fingerprint_at(issue, texts, Some(near)) + suffix)
+        .collect()
+}
+
 fn fingerprint(issue: &Issue, texts: &HashMap<String, String>) -> String {
+    fingerprint_at(issue, texts, issue.start_line)
+}
+
+/// The fingerprint of `issue` anchored at `start_line`.
+fn fingerprint_at(issue: &Issue, texts: &HashMap<String, String>, start_line: Option<u32>) -> String {
     let mut sha = Sha256::new();
     sha.update(issue.file.as_bytes());
     match issue.cwe {
@@ -53,7 +76,7 @@ fn fingerprint(issue: &Issue, texts: &HashMap<String, String>) -> String {
             sha.update(issue.category.as_str().as_bytes());
         }
     }
-    match (texts.get(&issue.file), issue.start_line) {
+    match (texts.get(&issue.file), start_line) {
         (Some(text), Some(line)) => {
             sha.update(b"\0code\0");
             let code = text.lines().skip(line.saturating_sub(1) as usize).take(ANCHOR_LINES);

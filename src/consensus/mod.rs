@@ -45,6 +45,7 @@ pub use cluster::cluster_indices;
 #[doc(hidden)]
 pub use cluster::cluster_indices_naive;
 pub use cwe::cwe_family;
+pub use id::nearby_ids;
 pub use settings::Settings;
 
 use rank::rank;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::consensus::Issue;
+use crate::triage::Triage;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}\
@@ -81,6 +82,7 @@ pub fn html(a: &Analysis) -> String {
         }
         page.push_str("</ul>\n");
     }
+    html_triage(&mut page, &a.triage);
     if !a.errors.is_empty() {
         page.push_str("<details><summary>Errors</summary><ul>\n");
         for e in &a.errors {
@@ -118,6 +120,57 @@ pub fn html(a: &Analysis) -> String {
     }
     page.push_str("</body></html>\n");
     page
+}
+
+/// What was left out as already decided: suppressed issues with their reasons, stale
+/// suppressions, and the baseline's count.
+fn html_triage(page: &mut String, t: &Triage) {
+    let file = escape(t.suppressions_file.as_deref().unwrap_or_default());
+    if !t.suppressed.is_empty() {
+        let _ = writeln!(
+            page,
+            "<h2>Suppressed</h2>\n<p>{} suppressed by <code>{file}</code>:</p><ul>",
+            t.suppressed.len()
+        );
+        for s in &t.suppressed {
+            let _ = writeln!(
+                page,
+                "<li><code>{}</code> · <code>{}</code> · {}: <i>{}</i> ({})</li>",
+                escape(&s.id),
+                escape(&location(&s.issue)),
+                escape(&s.title),
+                escape(&s.reason),
+                escape(&s.date)
+            );
+        }
+        page.push_str("</ul>\n");
+    }
+    if !t.stale.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p>{} stale suppressions (their issue is no longer found in a file this run reviewed; remove them from <code>{file}</code>):</p><ul>",
+            t.stale.len()
+        );
+        for s in &t.stale {
+            let _ = writeln!(
+                page,
+                "<li><code>{}</code> {}: <i>{}</i></li>",
+                escape(&s.id),
+                escape(&s.title),
+                escape(&s.reason)
+            );
+        }
+        page.push_str("</ul>\n");
+    }
+    if let Some(b) = &t.baseline {
+        let _ = writeln!(
+            page,
+            "<p>{} in the baseline <code>{}</code>, left out; {} baseline issues no longer found.</p>",
+            b.unchanged.len(),
+            escape(&b.report),
+            b.absent.len()
+        );
+    }
 }
 
 fn location(issue: &Issue) -> String {

@@ -7,6 +7,7 @@ use super::SCHEMA_VERSION;
 use crate::analysis::{Analysis, AnswerCut, ProviderTotals, RunError};
 use crate::consensus::Issue;
 use crate::input::walk::Skipped;
+use crate::triage::{BaselineTriage, SuppressedIssue, Suppression};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -18,6 +19,15 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     cut: &'a [AnswerCut],
     skipped: &'a [Skipped],
+    /// Issues found again and dismissed in the suppressions file (absent when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressed: &'a [SuppressedIssue],
+    /// Suppressions whose issue this run no longer found in their file (absent when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stale_suppressions: &'a [Suppression],
+    /// With `--baseline`: the issues left out as already known, and those gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineTriage>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +68,9 @@ pub fn json(a: &Analysis) -> Result<String> {
         errors: &a.errors,
         cut: &a.cuts,
         skipped: &a.meta.skipped,
+        suppressed: &a.triage.suppressed,
+        stale_suppressions: &a.triage.stale,
+        baseline: a.triage.baseline.as_ref(),
     };
     Ok(serde_json::to_string_pretty(&report)? + "\n")
 }

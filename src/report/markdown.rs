@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::{agreement, cwe_suffix, location, reported_by};
 use crate::analysis::{Analysis, AnswerCut, ProviderTotals};
 use crate::sanitize::terminal_safe;
+use crate::triage::Triage;
 
 /// `report.md`.
 pub fn markdown(a: &Analysis) -> String {
@@ -33,6 +34,7 @@ pub fn markdown(a: &Analysis) -> String {
     }
     markdown_summary(&mut md, a);
     markdown_issues(&mut md, a);
+    markdown_triage(&mut md, &a.triage);
     markdown_providers(&mut md, &a.providers);
     if !a.errors.is_empty() {
         let _ = writeln!(
@@ -132,6 +134,73 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             }
         }
         md.push('\n');
+    }
+}
+
+/// What was left out as already decided: suppressed issues with their reasons, stale
+/// suppressions, and the baseline's count.
+fn markdown_triage(md: &mut String, t: &Triage) {
+    if t.suppressed.is_empty() && t.stale.is_empty() && t.baseline.is_none() {
+        return;
+    }
+    md.push_str(
+        "## Left out
+
+",
+    );
+    let file = code_span(t.suppressions_file.as_deref().unwrap_or_default());
+    if !t.suppressed.is_empty() {
+        let _ = writeln!(
+            md,
+            "{} suppressed by `{file}`:\n\n| id | location | issue | reason | since |\n|---|---|---|---|---|",
+            t.suppressed.len()
+        );
+        for s in &t.suppressed {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                s.id,
+                md_text(&location(&s.issue)),
+                md_text(&s.title),
+                md_text(&s.reason),
+                md_text(&s.date)
+            );
+        }
+        md.push('\n');
+    }
+    if !t.stale.is_empty() {
+        let _ = writeln!(
+            md,
+            "{} stale suppressions: their issue is no longer found in a file this run reviewed; remove them from \
+             `{file}`.\n\n| id | issue | reason | since |\n|---|---|---|---|",
+            t.stale.len()
+        );
+        for s in &t.stale {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                md_text(&s.id),
+                md_text(&s.title),
+                md_text(&s.reason),
+                md_text(&s.date)
+            );
+        }
+        md.push('\n');
+    }
+    if let Some(b) = &t.baseline {
+        let gone: Vec<&str> = b.absent.iter().map(|i| i.id.as_str()).collect();
+        let _ = writeln!(
+            md,
+            "{} in the baseline `{}`, left out; {} baseline issues no longer found{}.\n",
+            b.unchanged.len(),
+            code_span(&b.report),
+            b.absent.len(),
+            if gone.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", md_text(&gone.join(", ")))
+            }
+        );
     }
 }
 

@@ -25,9 +25,14 @@ const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// The SARIF log of an analysis, pretty-printed.
 pub fn sarif(a: &Analysis) -> Result<String> {
-    let rules = rules(&a.issues);
+    let listed = listed(a);
+    let issues: Vec<&Issue> = listed.iter().map(|l| l.issue).collect();
+    let rules = rules(issues.iter().copied());
     let rule_index: BTreeMap<String, i64> = rules.keys().enumerate().map(|(i, id)| (id.clone(), i as i64)).collect();
-    let results: Vec<SarifResult> = a.issues.iter().map(|issue| result(issue, &rule_index)).collect();
+    let results = listed
+        .iter()
+        .map(|l| triaged(result(l.issue, &rule_index), l))
+        .collect::<Result<Vec<SarifResult>>>()?;
     let driver = ToolComponent::builder()
         .name("quorum")
         .version(env!("CARGO_PKG_VERSION"))
@@ -68,7 +73,7 @@ fn rule_id(issue: &Issue) -> String {
     }
 }
 
-fn rules(issues: &[Issue]) -> BTreeMap<String, ReportingDescriptor> {
+fn rules<'a>(issues: impl Iterator<Item = &'a Issue>) -> BTreeMap<String, ReportingDescriptor> {
     let mut rules = BTreeMap::new();
     for issue in issues {
         let id = rule_id(issue);
@@ -166,6 +171,62 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
         .rank((issue.score * 100.0).clamp(0.0, 100.0))
         .properties(PropertyBag::builder().additional_properties(properties).build())
         .build()
+}
+
+/// An issue as SARIF lists it: what the triage decided about it.
+struct Listed<'a> {
+    issue: &'a Issue,
+    /// `new`, `unchanged` or `absent`, with `--baseline`.
+    baseline_state: Option<&'static str>,
+    /// Why it was suppressed, for a suppressed issue.
+    justification: Option<&'a str>,
+}
+
+/// Every issue SARIF carries: those reported; with `--baseline`, those left out as
+/// unchanged and those of the baseline no longer found (`absent`); and the suppressed
+/// ones, as dismissed results, so code scanning shows them closed with their reason.
+fn listed(a: &Analysis) -> Vec<Listed<'_>> {
+    let baseline = a.triage.baseline.as_ref();
+    let state = |known: bool| baseline.map(|_| if known { "unchanged" } else { "new" });
+    let mut listed: Vec<Listed> = a
+        .issues
+        .iter()
+        .map(|issue| Listed {
+            issue,
+            baseline_state: state(false),
+            justification: None,
+        })
+        .collect();
+    for s in &a.triage.suppressed {
+        listed.push(Listed {
+            issue: &s.issue,
+            baseline_state: state(s.in_baseline),
+            justification: Some(&s.reason),
+        });
+    }
+    if let Some(b) = baseline {
+        let unchanged = b.unchanged.iter().map(|issue| (issue, "unchanged"));
+        for (issue, state) in unchanged.chain(b.absent.iter().map(|issue| (issue, "absent"))) {
+            listed.push(Listed {
+                issue,
+                baseline_state: Some(state),
+                justification: None,
+            });
+        }
+    }
+    listed
+}
+
+/// `result` with its `baselineState` and, when suppressed, its external suppression.
+fn triaged(result: SarifResult, listed: &Listed) -> Result<SarifResult> {
+    let mut value = serde_json::to_value(result)?;
+    if let Some(state) = listed.baseline_state {
+        value["baselineState"] = json!(state);
+    }
+    if let Some(reason) = listed.justification {
+        value["suppressions"] = json!([{"kind": "external", "status": "accepted", "justification": reason}]);
+    }
+    Ok(serde_json::from_value(value)?)
 }
 
 /// A relative path as a URI reference: `/` separators, and characters that are not

@@ -5,9 +5,34 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use super::{agreement, cwe_suffix, location, reported_by};
 use crate::analysis::Analysis;
 use crate::sanitize::terminal_safe;
+use crate::triage::Triage;
 
 /// The terminal table of ranked issues.
 pub fn table(a: &Analysis, width: Option<u16>) -> String {
+    let listed = issues_table(a, width);
+    match triage_footer(&a.triage) {
+        Some(footer) => format!("{listed}\n{footer}"),
+        None => listed,
+    }
+}
+
+/// The lines under the table naming the issues left out as suppressed, and stale
+/// suppressions (the counts are in the summary).
+fn triage_footer(t: &Triage) -> Option<String> {
+    let mut lines: Vec<String> = t
+        .suppressed
+        .iter()
+        .map(|s| format!("suppressed {} {} ({}): {}", s.id, location(&s.issue), s.title, s.reason))
+        .collect();
+    lines.extend(
+        t.stale
+            .iter()
+            .map(|s| format!("stale suppression {} ({}): no longer found", s.id, s.title)),
+    );
+    (!lines.is_empty()).then(|| lines.iter().map(|l| terminal_safe(l)).collect::<Vec<_>>().join("\n"))
+}
+
+fn issues_table(a: &Analysis, width: Option<u16>) -> String {
     if a.issues.is_empty() {
         return "No issues reported.".to_string();
     }

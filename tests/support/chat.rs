@@ -77,3 +77,11 @@ pub fn gemini_answer(model: &str, parts: Value, usage: GeminiUsage) -> Value {
         "modelVersion": model
     })
 }
+
+/// The number of the first code line of a review prompt that contains `needle`, as the
+/// prompt numbers it (`  12| code`): where a model that found it would say it is.
+pub fn prompt_line(user: &str, needle: &str) -> Option<u32> {
+    user.lines()
+        .filter(|l| l.contains(needle))
+        .find_map(|l| l.split_once("| ")?.0.trim().parse().ok())
+}

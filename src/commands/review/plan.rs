@@ -82,6 +82,9 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     // code planted in a committed `quorum-report/` is still reviewed.
     let mut never = vec![folder.lock_path(), start.config.path.clone()];
     never.extend(cache_location.dir.clone());
+    // Quorum's own record of decisions, not code: asking models about it would re-ask
+    // the file each time a suppression is added.
+    never.push(crate::triage::suppressions_path(&start.root));
     let walked = walk_files(&start, &never)?;
     let ask_servers = start.untrusted.is_none();
     let reviewers = build_reviewers(
