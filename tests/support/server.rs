@@ -184,3 +184,12 @@ pub async fn answering(answer: ResponseTemplate) -> MockServer {
 pub async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.expect("recording is on").len()
 }
+
+/// The address of a loopback port where nothing listens: bound to find a free one, then
+/// closed, so a connection to it is refused.
+pub fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}

@@ -18,6 +18,7 @@ use crate::commands::Shard;
 use crate::config::trust;
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::engine::cache::Cache;
+use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::walk;
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
@@ -63,7 +64,7 @@ pub(super) struct Start {
 /// Plans the review `opts` asks for (see [`Plan`]).
 pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     let folder = RunFolder::new(&opts.out);
-    let start = start(opts, &folder)?;
+    let mut start = start(opts, &folder)?;
     // The lock is held until the run ends. An existing folder is locked at once, so a
     // second run into it stops before doing anything; a new one is made only when the
     // run is ready to write, so a run that cannot start leaves nothing behind.
@@ -83,6 +84,11 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     let mut never = vec![folder.lock_path(), start.config.path.clone()];
     never.extend(cache_location.dir.clone());
     let walked = walk_files(&start, &never)?;
+    // After the trust check (in `start`): an untrusted configuration sends nothing, not
+    // even a model-list request. A dry run sends nothing at all.
+    if !opts.dry_run {
+        start.selected = preflight(&start.selected, &start.config.path).await?;
+    }
     let ask_servers = start.untrusted.is_none();
     let reviewers = build_reviewers(
         &start.selected,
@@ -129,6 +135,32 @@ fn walk_files(start: &Start, never: &[PathBuf]) -> Result<walk::Walked> {
         bail!("{}", nothing_to_review(&start.root, &start.config, &walked));
     }
     Ok(walked)
+}
+
+/// The providers that pass the cheap checks (`engine::preflight`); each one dropped is
+/// said in one line, and none left is [`NoProviderLeft`].
+async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Vec<ProviderConfig>> {
+    let built = selected
+        .iter()
+        .map(|config| crate::engine::backend::build(config, config_path))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs: Vec<_> = selected.iter().zip(&built).map(|(c, p)| (c, p.as_ref())).collect();
+    let verdicts = preflight::preflight_all(&pairs).await;
+    let mut kept = Vec::new();
+    for (config, verdict) in selected.iter().zip(verdicts) {
+        match verdict {
+            Preflight::Kept => kept.push(config.clone()),
+            Preflight::Dropped(why) => eprintln!(
+                "{}: dropped: {}",
+                crate::sanitize::terminal_safe(&config.name),
+                crate::sanitize::terminal_safe(&why)
+            ),
+        }
+    }
+    if kept.is_empty() {
+        return Err(NoProviderLeft.into());
+    }
+    Ok(kept)
 }
 
 /// The context windows the run being resumed planned with, by provider.
