@@ -232,13 +232,16 @@ const LOGGED_CRATES: [&str; 2] = ["quorum", "providers"];
 fn init_logging(verbose: u8) {
     use tracing_subscriber::filter::{EnvFilter, LevelFilter};
     let level = match verbose {
-        0 => std::env::var(LOG_VAR).ok().filter(|v| !v.trim().is_empty()).and_then(|v| {
-            let level = v.trim().parse::<LevelFilter>().ok();
-            if level.is_none() {
-                eprintln!("warning: {LOG_VAR} must be a level (error, warn, info, debug, trace); ignored");
-            }
-            level
-        }),
+        0 => std::env::var(LOG_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| {
+                let level = v.trim().parse::<LevelFilter>().ok();
+                if level.is_none() {
+                    eprintln!("warning: {LOG_VAR} must be a level (error, warn, info, debug, trace); ignored");
+                }
+                level
+            }),
         1 => Some(LevelFilter::DEBUG),
         _ => Some(LevelFilter::TRACE),
     };

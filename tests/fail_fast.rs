@@ -44,8 +44,12 @@ fn lines_starting<'a>(text: &'a str, start: &str) -> Vec<&'a str> {
 
 #[test]
 fn nothing_listening_fails_in_a_moment_with_one_line_per_provider_and_exit_3() {
-    let config = openai_provider("nemotron", &format!("{}/v1", closed_port()), "nvidia/nemotron", "preset = \"lmstudio\"")
-        + &openai_provider("qwen", &format!("{}/v1", closed_port()), "qwen/qwen3", "");
+    let config = openai_provider(
+        "nemotron",
+        &format!("{}/v1", closed_port()),
+        "nvidia/nemotron",
+        "preset = \"lmstudio\"",
+    ) + &openai_provider("qwen", &format!("{}/v1", closed_port()), "qwen/qwen3", "");
     let dir = project(&FILES, &config);
     let started = Instant::now();
     let out = quorum(dir.path(), &["review", "src"], &[]);
@@ -60,7 +64,11 @@ fn nothing_listening_fails_in_a_moment_with_one_line_per_provider_and_exit_3() {
         nemotron[0].contains("(connection refused); start LM Studio's server"),
         "{err}"
     );
-    assert_eq!(lines_starting(&err, "qwen: dropped: nothing is listening at").len(), 1, "{err}");
+    assert_eq!(
+        lines_starting(&err, "qwen: dropped: nothing is listening at").len(),
+        1,
+        "{err}"
+    );
     assert!(err.contains("error: no provider can be used"), "{err}");
     assert!(
         !dir.path().join("quorum-report").exists(),
@@ -80,7 +88,12 @@ async fn a_provider_nothing_listens_for_is_dropped_and_the_others_review() {
     assert_eq!(lines_starting(&err, "dead: dropped: ").len(), 1, "{err}");
     assert_eq!(seen.count_of("good-model"), FILES.len(), "{err}");
     let providers = report(&dir.path().join("quorum-report"))["run"]["providers"].clone();
-    let names: Vec<&str> = providers.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["good"], "a dropped provider is not part of the run");
 }
 
@@ -106,7 +119,10 @@ async fn a_refused_key_is_dropped_before_any_chat_request() {
     let err = ok(&quorum_async(dir.path(), &["review", "src"], &env).await);
     let dropped = lines_starting(&err, "badkey: dropped: the key was refused");
     assert_eq!(dropped.len(), 1, "{err}");
-    assert!(dropped[0].contains("QUORUM_FF_WRONG_KEY"), "the variable is named: {err}");
+    assert!(
+        dropped[0].contains("QUORUM_FF_WRONG_KEY"),
+        "the variable is named: {err}"
+    );
     let asked = refusing.received_requests().await.unwrap();
     assert_eq!(asked.len(), 1, "only the model list");
     assert!(
@@ -217,7 +233,9 @@ async fn verbose_logs_each_request_and_its_retry_decision_but_never_the_key() {
         "{good}"
     );
     assert!(
-        requests.iter().any(|l| l.contains("provider=flaky ") && l.contains("status=500")),
+        requests
+            .iter()
+            .any(|l| l.contains("provider=flaky ") && l.contains("status=500")),
         "{err}"
     );
     assert!(err.contains("retrying in"), "the retry decision: {err}");

@@ -143,7 +143,12 @@ impl Ctx<'_> {
                     };
                     match problem {
                         Some(why) if !reasked => {
-                            log_decision(config, &request, tries.attempts, "asking again: the answer is not usable JSON");
+                            log_decision(
+                                config,
+                                &request,
+                                tries.attempts,
+                                "asking again: the answer is not usable JSON",
+                            );
                             reasked = true;
                             request.user = prompt::reask(&request.user, &why.to_string());
                             unusable_answer = Some(answer);

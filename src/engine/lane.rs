@@ -197,7 +197,12 @@ impl Lane {
             }
             Ok(answer) => {
                 health.refusals = 0;
-                match answer.model.as_deref().filter(|served| !same_model(&self.model, served)) {
+                match answer
+                    .model
+                    .as_deref()
+                    // A recording names the model per answer: one mismatch is one file's.
+                    .filter(|served| !self.replay && !same_model(&self.model, served))
+                {
                     Some(served) => {
                         health.wrong_models += 1;
                         (health.wrong_models >= WRONG_MODEL_ANSWERS_TO_DOWN).then(|| Down {

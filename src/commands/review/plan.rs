@@ -139,15 +139,18 @@ fn walk_files(start: &Start, never: &[PathBuf]) -> Result<walk::Walked> {
 
 /// The providers that pass the cheap checks (`engine::preflight`); each one dropped is
 /// said in one line, and none left is [`NoProviderLeft`].
+/// Recorded answers (`replay`) are not checked: there is no server to ask.
 async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Vec<ProviderConfig>> {
-    let built = selected
+    let (recorded, served): (Vec<&ProviderConfig>, Vec<&ProviderConfig>) =
+        selected.iter().partition(|c| c.kind == ProviderKind::Replay);
+    let built = served
         .iter()
         .map(|config| crate::engine::backend::build(config, config_path))
         .collect::<Result<Vec<_>>>()?;
-    let pairs: Vec<_> = selected.iter().zip(&built).map(|(c, p)| (c, p.as_ref())).collect();
+    let pairs: Vec<_> = served.iter().zip(&built).map(|(c, p)| (*c, p.as_ref())).collect();
     let verdicts = preflight::preflight_all(&pairs).await;
-    let mut kept = Vec::new();
-    for (config, verdict) in selected.iter().zip(verdicts) {
+    let mut kept: Vec<ProviderConfig> = recorded.into_iter().cloned().collect();
+    for (config, verdict) in served.into_iter().zip(verdicts) {
         match verdict {
             Preflight::Kept => kept.push(config.clone()),
             Preflight::Dropped(why) => eprintln!(
@@ -160,6 +163,8 @@ async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Ve
     if kept.is_empty() {
         return Err(NoProviderLeft.into());
     }
+    // In the configuration's order, as without the checks.
+    kept.sort_by_key(|k| selected.iter().position(|c| c.name == k.name));
     Ok(kept)
 }
 

@@ -28,7 +28,10 @@ fn config(extra: &str) -> ProviderConfig {
     let toml = format!(
         "[providers.p]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1234/v1\"\nmodel = \"qwen/qwen3\"\n{extra}\n"
     );
-    Config::parse(Path::new("quorum.toml"), &toml).unwrap().providers.remove(0)
+    Config::parse(Path::new("quorum.toml"), &toml)
+        .unwrap()
+        .providers
+        .remove(0)
 }
 
 fn models(ids: &[&str]) -> Vec<ModelInfo> {
@@ -75,7 +78,12 @@ async fn a_refused_key_or_a_missing_model_is_dropped() {
 
 #[tokio::test]
 async fn only_a_definite_answer_drops_a_provider() {
-    for kind in [ErrorKind::NotFound, ErrorKind::Server, ErrorKind::InvalidRequest, ErrorKind::BadResponse] {
+    for kind in [
+        ErrorKind::NotFound,
+        ErrorKind::Server,
+        ErrorKind::InvalidRequest,
+        ErrorKind::BadResponse,
+    ] {
         assert_eq!(
             verdict(Err(ProviderError::new(kind, "no list"))).await,
             Preflight::Kept,
@@ -85,7 +93,11 @@ async fn only_a_definite_answer_drops_a_provider() {
     assert_eq!(verdict(Ok(vec![])).await, Preflight::Kept, "an empty list says nothing");
     // The same model under another spelling: a dated build, another case, `:latest`.
     for listed in ["qwen/qwen3-20250101", "Qwen/Qwen3", "qwen/qwen3:latest"] {
-        assert_eq!(verdict(Ok(models(&["other", listed]))).await, Preflight::Kept, "{listed}");
+        assert_eq!(
+            verdict(Ok(models(&["other", listed]))).await,
+            Preflight::Kept,
+            "{listed}"
+        );
     }
 }
 
@@ -100,8 +112,12 @@ async fn a_server_slower_than_the_timeout_is_kept_once_it_passes() {
 fn a_refusal_is_a_connect_error_that_says_refused() {
     let connect = |message: &str| ProviderError::new(ErrorKind::Connect, message);
     assert!(refused(&connect("(Connection refused (os error 111))")));
-    assert!(refused(&connect("(No connection could be made because the target machine actively refused it.)")));
-    assert!(!refused(&connect("the connection failed while reading the answer (connection reset)")));
+    assert!(refused(&connect(
+        "(No connection could be made because the target machine actively refused it.)"
+    )));
+    assert!(!refused(&connect(
+        "the connection failed while reading the answer (connection reset)"
+    )));
     assert!(!refused(&ProviderError::new(ErrorKind::Server, "refused")));
     assert_eq!(status_text(&connect("Connection refused")), "refused");
     assert_eq!(status_text(&connect("connection reset")), "connect");
