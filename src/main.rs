@@ -5,8 +5,9 @@
 //! check` found an unusable provider), 2 an error stopped the command (bad configuration,
 //! bad arguments, nothing to review, unreadable input), 3 no provider of a review can be
 //! used (each failed the checks before the run), 130 the user quit a review with a
-//! second Ctrl-C. `-v` (or `QUORUM_LOG`) logs each request to stderr. Errors go to stderr with their full chain of context. A reader that
-//! closes stdout early (`quorum … | head -1`) ends the command quietly.
+//! second Ctrl-C. Errors go to stderr with their full chain of context; so do the
+//! request logs of `-v` (or `QUORUM_LOG`). A reader that closes stdout early
+//! (`quorum … | head -1`) ends the command quietly.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,9 +55,9 @@ impl From<ExitStatus> for ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log each request (provider, file, status, latency, retry decision) to stderr;
-    /// -vv logs more. Keys, code and prompts are never logged. QUORUM_LOG=debug does the
-    /// same without the flag.
+    /// Log each request (provider, file, status, latency, retry decision) to stderr.
+    /// Keys, code and prompts are never logged. QUORUM_LOG=debug does the same without
+    /// the flag.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 }
@@ -227,8 +228,8 @@ const LOG_VAR: &str = "QUORUM_LOG";
 const LOGGED_CRATES: [&str; 2] = ["quorum", "providers"];
 
 /// Sends Quorum's logs to stderr: warnings only by default (of which there are none
-/// today, so the output is unchanged), requests with `-v` or `QUORUM_LOG=debug`, more
-/// with `-vv` or `QUORUM_LOG=trace`. The flag wins over the variable.
+/// today, so the output is unchanged), requests with `-v` or `QUORUM_LOG=debug` (or any
+/// other level). The flag wins over the variable.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::filter::{EnvFilter, LevelFilter};
     let level = match verbose {
@@ -242,8 +243,7 @@ fn init_logging(verbose: u8) {
                 }
                 level
             }),
-        1 => Some(LevelFilter::DEBUG),
-        _ => Some(LevelFilter::TRACE),
+        _ => Some(LevelFilter::DEBUG),
     };
     let mut filter = EnvFilter::default().add_directive(LevelFilter::WARN.into());
     for krate in LOGGED_CRATES {
