@@ -3,15 +3,18 @@
 //! Exit codes have one meaning each, as in ripgrep: 0 the command did its job (a review
 //! that found issues still succeeded), 1 no model could review any file (or `providers
 //! check` found an unusable provider), 2 an error stopped the command (bad configuration,
-//! bad arguments, nothing to review, unreadable input), 130 the user quit a review with a
-//! second Ctrl-C. Errors go to stderr with their full chain of context. A reader that
-//! closes stdout early (`quorum … | head -1`) ends the command quietly.
+//! bad arguments, nothing to review, unreadable input), 3 no provider of a review can be
+//! used (each failed the checks before the run), 130 the user quit a review with a
+//! second Ctrl-C. Errors go to stderr with their full chain of context; so do the
+//! request logs of `-v` (or `QUORUM_LOG`). A reader that closes stdout early
+//! (`quorum … | head -1`) ends the command quietly.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, SuppressOptions};
+use quorum::engine::preflight::NoProviderLeft;
 use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 
@@ -25,6 +28,8 @@ enum ExitStatus {
     Failure,
     /// An error stopped it.
     Error,
+    /// A review had no provider left to ask: each one failed the checks before the run.
+    NoProvider,
     /// The user quit a review with a second Ctrl-C (128 + SIGINT, as a shell reports it).
     Interrupted,
 }
@@ -35,6 +40,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::NoProvider => ExitCode::from(3),
             ExitStatus::Interrupted => ExitCode::from(130),
         }
     }
@@ -49,6 +55,11 @@ impl From<ExitStatus> for ExitCode {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log each request (provider, file, status, latency, retry decision) to stderr.
+    /// Keys, code and prompts are never logged. QUORUM_LOG=debug does the same without
+    /// the flag.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -213,8 +224,13 @@ enum ProvidersAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let status = match run(cli) {
         Ok(status) => status,
+        Err(err) if err.is::<NoProviderLeft>() => {
+            eprintln!("error: {}", terminal_safe_lines(&format!("{err:#}")));
+            ExitStatus::NoProvider
+        }
         Err(err) => {
             // Errors quote configuration values, paths and server text: nothing in them
             // may drive the terminal.
@@ -223,6 +239,43 @@ fn main() -> ExitCode {
         }
     };
     status.into()
+}
+
+/// The variable that sets the log level without `-v`.
+const LOG_VAR: &str = "QUORUM_LOG";
+
+/// Logs of these crates only: the HTTP stack below them stays at warnings, so no header
+/// (a key) or body (code) it could log ever is.
+const LOGGED_CRATES: [&str; 2] = ["quorum", "providers"];
+
+/// Sends Quorum's logs to stderr: warnings only by default (of which there are none
+/// today, so the output is unchanged), requests with `-v` or `QUORUM_LOG=debug` (or any
+/// other level). The flag wins over the variable.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    let level = match verbose {
+        0 => std::env::var(LOG_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| {
+                let level = v.trim().parse::<LevelFilter>().ok();
+                if level.is_none() {
+                    eprintln!("warning: {LOG_VAR} must be a level (error, warn, info, debug, trace); ignored");
+                }
+                level
+            }),
+        _ => Some(LevelFilter::DEBUG),
+    };
+    let mut filter = EnvFilter::default().add_directive(LevelFilter::WARN.into());
+    for krate in LOGGED_CRATES {
+        let directive = format!("{krate}={}", level.unwrap_or(LevelFilter::WARN));
+        filter = filter.add_directive(directive.parse().expect("a crate name and a level"));
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 /// `terminal_safe` for each line, keeping the line breaks.

@@ -10,7 +10,7 @@ use std::process::Output;
 use serde_json::json;
 use support::chat::{self, NO_FINDINGS};
 use support::fixture::{self, openai_provider};
-use support::server::{answering, requests};
+use support::server::{answering, chat_requests, requests};
 use support::{ok, refused, stderr, stdout};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -702,7 +702,7 @@ async fn reviewed_repo(server: &MockServer) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("quorum.toml"), provider(server, "")).unwrap();
     ok(&quorum(dir.path(), &["review", "--quiet", "--no-cache"]).await);
-    assert_eq!(requests(server).await, REVIEWED.len());
+    assert_eq!(chat_requests(server).await, REVIEWED.len());
     dir
 }
 
@@ -743,7 +743,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
     // Resumed as Quorum left it: nothing is asked again, nothing is called planted.
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
     ok(&out);
-    assert_eq!(requests(&server).await, REVIEWED.len(), "{}", stderr(&out));
+    assert_eq!(chat_requests(&server).await, REVIEWED.len(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("not written by Quorum"), "{}", stderr(&out));
     assert_eq!(files_with_issues(&report), REVIEWED);
 
@@ -760,7 +760,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
     ok(&out);
     assert_eq!(
-        requests(&server).await,
+        chat_requests(&server).await,
         REVIEWED.len() + 3,
         "the two forged answers and the missing one are asked: {}",
         stderr(&out)
@@ -783,7 +783,7 @@ async fn resume_asks_again_answers_planted_in_the_store() {
     // Resumed again: the answers it just asked are its own.
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
     ok(&out);
-    assert_eq!(requests(&server).await, REVIEWED.len() + 3);
+    assert_eq!(chat_requests(&server).await, REVIEWED.len() + 3);
     assert!(!stderr(&out).contains("not written by Quorum"), "{}", stderr(&out));
 }
 
@@ -798,7 +798,7 @@ async fn resume_does_not_take_an_answer_copied_from_another_run() {
         &["review", "--quiet", "--no-cache", "--out", "other-report"],
     )
     .await);
-    assert_eq!(requests(&server).await, 2 * REVIEWED.len());
+    assert_eq!(chat_requests(&server).await, 2 * REVIEWED.len());
     // The attacker cannot sign without the key, so they copy a whole record this user's
     // Quorum signed for the other run and hope its MAC carries over.
     let copied = fixture::records(&repo.path().join("other-report"))
@@ -813,7 +813,7 @@ async fn resume_does_not_take_an_answer_copied_from_another_run() {
     let out = quorum(repo.path(), &["review", "--resume", "--no-cache"]).await;
     ok(&out);
     assert_eq!(
-        requests(&server).await,
+        chat_requests(&server).await,
         2 * REVIEWED.len() + 1,
         "the copied answer is asked again: {}",
         stderr(&out)

@@ -11,35 +11,20 @@ use std::time::{Duration, Instant};
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use futures::future::join_all;
-use providers::{Completion, ErrorKind, FinishReason, ModelInfo, Provider, ProviderError, Request};
+use providers::{Completion, ErrorKind, FinishReason, Provider, ProviderError, Request};
 
 use crate::config::{Config, ProviderConfig, ProviderKind, StructuredOutputMode};
+use crate::engine::preflight::{cheap_checks, key_verdict, Cheap, Verdict};
 use crate::sanitize::terminal_safe;
 
-/// The outcome of one check.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Ok(String),
-    Failed(String),
-    /// The server does not say (e.g. it cannot list models).
-    Unknown(String),
-    /// Not checked, because an earlier check failed or it does not apply.
-    Skipped,
-}
-
-impl Verdict {
-    fn failed(&self) -> bool {
-        matches!(self, Verdict::Failed(_))
-    }
-
-    fn cell(&self) -> String {
-        match self {
-            Verdict::Ok(s) if s.is_empty() => "ok".into(),
-            Verdict::Ok(s) => format!("ok ({s})"),
-            Verdict::Failed(_) => "FAILED".into(),
-            Verdict::Unknown(s) => format!("? ({s})"),
-            Verdict::Skipped => "–".into(),
-        }
+/// A verdict as a cell of the table.
+fn cell(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Ok(s) if s.is_empty() => "ok".into(),
+        Verdict::Ok(s) => format!("ok ({s})"),
+        Verdict::Failed(_) => "FAILED".into(),
+        Verdict::Unknown(s) => format!("? ({s})"),
+        Verdict::Skipped => "–".into(),
     }
 }
 
@@ -110,31 +95,20 @@ pub async fn check_one(config: &ProviderConfig, provider: &dyn Provider) -> Chec
         structured_output: Verdict::Skipped,
         latency: None,
     };
-    if config.kind == ProviderKind::Replay {
-        report.reachable = Verdict::Ok("recorded answers loaded".into());
+    // The cheap checks `review` also runs; a real request only when they leave hope.
+    let Cheap {
+        reachable,
+        key,
+        model,
+        context_tokens,
+    } = cheap_checks(config, provider).await;
+    let stop = config.kind == ProviderKind::Replay || reachable.failed() || key.failed();
+    report.reachable = reachable;
+    report.key = key;
+    report.model = model;
+    report.context_tokens = context_tokens;
+    if stop {
         return report;
-    }
-    let listed = provider.list_models().await;
-    match &listed {
-        Ok(models) => {
-            report.reachable = Verdict::Ok(String::new());
-            report.key = key_verdict(config);
-            report.model = model_verdict(&config.model, models);
-            report.context_tokens = find_model(&config.model, models).and_then(|m| m.context_tokens);
-        }
-        Err(e) if matches!(e.kind, ErrorKind::Connect | ErrorKind::Timeout) => {
-            report.reachable = Verdict::Failed(e.message.clone());
-            return report;
-        }
-        Err(e) if e.kind == ErrorKind::Auth => {
-            report.reachable = Verdict::Ok(String::new());
-            report.key = Verdict::Failed(e.message.clone());
-            return report;
-        }
-        Err(e) => {
-            report.reachable = Verdict::Ok(String::new());
-            report.model = Verdict::Unknown(format!("cannot list models: {}", short(&e.message)));
-        }
     }
     // What a local server has loaded beats what its model list says.
     if let Some(loaded) = provider.context_window().await {
@@ -153,42 +127,6 @@ pub async fn check_one(config: &ProviderConfig, provider: &dyn Provider) -> Chec
         }
     }
     report
-}
-
-/// The key was accepted (the server answered an authenticated request).
-fn key_verdict(config: &ProviderConfig) -> Verdict {
-    match &config.api_key_env {
-        Some(var) => Verdict::Ok(format!("${var}")),
-        None => Verdict::Ok("none needed".into()),
-    }
-}
-
-fn find_model<'a>(wanted: &str, models: &'a [ModelInfo]) -> Option<&'a ModelInfo> {
-    models
-        .iter()
-        .find(|m| m.id == wanted)
-        .or_else(|| models.iter().find(|m| m.id.eq_ignore_ascii_case(wanted)))
-}
-
-fn model_verdict(wanted: &str, models: &[ModelInfo]) -> Verdict {
-    if models.is_empty() {
-        return Verdict::Unknown("the server listed no models".into());
-    }
-    if find_model(wanted, models).is_some() {
-        return Verdict::Ok(String::new());
-    }
-    let mut names: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
-    names.sort_unstable();
-    let shown = names.iter().take(12).copied().collect::<Vec<_>>().join(", ");
-    let more = if names.len() > 12 {
-        format!(" and {} more", names.len() - 12)
-    } else {
-        String::new()
-    };
-    Verdict::Failed(format!(
-        "{wanted:?} is not on the server; it has: {shown}{more} (some servers, LM Studio among them, \
-         still answer with whatever model is loaded, so answers would not come from the model you named)"
-    ))
 }
 
 /// The tiny request: the real system prompt's schema, a trivial question.
@@ -219,13 +157,6 @@ fn structured_verdict(config: &ProviderConfig, answer: Result<Completion, Provid
     }
 }
 
-fn short(text: &str) -> String {
-    match text.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
 /// The table `providers check` prints.
 pub fn check_table(reports: &[CheckReport], width: Option<u16>) -> String {
     let mut t = Table::new();
@@ -247,11 +178,11 @@ pub fn check_table(reports: &[CheckReport], width: Option<u16>) -> String {
     for r in reports {
         let row = [
             r.name.clone(),
-            r.reachable.cell(),
-            r.key.cell(),
-            r.model.cell(),
+            cell(&r.reachable),
+            cell(&r.key),
+            cell(&r.model),
             r.context_tokens.map_or("?".into(), |n| n.to_string()),
-            r.structured_output.cell(),
+            cell(&r.structured_output),
             r.latency.map_or("–".into(), |d| format!("{:.1} s", d.as_secs_f64())),
             if r.usable() { "yes".into() } else { "NO".into() },
         ];

@@ -2,15 +2,19 @@
 //! paused by a 429, a timeout retried once, and an unusable answer asked again once with
 //! the error quoted back.
 
+use std::time::Duration;
+
 use providers::{Completion, ErrorKind, FinishReason, ProviderError, Request, Usage};
 
 use crate::config::StructuredOutputMode;
 use crate::engine::execute::Ctx;
 use crate::engine::lane::Lane;
 use crate::engine::plan::user_prompt;
+use crate::engine::preflight::status_text;
 use crate::engine::wait::sleep_or_stop;
 use crate::engine::{Job, Reviewer};
 use crate::input::prompt;
+use crate::sanitize::terminal_safe;
 use crate::store::LineRange;
 
 /// The sampling seed every request carries, so a provider that honours seeds answers
@@ -97,6 +101,9 @@ impl Ctx<'_> {
         let mut tries = Tries::default();
         let mut reasked = false;
         let mut unusable_answer: Option<Completion> = None;
+        // The last failure of a request of this job, which stands as its outcome when the
+        // lane goes down before the retry: the job was asked, and failed so.
+        let mut last_error: Option<ProviderError> = None;
         loop {
             let stopped = lane.wait_until_open(&self.stop).await
                 || lane
@@ -111,10 +118,16 @@ impl Ctx<'_> {
             }
             let Some(result) = lane.send(reviewer.provider.as_ref(), &request, &self.stop).await else {
                 self.budget.settle(worst_case, 0.0);
-                return match unusable_answer {
-                    Some(answer) => Finished::answer(answer, tries.attempts, usage, false),
-                    None if *self.stop.borrow() => Asked::Abandoned,
-                    None => Asked::Down,
+                return match (unusable_answer, last_error) {
+                    (Some(answer), _) => Finished::answer(answer, tries.attempts, usage, false),
+                    (None, _) if *self.stop.borrow() => Asked::Abandoned,
+                    (None, Some(err)) => Asked::Finished(Finished {
+                        result: Err(err),
+                        attempts: tries.attempts,
+                        usage,
+                        parsed: None,
+                    }),
+                    (None, None) => Asked::Down,
                 };
             };
             tries.attempts += 1;
@@ -130,6 +143,12 @@ impl Ctx<'_> {
                     };
                     match problem {
                         Some(why) if !reasked => {
+                            log_decision(
+                                config,
+                                &request,
+                                tries.attempts,
+                                "asking again: the answer is not usable JSON",
+                            );
                             reasked = true;
                             request.user = prompt::reask(&request.user, &why.to_string());
                             unusable_answer = Some(answer);
@@ -143,7 +162,17 @@ impl Ctx<'_> {
                 }
                 Err(err) => {
                     let seed = jitter_seed(&config.name, &request.id, job.range, tries.attempts);
-                    if !tries.retry(err.kind, config.max_attempts, self.options.rate_limit_retries) {
+                    // A lane this error marked down gets no retry: every one would fail alike.
+                    let down = lane.down().is_some();
+                    if down || !tries.retry(err.kind, config.max_attempts, self.options.rate_limit_retries) {
+                        let why = if down {
+                            "the provider is marked down"
+                        } else if err.kind.is_retryable() {
+                            "no attempt left"
+                        } else {
+                            "not worth retrying"
+                        };
+                        log_decision(config, &request, tries.attempts, &format!("giving up: {why}"));
                         return Asked::Finished(Finished {
                             result: Err(err),
                             attempts: tries.attempts,
@@ -156,11 +185,18 @@ impl Ctx<'_> {
                         err.retry_after,
                         seed,
                     );
+                    log_decision(
+                        config,
+                        &request,
+                        tries.attempts,
+                        &format!("retrying in {} ms", wait.as_millis()),
+                    );
                     if err.kind == ErrorKind::RateLimited {
                         lane.pause(wait);
                     } else if sleep_or_stop(wait, &self.stop).await {
                         return Asked::Abandoned;
                     }
+                    last_error = Some(err);
                 }
             }
         }
@@ -179,6 +215,38 @@ impl Ctx<'_> {
             seed: Some(REQUEST_SEED),
         }
     }
+}
+
+/// Logs (at debug level, `-v`) one request sent: provider, file, HTTP status (or why no
+/// answer came) and latency. Never the key, the code or the prompt.
+pub(super) fn log_request(
+    provider: &str,
+    request: &Request,
+    result: &Result<Completion, ProviderError>,
+    latency: Duration,
+) {
+    let file = terminal_safe(&request.id);
+    let latency_ms = latency.as_millis() as u64;
+    match result {
+        Ok(answer) => {
+            let served = answer.model.as_deref().map_or_else(|| "-".to_string(), terminal_safe);
+            tracing::debug!(provider = %provider, %file, status = %"ok", %served, latency_ms, "request");
+        }
+        Err(e) => {
+            let status = status_text(e);
+            tracing::debug!(provider = %provider, %file, %status, latency_ms, "request");
+        }
+    }
+}
+
+/// Logs (at debug level) what was decided after a request: retry, ask again, give up.
+fn log_decision(config: &crate::config::ProviderConfig, request: &Request, attempts: u32, decision: &str) {
+    tracing::debug!(
+        provider = %config.name,
+        file = %terminal_safe(&request.id),
+        attempts,
+        "{decision}"
+    );
 }
 
 /// What one request cost: its answer's tokens at the provider's prices, or the worst

@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use providers::{Completion, ErrorKind, Provider, ProviderError, Request};
+use providers::{same_model, Completion, ErrorKind, Provider, ProviderError, Request};
 use tokio::sync::{watch, Semaphore};
 
 use crate::config::ProviderKind;
+use crate::engine::ask::log_request;
+use crate::engine::preflight::refused;
 use crate::engine::rate::RateWindow;
 use crate::engine::wait::sleep_or_stop;
 use crate::engine::{Options, Progress, Reviewer};
@@ -25,6 +27,16 @@ const ACTIVE_JOBS_PER_SLOT: usize = 2;
 /// after minutes of them is not expected back during this run.
 const MAX_RESTS: u32 = 3;
 
+/// Refused connections in a row (across jobs) that mark a provider down: nothing is
+/// listening, and resting and retrying each file would only spend minutes learning so.
+/// Two, so that one refusal while a server restarts is not fatal on its own.
+const REFUSALS_TO_DOWN: u32 = 2;
+
+/// Answers from another model than the one configured that mark a provider down: each
+/// is paid for and thrown away, and a server that serves another model (LM Studio
+/// answers with whatever is loaded) will go on doing so.
+const WRONG_MODEL_ANSWERS_TO_DOWN: u32 = 2;
+
 /// Successes in a row that earn back one slot given up to a 429.
 const SUCCESSES_PER_SLOT: usize = 10;
 
@@ -37,6 +49,10 @@ const SUCCESSES_PER_SLOT: usize = 10;
 pub(super) struct Lane {
     /// Replayed answers: a missing one is about one file, not the provider.
     replay: bool,
+    /// The provider's name, for the request log.
+    name: String,
+    /// The model configured, which every answer should come from.
+    model: String,
     /// Jobs being worked on (in flight, or waiting to retry): bounds the prompts held in
     /// memory and keeps jobs in order.
     pub(super) active: Semaphore,
@@ -65,6 +81,10 @@ pub(super) struct Down {
 #[derive(Default)]
 struct Health {
     consecutive_failures: u32,
+    /// Connections refused in a row, whatever job asked.
+    refusals: u32,
+    /// Answers from another model than the one configured.
+    wrong_models: u32,
     trips: u32,
     /// Resting after repeated failures: no request before this instant.
     resting_until: Option<tokio::time::Instant>,
@@ -83,6 +103,8 @@ impl Lane {
     pub(super) fn new(reviewer: &Reviewer) -> Lane {
         Lane {
             replay: reviewer.config.kind == ProviderKind::Replay,
+            name: reviewer.config.name.clone(),
+            model: reviewer.config.model.clone(),
             active: Semaphore::new(reviewer.config.max_concurrency * ACTIVE_JOBS_PER_SLOT),
             slots: Semaphore::new(reviewer.config.max_concurrency),
             capacity: AtomicUsize::new(reviewer.config.max_concurrency),
@@ -133,22 +155,16 @@ impl Lane {
         if self.down().is_some() || *stop.borrow() {
             return None;
         }
+        let sent = tokio::time::Instant::now();
         let result = provider.complete(request).await;
+        log_request(&self.name, request, &result, sent.elapsed());
         match &result {
             Err(e) if e.kind == ErrorKind::RateLimited => self.shrink(),
             Ok(_) => self.grow(),
-            // Decided before the slot is released, so no request waiting for it is sent.
-            Err(e) if self.is_fatal(e.kind) => {
-                let mut health = self.health.lock().expect("health lock");
-                if health.down.is_none() {
-                    health.down = Some(Down {
-                        kind: e.kind,
-                        why: format!("its last request failed: {}", e.message),
-                    });
-                }
-            }
             Err(_) => {}
         }
+        // Decided before the slot is released, so no request waiting for it is sent.
+        self.judge(&result);
         let retire = self
             .to_retire
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -157,6 +173,56 @@ impl Lane {
             slot.forget();
         }
         Some(result)
+    }
+
+    /// Marks the lane down on an answer every later request would repeat: a fatal
+    /// error, the last of [`REFUSALS_TO_DOWN`] refused connections in a row, or the last
+    /// of [`WRONG_MODEL_ANSWERS_TO_DOWN`] answers from another model.
+    fn judge(&self, result: &Result<Completion, ProviderError>) {
+        let mut health = self.health.lock().expect("health lock");
+        if health.down.is_some() {
+            return;
+        }
+        let down = match result {
+            Err(e) if self.is_fatal(e.kind) => Some(Down {
+                kind: e.kind,
+                why: format!("its last request failed: {}", e.message),
+            }),
+            Err(e) if refused(e) => {
+                health.refusals += 1;
+                (health.refusals >= REFUSALS_TO_DOWN).then(|| Down {
+                    kind: e.kind,
+                    why: format!("{} connections in a row were refused: {}", health.refusals, e.message),
+                })
+            }
+            Ok(answer) => {
+                health.refusals = 0;
+                match answer
+                    .model
+                    .as_deref()
+                    // A recording names the model per answer: one mismatch is one file's.
+                    .filter(|served| !self.replay && !same_model(&self.model, served))
+                {
+                    Some(served) => {
+                        health.wrong_models += 1;
+                        (health.wrong_models >= WRONG_MODEL_ANSWERS_TO_DOWN).then(|| Down {
+                            kind: ErrorKind::NotFound,
+                            why: format!(
+                                "{} answers came from {served:?}, not from the model asked for, {:?} (none is \
+                                 counted): load {:?} on the server, or set model to the one it serves",
+                                health.wrong_models, self.model, self.model
+                            ),
+                        })
+                    }
+                    None => None,
+                }
+            }
+            Err(_) => {
+                health.refusals = 0;
+                None
+            }
+        };
+        health.down = down;
     }
 
     /// A failure that every later request would repeat: a rejected key, an exhausted
@@ -215,21 +281,11 @@ impl Lane {
     /// after three rests it is marked down. Failures about one file do not count.
     pub(super) fn observe(&self, record: &ResponseRecord, options: &Options, progress: &mut dyn Progress) {
         let mut health = self.health.lock().expect("health lock");
-        if record.status == Status::Ok {
-            health.consecutive_failures = 0;
-            return;
-        }
-        let Some(error) = record.error.as_ref().filter(|_| record.status == Status::Error) else {
-            return;
-        };
-        if self.is_fatal(error.kind) {
+        if let Some(down) = &health.down {
             // Marked down by `send` already; say so once.
             if !health.announced {
+                let why = down.why.clone();
                 health.announced = true;
-                let why = health
-                    .down
-                    .as_ref()
-                    .map_or_else(|| error.message.clone(), |down| down.why.clone());
                 progress.note(&format!(
                     "{} is marked down and gets no more requests: {why}",
                     record.provider
@@ -237,9 +293,13 @@ impl Lane {
             }
             return;
         }
-        if health.down.is_some() {
+        if record.status == Status::Ok {
+            health.consecutive_failures = 0;
             return;
         }
+        let Some(error) = record.error.as_ref().filter(|_| record.status == Status::Error) else {
+            return;
+        };
         if !provider_level(error.kind) {
             return;
         }
@@ -259,6 +319,7 @@ impl Lane {
                 record.provider
             ));
             health.down = Some(Down { kind: error.kind, why });
+            health.announced = true;
             return;
         }
         let rest = options.cool_down.saturating_mul(1 << (health.trips - 1));

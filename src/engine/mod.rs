@@ -19,10 +19,12 @@
 //! - `execute` and `ask`: one job, from its lane's slot to its record, with retries;
 //! - `lane`, `rate`, `budget`: a provider's concurrency and health, its requests and
 //!   tokens per minute, and the `--max-cost` budget over all providers;
-//! - `record`: the records appended to the store.
+//! - `record`: the records appended to the store;
+//! - [`preflight`]: the cheap checks a review runs before sending any code.
 
 pub mod backend;
 pub mod cache;
+pub mod preflight;
 pub mod progress;
 pub mod replay;
 

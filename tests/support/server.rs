@@ -188,3 +188,22 @@ pub async fn answering(answer: ResponseTemplate) -> MockServer {
 pub async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.expect("recording is on").len()
 }
+
+/// How many chat completions (`POST …/chat/completions`) `server` received: the
+/// questions asked, without the model list a review reads before it starts.
+pub async fn chat_requests(server: &MockServer) -> usize {
+    let received = server.received_requests().await.expect("recording is on");
+    received
+        .iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/chat/completions"))
+        .count()
+}
+
+/// The address of a loopback port where nothing listens: bound to find a free one, then
+/// closed, so a connection to it is refused.
+pub fn closed_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}

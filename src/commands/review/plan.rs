@@ -18,6 +18,7 @@ use crate::commands::Shard;
 use crate::config::trust;
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::engine::cache::Cache;
+use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::walk;
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
@@ -63,7 +64,7 @@ pub(super) struct Start {
 /// Plans the review `opts` asks for (see [`Plan`]).
 pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     let folder = RunFolder::new(&opts.out);
-    let start = start(opts, &folder)?;
+    let mut start = start(opts, &folder)?;
     // The lock is held until the run ends. An existing folder is locked at once, so a
     // second run into it stops before doing anything; a new one is made only when the
     // run is ready to write, so a run that cannot start leaves nothing behind.
@@ -86,6 +87,11 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     // the file each time a suppression is added.
     never.push(crate::triage::suppressions_path(&start.root));
     let walked = walk_files(&start, &never)?;
+    // After the trust check (in `start`): an untrusted configuration sends nothing, not
+    // even a model-list request. A dry run sends nothing at all.
+    if !opts.dry_run {
+        start.selected = preflight(&start.selected, &start.config.path).await?;
+    }
     let ask_servers = start.untrusted.is_none();
     let reviewers = build_reviewers(
         &start.selected,
@@ -132,6 +138,37 @@ fn walk_files(start: &Start, never: &[PathBuf]) -> Result<walk::Walked> {
         bail!("{}", nothing_to_review(&start.root, &start.config, &walked));
     }
     Ok(walked)
+}
+
+/// The providers that pass the cheap checks (`engine::preflight`); each one dropped is
+/// said in one line, and none left is [`NoProviderLeft`].
+/// Recorded answers (`replay`) are not checked: there is no server to ask.
+async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Vec<ProviderConfig>> {
+    let (recorded, served): (Vec<&ProviderConfig>, Vec<&ProviderConfig>) =
+        selected.iter().partition(|c| c.kind == ProviderKind::Replay);
+    let built = served
+        .iter()
+        .map(|config| crate::engine::backend::build(config, config_path))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs: Vec<_> = served.iter().zip(&built).map(|(c, p)| (*c, p.as_ref())).collect();
+    let verdicts = preflight::preflight_all(&pairs).await;
+    let mut kept: Vec<ProviderConfig> = recorded.into_iter().cloned().collect();
+    for (config, verdict) in served.into_iter().zip(verdicts) {
+        match verdict {
+            Preflight::Kept => kept.push(config.clone()),
+            Preflight::Dropped(why) => eprintln!(
+                "{}: dropped: {}",
+                crate::sanitize::terminal_safe(&config.name),
+                crate::sanitize::terminal_safe(&why)
+            ),
+        }
+    }
+    if kept.is_empty() {
+        return Err(NoProviderLeft.into());
+    }
+    // In the configuration's order, as without the checks.
+    kept.sort_by_key(|k| selected.iter().position(|c| c.name == k.name));
+    Ok(kept)
 }
 
 /// The context windows the run being resumed planned with, by provider.
