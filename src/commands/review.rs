@@ -10,6 +10,7 @@ mod interrupt;
 mod meta;
 mod plan;
 mod resume;
+mod target;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,7 +28,13 @@ use crate::store::{self, OutLock, RunFolder, RunMeta, StoreWriter};
 
 /// What `quorum review` was asked to do.
 pub struct ReviewOptions {
-    pub root: PathBuf,
+    /// The paths given (at least one): the one path is the root; several are reviewed
+    /// under the folder that holds them all.
+    pub paths: Vec<PathBuf>,
+    /// `--files-from`: a file (or `-`, stdin) naming the paths to review, one a line.
+    pub files_from: Option<PathBuf>,
+    /// `--since REF`: review only what changed since that commit.
+    pub since: Option<String>,
     pub config: Option<PathBuf>,
     pub out: PathBuf,
     pub providers: Vec<String>,
@@ -47,6 +54,8 @@ pub enum Reviewed {
     Run(Box<Finished>),
     /// With `--dry-run`: the plan, as text.
     Plan(String),
+    /// Nothing to review (no change since the commit, an empty list): why, to tell.
+    Nothing(String),
     /// The user quit with a second Ctrl-C: the answers so far are stored, the run can be
     /// resumed, and no report was written.
     Interrupted,
@@ -54,7 +63,15 @@ pub enum Reviewed {
 
 /// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
 pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
-    let plan = plan::plan(opts).await?;
+    let plan = match plan::plan(opts).await {
+        Ok(plan) => plan,
+        Err(err) => {
+            return match err.downcast::<plan::NothingToReview>() {
+                Ok(nothing) => Ok(Reviewed::Nothing(nothing.0)),
+                Err(err) => Err(err),
+            }
+        }
+    };
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }
@@ -146,6 +163,8 @@ fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
         start.shard,
     );
     meta.checks = std::mem::take(&mut plan.checks);
+    meta.since = plan.since.clone();
+    meta.selection = start.selection.as_ref().map(|s| s.paths()).unwrap_or_default();
     match &start.previous {
         Some(previous) => meta::continue_run(&mut meta, previous),
         None => plan.folder.set_aside_previous_run()?,
@@ -163,8 +182,12 @@ fn announcement(opts: &ReviewOptions, plan: &Plan) -> String {
     let to_ask = plan.jobs.iter().filter(|j| !plan.prior.contains_key(&j.key)).count();
     let secrets = plan.walked.skipped.iter().filter(|s| s.is_secret()).count();
     format!(
-        "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",
+        "Reviewing {} files{} in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",
         plan.walked.files.len(),
+        plan.since.as_ref().map_or_else(String::new, |s| format!(
+            " changed since {}",
+            crate::sanitize::terminal_safe(&s.reference)
+        )),
         crate::sanitize::terminal_safe(&plan.start.root.display().to_string()),
         plan.reviewers.len(),
         if opts.resume { " left to make" } else { "" },

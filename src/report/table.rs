@@ -6,11 +6,30 @@ use super::{agreement, cwe_suffix, location, reported_by};
 use crate::analysis::Analysis;
 use crate::sanitize::terminal_safe;
 
-/// The terminal table of ranked issues.
+/// The terminal table of ranked issues; in a `--since` review, those outside the
+/// changed lines follow in a table of their own.
 pub fn table(a: &Analysis, width: Option<u16>) -> String {
     if a.issues.is_empty() {
         return "No issues reported.".to_string();
     }
+    let new = a.new_issues().next().is_some();
+    let old = a.pre_existing_issues().next().is_some();
+    match (new, old) {
+        (_, false) => issues_table(a, width, false),
+        (false, true) => format!("No new issues.\n\n{PRE_EXISTING_HEADING}\n{}", issues_table(a, width, true)),
+        (true, true) => format!(
+            "{}\n\n{PRE_EXISTING_HEADING}\n{}",
+            issues_table(a, width, false),
+            issues_table(a, width, true)
+        ),
+    }
+}
+
+/// What the second table of a `--since` review holds.
+const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
+
+/// The issues that are (or are not) pre-existing, numbered by rank.
+fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -18,7 +37,8 @@ pub fn table(a: &Analysis, width: Option<u16>) -> String {
     if let Some(w) = width {
         t.set_width(w);
     }
-    for (i, issue) in a.issues.iter().enumerate() {
+    let chosen = a.issues.iter().enumerate().filter(|(_, i)| i.pre_existing == pre_existing);
+    for (i, issue) in chosen {
         t.add_row([
             (i + 1).to_string(),
             agreement(issue),

@@ -28,6 +28,11 @@ impl Selection {
         selection
     }
 
+    /// Whether nothing at all is selected.
+    pub fn is_empty(&self) -> bool {
+        self.selected.is_empty()
+    }
+
     /// The paths selected, sorted.
     pub fn paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = self.selected.iter().cloned().collect();
