@@ -61,7 +61,11 @@ mod tests {
 
     #[test]
     fn issues_outside_the_changed_lines_and_their_margin_are_pre_existing() {
-        let files = [file("a.go", Some(vec![(20, 22)])), file("b.go", None), file("c.go", Some(vec![]))];
+        let files = [
+            file("a.go", Some(vec![(20, 22)])),
+            file("b.go", None),
+            file("c.go", Some(vec![])),
+        ];
         let mut issues = vec![
             issue("a.go", Some((21, 21))),
             issue("a.go", Some((25, 25))),

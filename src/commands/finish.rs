@@ -98,7 +98,10 @@ impl Finished {
             a.issues.len(),
             match (pre_existing, &a.meta.since) {
                 (0, None) => String::new(),
-                (n, _) => format!(" ({} new, {n} pre-existing outside the changed lines)", a.issues.len() - n),
+                (n, _) => format!(
+                    " ({} new, {n} pre-existing outside the changed lines)",
+                    a.issues.len() - n
+                ),
             },
             a.providers.len(),
             a.files_reviewed,

@@ -145,7 +145,10 @@ fn changed_files(dir: &Path, commit: &str) -> Result<BTreeMap<String, ChangedLin
         );
     }
     if !out.status.success() {
-        bail!("git diff {commit} failed in {}", crate::sanitize::terminal_safe(&dir.display().to_string()));
+        bail!(
+            "git diff {commit} failed in {}",
+            crate::sanitize::terminal_safe(&dir.display().to_string())
+        );
     }
     Ok(parse_diff(&out.stdout))
 }
@@ -171,7 +174,9 @@ fn parse_diff(out: &[u8]) -> BTreeMap<String, ChangedLines> {
         if entry.status == b'D' || entry.submodule {
             continue;
         }
-        let Some(path) = path_from_bytes(&entry.path) else { continue };
+        let Some(path) = path_from_bytes(&entry.path) else {
+            continue;
+        };
         let lines = match paired {
             true => section_lines(sections[i]),
             false => ChangedLines::Whole,

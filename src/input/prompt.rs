@@ -290,11 +290,17 @@ mod tests {
         };
         let p = user_prompt(&changed, None);
         let plain = user_prompt(&whole, None);
-        assert!(p.contains("\nChanged lines: 2, 3-4. Review what the change does"), "{p}");
+        assert!(
+            p.contains("\nChanged lines: 2, 3-4. Review what the change does"),
+            "{p}"
+        );
         assert_eq!(p.matches("Changed lines").count(), 1);
         let code = |p: &str| p[p.find("-----BEGIN").unwrap()..].to_string();
         assert_eq!(code(&p), code(&plain), "the code between the markers is unchanged");
-        assert!(!plain.contains("Changed lines"), "a whole-file review says nothing of changes");
+        assert!(
+            !plain.contains("Changed lines"),
+            "a whole-file review says nothing of changes"
+        );
         let part = user_prompt(
             &changed,
             Some(LineRange {

@@ -137,7 +137,12 @@ fn list_left_out(root: &Path, selection: &Selection, walked: &mut Walked) {
 const LEFT_OUT_REASON: &str = "left out by the walk: ignored by .gitignore and not tracked by git, inside a \
                                version-control folder, or Quorum's own configuration, cache or lock";
 
-fn walk_root(root: &Path, settings: &ReviewSettings, never: &[PathBuf], selection: Option<&Selection>) -> Result<Walked> {
+fn walk_root(
+    root: &Path,
+    settings: &ReviewSettings,
+    never: &[PathBuf],
+    selection: Option<&Selection>,
+) -> Result<Walked> {
     // The root itself may be a symlink (a user's choice); links inside it are not followed.
     let meta =
         std::fs::metadata(root).with_context(|| format!("cannot read {}: check the path to review", root.display()))?;

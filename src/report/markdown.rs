@@ -93,7 +93,11 @@ fn markdown_summary(md: &mut String, a: &Analysis) {
 /// The summary rows of the new issues, or of the pre-existing ones, numbered by rank.
 fn summary_table(md: &mut String, a: &Analysis, pre_existing: bool) {
     md.push_str("| # | id | agreed | severity | location | issue | reported by |\n|---|---|---|---|---|---|---|\n");
-    let chosen = a.issues.iter().enumerate().filter(|(_, i)| i.pre_existing == pre_existing);
+    let chosen = a
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.pre_existing == pre_existing);
     for (i, issue) in chosen {
         let _ = writeln!(
             md,

@@ -16,7 +16,10 @@ pub fn table(a: &Analysis, width: Option<u16>) -> String {
     let old = a.pre_existing_issues().next().is_some();
     match (new, old) {
         (_, false) => issues_table(a, width, false),
-        (false, true) => format!("No new issues.\n\n{PRE_EXISTING_HEADING}\n{}", issues_table(a, width, true)),
+        (false, true) => format!(
+            "No new issues.\n\n{PRE_EXISTING_HEADING}\n{}",
+            issues_table(a, width, true)
+        ),
         (true, true) => format!(
             "{}\n\n{PRE_EXISTING_HEADING}\n{}",
             issues_table(a, width, false),
@@ -37,7 +40,11 @@ fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String 
     if let Some(w) = width {
         t.set_width(w);
     }
-    let chosen = a.issues.iter().enumerate().filter(|(_, i)| i.pre_existing == pre_existing);
+    let chosen = a
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.pre_existing == pre_existing);
     for (i, issue) in chosen {
         t.add_row([
             (i + 1).to_string(),

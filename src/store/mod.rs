@@ -205,7 +205,11 @@ mod tests {
             end_line: 3,
         }]);
         since.write(dir.path()).unwrap();
-        assert_eq!(RunMeta::read(dir.path()).unwrap(), since, "the optional fields load back");
+        assert_eq!(
+            RunMeta::read(dir.path()).unwrap(),
+            since,
+            "the optional fields load back"
+        );
         for bad in [("--upload-pack=x", "src"), (&"a".repeat(40)[..], "../up")] {
             let mut planted = since.clone();
             planted.since.as_mut().unwrap().commit = bad.0.into();

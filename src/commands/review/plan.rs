@@ -14,13 +14,13 @@ use super::ReviewOptions;
 use crate::checks::CheckFinding;
 use crate::commands::cache_location::locate_cache;
 use crate::commands::out_dir::check_out_dir;
+use crate::commands::paths::review_tree;
 use crate::commands::providers::load_config;
 use crate::commands::Shard;
 use crate::config::trust;
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::engine::cache::Cache;
 use crate::engine::{self, Job, Reviewer};
-use crate::commands::paths::review_tree;
 use crate::input::changes::{changes_since, ChangeSet, Since};
 use crate::input::walk::{self, Selection};
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
@@ -168,7 +168,11 @@ fn walk_files(start: &Start, never: &[PathBuf]) -> Result<(walk::Walked, Option<
     if let Some(changes) = &changes {
         mark_changes(&mut walked, changes);
         if walked.files.is_empty() {
-            let why = format!("{}; {}", nothing_changed(start, changes), nothing_to_review(&start.root, &start.config, &walked));
+            let why = format!(
+                "{}; {}",
+                nothing_changed(start, changes),
+                nothing_to_review(&start.root, &start.config, &walked)
+            );
             return Err(NothingToReview(crate::sanitize::terminal_safe(&why)).into());
         }
     }

@@ -63,7 +63,12 @@ pub(super) fn root_of(paths: &[PathBuf], cwd: &Path) -> Result<PathBuf> {
                 };
                 common = Some(match common {
                     None => folder,
-                    Some(c) => c.components().zip(folder.components()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect(),
+                    Some(c) => c
+                        .components()
+                        .zip(folder.components())
+                        .take_while(|(a, b)| a == b)
+                        .map(|(a, _)| a)
+                        .collect(),
                 });
             }
             let common = common.unwrap_or_else(|| cwd.to_path_buf());

@@ -45,7 +45,10 @@ fn sections_that_do_not_pair_with_the_entries_count_as_changed_throughout() {
     let diff = b":100644 100644 1111111 0000000 M\0a.py\0:100644 100644 1111111 0000000 M\0b.py\0\0\
 diff --git a/a.py b/a.py\n@@ -1 +1 @@\n-x\n+y\n";
     let files = parse_diff(diff);
-    assert_eq!((&files["a.py"], &files["b.py"]), (&ChangedLines::Whole, &ChangedLines::Whole));
+    assert_eq!(
+        (&files["a.py"], &files["b.py"]),
+        (&ChangedLines::Whole, &ChangedLines::Whole)
+    );
 }
 
 #[test]

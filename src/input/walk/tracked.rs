@@ -34,7 +34,10 @@ fn git_tracked(root: &Path) -> Option<Tracked> {
     let mut entries: Vec<&[u8]> = out.split(|&b| b == 0).collect();
     // The last piece follows the last NUL: empty, or a path cut off by the limit.
     entries.pop();
-    let paths = entries.into_iter().filter_map(crate::input::git::path_from_bytes).collect();
+    let paths = entries
+        .into_iter()
+        .filter_map(crate::input::git::path_from_bytes)
+        .collect();
     Some(Tracked { paths, truncated })
 }
 

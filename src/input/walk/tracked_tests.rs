@@ -170,6 +170,12 @@ fn a_selection_keeps_every_rule_of_the_walk() {
     let reasons: Vec<(&str, &str)> = w.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
     assert_eq!(reasons.len(), 3, "{reasons:?}");
     assert!(reasons[0].0 == ".env" && reasons[0].1.contains("secret"), "{reasons:?}");
-    assert!(reasons[1].0 == "quorum.toml" && reasons[1].1.starts_with("left out by the walk"), "{reasons:?}");
-    assert!(reasons[2].0 == "target/x.rs" && reasons[2].1.contains(".gitignore"), "{reasons:?}");
+    assert!(
+        reasons[1].0 == "quorum.toml" && reasons[1].1.starts_with("left out by the walk"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].0 == "target/x.rs" && reasons[2].1.contains(".gitignore"),
+        "{reasons:?}"
+    );
 }
