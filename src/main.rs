@@ -134,11 +134,11 @@ struct ReviewArgs {
     /// name, deleted files left out) and untracked files git does not ignore. Each is sent
     /// whole with its changed lines named; issues outside them are reported apart as
     /// pre-existing. No change is "nothing to review", exit 0.
-    #[arg(long, value_name = "REF", allow_hyphen_values = true)]
+    #[arg(long, value_name = "REF", allow_hyphen_values = true, conflicts_with = "resume")]
     since: Option<String>,
     /// Review the paths listed in FILE (- for stdin), one a line, relative to the current
     /// folder; each must lie inside the folder given (default: the current one).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     files_from: Option<PathBuf>,
     /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, PATH/quorum.toml,
     /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].

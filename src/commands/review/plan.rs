@@ -168,12 +168,7 @@ fn walk_files(start: &Start, never: &[PathBuf]) -> Result<(walk::Walked, Option<
     if let Some(changes) = &changes {
         mark_changes(&mut walked, changes);
         if walked.files.is_empty() {
-            let why = format!(
-                "{}; {}",
-                nothing_changed(start, changes),
-                nothing_to_review(&start.root, &start.config, &walked)
-            );
-            return Err(NothingToReview(crate::sanitize::terminal_safe(&why)).into());
+            return Err(NothingToReview(nothing_sent(start, &walked)).into());
         }
     }
     if let Some(shard) = start.shard {
@@ -212,6 +207,21 @@ fn nothing_changed(start: &Start, changes: &ChangeSet) -> String {
         start.root.display(),
         start.since.as_ref().map_or("", |s| s.reference.as_str()),
         &changes.since.commit[..changes.since.commit.len().min(SHORT_COMMIT)]
+    ))
+}
+
+/// Why a change whose every file was skipped sends nothing.
+fn nothing_sent(start: &Start, walked: &walk::Walked) -> String {
+    let example = walked
+        .skipped
+        .first()
+        .map(|s| format!(" (e.g. {}: {})", s.path, s.reason))
+        .unwrap_or_default();
+    crate::sanitize::terminal_safe(&format!(
+        "Nothing to review: none of the {} files changed under {} since {} is sent{example}",
+        walked.skipped.len(),
+        start.root.display(),
+        start.since.as_ref().map_or("", |s| s.reference.as_str()),
     ))
 }
 
