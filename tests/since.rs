@@ -65,6 +65,15 @@ async fn since_asks_about_exactly_the_changed_files_with_their_lines() {
     write(root, ".env", "TOKEN=x\n");
     write(root, "sub/inner.go", edit(&go(4), 1, "changed"));
 
+    let plan = quorum_async(root, &["review", "--since", "HEAD", "--dry-run"], &[]).await;
+    ok(&plan);
+    let plan = support::stdout(&plan);
+    assert!(
+        plan.contains("Changes since HEAD (") && plan.contains("Files to send: 5."),
+        "{plan}"
+    );
+    assert_eq!(seen.count(), 0);
+
     let err = ok(&quorum_async(root, &["review", "--since", "HEAD"], &[]).await);
     assert_eq!(
         seen.files(),
