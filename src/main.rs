@@ -155,9 +155,22 @@ enum Command {
 // `quorum review`'s arguments (no doc comment: the variant's is the command's help).
 #[derive(Args)]
 struct ReviewArgs {
-    /// The folder (or single file) to review.
+    /// The folders or files to review. Several are reviewed under the folder that holds
+    /// them all, every rule of the walk (ignore files, tracked files, secret files)
+    /// applying as to that folder.
     #[arg(default_value = ".")]
-    path: PathBuf,
+    paths: Vec<PathBuf>,
+    /// Review only what changed since the commit REF (origin/main, HEAD~1, or HEAD for
+    /// uncommitted work): the files `git diff REF` finds changed (renames under their new
+    /// name, deleted files left out) and untracked files git does not ignore. Each is sent
+    /// whole with its changed lines named; issues outside them are reported apart as
+    /// pre-existing. No change is "nothing to review", exit 0.
+    #[arg(long, value_name = "REF", allow_hyphen_values = true, conflicts_with = "resume")]
+    since: Option<String>,
+    /// Review the paths listed in FILE (- for stdin), one a line, relative to the current
+    /// folder; each must lie inside the folder given (default: the current one).
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    files_from: Option<PathBuf>,
     /// The configuration file [default: $QUORUM_CONFIG, ./quorum.toml, PATH/quorum.toml,
     /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].
     #[arg(long, value_name = "FILE")]
@@ -347,6 +360,10 @@ fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
             commands::println_stdout(&plan)?;
             Ok(ExitStatus::Success)
         }
+        Reviewed::Nothing(why) => {
+            eprintln!("{}", terminal_safe(&why));
+            Ok(ExitStatus::Success)
+        }
         Reviewed::Run(finished) => conclude(&finished, quiet),
         Reviewed::Interrupted => {
             // Requests still in flight are abandoned, not waited for.
@@ -366,7 +383,9 @@ impl ReviewArgs {
             _ => self.out,
         };
         Ok(ReviewOptions {
-            root: self.path,
+            paths: self.paths,
+            files_from: self.files_from,
+            since: self.since,
             config: self.config,
             out,
             providers: self.providers,

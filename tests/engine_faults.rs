@@ -217,6 +217,7 @@ async fn failures_about_one_file_do_not_mark_a_provider_down() {
                 path: format!("dist/a{i}.min.js"),
                 text: "x".repeat(3000),
                 content_hash: format!("h{i}"),
+                changed: None,
             },
         );
     }

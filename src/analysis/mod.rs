@@ -20,12 +20,15 @@ use crate::normalize::parse::Cut;
 use crate::store::{LineRange, ResponseRecord, RunMeta};
 
 mod answer;
+mod changed;
 mod parts;
 mod tally;
 
 use answer::{latest_per_job, missing_jobs};
 use parts::merge_part_overlaps;
 use tally::Tally;
+
+pub use changed::CHANGE_MARGIN_LINES;
 
 /// Something that kept a provider from reviewing a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +119,19 @@ pub struct Analysis {
     pub triage: crate::triage::Triage,
 }
 
+impl Analysis {
+    /// The issues a change brought (every issue outside a `--since` review): what the
+    /// gate (`--fail-on`, issue 8) counts.
+    pub fn new_issues(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.is_new())
+    }
+
+    /// The issues outside a `--since` review's changed lines, reported apart.
+    pub fn pre_existing_issues(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.pre_existing)
+    }
+}
+
 /// Turns a run's records into ranked issues and totals.
 pub fn analyze(
     meta: RunMeta,
@@ -149,6 +165,7 @@ pub fn analyze(
     // Quorum's own issues are certain and high severity: they come first.
     let mut issues = checks::issues(&meta.checks, &outcomes, texts);
     issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
+    changed::mark_pre_existing(&mut issues, &meta.files);
     Analysis {
         meta,
         issues,

@@ -244,6 +244,7 @@ pub fn issues(
                     description: description(f, &silent),
                     silent_providers: silent,
                 }),
+                pre_existing: false,
             }
         })
         .collect()

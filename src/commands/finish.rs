@@ -101,9 +101,17 @@ impl Finished {
         let a = &self.analysis;
         println_stdout(&report::table(a, table_width()))?;
         let failed = a.errors.len();
+        let pre_existing = a.pre_existing_issues().count();
         eprintln!(
-            "{} issues from {} providers over {} of {} files{}.",
+            "{} issues{} from {} providers over {} of {} files{}.",
             a.issues.len(),
+            match (pre_existing, &a.meta.since) {
+                (0, None) => String::new(),
+                (n, _) => format!(
+                    " ({} new, {n} pre-existing outside the changed lines)",
+                    a.issues.len() - n
+                ),
+            },
             a.providers.len(),
             a.files_reviewed,
             a.meta.files.len(),

@@ -10,6 +10,7 @@ mod interrupt;
 mod meta;
 mod plan;
 mod resume;
+mod target;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -28,7 +29,13 @@ use crate::triage;
 
 /// What `quorum review` was asked to do.
 pub struct ReviewOptions {
-    pub root: PathBuf,
+    /// The paths given (at least one): the one path is the root; several are reviewed
+    /// under the folder that holds them all.
+    pub paths: Vec<PathBuf>,
+    /// `--files-from`: a file (or `-`, stdin) naming the paths to review, one a line.
+    pub files_from: Option<PathBuf>,
+    /// `--since REF`: review only what changed since that commit.
+    pub since: Option<String>,
     pub config: Option<PathBuf>,
     pub out: PathBuf,
     pub providers: Vec<String>,
@@ -48,6 +55,8 @@ pub enum Reviewed {
     Run(Box<Finished>),
     /// With `--dry-run`: the plan, as text.
     Plan(String),
+    /// Nothing to review (no change since the commit, an empty list): why, to tell.
+    Nothing(String),
     /// The user quit with a second Ctrl-C: the answers so far are stored, the run can be
     /// resumed, and no report was written.
     Interrupted,
@@ -55,7 +64,15 @@ pub enum Reviewed {
 
 /// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
 pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
-    let plan = plan::plan(opts).await?;
+    let plan = match plan::plan(opts).await {
+        Ok(plan) => plan,
+        Err(err) => {
+            return match err.downcast::<plan::NothingToReview>() {
+                Ok(nothing) => Ok(Reviewed::Nothing(nothing.0)),
+                Err(err) => Err(err),
+            }
+        }
+    };
     // Read before any code is sent: a malformed suppressions file or a baseline that is
     // not a report stops the run here, not after minutes of answers.
     let decided = triage::Inputs::load(&plan.start.root, opts.report.baseline.as_deref())?;
@@ -164,6 +181,8 @@ fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
         start.shard,
     );
     meta.checks = std::mem::take(&mut plan.checks);
+    meta.since = plan.since.clone();
+    meta.selection = start.selection.as_ref().map(|s| s.paths()).unwrap_or_default();
     match &start.previous {
         Some(previous) => meta::continue_run(&mut meta, previous),
         None => plan.folder.set_aside_previous_run()?,
@@ -181,8 +200,12 @@ fn announcement(opts: &ReviewOptions, plan: &Plan) -> String {
     let to_ask = plan.jobs.iter().filter(|j| !plan.prior.contains_key(&j.key)).count();
     let secrets = plan.walked.skipped.iter().filter(|s| s.is_secret()).count();
     format!(
-        "Reviewing {} files in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",
+        "Reviewing {} files{} in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",
         plan.walked.files.len(),
+        plan.since.as_ref().map_or_else(String::new, |s| format!(
+            " changed since {}",
+            crate::sanitize::terminal_safe(&s.reference)
+        )),
         crate::sanitize::terminal_safe(&plan.start.root.display().to_string()),
         plan.reviewers.len(),
         if opts.resume { " left to make" } else { "" },

@@ -84,6 +84,18 @@ pub struct Issue {
     /// For Quorum's own issues: which check, and what it found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<crate::checks::CheckDetail>,
+    /// In a `--since` review: the issue lies outside the changed lines (and their
+    /// margin), so the change did not bring it. Set by `analysis`; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pre_existing: bool,
+}
+
+impl Issue {
+    /// Whether the issue is the change's own (always, outside a `--since` review): what
+    /// a gate on a change counts.
+    pub fn is_new(&self) -> bool {
+        !self.pre_existing
+    }
 }
 
 /// Who found an issue.

@@ -107,6 +107,7 @@ fn summarize(slots: &mut [Option<Finding>], group: &Group, votes: &[f64], of: us
         findings: members,
         source: Source::Models,
         check: None,
+        pre_existing: false,
     }
 }
 

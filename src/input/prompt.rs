@@ -60,8 +60,13 @@ pub fn user_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
              Review these lines for security problems."
         ),
     };
+    let changed = file
+        .changed
+        .as_deref()
+        .map(|ranges| changed_line(ranges, first, last))
+        .unwrap_or_default();
     let mut out = format!(
-        "File: {}\nLanguage: {}\n{scope}\n\n{MARKER_DASHES}BEGIN CODE {token}{MARKER_DASHES}\n",
+        "File: {}\nLanguage: {}\n{scope}\n{changed}\n{MARKER_DASHES}BEGIN CODE {token}{MARKER_DASHES}\n",
         prompt_path(&file.path),
         language(&file.path)
     );
@@ -76,6 +81,36 @@ pub fn user_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
     }
     out.push_str(&format!("{MARKER_DASHES}END CODE {token}{MARKER_DASHES}\n"));
     out
+}
+
+/// The most changed ranges the prompt lists: enough for any change a person reviews;
+/// past that the line says how many more, so it stays one short line.
+const MAX_LISTED_RANGES: usize = 100;
+
+/// The line that tells a `--since` review's model which lines changed (those of
+/// `first..=last`, the part sent), ending in a line break; the code itself is left as it
+/// is, so line numbers hold.
+fn changed_line(ranges: &[LineRange], first: u32, last: u32) -> String {
+    let inside: Vec<String> = ranges
+        .iter()
+        .filter(|r| r.end_line >= first && r.start_line <= last)
+        .map(|r| match (r.start_line.max(first), r.end_line.min(last)) {
+            (s, e) if s == e => s.to_string(),
+            (s, e) => format!("{s}-{e}"),
+        })
+        .collect();
+    if inside.is_empty() {
+        return "Changed lines: none of these (they are context for changes elsewhere in the file).\n".to_string();
+    }
+    let more = match inside.len().saturating_sub(MAX_LISTED_RANGES) {
+        0 => String::new(),
+        n => format!(" and {n} more ranges"),
+    };
+    let listed = inside[..inside.len().min(MAX_LISTED_RANGES)].join(", ");
+    format!(
+        "Changed lines: {listed}{more}. Review what the change does; the other lines are unchanged context, and \
+         a problem only there is reported apart as pre-existing.\n"
+    )
 }
 
 /// The dashes around the BEGIN and END CODE markers.
@@ -160,6 +195,7 @@ mod tests {
             path: "src/db.go".into(),
             text: text.into(),
             content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            changed: None,
         }
     }
 
@@ -196,6 +232,7 @@ mod tests {
             path,
             text: text.into(),
             content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            changed: None,
         };
         let p = user_prompt(&f, None);
         let lines: Vec<&str> = p.lines().collect();
@@ -233,6 +270,66 @@ mod tests {
         assert!(p.contains("lines 2-3 of the file's 4 lines"));
         assert!(p.contains("2| b\n3| c\n-----END"));
         assert!(!p.contains("| a") && !p.contains("| d"));
+    }
+
+    #[test]
+    fn a_change_names_its_lines_on_one_line_and_leaves_the_code_as_it_is() {
+        let whole = file("a\nb\nc\nd\n");
+        let changed = SourceFile {
+            changed: Some(vec![
+                LineRange {
+                    start_line: 2,
+                    end_line: 2,
+                },
+                LineRange {
+                    start_line: 3,
+                    end_line: 4,
+                },
+            ]),
+            ..whole.clone()
+        };
+        let p = user_prompt(&changed, None);
+        let plain = user_prompt(&whole, None);
+        assert!(
+            p.contains("\nChanged lines: 2, 3-4. Review what the change does"),
+            "{p}"
+        );
+        assert_eq!(p.matches("Changed lines").count(), 1);
+        let code = |p: &str| p[p.find("-----BEGIN").unwrap()..].to_string();
+        assert_eq!(code(&p), code(&plain), "the code between the markers is unchanged");
+        assert!(
+            !plain.contains("Changed lines"),
+            "a whole-file review says nothing of changes"
+        );
+        let part = user_prompt(
+            &changed,
+            Some(LineRange {
+                start_line: 4,
+                end_line: 4,
+            }),
+        );
+        assert!(part.contains("Changed lines: 4. "), "{part}");
+        let untouched = user_prompt(
+            &changed,
+            Some(LineRange {
+                start_line: 1,
+                end_line: 1,
+            }),
+        );
+        assert!(untouched.contains("Changed lines: none of these"), "{untouched}");
+    }
+
+    #[test]
+    fn a_long_list_of_changes_is_cut_and_counted() {
+        let ranges: Vec<LineRange> = (1..=250)
+            .map(|n| LineRange {
+                start_line: n * 2,
+                end_line: n * 2,
+            })
+            .collect();
+        let line = changed_line(&ranges, 1, 1000);
+        assert!(line.contains(", 200 and 150 more ranges."), "{line}");
+        assert_eq!(line.lines().count(), 1);
     }
 
     #[test]

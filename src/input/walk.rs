@@ -25,6 +25,7 @@
 
 mod rules;
 mod secrets;
+mod selection;
 mod tracked;
 
 use std::collections::HashSet;
@@ -42,6 +43,7 @@ use secrets::{skip_secret_by_name, SecretFiles, SECRET_REASON};
 use tracked::add_tracked_files;
 
 pub(crate) use secrets::check_secret_pattern;
+pub use selection::Selection;
 
 /// A file that will be sent to the models.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,9 @@ pub struct SourceFile {
     pub text: String,
     /// SHA-256 of the file's bytes, hex.
     pub content_hash: String,
+    /// With `--since`: the lines changed since that commit, which the prompt names and
+    /// outside of which findings are pre-existing. `None` reviews the file as a whole.
+    pub changed: Option<Vec<crate::store::LineRange>>,
 }
 
 impl SourceFile {
@@ -86,6 +91,58 @@ const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".jj"];
 /// Walks `root` (a folder, or a single file) and reads every reviewable file, leaving
 /// out `never` (Quorum's own output folder, cache and configuration, where under root).
 pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result<Walked> {
+    walk_selected(root, settings, never, None)
+}
+
+/// [`walk`], restricted to `selection` when there is one (a single-file root is that
+/// file whatever the selection). A selected file the walk left out (ignored and not
+/// tracked, or one of Quorum's own) is listed with why, so no file named is lost.
+pub fn walk_selected(
+    root: &Path,
+    settings: &ReviewSettings,
+    never: &[PathBuf],
+    selection: Option<&Selection>,
+) -> Result<Walked> {
+    let mut walked = walk_root(root, settings, never, selection)?;
+    if let Some(selection) = selection {
+        list_left_out(root, selection, &mut walked);
+    }
+    Ok(walked)
+}
+
+/// Lists each selected file that the walk neither sent nor skipped.
+fn list_left_out(root: &Path, selection: &Selection, walked: &mut Walked) {
+    let found: HashSet<&str> = walked
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(walked.skipped.iter().map(|s| s.path.as_str()))
+        .collect();
+    let left_out: Vec<String> = selection
+        .paths()
+        .into_iter()
+        .filter(|p| !found.contains(p.as_str()))
+        .filter(|p| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir()))
+        .collect();
+    for path in left_out {
+        walked.skipped.push(Skipped {
+            path,
+            reason: LEFT_OUT_REASON.into(),
+        });
+    }
+    walked.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// Why a file named for review was not walked.
+const LEFT_OUT_REASON: &str = "left out by the walk: ignored by .gitignore and not tracked by git, inside a \
+                               version-control folder, or Quorum's own configuration, cache or lock";
+
+fn walk_root(
+    root: &Path,
+    settings: &ReviewSettings,
+    never: &[PathBuf],
+    selection: Option<&Selection>,
+) -> Result<Walked> {
     // The root itself may be a symlink (a user's choice); links inside it are not followed.
     let meta =
         std::fs::metadata(root).with_context(|| format!("cannot read {}: check the path to review", root.display()))?;
@@ -122,6 +179,7 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
     let mut seen = HashSet::new();
     let walk_root = root.to_path_buf();
     let walk_never = never.clone();
+    let walk_selection = selection.cloned();
     let walker = ignore::WalkBuilder::new(root)
         .follow_links(false)
         .require_git(false)
@@ -141,7 +199,10 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
             let rel = relative(entry.path(), &walk_root);
             // A `.git` *file* (a worktree or submodule) names a local path: not code.
             let vcs = VCS_DIRS.contains(&name.as_ref()) && (is_dir || name == ".git");
-            !vcs && !walk_never.contains(&rel)
+            let selected = walk_selection
+                .as_ref()
+                .is_none_or(|s| if is_dir { s.enters(&rel) } else { s.covers(&rel) });
+            !vcs && !walk_never.contains(&rel) && selected
         })
         .build();
     for entry in walker {
@@ -169,7 +230,7 @@ pub fn walk(root: &Path, settings: &ReviewSettings, never: &[PathBuf]) -> Result
         };
         consider(found, &rules, &mut names, &mut walked);
     }
-    add_tracked_files(root, &seen, &never, &rules, &mut names, &mut walked);
+    add_tracked_files(root, &seen, &never, &rules, selection, &mut names, &mut walked);
     walked.files.sort_by(|a, b| a.path.cmp(&b.path));
     walked.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)

@@ -45,6 +45,9 @@ struct JsonRun<'a> {
     /// Why the run stopped before asking everything (absent when it finished).
     #[serde(skip_serializing_if = "Option::is_none")]
     stopped_early: Option<&'a str>,
+    /// With `--since`: the reference and the commit compared with (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<&'a crate::input::changes::Since>,
     providers: &'a [ProviderTotals],
 }
 
@@ -62,6 +65,7 @@ pub fn json(a: &Analysis) -> Result<String> {
             files_reviewed: a.files_reviewed,
             files_skipped: a.meta.skipped.len(),
             stopped_early: a.meta.stopped_early.as_deref(),
+            since: a.meta.since.as_ref(),
             providers: &a.providers,
         },
         issues: &a.issues,

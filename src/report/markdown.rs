@@ -24,6 +24,18 @@ pub fn markdown(a: &Analysis) -> String {
         m.skipped.len(),
         a.issues.len()
     );
+    if let Some(since) = &m.since {
+        let _ = writeln!(
+            md,
+            "Changes since `{}` (`{}`): {} new issues, {} pre-existing (outside the changed lines and {} lines \
+             around them), listed apart.\n",
+            code_span(&since.reference),
+            code_span(&since.commit),
+            a.new_issues().count(),
+            a.pre_existing_issues().count(),
+            crate::analysis::CHANGE_MARGIN_LINES
+        );
+    }
     if let Some(why) = &m.stopped_early {
         let _ = writeln!(
             md,
@@ -73,8 +85,22 @@ fn markdown_summary(md: &mut String, a: &Analysis) {
         md.push_str("No issues reported.\n\n");
         return;
     }
+    summary_table(md, a, false);
+    if a.pre_existing_issues().next().is_some() {
+        md.push_str("## Pre-existing (outside the changed lines)\n\n");
+        summary_table(md, a, true);
+    }
+}
+
+/// The summary rows of the new issues, or of the pre-existing ones, numbered by rank.
+fn summary_table(md: &mut String, a: &Analysis, pre_existing: bool) {
     md.push_str("| # | id | agreed | severity | location | issue | reported by |\n|---|---|---|---|---|---|---|\n");
-    for (i, issue) in a.issues.iter().enumerate() {
+    let chosen = a
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.pre_existing == pre_existing);
+    for (i, issue) in chosen {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -98,7 +124,7 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
     for (i, issue) in a.issues.iter().enumerate() {
         let _ = writeln!(
             md,
-            "### {}. {} ({})\n\n**{}** · {} · agreed by {} · `{}`{}\n",
+            "### {}. {} ({})\n\n**{}** · {} · agreed by {} · `{}`{}{}\n",
             i + 1,
             md_text(&issue.title),
             issue.id,
@@ -106,7 +132,8 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             issue.category.as_str(),
             agreement(issue),
             code_span(&location(issue)),
-            cwe_suffix(issue.cwe)
+            cwe_suffix(issue.cwe),
+            if issue.pre_existing { " · pre-existing" } else { "" }
         );
         if let Some(check) = &issue.check {
             let _ = writeln!(

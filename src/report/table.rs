@@ -7,9 +7,10 @@ use crate::analysis::Analysis;
 use crate::sanitize::terminal_safe;
 use crate::triage::Triage;
 
-/// The terminal table of ranked issues.
+/// The terminal table of ranked issues; in a `--since` review, those outside the
+/// changed lines follow in a table of their own.
 pub fn table(a: &Analysis, width: Option<u16>) -> String {
-    let listed = issues_table(a, width);
+    let listed = ranked_tables(a, width);
     match triage_footer(&a.triage) {
         Some(footer) => format!("{listed}\n{footer}"),
         None => listed,
@@ -32,10 +33,32 @@ fn triage_footer(t: &Triage) -> Option<String> {
     (!lines.is_empty()).then(|| lines.iter().map(|l| terminal_safe(l)).collect::<Vec<_>>().join("\n"))
 }
 
-fn issues_table(a: &Analysis, width: Option<u16>) -> String {
+/// The ranked issues: new ones first, then the pre-existing ones apart.
+fn ranked_tables(a: &Analysis, width: Option<u16>) -> String {
     if a.issues.is_empty() {
         return "No issues reported.".to_string();
     }
+    let new = a.new_issues().next().is_some();
+    let old = a.pre_existing_issues().next().is_some();
+    match (new, old) {
+        (_, false) => issues_table(a, width, false),
+        (false, true) => format!(
+            "No new issues.\n\n{PRE_EXISTING_HEADING}\n{}",
+            issues_table(a, width, true)
+        ),
+        (true, true) => format!(
+            "{}\n\n{PRE_EXISTING_HEADING}\n{}",
+            issues_table(a, width, false),
+            issues_table(a, width, true)
+        ),
+    }
+}
+
+/// What the second table of a `--since` review holds.
+const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
+
+/// The issues that are (or are not) pre-existing, numbered by rank.
+fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -43,7 +66,12 @@ fn issues_table(a: &Analysis, width: Option<u16>) -> String {
     if let Some(w) = width {
         t.set_width(w);
     }
-    for (i, issue) in a.issues.iter().enumerate() {
+    let chosen = a
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.pre_existing == pre_existing);
+    for (i, issue) in chosen {
         t.add_row([
             (i + 1).to_string(),
             agreement(issue),

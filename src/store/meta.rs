@@ -48,6 +48,10 @@ pub struct FileMeta {
     pub path: String,
     pub lines: u32,
     pub content_hash: String,
+    /// With `--since`: the lines changed since that commit; findings outside them (and
+    /// their margin) are pre-existing. Absent for a whole-file review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<Vec<crate::store::LineRange>>,
 }
 
 /// `run.json`: the run's description.
@@ -75,6 +79,14 @@ pub struct RunMeta {
     /// Quorum's own findings (redacted secrets, prompt injection), found while walking.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<crate::checks::CheckFinding>,
+    /// With `--since`: the commit the review compared with (a resumed run compares with
+    /// the same commit, wherever the reference has moved since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<crate::input::changes::Since>,
+    /// The paths under the root the review was restricted to (several paths,
+    /// `--files-from`), relative to it; empty for the whole root.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selection: Vec<String>,
     /// Proof that this user's Quorum wrote the run folder (see `seal`): `--resume`
     /// refuses a folder without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,8 +149,12 @@ impl RunMeta {
                 "time {bad:?} is not an RFC 3339 UTC time such as 2026-12-01T08:46:18Z"
             ));
         }
-        match self.files.iter().find(|f| !is_plain_relative(&f.path)) {
-            Some(f) => Err(format!("file path {:?} leaves the review root", f.path)),
+        if let Some(since) = self.since.as_ref().filter(|s| !is_commit_id(&s.commit)) {
+            return Err(format!("since.commit {:?} is not a commit id", since.commit));
+        }
+        let paths = self.files.iter().map(|f| &f.path).chain(&self.selection);
+        match paths.into_iter().find(|p| !is_plain_relative(p)) {
+            Some(p) => Err(format!("file path {p:?} leaves the review root")),
             None => Ok(()),
         }
     }
@@ -179,6 +195,11 @@ pub(super) fn is_rfc3339(text: &str) -> bool {
             && offset[1..3].iter().all(u8::is_ascii_digit)
             && offset[3] == b':'
             && offset[4..6].iter().all(u8::is_ascii_digit))
+}
+
+/// A commit id as git writes it: 40 (SHA-1) or 64 (SHA-256) hex digits.
+fn is_commit_id(id: &str) -> bool {
+    matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn is_valid_run_id(id: &str) -> bool {

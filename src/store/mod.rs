@@ -162,12 +162,15 @@ mod tests {
                 path: file.into(),
                 lines: 1,
                 content_hash: "abc".into(),
+                changed: None,
             }],
             skipped: Vec::new(),
             config: None,
             shard: None,
             stopped_early: None,
             checks: Vec::new(),
+            since: None,
+            selection: Vec::new(),
             seal: None,
         };
         meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();
@@ -189,6 +192,31 @@ mod tests {
                 err.contains("not a run folder Quorum wrote") && err.contains("run.json"),
                 "{err}"
             );
+        }
+        // A --since run's commit and selection are checked the same way.
+        let mut since = meta("ok", "a.go");
+        since.since = Some(crate::input::changes::Since {
+            reference: "HEAD".into(),
+            commit: "a".repeat(40),
+        });
+        since.selection = vec!["src".into()];
+        since.files[0].changed = Some(vec![LineRange {
+            start_line: 2,
+            end_line: 3,
+        }]);
+        since.write(dir.path()).unwrap();
+        assert_eq!(
+            RunMeta::read(dir.path()).unwrap(),
+            since,
+            "the optional fields load back"
+        );
+        for bad in [("--upload-pack=x", "src"), (&"a".repeat(40)[..], "../up")] {
+            let mut planted = since.clone();
+            planted.since.as_mut().unwrap().commit = bad.0.into();
+            planted.selection = vec![bad.1.into()];
+            planted.write(dir.path()).unwrap();
+            let err = format!("{:#}", RunMeta::read(dir.path()).unwrap_err());
+            assert!(err.contains("not a run folder Quorum wrote"), "{err}");
         }
     }
 

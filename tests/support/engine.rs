@@ -16,6 +16,7 @@ pub fn go_files(n: usize, path: impl Fn(usize) -> String) -> Vec<SourceFile> {
                 path: path(i),
                 content_hash: quorum::hash::sha256_hex(text.as_bytes()),
                 text,
+                changed: None,
             }
         })
         .collect()

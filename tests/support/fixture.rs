@@ -92,6 +92,19 @@ pub fn git(repo: &Path, args: &[&str]) -> bool {
     }
 }
 
+/// [`project`] as a git repository with everything committed; `None` (the test skips)
+/// when git is not on PATH.
+pub fn git_project(files: &[(&str, &str)], config: &str) -> Option<tempfile::TempDir> {
+    let dir = project(files, config);
+    let committed = git(dir.path(), &["init", "-q"])
+        && git(dir.path(), &["add", "."])
+        && git(dir.path(), &["commit", "-qm", "first"]);
+    if !committed {
+        eprintln!("SKIPPED: git is not on PATH");
+    }
+    committed.then_some(dir)
+}
+
 /// Makes a named pipe at `path` (a file whose reader waits for a writer).
 pub fn mkfifo(path: &Path) {
     let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();

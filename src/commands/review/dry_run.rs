@@ -91,7 +91,13 @@ pub(super) fn text(plan: super::plan::Plan) -> String {
     let prior = &plan.prior;
     let jobs: Vec<Job> = plan.jobs.into_iter().filter(|j| !prior.contains_key(&j.key)).collect();
     let table = dry_run_table(&plan.walked, &plan.reviewers, &jobs, plan.cache.as_ref());
-    let text = format!("{}\n{table}", plan.start.config_line);
+    let since = plan.since.as_ref().map_or_else(String::new, |s| {
+        crate::sanitize::terminal_safe(&format!(
+            "Changes since {} ({}): each file is sent whole with its changed lines named.\n",
+            s.reference, s.commit
+        ))
+    });
+    let text = format!("{}\n{since}{table}", plan.start.config_line);
     match plan.start.untrusted {
         Some(refusal) => format!("{text}{}\nA real run would stop here: {refusal}", plan.redaction_note),
         None => text + &plan.redaction_note,

@@ -54,6 +54,8 @@ pub(super) fn run_meta(
         shard: shard.map(|s| s.label()),
         stopped_early: None,
         checks: Vec::new(),
+        since: None,
+        selection: Vec::new(),
         seal: None,
     }
 }
@@ -63,6 +65,7 @@ fn file_meta(f: &SourceFile) -> FileMeta {
         path: f.path.clone(),
         lines: f.line_count(),
         content_hash: f.content_hash.clone(),
+        changed: f.changed.clone(),
     }
 }
 

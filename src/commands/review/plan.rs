@@ -9,10 +9,12 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use super::resume::{answered, resumed_root};
+use super::target::{root_of, target};
 use super::ReviewOptions;
 use crate::checks::CheckFinding;
 use crate::commands::cache_location::locate_cache;
 use crate::commands::out_dir::check_out_dir;
+use crate::commands::paths::review_tree;
 use crate::commands::providers::load_config;
 use crate::commands::Shard;
 use crate::config::trust;
@@ -20,7 +22,8 @@ use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::engine::cache::Cache;
 use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
-use crate::input::walk;
+use crate::input::changes::{changes_since, ChangeSet, Since};
+use crate::input::walk::{self, Selection};
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
 
 /// How long a local server may take to say its context window.
@@ -36,6 +39,8 @@ pub(super) struct Plan {
     pub lock: Option<OutLock>,
     pub start: Start,
     pub walked: walk::Walked,
+    /// With `--since`: the commit compared with.
+    pub since: Option<Since>,
     pub reviewers: Vec<Reviewer>,
     pub jobs: Vec<Job>,
     pub checks: Vec<CheckFinding>,
@@ -59,7 +64,32 @@ pub(super) struct Start {
     pub untrusted: Option<String>,
     pub selected: Vec<ProviderConfig>,
     pub shard: Option<Shard>,
+    /// The part of the root to review (`None`: all of it).
+    pub selection: Option<Selection>,
+    /// With `--since`: what to compare with.
+    pub since: Option<SinceAsked>,
 }
+
+/// The commit a `--since` review compares with, before git resolves it.
+pub(super) struct SinceAsked {
+    /// As the user named it.
+    reference: String,
+    /// What git resolves: the name, or on a resume the commit the run recorded.
+    resolve: String,
+}
+
+/// A review with nothing to send (no change since the commit, an empty list): not an
+/// error, so the command ends with this message and success.
+#[derive(Debug)]
+pub struct NothingToReview(pub String);
+
+impl std::fmt::Display for NothingToReview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NothingToReview {}
 
 /// Plans the review `opts` asks for (see [`Plan`]).
 pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
@@ -86,7 +116,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     // Quorum's own record of decisions, not code: asking models about it would re-ask
     // the file each time a suppression is added.
     never.push(crate::triage::suppressions_path(&start.root));
-    let walked = walk_files(&start, &never)?;
+    let (walked, since) = walk_files(&start, &never)?;
     // After the trust check (in `start`): an untrusted configuration sends nothing, not
     // even a model-list request. A dry run sends nothing at all.
     if !opts.dry_run {
@@ -118,6 +148,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         lock,
         start,
         walked,
+        since,
         reviewers,
         jobs,
         checks: checked.findings,
@@ -127,17 +158,93 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     })
 }
 
-/// The files to review (of this shard), each one not sent named with the reason. No
-/// file to review is an error, unless the shard is empty.
-fn walk_files(start: &Start, never: &[PathBuf]) -> Result<walk::Walked> {
-    let mut walked = walk::walk(&start.root, &start.config.review, never)?;
+/// The files to review (of this shard; with `--since`, those changed, each with its
+/// changed lines), each one not sent named with the reason. No file to review is an
+/// error, unless the shard is empty or nothing was to be reviewed ([`NothingToReview`]).
+fn walk_files(start: &Start, never: &[PathBuf]) -> Result<(walk::Walked, Option<Since>)> {
+    let changes = match &start.since {
+        Some(asked) => Some(changes_since(review_tree(&start.root), &asked.resolve)?),
+        None => None,
+    };
+    let selection = match &changes {
+        Some(changes) => Some(changed_selection(changes, start.selection.as_ref())),
+        None => start.selection.clone(),
+    };
+    if let Some(why) = nothing_selected(start, selection.as_ref(), changes.as_ref()) {
+        return Err(NothingToReview(why).into());
+    }
+    let mut walked = walk::walk_selected(&start.root, &start.config.review, never, selection.as_ref())?;
+    if let Some(changes) = &changes {
+        mark_changes(&mut walked, changes);
+        if walked.files.is_empty() {
+            return Err(NothingToReview(nothing_sent(start, &walked)).into());
+        }
+    }
     if let Some(shard) = start.shard {
         walked.files.retain(|f| shard.contains(&f.path));
     }
     if walked.files.is_empty() && start.shard.is_none() {
         bail!("{}", nothing_to_review(&start.root, &start.config, &walked));
     }
-    Ok(walked)
+    let since = changes.map(|c| Since {
+        reference: start.since.as_ref().map_or_else(String::new, |s| s.reference.clone()),
+        commit: c.since.commit,
+    });
+    Ok((walked, since))
+}
+
+/// The changed files, within the selection if there is one.
+fn changed_selection(changes: &ChangeSet, selection: Option<&Selection>) -> Selection {
+    let within = |path: &&String| selection.is_none_or(|s| s.covers(path));
+    Selection::new(changes.files.keys().filter(within).cloned())
+}
+
+/// Why nothing is to be reviewed before walking, if so.
+fn nothing_selected(start: &Start, selection: Option<&Selection>, changes: Option<&ChangeSet>) -> Option<String> {
+    if !selection.is_some_and(Selection::is_empty) {
+        return None;
+    }
+    Some(match changes {
+        Some(changes) => format!("{}.", nothing_changed(start, changes)),
+        None => "Nothing to review: the list of paths is empty.".to_string(),
+    })
+}
+
+fn nothing_changed(start: &Start, changes: &ChangeSet) -> String {
+    crate::sanitize::terminal_safe(&format!(
+        "Nothing to review: no file under {} changed since {} ({})",
+        start.root.display(),
+        start.since.as_ref().map_or("", |s| s.reference.as_str()),
+        &changes.since.commit[..changes.since.commit.len().min(SHORT_COMMIT)]
+    ))
+}
+
+/// Why a change whose every file was skipped sends nothing.
+fn nothing_sent(start: &Start, walked: &walk::Walked) -> String {
+    let example = walked
+        .skipped
+        .first()
+        .map(|s| format!(" (e.g. {}: {})", s.path, s.reason))
+        .unwrap_or_default();
+    crate::sanitize::terminal_safe(&format!(
+        "Nothing to review: none of the {} files changed under {} since {} is sent{example}",
+        walked.skipped.len(),
+        start.root.display(),
+        start.since.as_ref().map_or("", |s| s.reference.as_str()),
+    ))
+}
+
+/// Hex digits of a commit id shown to people.
+const SHORT_COMMIT: usize = 12;
+
+/// Keeps the walked files that changed (a single-file root is walked whatever changed
+/// beside it), each with its changed lines.
+fn mark_changes(walked: &mut walk::Walked, changes: &ChangeSet) {
+    walked.files.retain(|f| changes.files.contains_key(&f.path));
+    walked.skipped.retain(|s| changes.files.contains_key(&s.path));
+    for file in &mut walked.files {
+        file.changed = changes.files.get(&file.path).map(|c| c.ranges(file.line_count()));
+    }
 }
 
 /// The providers that pass the cheap checks (`engine::preflight`); each one dropped is
@@ -198,12 +305,26 @@ fn start(opts: &ReviewOptions, folder: &RunFolder) -> Result<Start> {
     let previous = if opts.resume { Some(folder.read_meta()?) } else { None };
     // A run folder can come with the code: only one this user's Quorum sealed is
     // resumed, and only the part of it inside the folder given on the command line.
-    let root = match &previous {
+    let (root, selection, since) = match &previous {
         Some(m) => {
             folder.verify_seal(m)?;
-            resumed_root(m, &opts.root, folder.path())?
+            let given = root_of(&opts.paths, &std::env::current_dir()?)?;
+            let selection = (!m.selection.is_empty()).then(|| Selection::new(m.selection.iter().cloned()));
+            // The commit the run compared with, wherever the reference has moved since.
+            let since = m.since.as_ref().map(|s| SinceAsked {
+                reference: s.reference.clone(),
+                resolve: s.commit.clone(),
+            });
+            (resumed_root(m, &given, folder.path())?, selection, since)
         }
-        None => opts.root.clone(),
+        None => {
+            let target = target(&opts.paths, opts.files_from.as_deref())?;
+            let since = opts.since.as_ref().map(|r| SinceAsked {
+                reference: r.clone(),
+                resolve: r.clone(),
+            });
+            (target.root, target.selection, since)
+        }
     };
     let recorded = previous.as_ref().and_then(|m| m.config.as_deref()).map(Path::new);
     let loaded = load_config(&trust::Search {
@@ -241,6 +362,8 @@ fn start(opts: &ReviewOptions, folder: &RunFolder) -> Result<Start> {
         untrusted,
         selected,
         shard,
+        selection,
+        since,
     })
 }
 

@@ -178,5 +178,6 @@ pub(super) fn read_candidate(candidate: &Candidate, max_bytes: u64, secrets: &Se
         path: candidate.name.clone(),
         text,
         content_hash,
+        changed: None,
     });
 }

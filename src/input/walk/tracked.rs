@@ -3,7 +3,6 @@
 //! cannot turn into running a command, and the list is read with a bound.
 
 use std::collections::HashSet;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::rules::{consider, Found, Rules};
@@ -24,66 +23,22 @@ struct Tracked {
 }
 
 fn git_tracked(root: &Path) -> Option<Tracked> {
-    use std::io::Read as _;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        // The repository's own config is part of the code under review: it must not run
-        // a command (`core.fsmonitor`) when Quorum asks for the list.
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "--no-optional-locks",
-            "ls-files",
-            "-z",
-            "--",
-        ])
-        // The user's environment must not point git at another repository or index.
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_CEILING_DIRECTORIES")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut out = Vec::new();
-    let read = child
-        .stdout
-        .take()
-        .map(|stdout| stdout.take(MAX_TRACKED_LIST_BYTES + 1).read_to_end(&mut out));
-    let truncated = out.len() as u64 > MAX_TRACKED_LIST_BYTES;
-    if truncated {
-        // Git is still writing: stop it rather than wait for the rest.
-        let _ = child.kill();
-    }
-    let status = child.wait().ok()?;
-    if !matches!(read, Some(Ok(_))) || (!truncated && !status.success()) {
+    let mut cmd = crate::input::git::command(root);
+    cmd.args(["ls-files", "-z", "--"]);
+    let listed = crate::input::git::run(cmd, MAX_TRACKED_LIST_BYTES).ok()?;
+    let truncated = listed.truncated;
+    if !truncated && !listed.status.success() {
         return None;
     }
+    let out = listed.stdout;
     let mut entries: Vec<&[u8]> = out.split(|&b| b == 0).collect();
     // The last piece follows the last NUL: empty, or a path cut off by the limit.
     entries.pop();
-    let paths = entries.into_iter().filter_map(path_from_git).collect();
+    let paths = entries
+        .into_iter()
+        .filter_map(crate::input::git::path_from_bytes)
+        .collect();
     Some(Tracked { paths, truncated })
-}
-
-/// A path as `git ls-files -z` writes it: the name's bytes on Unix, UTF-8 elsewhere.
-fn path_from_git(bytes: &[u8]) -> Option<PathBuf> {
-    if bytes.is_empty() {
-        return None;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt as _;
-        Some(PathBuf::from(OsStr::from_bytes(bytes)))
-    }
-    #[cfg(not(unix))]
-    {
-        std::str::from_utf8(bytes).ok().map(PathBuf::from)
-    }
 }
 
 /// Adds back the files git tracks under `root` that the walker did not yield (a
@@ -95,6 +50,7 @@ pub(super) fn add_tracked_files(
     seen: &HashSet<PathBuf>,
     never: &[String],
     rules: &Rules,
+    selection: Option<&super::Selection>,
     names: &mut HashSet<String>,
     walked: &mut Walked,
 ) {
@@ -109,7 +65,8 @@ pub(super) fn add_tracked_files(
         });
     }
     for rel in &tracked.paths {
-        if seen.contains(rel) || is_left_out(rel, never) || !is_below_without_links(root, rel) {
+        let unselected = selection.is_some_and(|s| !s.covers(&display_name(rel)));
+        if unselected || seen.contains(rel) || is_left_out(rel, never) || !is_below_without_links(root, rel) {
             continue;
         }
         let path = root.join(rel);

@@ -143,3 +143,39 @@ fn without_a_repository_gitignore_still_applies_and_dot_ignore_does_not() {
     let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, [".gitignore", "sub/.ignore", "sub/evil.py"]);
 }
+
+#[test]
+fn a_selection_keeps_every_rule_of_the_walk() {
+    if !have_git() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    hostile_repo(dir.path());
+    write(dir.path(), "sub/other.py", b"print(3)\n");
+    let selection = Selection::new(
+        ["backdoor.py", ".env", "sub", "target/x.rs", "quorum.toml"]
+            .iter()
+            .map(|p| p.to_string()),
+    );
+    write(dir.path(), "quorum.toml", b"[review]\n");
+    let never = [dir.path().join("quorum.toml")];
+    let w = walk_selected(dir.path(), &ReviewSettings::default(), &never, Some(&selection)).unwrap();
+    let paths: Vec<_> = w.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["backdoor.py", "sub/.ignore", "sub/evil.py", "sub/other.py"],
+        "tracked files whatever .gitignore says, a folder whole, nothing unselected: {:?}",
+        w.skipped
+    );
+    let reasons: Vec<(&str, &str)> = w.skipped.iter().map(|s| (s.path.as_str(), s.reason.as_str())).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons[0].0 == ".env" && reasons[0].1.contains("secret"), "{reasons:?}");
+    assert!(
+        reasons[1].0 == "quorum.toml" && reasons[1].1.starts_with("left out by the walk"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].0 == "target/x.rs" && reasons[2].1.contains(".gitignore"),
+        "{reasons:?}"
+    );
+}
