@@ -17,8 +17,9 @@
 //! - `run`: the run loop, which keeps every lane busy and gathers the outcomes;
 //! - `dispatch`: per job, already answered, answered from the cache, split, or to send;
 //! - `execute` and `ask`: one job, from its lane's slot to its record, with retries;
-//! - `lane`, `rate`, `budget`: a provider's concurrency and health, its requests and
-//!   tokens per minute, and the `--max-cost` budget over all providers;
+//! - `lane`, `limit`, `rate`, `budget`: a provider's health and concurrency (adapted to
+//!   what its server takes), its requests and tokens per minute, and the `--max-cost`
+//!   budget over all providers;
 //! - `record`: the records appended to the store.
 
 pub mod backend;
@@ -31,6 +32,7 @@ mod budget;
 mod dispatch;
 mod execute;
 mod lane;
+mod limit;
 mod options;
 mod plan;
 mod rate;
