@@ -55,6 +55,10 @@ pub enum Reviewed {
 /// `quorum review`: walk, plan, fan out (or answer from the cache), store, aggregate.
 pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     let plan = plan::plan(opts).await?;
+    // Before anything is sent (and in a dry run): a budget that cannot count a provider.
+    if let Some(warning) = engine::unpriced_warning(opts.max_cost_usd, plan.reviewers.iter().map(|r| &r.config)) {
+        eprintln!("{}", crate::sanitize::terminal_safe(&warning));
+    }
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }

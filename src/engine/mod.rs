@@ -41,6 +41,7 @@ mod reviewer;
 mod run;
 mod wait;
 
+pub use budget::unpriced_warning;
 pub use options::{Backoff, Options};
 pub use plan::{plan, Job};
 pub use progress::Progress;
