@@ -5,6 +5,10 @@
 //! the slowest provider's ⌈jobs ÷ cap⌉ × latency (the bound when every provider is kept
 //! exactly at its limit); the warm re-run's wall time and request count (the cache should
 //! make it zero); and the process's peak memory. `QUORUM_BENCH_FILES=N` changes the size.
+//!
+//! A second section configures every provider above what its server takes (caps 8/4/2/1,
+//! all configured at 16): the lanes must settle at the real caps, and every job must
+//! still be answered.
 
 #[path = "../tests/support/chat.rs"]
 mod chat;
@@ -24,6 +28,16 @@ use quorum::store::StoreWriter;
 
 const MODELS: [(&str, u64, usize); 4] = [("alpha", 20, 4), ("beta", 40, 4), ("gamma", 10, 8), ("delta", 80, 8)];
 
+/// The overconfigured section: (name, latency in ms, the server's cap). The two lanes
+/// that decide the wall time are the first section's (80 ms at 8, 40 ms at 4: 10 s
+/// each), so the difference between the two efficiencies is what finding the caps costs;
+/// the lanes of caps 2 and 1 must settle too, but at 5 s each they decide nothing unless
+/// they fail to (1,000 requests one at a time measure per-request overhead, not this).
+const OVERCONFIGURED: [(&str, u64, usize); 4] = [("alpha", 80, 8), ("beta", 40, 4), ("gamma", 10, 2), ("delta", 5, 1)];
+
+/// What every provider of the overconfigured section is configured to send at once.
+const CONFIGURED_CAP: usize = 16;
+
 fn main() {
     let files: usize = std::env::var("QUORUM_BENCH_FILES")
         .ok()
@@ -35,6 +49,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(bench(files));
+    runtime.block_on(overconfigured(files));
 }
 
 async fn bench(n: usize) {
@@ -62,9 +77,9 @@ async fn bench(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let mut cache = Cache::open(&dir.path().join("cache")).unwrap();
 
-    let cold = run(&files, &reviewers, dir.path().join("cold"), &mut cache).await;
+    let (cold, _) = run(&files, &reviewers, dir.path().join("cold"), Some(&mut cache)).await;
     let cold_requests = stats.requests.load(Ordering::SeqCst);
-    let warm = run(&files, &reviewers, dir.path().join("warm"), &mut cache).await;
+    let (warm, _) = run(&files, &reviewers, dir.path().join("warm"), Some(&mut cache)).await;
     let warm_requests = stats.requests.load(Ordering::SeqCst) - cold_requests;
 
     println!(
@@ -95,17 +110,80 @@ async fn bench(n: usize) {
     println!("  peak memory (VmHWM)    {}", peak_memory());
 }
 
-async fn run(files: &[SourceFile], reviewers: &[Reviewer], out: std::path::PathBuf, cache: &mut Cache) -> Duration {
+/// Every provider configured at `CONFIGURED_CAP` against servers that take 8/4/2/1:
+/// efficiency as above, the 429s it took to find the caps, and every job answered.
+async fn overconfigured(n: usize) {
+    let models: Vec<(&str, sim::Model)> = OVERCONFIGURED
+        .iter()
+        .map(|(name, ms, cap)| {
+            (
+                *name,
+                sim::Model {
+                    latency: Duration::from_millis(*ms),
+                    cap: *cap,
+                },
+            )
+        })
+        .collect();
+    let (server, stats) = sim::start(&models, None, Duration::ZERO).await;
+    let files = harness::go_files(n, |i| format!("src/f{i:04}.go"));
+    let specs: Vec<(&str, usize)> = OVERCONFIGURED
+        .iter()
+        .map(|(name, _, _)| (*name, CONFIGURED_CAP))
+        .collect();
+    let reviewers = harness::reviewers(&server.uri(), &specs, "");
+    let ideal = OVERCONFIGURED
+        .iter()
+        .map(|(_, ms, cap)| Duration::from_millis(n.div_ceil(*cap) as u64 * ms))
+        .max()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (wall, summary) = run(&files, &reviewers, dir.path().join("over"), None).await;
+    let jobs = n * OVERCONFIGURED.len();
+    println!(
+        "overconfigured: {n} files × {} providers, each configured at {CONFIGURED_CAP}",
+        OVERCONFIGURED.len()
+    );
+    for (name, ms, cap) in OVERCONFIGURED {
+        println!(
+            "  {name:<6} latency {ms:>3} ms, server cap {cap}: ideal {:.2} s",
+            (n.div_ceil(cap) as u64 * ms) as f64 / 1000.0
+        );
+    }
+    println!("  ideal wall time        {:.2} s", ideal.as_secs_f64());
+    println!("  actual wall time       {:.2} s", wall.as_secs_f64());
+    println!(
+        "  efficiency             {:.3}  (goal ≥ 0.90)",
+        ideal.as_secs_f64() / wall.as_secs_f64()
+    );
+    println!(
+        "  requests               {}, over a cap (429): {}",
+        stats.requests.load(Ordering::SeqCst),
+        stats.over_cap.load(Ordering::SeqCst)
+    );
+    println!(
+        "  jobs answered          {} of {jobs} (failed {}, not started {})",
+        summary.ok, summary.failed, summary.not_started
+    );
+    assert_eq!(summary.ok, jobs, "every job must be answered: {summary:?}");
+}
+
+async fn run(
+    files: &[SourceFile],
+    reviewers: &[Reviewer],
+    out: std::path::PathBuf,
+    cache: Option<&mut Cache>,
+) -> (Duration, engine::Summary) {
     let mut store = StoreWriter::open(&out).unwrap();
     let jobs = engine::plan(files, reviewers);
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let started = Instant::now();
-    engine::run(engine::RunInputs {
+    let summary = engine::run(engine::RunInputs {
         files,
         reviewers,
         jobs,
         store: &mut store,
-        cache: Some(cache),
+        cache,
         prior: &Default::default(),
         options: &engine::Options::default(),
         stop,
@@ -113,7 +191,7 @@ async fn run(files: &[SourceFile], reviewers: &[Reviewer], out: std::path::PathB
     })
     .await
     .unwrap();
-    started.elapsed()
+    (started.elapsed(), summary)
 }
 
 fn peak_memory() -> String {

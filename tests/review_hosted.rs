@@ -83,7 +83,10 @@ async fn review_with_anthropic_and_gemini_native_apis() {
     assert_eq!(claude["cost_usd"], 0.006, "1000 × $3/M + 200 × $15/M");
     let gemini = providers.iter().find(|p| p["name"] == "gemini").unwrap();
     assert_eq!(gemini["output_tokens"], 200, "thinking tokens count as output");
-    assert_eq!(gemini["cost_usd"], Value::Null, "no price configured");
+    assert_eq!(
+        gemini["cost_usd"], 0.00077,
+        "no price configured: the built-in one, 900 × $0.30/M + 200 × $2.50/M"
+    );
     let store = std::fs::read_to_string(dir.path().join("out/responses.jsonl")).unwrap();
     assert!(
         store.contains("The cmd argument flows into a shell."),

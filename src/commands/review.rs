@@ -76,6 +76,10 @@ pub async fn review(opts: &ReviewOptions) -> Result<Reviewed> {
     // Read before any code is sent: a malformed suppressions file or a baseline that is
     // not a report stops the run here, not after minutes of answers.
     let decided = triage::Inputs::load(&plan.start.root, opts.report.baseline.as_deref())?;
+    // Before anything is sent (and in a dry run): a budget that cannot count a provider.
+    if let Some(warning) = engine::unpriced_warning(opts.max_cost_usd, plan.reviewers.iter().map(|r| &r.config)) {
+        eprintln!("{}", crate::sanitize::terminal_safe(&warning));
+    }
     if opts.dry_run {
         return Ok(Reviewed::Plan(dry_run::text(plan)));
     }

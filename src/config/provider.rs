@@ -113,6 +113,8 @@ pub struct ProviderConfig {
     pub price_input_per_mtok: Option<f64>,
     /// US dollars per million output tokens.
     pub price_output_per_mtok: Option<f64>,
+    /// When a price is the built-in one of the preset's model: the date it was checked.
+    pub prices_checked: Option<String>,
     /// Extra top-level fields merged into every request body (OpenAI-compatible
     /// servers), e.g. OpenRouter's `provider.require_parameters`.
     pub extra_body: Option<serde_json::Value>,
@@ -166,4 +168,7 @@ pub(super) struct RawProvider {
     pub(super) send_key_to: Option<Spanned<String>>,
     pub(super) max_response_bytes: Option<Spanned<u64>>,
     pub(super) redact: Option<RedactMode>,
+    /// Set from a preset's built-in prices (see `presets`), never by a table.
+    #[serde(skip)]
+    pub(super) prices_checked: Option<String>,
 }

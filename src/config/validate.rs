@@ -142,6 +142,7 @@ pub(super) fn validate_provider(
         structured_output,
         price_input_per_mtok,
         price_output_per_mtok,
+        prices_checked: p.prices_checked.clone(),
         extra_body,
         preset: preset_name,
         weight,

@@ -11,6 +11,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::config::ProviderKind;
 use crate::engine::ask::log_request;
+use crate::engine::limit::{Change, Limit};
 use crate::engine::preflight::refused;
 use crate::engine::rate::RateWindow;
 use crate::engine::wait::sleep_or_stop;
@@ -37,15 +38,13 @@ const REFUSALS_TO_DOWN: u32 = 2;
 /// answers with whatever is loaded) will go on doing so.
 const WRONG_MODEL_ANSWERS_TO_DOWN: u32 = 2;
 
-/// Successes in a row that earn back one slot given up to a 429.
-const SUCCESSES_PER_SLOT: usize = 10;
-
 /// A provider's lane: its limits and its health.
 ///
-/// Its concurrency adapts: a 429 gives up one slot (taken out of circulation when the
-/// next request in flight finishes), and a run of successes gives one back, up to the
-/// configured `max_concurrency`. A provider configured above what its server can take
-/// thus settles at what the server can take, instead of failing requests.
+/// Its concurrency adapts (see [`Limit`]): a 429 gives up one slot (taken out of
+/// circulation when the next request in flight finishes), and rounds of successes give
+/// them back, up to the configured `max_concurrency` but not again up to where the
+/// server refused, until that is old. A provider configured above what its server can
+/// take thus settles at what the server can take, instead of failing requests.
 pub(super) struct Lane {
     /// Replayed answers: a missing one is about one file, not the provider.
     replay: bool,
@@ -57,12 +56,12 @@ pub(super) struct Lane {
     /// memory and keeps jobs in order.
     pub(super) active: Semaphore,
     slots: Semaphore,
-    /// Slots currently in circulation, at most `max_concurrency`.
-    capacity: AtomicUsize,
-    max_capacity: usize,
+    /// How many slots should be in circulation.
+    limit: Mutex<Limit>,
+    /// Requests sent and not yet answered.
+    in_flight: AtomicUsize,
     /// Slots to take out of circulation as requests finish.
     to_retire: AtomicUsize,
-    successes: AtomicUsize,
     pub(super) window: RateWindow,
     /// While a server says "too many requests", every job of the lane waits.
     paused_until: Mutex<Option<tokio::time::Instant>>,
@@ -107,10 +106,9 @@ impl Lane {
             model: reviewer.config.model.clone(),
             active: Semaphore::new(reviewer.config.max_concurrency * ACTIVE_JOBS_PER_SLOT),
             slots: Semaphore::new(reviewer.config.max_concurrency),
-            capacity: AtomicUsize::new(reviewer.config.max_concurrency),
-            max_capacity: reviewer.config.max_concurrency,
+            limit: Mutex::new(Limit::new(reviewer.config.max_concurrency)),
+            in_flight: AtomicUsize::new(0),
             to_retire: AtomicUsize::new(0),
-            successes: AtomicUsize::new(0),
             window: RateWindow::new(reviewer.config.requests_per_minute, reviewer.config.tokens_per_minute),
             paused_until: Mutex::new(None),
             health: Mutex::new(Health::default()),
@@ -155,12 +153,15 @@ impl Lane {
         if self.down().is_some() || *stop.borrow() {
             return None;
         }
+        let in_flight = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let sent = tokio::time::Instant::now();
         let result = provider.complete(request).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         log_request(&self.name, request, &result, sent.elapsed());
+        let now = tokio::time::Instant::now();
         match &result {
-            Err(e) if e.kind == ErrorKind::RateLimited => self.shrink(),
-            Ok(_) => self.grow(),
+            Err(e) if e.kind == ErrorKind::RateLimited => self.adapt(|l| l.rate_limited(in_flight, now)),
+            Ok(_) => self.adapt(|l| l.succeeded(now)),
             Err(_) => {}
         }
         // Decided before the slot is released, so no request waiting for it is sent.
@@ -235,35 +236,23 @@ impl Lane {
         ) || (kind == ErrorKind::NotFound && !self.replay)
     }
 
-    fn shrink(&self) {
-        self.successes.store(0, Ordering::SeqCst);
-        if self
-            .capacity
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| (c > 1).then(|| c - 1))
-            .is_ok()
-        {
-            self.to_retire.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn grow(&self) {
-        if self.successes.fetch_add(1, Ordering::SeqCst) + 1 < SUCCESSES_PER_SLOT {
-            return;
-        }
-        self.successes.store(0, Ordering::SeqCst);
-        let max = self.max_capacity;
-        if self
-            .capacity
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| (c < max).then(|| c + 1))
-            .is_ok()
-        {
+    /// Puts slots in or out of circulation as the limit says.
+    fn adapt(&self, decide: impl FnOnce(&mut Limit) -> Change) {
+        let change = decide(&mut self.limit.lock().expect("limit lock"));
+        match change {
+            Change::Keep => {}
+            Change::Retire => {
+                self.to_retire.fetch_add(1, Ordering::SeqCst);
+            }
             // A slot still waiting to be retired is simply kept; otherwise add one.
-            if self
-                .to_retire
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_err()
-            {
-                self.slots.add_permits(1);
+            Change::Add => {
+                if self
+                    .to_retire
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_err()
+                {
+                    self.slots.add_permits(1);
+                }
             }
         }
     }

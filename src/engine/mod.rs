@@ -17,8 +17,9 @@
 //! - `run`: the run loop, which keeps every lane busy and gathers the outcomes;
 //! - `dispatch`: per job, already answered, answered from the cache, split, or to send;
 //! - `execute` and `ask`: one job, from its lane's slot to its record, with retries;
-//! - `lane`, `rate`, `budget`: a provider's concurrency and health, its requests and
-//!   tokens per minute, and the `--max-cost` budget over all providers;
+//! - `lane`, `limit`, `rate`, `budget`: a provider's health and concurrency (adapted to
+//!   what its server takes), its requests and tokens per minute, and the `--max-cost`
+//!   budget over all providers;
 //! - `record`: the records appended to the store;
 //! - [`preflight`]: the cheap checks a review runs before sending any code.
 
@@ -33,6 +34,7 @@ mod budget;
 mod dispatch;
 mod execute;
 mod lane;
+mod limit;
 mod options;
 mod plan;
 mod rate;
@@ -41,6 +43,7 @@ mod reviewer;
 mod run;
 mod wait;
 
+pub use budget::unpriced_warning;
 pub use options::{Backoff, Options};
 pub use plan::{plan, Job};
 pub use progress::Progress;

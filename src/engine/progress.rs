@@ -1,11 +1,17 @@
 //! Showing a long run's progress.
 //!
-//! On a terminal: one bar per provider (done / total, failures, ETA), since providers run
-//! at very different speeds and the slowest one decides when the run ends. Elsewhere (CI
-//! logs, pipes): one plain line per finished job. With `--quiet`: nothing.
+//! On a terminal: one bar per provider (done / total, failures, ETA from the provider's
+//! own pace, or "down"), since providers run at very different speeds and the slowest one
+//! decides when the run ends. Elsewhere (CI logs, pipes): one plain line per finished
+//! job. With `--quiet`: nothing.
+
+mod eta;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::time::Instant;
+
+use self::eta::Pace;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -99,7 +105,26 @@ impl Progress for Lines {
 #[derive(Default)]
 pub struct Bars {
     multi: Option<MultiProgress>,
-    bars: HashMap<String, (ProgressBar, usize)>,
+    bars: HashMap<String, Track>,
+}
+
+/// One provider's bar, its failures and its pace.
+struct Track {
+    bar: ProgressBar,
+    failures: usize,
+    pace: Pace,
+}
+
+impl Track {
+    /// Failures (if any) and when the provider will be done.
+    fn message(&self, now: Instant) -> String {
+        let left = self.bar.length().unwrap_or(0).saturating_sub(self.bar.position());
+        let eta = self.pace.eta(usize::try_from(left).unwrap_or(usize::MAX), now);
+        match self.failures {
+            0 => eta.to_string(),
+            n => format!("{n} failed · {eta}"),
+        }
+    }
 }
 
 impl Progress for Bars {
@@ -111,32 +136,50 @@ impl Progress for Bars {
             .max()
             .unwrap_or(DEFAULT_NAME_WIDTH);
         let style = ProgressStyle::with_template(&format!(
-            "{{prefix:>{width}}} [{{bar:{BAR_WIDTH}}}] {{pos}}/{{len}} {{msg}} ETA {{eta}}"
+            "{{prefix:>{width}}} [{{bar:{BAR_WIDTH}}}] {{pos}}/{{len}} {{msg}}"
         ))
         .expect("the template is valid")
         .progress_chars("=> ");
+        let started = Instant::now();
         for planned in per_provider {
             let bar = multi.add(ProgressBar::new(planned.jobs as u64));
             bar.set_style(style.clone());
             bar.set_prefix(terminal_safe(&planned.provider));
-            self.bars.insert(planned.provider.clone(), (bar, 0));
+            let track = Track {
+                bar,
+                failures: 0,
+                pace: Pace::new(started),
+            };
+            track.bar.set_message(track.message(started));
+            self.bars.insert(planned.provider.clone(), track);
         }
         self.multi = Some(multi);
     }
 
     fn done(&mut self, record: &ResponseRecord) {
-        if let Some((bar, failures)) = self.bars.get_mut(&record.provider) {
-            if record.status != Status::Ok {
-                *failures += 1;
-                bar.set_message(format!("{failures} failed"));
+        let now = Instant::now();
+        if let Some(track) = self.bars.get_mut(&record.provider) {
+            match record.status {
+                // Never sent: the provider is down.
+                Status::Skipped => track.pace.mark_down(),
+                _ if record.cached => {}
+                _ => track.pace.answered(now),
             }
-            bar.inc(1);
+            if !matches!(record.status, Status::Ok | Status::Split) {
+                track.failures += 1;
+            }
+            track.bar.inc(1);
+        }
+        // Every estimate moves with time, not only the one of the provider that answered.
+        for track in self.bars.values() {
+            track.bar.set_message(track.message(now));
         }
     }
 
     fn grew(&mut self, provider: &str, extra: usize) {
-        if let Some((bar, _)) = self.bars.get(provider) {
-            bar.inc_length(extra as u64);
+        if let Some(track) = self.bars.get(provider) {
+            track.bar.inc_length(extra as u64);
+            track.bar.set_message(track.message(Instant::now()));
         }
     }
 
@@ -150,8 +193,8 @@ impl Progress for Bars {
     }
 
     fn finish(&mut self) {
-        for (bar, _) in self.bars.values() {
-            bar.finish();
+        for track in self.bars.values() {
+            track.bar.finish();
         }
     }
 }

@@ -2,7 +2,8 @@
 //! benchmark and the fault-injection test.
 //!
 //! Each model answers after a fixed latency and serves at most `cap` requests at once;
-//! a request over the cap gets a 429, as a real rate-limited server would. Optionally
+//! a request over the cap gets a 429 with a `Retry-After`, as a real rate-limited server
+//! would. Optionally
 //! every `fault_every`-th request fails in one of the ways real servers fail: 429 with
 //! `Retry-After`, 500, a hang past the client's timeout, or a body that is not JSON.
 
@@ -16,6 +17,11 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::chat::{chat_completion, openai_error, prompt_file};
+
+/// What a request over a model's cap is told to wait, in milliseconds: real servers ask
+/// for a second or more; a tenth keeps the benchmark short while a lane that keeps
+/// trying above the cap still pays for it as it would.
+const OVER_CAP_RETRY_AFTER_MS: &str = "100";
 
 /// One simulated model.
 #[derive(Clone, Copy)]
@@ -93,7 +99,7 @@ impl Respond for Simulator {
         if slots.len() >= model.cap {
             self.stats.over_cap.fetch_add(1, Ordering::SeqCst);
             return ResponseTemplate::new(429)
-                .insert_header("retry-after-ms", "10")
+                .insert_header("retry-after-ms", OVER_CAP_RETRY_AFTER_MS)
                 .set_body_json(openai_error(
                     "Too many concurrent requests",
                     "requests",

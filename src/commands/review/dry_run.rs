@@ -49,19 +49,40 @@ pub(super) fn dry_run_table(
             input.to_string(),
             output.to_string(),
             if priced {
-                format!("${cost:.4}")
+                let built_in = if reviewer.config.prices_checked.is_some() {
+                    " (built-in)"
+                } else {
+                    ""
+                };
+                format!("${cost:.4}{built_in}")
             } else {
                 "no price set".into()
             },
         ]);
     }
     format!(
-        "{t}\n{}Dry run: nothing was sent. Token counts are estimates (about {} characters a token; \
+        "{t}\n{}{}Dry run: nothing was sent. Token counts are estimates (about {} characters a token; \
          output at most {} tokens an answer); estimated total cost ${total_cost:.4}.",
         not_sent(walked),
+        built_in_prices(reviewers),
         crate::input::chunk::CHARS_PER_TOKEN,
         crate::engine::EXPECTED_OUTPUT_TOKENS_CAP
     )
+}
+
+/// Where a cost comes from built-in prices: when they were checked, and how to use others.
+fn built_in_prices(reviewers: &[Reviewer]) -> String {
+    reviewers
+        .iter()
+        .find_map(|r| r.config.prices_checked.as_deref())
+        .map(|checked| {
+            format!(
+                "Costs marked (built-in) use Quorum's built-in prices, checked {} against the vendors' pricing \
+                 pages: verify them, or set price_input_per_mtok and price_output_per_mtok.\n",
+                crate::sanitize::terminal_safe(checked)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// How many files a review sends, and each file it does not, with the reason: secret
