@@ -393,3 +393,145 @@ async fn a_resumed_change_review_compares_with_the_same_commit() {
     assert_eq!(report["run"]["since"]["ref"], "HEAD");
     assert_eq!(report["errors"], json!([]), "every file of the change is answered");
 }
+
+/// The object file of `object` (a loose object id) under `repo`'s `.git`.
+fn loose_object(repo: &std::path::Path, object: &str) -> std::path::PathBuf {
+    repo.join(".git/objects").join(&object[..2]).join(&object[2..])
+}
+
+/// The id git gives `spec` in `repo`.
+fn rev_parse(repo: &std::path::Path, spec: &str) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", spec])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_claiming_to_be_a_partial_clone_fetches_nothing() {
+    let (server, _seen) = nothing_found_server().await;
+    let Some(repo) = fixture::git_project(&[("a.rs", "fn a() {}\n")], &config(&server)) else {
+        return;
+    };
+    let root = repo.path();
+    let marker = root.join("ssh-ran");
+    // The blob of a.rs at HEAD is missing: a partial clone's git would fetch it from the
+    // promisor remote, through the repository's own ssh command.
+    let blob = rev_parse(root, "HEAD:a.rs");
+    std::fs::remove_file(loose_object(root, &blob)).unwrap();
+    write(root, "a.rs", "fn a() { b() }\n");
+    for (key, value) in [
+        ("core.repositoryformatversion", "1"),
+        ("extensions.partialClone", "origin"),
+        ("remote.origin.url", "ssh://git.invalid/x"),
+        ("remote.origin.promisor", "true"),
+        ("core.sshCommand", &format!("touch '{}'; false", marker.display())),
+    ] {
+        git(root, &["config", key, value]);
+    }
+    let out = quorum_async(root, &["review", "--since", "HEAD", "--quiet"], &[]).await;
+    assert!(
+        !marker.exists(),
+        "the repository's ssh command ran:\n{}",
+        support::stderr(&out)
+    );
+    if !out.status.success() {
+        let err = refused(&out);
+        assert!(err.contains("git diff") && err.contains("failed"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submodules_filter_does_not_run() {
+    let (server, _seen) = nothing_found_server().await;
+    let Some(repo) = fixture::git_project(&[("a.go", "package a\n")], &config(&server)) else {
+        return;
+    };
+    let root = repo.path();
+    let sub = root.join("sub");
+    let marker = root.join("sub-filter-ran");
+    write(&sub, "x.go", "package x\n");
+    write(&sub, ".gitattributes", "* filter=evil\n");
+    git(&sub, &["init", "-q"]);
+    git(&sub, &["add", "."]);
+    git(&sub, &["commit", "-qm", "sub"]);
+    // The submodule's own config, which git uses when it looks inside it.
+    git(
+        &sub,
+        &[
+            "config",
+            "filter.evil.clean",
+            &format!("touch '{}'; cat", marker.display()),
+        ],
+    );
+    write(
+        root,
+        ".gitmodules",
+        "[submodule \"sub\"]\n\tpath = sub\n\turl = ./sub\n",
+    );
+    git(root, &["add", ".gitmodules", "sub"]);
+    git(root, &["commit", "-qm", "with sub"]);
+    write(&sub, "x.go", "package x\n\nfunc X() {}\n");
+    write(root, "a.go", "package a\n\nfunc A() {}\n");
+    ok(&quorum_async(root, &["review", "--since", "HEAD", "--quiet"], &[]).await);
+    assert!(!marker.exists(), "the submodule's clean filter ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_work_tree_moved_elsewhere_by_the_repositorys_config_is_not_used() {
+    let (server, _seen) = nothing_found_server().await;
+    let Some(repo) = fixture::git_project(&[("a.go", "package a\n")], &config(&server)) else {
+        return;
+    };
+    let root = repo.path();
+    let victim = tempfile::tempdir().unwrap();
+    // A suppressions file there that would stop any review that read it.
+    write(
+        victim.path(),
+        ".quorum/suppressions.toml",
+        "[[suppression]]\nreson = \"typo\"\n",
+    );
+    git(root, &["config", "core.worktree", victim.path().to_str().unwrap()]);
+
+    let err = ok(&quorum_async(root, &["review", "--quiet"], &[]).await);
+    assert!(root.join("quorum-report/report.json").exists(), "{err}");
+    let err = refused(&quorum_async(root, &["review", "--since", "HEAD"], &[]).await);
+    assert!(err.contains("core.worktree") && err.contains("outside it"), "{err}");
+    let listed = support::quorum(root, &["suppress", "--list"], &[]);
+    assert!(
+        !support::stderr(&listed).contains("malformed"),
+        "{}",
+        support::stderr(&listed)
+    );
+    assert_eq!(
+        std::fs::read_to_string(victim.path().join(".quorum/suppressions.toml")).unwrap(),
+        "[[suppression]]\nreson = \"typo\"\n",
+        "the victim's file is untouched"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_order_file_that_is_a_fifo_does_not_hang_the_review() {
+    let provider = openai_provider("a", "http://127.0.0.1:9/v1", "a-model", "");
+    let Some(repo) = fixture::git_project(&[("a.go", "package a\n")], &provider) else {
+        return;
+    };
+    let root = repo.path();
+    fixture::mkfifo(&root.join(".git/order"));
+    git(root, &["config", "diff.orderFile", ".git/order"]);
+    write(root, "a.go", "package a\n\nfunc A() {}\n");
+    // Well under git's own time limit: the order file is never opened.
+    let out = support::quorum_within(
+        root,
+        &["review", "--since", "HEAD", "--dry-run"],
+        std::time::Duration::from_secs(30),
+    );
+    let out = out.expect("review --since hung on the FIFO");
+    ok(&out);
+    let plan = support::stdout(&out);
+    assert!(plan.contains("Files to send: 1."), "{plan}");
+}

@@ -86,15 +86,25 @@ pub fn changes_since(dir: &Path, reference: &str) -> Result<ChangeSet> {
 /// The commit `reference` names, after checking that `dir` is in a work tree.
 fn resolve(dir: &Path, reference: &str) -> Result<String> {
     let shown_dir = crate::sanitize::terminal_safe(&dir.display().to_string());
-    let mut inside = git::command(dir);
-    inside.args(["rev-parse", "--is-inside-work-tree"]);
-    let inside = git::run(inside, MAX_LIST_BYTES)
-        .context("--since asks git what changed, and git could not be run: install git, or review without --since")?;
-    if !inside.succeeded() || inside.stdout.trim_ascii() != b"true" {
-        bail!(
-            "--since compares with a git commit, but {shown_dir} is not inside a git work tree: \
-             review a folder of a git repository, or leave out --since to review every file"
-        );
+    match git::toplevel(dir) {
+        git::TopLevel::At(_) => {}
+        git::TopLevel::Elsewhere(top) => bail!(
+            "--since compares with a git commit, but the repository's configuration (core.worktree) places the \
+             work tree of {shown_dir} at {}, outside it: refused, so git reads nothing there; review without --since",
+            crate::sanitize::terminal_safe(&top.display().to_string())
+        ),
+        git::TopLevel::Failed(err) => {
+            return Err(err).context(
+                "--since asks git what changed, and git could not be run: install git, or review without --since",
+            )
+        }
+        git::TopLevel::None(why) => match git::refusal_hint(&why, dir) {
+            Some(hint) => bail!("--since compares with a git commit, but in {shown_dir} {hint}"),
+            None => bail!(
+                "--since compares with a git commit, but {shown_dir} is not inside a git work tree: \
+                 review a folder of a git repository, or leave out --since to review every file"
+            ),
+        },
     }
     let mut parse = git::command(dir);
     parse
@@ -129,7 +139,9 @@ fn changed_files(dir: &Path, commit: &str) -> Result<BTreeMap<String, ChangedLin
         "--no-ext-diff",
         "--no-textconv",
         "--no-color",
-        "--submodule=short",
+        // Looking into a submodule runs git there with the submodule's own config (its
+        // filters, its fsmonitor): submodules are not compared at all.
+        "--ignore-submodules=all",
         commit,
         "--",
     ]);
@@ -146,11 +158,20 @@ fn changed_files(dir: &Path, commit: &str) -> Result<BTreeMap<String, ChangedLin
     }
     if !out.status.success() {
         bail!(
-            "git diff {commit} failed in {}",
-            crate::sanitize::terminal_safe(&dir.display().to_string())
+            "git diff {commit} failed in {}: {}",
+            crate::sanitize::terminal_safe(&dir.display().to_string()),
+            first_line(&out.stderr)
         );
     }
     Ok(parse_diff(&out.stdout))
+}
+
+/// Git's first line of error output, made safe to show (a missing object names why the
+/// diff failed; nothing is fetched to find it).
+fn first_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("no reason given");
+    crate::sanitize::terminal_safe(line.trim())
 }
 
 /// One file of `git diff --raw -z`: its status letter and its (new) path.

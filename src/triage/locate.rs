@@ -2,7 +2,6 @@
 //! top level of the folder under review, else at that folder.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::suppressions::{DECISIONS_DIR, SUPPRESSIONS_FILE};
 
@@ -20,46 +19,14 @@ pub fn suppressions_path(root: &Path) -> PathBuf {
         .join(SUPPRESSIONS_FILE)
 }
 
-/// The top level of the git work tree `dir` is in; `None` without git, outside a
-/// repository, or when git fails.
-///
-/// The repository's config is part of the code under review: git is run so that none of
-/// it executes anything (no fsmonitor), never through a shell, with the caller's `GIT_*`
-/// variables removed so nothing points it at another repository.
+/// The top level of the git work tree `dir` is in, when it contains `dir`; `None`
+/// without git, outside a repository, when git fails, or when the repository's own
+/// `core.worktree` puts the top level elsewhere (the suppressions of the folder under
+/// review must not be read from, or written to, a folder it chose). Git is run as
+/// everywhere else ([`crate::input::git`]).
 fn git_toplevel(dir: &Path) -> Option<PathBuf> {
-    let mut git = Command::new("git");
-    git.arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "--no-optional-locks",
-            "--no-pager",
-            "rev-parse",
-            "--show-toplevel",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("GIT_") {
-            git.env_remove(name);
-        }
-    }
-    let out = git.output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let line = out.stdout.strip_suffix(b"\n").unwrap_or(&out.stdout);
-    if line.is_empty() {
-        return None;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt as _;
-        Some(PathBuf::from(std::ffi::OsStr::from_bytes(line)))
-    }
-    #[cfg(not(unix))]
-    {
-        String::from_utf8(line.to_vec()).ok().map(PathBuf::from)
+    match crate::input::git::toplevel(dir) {
+        crate::input::git::TopLevel::At(top) => Some(top),
+        _ => None,
     }
 }

@@ -80,6 +80,29 @@ pub async fn quorum_async(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Ou
     .unwrap()
 }
 
+/// Runs `quorum ARGS` in `cwd` for at most `limit`: its output when it ended by itself,
+/// `None` when it was still running and was killed.
+pub fn quorum_within(cwd: &Path, args: &[&str], limit: std::time::Duration) -> Option<Output> {
+    use std::process::Stdio;
+    let mut child = quorum_cmd(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the quorum binary runs");
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().expect("the run can be watched").is_some() {
+            return Some(child.wait_with_output().expect("its output is read"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

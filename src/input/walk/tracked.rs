@@ -13,22 +13,40 @@ use super::{display_name, Skipped, Walked, VCS_DIRS};
 /// unbounded memory.
 const MAX_TRACKED_LIST_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The files git tracks under `root`, relative to it, when `root` is inside a git work
-/// tree; `None` when git is missing or `root` is not in a repository (or git fails), so
-/// the walk goes on as without git.
+/// The files git tracks under `root`, relative to it.
 struct Tracked {
     paths: Vec<PathBuf>,
     /// Whether the list was cut at [`MAX_TRACKED_LIST_BYTES`].
     truncated: bool,
 }
 
-fn git_tracked(root: &Path) -> Option<Tracked> {
+/// What asking git for the tracked files gave.
+enum Listing {
+    Listed(Tracked),
+    /// No git, or `root` is not in a repository: the walk goes on as without git.
+    NoRepository,
+    /// Git is there and failed (a damaged index, a repository of another user, out of
+    /// time): the walk goes on as without git, and says so. Git's reason, made safe.
+    Failed(String),
+}
+
+fn git_tracked(root: &Path) -> Listing {
     let mut cmd = crate::input::git::command(root);
     cmd.args(["ls-files", "-z", "--"]);
-    let listed = crate::input::git::run(cmd, MAX_TRACKED_LIST_BYTES).ok()?;
+    let listed = match crate::input::git::run(cmd, MAX_TRACKED_LIST_BYTES) {
+        Ok(listed) => listed,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Listing::NoRepository,
+        Err(err) => return Listing::Failed(crate::sanitize::terminal_safe(&err.to_string())),
+    };
     let truncated = listed.truncated;
     if !truncated && !listed.status.success() {
-        return None;
+        let stderr = String::from_utf8_lossy(&listed.stderr);
+        if stderr.contains("not a git repository") {
+            return Listing::NoRepository;
+        }
+        let why = crate::input::git::refusal_hint(&stderr, root)
+            .unwrap_or_else(|| stderr.lines().next().unwrap_or("no reason given").trim().to_string());
+        return Listing::Failed(crate::sanitize::terminal_safe(&why));
     }
     let out = listed.stdout;
     let mut entries: Vec<&[u8]> = out.split(|&b| b == 0).collect();
@@ -38,7 +56,7 @@ fn git_tracked(root: &Path) -> Option<Tracked> {
         .into_iter()
         .filter_map(crate::input::git::path_from_bytes)
         .collect();
-    Some(Tracked { paths, truncated })
+    Listing::Listed(Tracked { paths, truncated })
 }
 
 /// Adds back the files git tracks under `root` that the walker did not yield (a
@@ -54,7 +72,20 @@ pub(super) fn add_tracked_files(
     names: &mut HashSet<String>,
     walked: &mut Walked,
 ) {
-    let Some(tracked) = git_tracked(root) else { return };
+    let tracked = match git_tracked(root) {
+        Listing::Listed(tracked) => tracked,
+        Listing::NoRepository => return,
+        Listing::Failed(why) => {
+            walked.skipped.push(Skipped {
+                path: ".".into(),
+                reason: format!(
+                    "git could not list the tracked files ({why}), so .gitignore rules applied to them too: \
+                     tracked files they hide were not reviewed"
+                ),
+            });
+            return;
+        }
+    };
     if tracked.truncated {
         walked.skipped.push(Skipped {
             path: ".".into(),

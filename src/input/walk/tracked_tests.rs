@@ -179,3 +179,26 @@ fn a_selection_keeps_every_rule_of_the_walk() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn a_repository_git_cannot_list_is_said_not_skipped_silently() {
+    if !have_git() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    hostile_repo(dir.path());
+    std::fs::write(dir.path().join(".git/index"), b"not an index").unwrap();
+    let w = walk(dir.path(), &ReviewSettings::default(), &[]).unwrap();
+    let note = w.skipped.iter().find(|s| s.path == ".");
+    assert!(
+        note.is_some_and(|s| s.reason.starts_with("git could not list the tracked files (")
+            && s.reason.contains("tracked files they hide were not reviewed")),
+        "{:?}",
+        w.skipped
+    );
+    // Outside a repository nothing is said.
+    let plain = tempfile::tempdir().unwrap();
+    write(plain.path(), "a.py", b"print(1)\n");
+    let w = walk(plain.path(), &ReviewSettings::default(), &[]).unwrap();
+    assert!(w.skipped.is_empty(), "{:?}", w.skipped);
+}
