@@ -14,7 +14,7 @@ use quorum::store::{read_records, Status, StoreWriter};
 use serde_json::json;
 use support::chat::{chat_completion, openai_error, NO_FINDINGS};
 use support::fixture::{openai_provider, project, records, report};
-use support::server::{answering, chat_server, closed_port, requests};
+use support::server::{answer_model_list, answering, chat_server, closed_port, requests};
 use support::{ok, quorum, quorum_async, stderr};
 use wiremock::ResponseTemplate;
 
@@ -155,6 +155,29 @@ async fn a_model_list_without_the_model_drops_it_and_a_server_without_a_list_is_
     assert_eq!(requests(&listing).await, 1, "only the model list");
     assert!(lines_starting(&err, "unlisted: dropped").is_empty(), "{err}");
     assert_eq!(seen.count_of("good-model"), FILES.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_list_that_fails_without_refusing_the_key_keeps_the_provider() {
+    // 403: an OpenAI key restricted from reading models, which may still chat; 408, 429
+    // and 503: the server is busy. None of them says the provider cannot answer.
+    let mut config = String::new();
+    let mut servers = Vec::new();
+    for status in [403, 408, 429, 503] {
+        let (server, seen) = chat_server(|ask| answer_from(&ask.model)).await;
+        let answer = ResponseTemplate::new(status).set_body_json(openai_error("not now", "error", None, None));
+        answer_model_list(&server, "/v1/models", answer).await;
+        config += &openai_provider(&format!("p{status}"), &format!("{}/v1", server.uri()), "m", "");
+        servers.push((status, server, seen));
+    }
+    let dir = project(&FILES, &config);
+    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    assert!(!err.contains("dropped"), "{err}");
+    for (status, server, seen) in &servers {
+        assert_eq!(seen.count_of("m"), FILES.len(), "{status}: {err}");
+        let listed = server.received_requests().await.unwrap();
+        assert_eq!(listed[0].url.path(), "/v1/models", "{status}: the list was asked first");
+    }
 }
 
 /// Reviews the six files with `qwen`, whose server answers every request as
