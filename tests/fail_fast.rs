@@ -218,6 +218,42 @@ async fn answers_from_another_model_mark_the_provider_down_after_at_most_three_r
         .filter(|r| r["provider"] == "qwen" && r["status"] == "skipped")
         .count();
     assert_eq!(skipped, FILES.len() - asked, "the rest are not sent: {records:#?}");
+    let counts = format!(
+        "This run: {} answered, 0 from the cache, {asked} failed, {skipped} skipped",
+        FILES.len()
+    );
+    assert!(err.contains(&counts), "a discarded answer is not answered: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_wrong_models_in_a_row_mark_a_provider_down_and_a_discarded_answer_is_not_answered() {
+    // Every other file is answered by another model: each is thrown away, but the
+    // server serves the model asked for in between, so it is not marked down.
+    let (server, seen) = chat_server(|ask| {
+        let wrong = ask.model == "qwen" && ["a.rs", "c.rs", "e.rs"].contains(&ask.file.as_str());
+        answer_from(if wrong { "google/gemma-3-12b" } else { &ask.model })
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let config = openai_provider("qwen", &base, "qwen", "") + &openai_provider("good", &base, "good", "");
+    let dir = project(&FILES, &config);
+    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    assert!(lines_starting(&err, "qwen is marked down").is_empty(), "{err}");
+    assert_eq!(seen.count_of("qwen"), FILES.len(), "{err}");
+    let discarded: Vec<&str> = err.lines().filter(|l| l.contains("qwen · ")).collect();
+    assert_eq!(
+        discarded
+            .iter()
+            .filter(|l| l.ends_with("discarded: google/gemma-3-12b answered, not qwen"))
+            .count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("3 answers failed or were unusable")
+            && err.contains("This run: 9 answered, 0 from the cache, 3 failed"),
+        "the counts agree: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
