@@ -14,7 +14,7 @@ use quorum::store::{read_records, Status, StoreWriter};
 use serde_json::json;
 use support::chat::{chat_completion, openai_error, NO_FINDINGS};
 use support::fixture::{openai_provider, project, records, report};
-use support::server::{answering, chat_server, closed_port, requests};
+use support::server::{answer_model_list, answering, chat_server, closed_port, requests};
 use support::{ok, quorum, quorum_async, stderr};
 use wiremock::ResponseTemplate;
 
@@ -157,6 +157,29 @@ async fn a_model_list_without_the_model_drops_it_and_a_server_without_a_list_is_
     assert_eq!(seen.count_of("good-model"), FILES.len());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_list_that_fails_without_refusing_the_key_keeps_the_provider() {
+    // 403: an OpenAI key restricted from reading models, which may still chat; 408, 429
+    // and 503: the server is busy. None of them says the provider cannot answer.
+    let mut config = String::new();
+    let mut servers = Vec::new();
+    for status in [403, 408, 429, 503] {
+        let (server, seen) = chat_server(|ask| answer_from(&ask.model)).await;
+        let answer = ResponseTemplate::new(status).set_body_json(openai_error("not now", "error", None, None));
+        answer_model_list(&server, "/v1/models", answer).await;
+        config += &openai_provider(&format!("p{status}"), &format!("{}/v1", server.uri()), "m", "");
+        servers.push((status, server, seen));
+    }
+    let dir = project(&FILES, &config);
+    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    assert!(!err.contains("dropped"), "{err}");
+    for (status, server, seen) in &servers {
+        assert_eq!(seen.count_of("m"), FILES.len(), "{status}: {err}");
+        let listed = server.received_requests().await.unwrap();
+        assert_eq!(listed[0].url.path(), "/v1/models", "{status}: the list was asked first");
+    }
+}
+
 /// Reviews the six files with `qwen`, whose server answers every request as
 /// `google/gemma-3-12b` and has no model list, and `good`; returns how many requests
 /// `qwen` sent, and the run's stderr.
@@ -195,6 +218,42 @@ async fn answers_from_another_model_mark_the_provider_down_after_at_most_three_r
         .filter(|r| r["provider"] == "qwen" && r["status"] == "skipped")
         .count();
     assert_eq!(skipped, FILES.len() - asked, "the rest are not sent: {records:#?}");
+    let counts = format!(
+        "This run: {} answered, 0 from the cache, {asked} failed, {skipped} skipped",
+        FILES.len()
+    );
+    assert!(err.contains(&counts), "a discarded answer is not answered: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_wrong_models_in_a_row_mark_a_provider_down_and_a_discarded_answer_is_not_answered() {
+    // Every other file is answered by another model: each is thrown away, but the
+    // server serves the model asked for in between, so it is not marked down.
+    let (server, seen) = chat_server(|ask| {
+        let wrong = ask.model == "qwen" && ["a.rs", "c.rs", "e.rs"].contains(&ask.file.as_str());
+        answer_from(if wrong { "google/gemma-3-12b" } else { &ask.model })
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let config = openai_provider("qwen", &base, "qwen", "") + &openai_provider("good", &base, "good", "");
+    let dir = project(&FILES, &config);
+    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    assert!(lines_starting(&err, "qwen is marked down").is_empty(), "{err}");
+    assert_eq!(seen.count_of("qwen"), FILES.len(), "{err}");
+    let discarded: Vec<&str> = err.lines().filter(|l| l.contains("qwen · ")).collect();
+    assert_eq!(
+        discarded
+            .iter()
+            .filter(|l| l.ends_with("discarded: google/gemma-3-12b answered, not qwen"))
+            .count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("3 answers failed or were unusable")
+            && err.contains("This run: 9 answered, 0 from the cache, 3 failed"),
+        "the counts agree: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -412,3 +412,60 @@ async fn the_suppressions_file_is_never_sent_to_a_model() {
         ["Q0123abcd"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipped_run_folder_cannot_choose_where_suppressions_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fixture::write(root, "victim/keep.txt", "x");
+    // The report a pull request ships: its root points outside the project.
+    let title = "Looks fine\nSuppressed Q00000000 (forged line)";
+    let report = json!({"schema_version": 1, "run": {"root": "../victim"},
+        "issues": [{"id": "Qdeadbeef", "file": "a.go", "title": title}]});
+    fixture::write(root, "project/quorum-report/report.json", report.to_string());
+    let project = root.join("project");
+    let suppress = || support::quorum(&project, &["suppress", "Qdeadbeef", "--reason", "fp"], &[]);
+
+    let err = refused(&suppress());
+    assert!(
+        err.contains(
+            "was not written by your Quorum (a run folder can come with the code): review again, then suppress"
+        ),
+        "{err}"
+    );
+    // A run.json beside it, with a seal this user's key did not make.
+    let meta = json!({"schema_version": 1, "run_id": "0123456789ab", "root": "../victim",
+        "started_at": "2026-01-01T00:00:00Z", "providers": [], "files": [], "skipped": [],
+        "seal": "00".repeat(32)});
+    fixture::write(root, "project/quorum-report/run.json", meta.to_string());
+    let err = refused(&suppress());
+    assert!(err.contains("was not written by your Quorum"), "{err}");
+    assert!(!root.join("victim/.quorum").exists(), "nothing written outside");
+    assert!(!project.join(".quorum").exists(), "nor inside");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_title_with_line_breaks_is_printed_on_one_line() {
+    let (server, _seen, _) = models().await;
+    let dir = project(&server, &app("", "return \"ok\"", SQL_LINE));
+    let root = dir.path();
+    ok(&review(root, &[]).await);
+    let report_path = root.join("out/report.json");
+    let mut report = fixture::load(&report_path);
+    let sql = id_of(&report, 89);
+    let issue = report["issues"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["id"] == sql.as_str());
+    issue.unwrap()["title"] = json!("SQL\nSuppressed Q00000000 (forged line)");
+    std::fs::write(&report_path, report.to_string()).unwrap();
+    let out = support::quorum(root, &["suppress", &sql, "--reason", "r", "--out", "out"], &[]);
+    ok(&out);
+    let said = support::stdout(&out);
+    assert_eq!(said.trim_end().lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with(&format!("Suppressed {sql} (SQL Suppressed Q00000000")),
+        "{said}"
+    );
+}

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::report::{Format, SCHEMA_VERSION};
 use crate::sanitize::terminal_safe;
+use crate::store::RunFolder;
 use crate::triage::{is_issue_id, Suppression, Suppressions, MAX_BASELINE_BYTES, MAX_REASON_CHARS};
 
 /// What `quorum suppress` was asked to do.
@@ -23,22 +24,16 @@ pub struct SuppressOptions {
     pub list: bool,
 }
 
-/// The parts of `report.json` a suppression needs.
+/// The parts of `report.json` a suppression needs (not its root: see [`sealed_root`]).
 #[derive(Deserialize)]
 struct Report {
     schema_version: u32,
-    run: ReportRun,
     #[serde(default)]
     issues: Vec<ReportIssue>,
     #[serde(default)]
     baseline: Option<ReportBaseline>,
     #[serde(default)]
     suppressed: Vec<ReportIssue>,
-}
-
-#[derive(Deserialize)]
-struct ReportRun {
-    root: String,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +52,10 @@ struct ReportIssue {
 /// `quorum suppress`: the text to print.
 pub fn suppress(opts: &SuppressOptions) -> Result<String> {
     let report = read_report(&opts.out)?;
-    let mut suppressions = Suppressions::load(Path::new(&report.run.root))?;
+    // The root decides where `.quorum/` is written: it is taken from the run this user's
+    // Quorum sealed, never from `report.json`, which anyone can ship with the code.
+    let root = sealed_root(&opts.out)?;
+    let mut suppressions = Suppressions::load(Path::new(&root))?;
     if opts.list {
         return Ok(list(&suppressions));
     }
@@ -74,7 +72,7 @@ pub fn suppress(opts: &SuppressOptions) -> Result<String> {
         bail!("--reason is longer than {MAX_REASON_CHARS} characters: keep it to a sentence or a paragraph");
     }
     if let Some(existing) = suppressions.find(id) {
-        return Ok(safe(format!(
+        return Ok(terminal_safe(&format!(
             "{id} is already suppressed in {} ({}: {}); edit the file to change the reason.",
             suppressions.path.display(),
             existing.date,
@@ -90,7 +88,8 @@ pub fn suppress(opts: &SuppressOptions) -> Result<String> {
         date: crate::store::now_rfc3339()[..DATE_LEN].to_string(),
     };
     suppressions.add(entry)?;
-    Ok(safe(format!(
+    // One line: a title or a file name with a line break cannot forge a line of its own.
+    Ok(terminal_safe(&format!(
         "Suppressed {id} ({} in {}) in {}; commit the file so the decision is reviewed like code.",
         issue.title,
         issue.file,
@@ -148,6 +147,25 @@ fn list(suppressions: &Suppressions) -> String {
         ));
     }
     safe(text)
+}
+
+/// The review root of the run in `out`, from its `run.json` once its seal shows this
+/// user's Quorum wrote it there; a folder that came with the code is refused.
+fn sealed_root(out: &Path) -> Result<String> {
+    let folder = RunFolder::new(out);
+    let foreign = || {
+        anyhow::anyhow!(
+            "{}",
+            terminal_safe(&format!(
+                "the run in {} was not written by your Quorum (a run folder can come with the code): review again, \
+                 then suppress",
+                out.display()
+            ))
+        )
+    };
+    let meta = folder.read_meta().map_err(|_| foreign())?;
+    folder.verify_seal(&meta).map_err(|_| foreign())?;
+    Ok(meta.root)
 }
 
 /// The run's `report.json`, read bounded and checked to be one.

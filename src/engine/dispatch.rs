@@ -97,6 +97,9 @@ impl Dispatch<'_, '_> {
         }
         progress.done(&record);
         match record.status {
+            // An answer from another model is discarded (the report lists it as an
+            // error): it is not counted as answered.
+            Status::Ok if record.served_model.is_some() => self.summary.failed += 1,
             Status::Ok => self.summary.ok += 1,
             Status::Error => self.summary.failed += 1,
             Status::Skipped => self.summary.skipped += 1,

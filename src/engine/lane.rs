@@ -33,7 +33,7 @@ const MAX_RESTS: u32 = 3;
 /// Two, so that one refusal while a server restarts is not fatal on its own.
 const REFUSALS_TO_DOWN: u32 = 2;
 
-/// Answers from another model than the one configured that mark a provider down: each
+/// Answers in a row from another model than the one configured that mark a provider down: each
 /// is paid for and thrown away, and a server that serves another model (LM Studio
 /// answers with whatever is loaded) will go on doing so.
 const WRONG_MODEL_ANSWERS_TO_DOWN: u32 = 2;
@@ -178,7 +178,7 @@ impl Lane {
 
     /// Marks the lane down on an answer every later request would repeat: a fatal
     /// error, the last of [`REFUSALS_TO_DOWN`] refused connections in a row, or the last
-    /// of [`WRONG_MODEL_ANSWERS_TO_DOWN`] answers from another model.
+    /// of [`WRONG_MODEL_ANSWERS_TO_DOWN`] answers in a row from another model.
     fn judge(&self, result: &Result<Completion, ProviderError>) {
         let mut health = self.health.lock().expect("health lock");
         if health.down.is_some() {
@@ -215,7 +215,12 @@ impl Lane {
                             ),
                         })
                     }
-                    None => None,
+                    None => {
+                        // Only answers from another model in a row mark it down: a
+                        // server that mostly serves the model is not broken.
+                        health.wrong_models = 0;
+                        None
+                    }
                 }
             }
             Err(_) => {

@@ -4,9 +4,9 @@
 //! and drops a provider that fails one, so a run does not spend minutes learning what a
 //! model list tells in milliseconds.
 //!
-//! Only a definite answer drops a provider: nothing listening, a key refused, or a model
-//! list that does not name the model. A server without a model list (404), one that
-//! fails to list (5xx), or one slower than the timeout is kept: the run's own health
+//! Only a definite answer drops a provider: nothing listening, a key refused (401), or a
+//! model list that does not name the model. A server without a model list (404), one
+//! that fails to list (403, 408, 429, 5xx), or one slower than the timeout is kept: the run's own health
 //! rules deal with it if it really is broken.
 
 use std::time::Duration;
@@ -20,6 +20,11 @@ use crate::config::{ProviderConfig, ProviderKind};
 /// models in well under a second, and a provider that takes longer is kept (not judged),
 /// so the wait only bounds how long a run can be held before it starts.
 pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The status of a key that is valid but not allowed this request: OpenAI's restricted
+/// keys without "Models: read" get it for the model list and still may chat, so it
+/// drops nothing (a 401 does: the key itself is refused).
+const FORBIDDEN: u16 = 403;
 
 /// Model names shown when the configured one is missing from a list.
 const MODELS_SHOWN: usize = 12;
@@ -118,12 +123,22 @@ pub async fn cheap_checks(config: &ProviderConfig, provider: &dyn Provider) -> C
             cheap.model = model_verdict(&config.model, &models);
             cheap.context_tokens = find_model(&config.model, &models).and_then(|m| m.context_tokens);
         }
-        Err(e) if matches!(e.kind, ErrorKind::Connect | ErrorKind::Timeout) => {
+        // No HTTP answer at all: nothing listens, or nothing came in time. (A server
+        // that answered, even 408, is there.)
+        Err(e) if matches!(e.kind, ErrorKind::Connect | ErrorKind::Timeout) && e.status.is_none() => {
             cheap.reachable = Verdict::Failed(e.message);
         }
-        Err(e) if e.kind == ErrorKind::Auth => {
+        Err(e) if e.kind == ErrorKind::Auth && e.status != Some(FORBIDDEN) => {
             cheap.reachable = Verdict::Ok(String::new());
             cheap.key = Verdict::Failed(e.message);
+        }
+        Err(e) if e.status == Some(FORBIDDEN) => {
+            tracing::debug!(
+                provider = %config.name,
+                "preflight: the key may not list models (403); kept, as it may still be allowed to chat"
+            );
+            cheap.reachable = Verdict::Ok(String::new());
+            cheap.key = Verdict::Unknown(format!("cannot list models: {}", short(&e.message)));
         }
         Err(e) => {
             cheap.reachable = Verdict::Ok(String::new());

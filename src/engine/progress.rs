@@ -202,6 +202,11 @@ impl Progress for Bars {
 /// One finished job in words.
 pub fn describe(record: &ResponseRecord) -> String {
     let what = match (&record.status, &record.error) {
+        (Status::Ok, _) if record.served_model.is_some() => format!(
+            "discarded: {} answered, not {}",
+            record.served_model.as_deref().unwrap_or_default(),
+            record.model
+        ),
         (Status::Ok, _) if record.cached => "answer from the cache".to_string(),
         (Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / MILLIS_PER_SECOND),
         (_, Some(e)) => format!("failed: {}", e.message),

@@ -8,10 +8,14 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::consensus::Issue;
 use crate::report::SCHEMA_VERSION;
+
+mod shape;
+use shape::{is_object, Head, Shape};
 
 /// The most bytes of an old report read: far above a large review's report.
 pub const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
@@ -74,22 +78,30 @@ impl Baseline {
                  `quorum review` wrote"
             )
         };
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| not_a_report("not JSON"))?;
-        match value.get("schema_version").and_then(serde_json::Value::as_u64) {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(v) => {
+        // Read in two typed passes, never as a `serde_json::Value`: a tree of values
+        // takes many times the file's size (a 64 MiB `[0,0,…]` took over 1 GB).
+        if !is_object(bytes) {
+            return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Ok(_) => not_a_report("no schema_version"),
+                Err(_) => not_a_report("not JSON"),
+            });
+        }
+        let head: Head = serde_json::from_slice(bytes).map_err(|_| not_a_report("not JSON"))?;
+        match head.schema_version {
+            Some(Shape::Number(v)) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(Shape::Number(v)) => {
                 return Err(not_a_report(&format!(
                     "schema_version {v}, this Quorum reads {SCHEMA_VERSION}"
                 )))
             }
-            None => return Err(not_a_report("no schema_version")),
+            _ => return Err(not_a_report("no schema_version")),
         }
         // run.json has a schema_version too.
-        if !value.get("issues").is_some_and(serde_json::Value::is_array) {
+        if head.issues != Some(Shape::List) {
             return Err(not_a_report("no list of issues"));
         }
         let old: OldReport =
-            serde_json::from_value(value).map_err(|e| not_a_report(&format!("its issues do not read: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| not_a_report(&format!("its issues do not read: {e}")))?;
         let mut issues = old.issues;
         issues.extend(old.baseline.into_iter().flat_map(|b| b.unchanged));
         let ids = issues
@@ -116,6 +128,11 @@ mod tests {
             ("{\"issues\": []}", "no schema_version"),
             ("{\"schema_version\": 99, \"issues\": []}", "schema_version 99"),
             ("{\"schema_version\": 1, \"run_id\": \"r\"}", "no list of issues"),
+            ("[0, 0, 0]", "no schema_version"),
+            ("  [1, []]", "no schema_version"),
+            ("{\"schema_version\": 1, \"issues\": {}}", "no list of issues"),
+            ("{\"schema_version\": \"1\", \"issues\": []}", "no schema_version"),
+            ("{\"schema_version\": 1, \"issues\": [}", "not JSON"),
             (
                 "{\"schema_version\": 1, \"issues\": [{\"id\": 3}]}",
                 "its issues do not read",

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use wiremock::matchers::any;
+use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::chat::prompt_file;
@@ -175,6 +175,17 @@ pub async fn chat_server(behaviour: impl Fn(&Ask) -> ResponseTemplate + Send + S
         .mount(&server)
         .await;
     (server, seen)
+}
+
+/// Makes `server` answer the model list at `list_path` (`GET /x/v1/models`) with
+/// `answer`, before the catch-all a [`chat_server`] mounted.
+pub async fn answer_model_list(server: &MockServer, list_path: &str, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(list_path))
+        .respond_with(answer)
+        .with_priority(1)
+        .mount(server)
+        .await;
 }
 
 /// A loopback server that answers every request, whatever its path, with `answer`.

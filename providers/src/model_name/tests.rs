@@ -29,3 +29,20 @@ fn served_model_names_that_mean_the_same_model() {
     assert!(!same_model("qwen/qwen3-coder-30b", "google/gemma-3-12b"));
     assert!(!same_model("gpt-4.1", ""));
 }
+
+#[test]
+fn openrouter_routing_variants_and_its_router_answer_as_the_model() {
+    for variant in [":nitro", ":floor", ":online", ":exacto"] {
+        let requested = format!("anthropic/claude-sonnet-4.5{variant}");
+        assert!(same_model(&requested, "anthropic/claude-sonnet-4.5"), "{variant}");
+        assert!(!same_model(&requested, "openai/gpt-5"), "{variant}: another model");
+    }
+    assert!(
+        !same_model("x/y:thinking", "x/y"),
+        "a thinking variant is another model"
+    );
+    assert!(same_model("openrouter/auto", "anthropic/claude-sonnet-4.5"));
+    assert!(same_model("OpenRouter/auto", "openai/gpt-5-mini"));
+    assert!(!same_model("openrouter/auto", ""), "no name is never the model");
+    assert!(!same_model("anthropic/claude-sonnet-4.5", "openrouter/auto"));
+}
