@@ -21,10 +21,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use quorum::engine::cache::Cache;
-use quorum::engine::progress::Silent;
 use quorum::engine::{self, Reviewer};
 use quorum::input::walk::SourceFile;
-use quorum::store::StoreWriter;
 
 const MODELS: [(&str, u64, usize); 4] = [("alpha", 20, 4), ("beta", 40, 4), ("gamma", 10, 8), ("delta", 80, 8)];
 
@@ -53,27 +51,11 @@ fn main() {
 }
 
 async fn bench(n: usize) {
-    let models: Vec<(&str, sim::Model)> = MODELS
-        .iter()
-        .map(|(name, ms, cap)| {
-            (
-                *name,
-                sim::Model {
-                    latency: Duration::from_millis(*ms),
-                    cap: *cap,
-                },
-            )
-        })
-        .collect();
-    let (server, stats) = sim::start(&models, None, Duration::ZERO).await;
+    let (server, stats) = sim::start(&sim_models(&MODELS), None, Duration::ZERO).await;
     let files = harness::go_files(n, |i| format!("src/f{i:04}.go"));
     let specs: Vec<(&str, usize)> = MODELS.iter().map(|(name, _, cap)| (*name, *cap)).collect();
     let reviewers = harness::reviewers(&server.uri(), &specs, "");
-    let ideal = MODELS
-        .iter()
-        .map(|(_, ms, cap)| Duration::from_millis(n.div_ceil(*cap) as u64 * ms))
-        .max()
-        .unwrap();
+    let ideal = ideal_wall_time(&MODELS, n);
     let dir = tempfile::tempdir().unwrap();
     let mut cache = Cache::open(&dir.path().join("cache")).unwrap();
 
@@ -113,30 +95,14 @@ async fn bench(n: usize) {
 /// Every provider configured at `CONFIGURED_CAP` against servers that take 8/4/2/1:
 /// efficiency as above, the 429s it took to find the caps, and every job answered.
 async fn overconfigured(n: usize) {
-    let models: Vec<(&str, sim::Model)> = OVERCONFIGURED
-        .iter()
-        .map(|(name, ms, cap)| {
-            (
-                *name,
-                sim::Model {
-                    latency: Duration::from_millis(*ms),
-                    cap: *cap,
-                },
-            )
-        })
-        .collect();
-    let (server, stats) = sim::start(&models, None, Duration::ZERO).await;
+    let (server, stats) = sim::start(&sim_models(&OVERCONFIGURED), None, Duration::ZERO).await;
     let files = harness::go_files(n, |i| format!("src/f{i:04}.go"));
     let specs: Vec<(&str, usize)> = OVERCONFIGURED
         .iter()
         .map(|(name, _, _)| (*name, CONFIGURED_CAP))
         .collect();
     let reviewers = harness::reviewers(&server.uri(), &specs, "");
-    let ideal = OVERCONFIGURED
-        .iter()
-        .map(|(_, ms, cap)| Duration::from_millis(n.div_ceil(*cap) as u64 * ms))
-        .max()
-        .unwrap();
+    let ideal = ideal_wall_time(&OVERCONFIGURED, n);
     let dir = tempfile::tempdir().unwrap();
     let (wall, summary) = run(&files, &reviewers, dir.path().join("over"), None).await;
     let jobs = n * OVERCONFIGURED.len();
@@ -168,29 +134,38 @@ async fn overconfigured(n: usize) {
     assert_eq!(summary.ok, jobs, "every job must be answered: {summary:?}");
 }
 
+/// A simulated server's models: (name, latency in ms, the server's cap).
+type ModelTable = [(&'static str, u64, usize)];
+
+/// The simulated models of a table.
+fn sim_models(table: &ModelTable) -> Vec<(&'static str, sim::Model)> {
+    table
+        .iter()
+        .map(|&(name, ms, cap)| {
+            let latency = Duration::from_millis(ms);
+            (name, sim::Model { latency, cap })
+        })
+        .collect()
+}
+
+/// The bound when every provider is kept exactly at its server's cap: the slowest
+/// provider's ⌈jobs ÷ cap⌉ × latency.
+fn ideal_wall_time(table: &ModelTable, n: usize) -> Duration {
+    table
+        .iter()
+        .map(|&(_, ms, cap)| Duration::from_millis(n.div_ceil(cap) as u64 * ms))
+        .max()
+        .unwrap_or_default()
+}
+
 async fn run(
     files: &[SourceFile],
     reviewers: &[Reviewer],
     out: std::path::PathBuf,
     cache: Option<&mut Cache>,
 ) -> (Duration, engine::Summary) {
-    let mut store = StoreWriter::open(&out).unwrap();
-    let jobs = engine::plan(files, reviewers);
-    let (_tx, stop) = tokio::sync::watch::channel(false);
     let started = Instant::now();
-    let summary = engine::run(engine::RunInputs {
-        files,
-        reviewers,
-        jobs,
-        store: &mut store,
-        cache,
-        prior: &Default::default(),
-        options: &engine::Options::default(),
-        stop,
-        progress: &mut Silent,
-    })
-    .await
-    .unwrap();
+    let summary = harness::run_silently(files, reviewers, &out, cache, &engine::Options::default()).await;
     (started.elapsed(), summary)
 }
 

@@ -7,10 +7,9 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use quorum::engine::progress::Silent;
 use quorum::engine::{self, Backoff, Reviewer};
 use quorum::input::walk::SourceFile;
-use quorum::store::{read_records, Status, StoreWriter};
+use quorum::store::{read_records, Status};
 use support::chat::{self, openai_error, NO_FINDINGS};
 use support::sim;
 
@@ -48,10 +47,8 @@ async fn every_job_ends_answered_or_failed_with_a_reason_none_lost_none_twice() 
     let (server, stats) = sim::start(&models, Some(50), Duration::from_secs(3)).await;
     let files = files(200);
     let reviewers = reviewers(&server.uri(), &[("fast", 8), ("slow", 4)]);
-    let jobs = engine::plan(&files, &reviewers);
-    assert_eq!(jobs.len(), 400);
+    assert_eq!(engine::plan(&files, &reviewers).len(), 400);
     let dir = tempfile::tempdir().unwrap();
-    let mut store = StoreWriter::open(dir.path()).unwrap();
     let options = engine::Options {
         backoff: Backoff {
             base: Duration::from_millis(10),
@@ -59,20 +56,7 @@ async fn every_job_ends_answered_or_failed_with_a_reason_none_lost_none_twice() 
         },
         ..engine::Options::default()
     };
-    let (_tx, stop) = tokio::sync::watch::channel(false);
-    let summary = engine::run(engine::RunInputs {
-        files: &files,
-        reviewers: &reviewers,
-        jobs,
-        store: &mut store,
-        cache: None,
-        prior: &Default::default(),
-        options: &options,
-        stop,
-        progress: &mut Silent,
-    })
-    .await
-    .unwrap();
+    let summary = support::engine::run_silently(&files, &reviewers, dir.path(), None, &options).await;
 
     let records = read_records(dir.path()).unwrap();
     assert!(records.unreadable_lines.is_empty());
@@ -125,22 +109,7 @@ async fn run_all(
     options: &engine::Options,
 ) -> (engine::Summary, Vec<quorum::store::ResponseRecord>) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = StoreWriter::open(dir.path()).unwrap();
-    let jobs = engine::plan(files, reviewers);
-    let (_tx, stop) = tokio::sync::watch::channel(false);
-    let summary = engine::run(engine::RunInputs {
-        files,
-        reviewers,
-        jobs,
-        store: &mut store,
-        cache: None,
-        prior: &Default::default(),
-        options,
-        stop,
-        progress: &mut Silent,
-    })
-    .await
-    .unwrap();
+    let summary = support::engine::run_silently(files, reviewers, dir.path(), None, options).await;
     (summary, read_records(dir.path()).unwrap().records)
 }
 

@@ -8,9 +8,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use quorum::engine::progress::Silent;
 use quorum::engine::{self, Backoff};
-use quorum::store::{read_records, Status, StoreWriter};
+use quorum::store::{read_records, Status};
 use serde_json::json;
 use support::chat::{chat_completion, openai_error, NO_FINDINGS};
 use support::fixture::{openai_provider, project, records, report};
@@ -335,23 +334,8 @@ async fn refused_connections_during_a_run_mark_the_provider_down_across_jobs() {
         ..engine::Options::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut store = StoreWriter::open(dir.path()).unwrap();
-    let jobs = engine::plan(&files, &reviewers);
-    let (_tx, stop) = tokio::sync::watch::channel(false);
     let started = Instant::now();
-    engine::run(engine::RunInputs {
-        files: &files,
-        reviewers: &reviewers,
-        jobs,
-        store: &mut store,
-        cache: None,
-        prior: &Default::default(),
-        options: &options,
-        stop,
-        progress: &mut Silent,
-    })
-    .await
-    .unwrap();
+    support::engine::run_silently(&files, &reviewers, dir.path(), None, &options).await;
     eprintln!("refused connections: run took {:?}", started.elapsed());
     let records = read_records(dir.path()).unwrap().records;
     let attempts: u32 = records.iter().map(|r| r.attempts).sum();

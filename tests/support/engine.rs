@@ -4,8 +4,11 @@
 use std::path::Path;
 
 use quorum::config::Config;
-use quorum::engine::Reviewer;
+use quorum::engine::cache::Cache;
+use quorum::engine::progress::Silent;
+use quorum::engine::{self, Reviewer};
 use quorum::input::walk::SourceFile;
+use quorum::store::StoreWriter;
 
 /// `n` small Go files, each with one SQL injection, at the paths `path(i)` gives.
 pub fn go_files(n: usize, path: impl Fn(usize) -> String) -> Vec<SourceFile> {
@@ -45,4 +48,31 @@ pub fn reviewers(server: &str, specs: &[(&str, usize)], extra: &str) -> Vec<Revi
             context_tokens: None,
         })
         .collect()
+}
+
+/// Asks every job of `files` × `reviewers` to its end, silently, storing the answers in
+/// the folder `out` (and the cache, if one is given).
+pub async fn run_silently(
+    files: &[SourceFile],
+    reviewers: &[Reviewer],
+    out: &Path,
+    cache: Option<&mut Cache>,
+    options: &engine::Options,
+) -> engine::Summary {
+    let mut store = StoreWriter::open(out).unwrap();
+    let jobs = engine::plan(files, reviewers);
+    let (_tx, stop) = tokio::sync::watch::channel(false);
+    engine::run(engine::RunInputs {
+        files,
+        reviewers,
+        jobs,
+        store: &mut store,
+        cache,
+        prior: &Default::default(),
+        options,
+        stop,
+        progress: &mut Silent,
+    })
+    .await
+    .unwrap()
 }
