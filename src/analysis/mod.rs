@@ -21,6 +21,7 @@ use crate::store::{LineRange, ResponseRecord, RunMeta};
 
 mod answer;
 mod changed;
+pub mod compare;
 mod parts;
 mod tally;
 
@@ -80,6 +81,9 @@ pub struct ProviderTotals {
     pub output_tokens: u64,
     /// Median request latency, in milliseconds.
     pub median_latency_ms: u64,
+    /// 95th-percentile request latency (nearest rank), in milliseconds.
+    #[serde(default)]
+    pub p95_latency_ms: u64,
     /// US dollars, from the server's token counts and the configured prices; `None`
     /// when no price is configured.
     pub cost_usd: Option<f64>,

@@ -155,12 +155,13 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Each provider's median latency and cost, once every record is in.
+    /// Each provider's median and p95 latency and cost, once every record is in.
     pub(super) fn finish_totals(&mut self, meta: &RunMeta) {
         let latencies = std::mem::take(&mut self.latencies);
         for ((t, mut l), p) in self.totals.iter_mut().zip(latencies).zip(&meta.providers) {
             l.sort_unstable();
             t.median_latency_ms = l.get(l.len().saturating_sub(1) / 2).copied().unwrap_or(0);
+            t.p95_latency_ms = super::compare::p95(&l);
             t.cost_usd = cost(
                 t.input_tokens,
                 t.output_tokens,
