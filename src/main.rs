@@ -75,6 +75,23 @@ enum Command {
     },
     /// Send every file to every configured model and print the ranked consensus.
     Review(ReviewArgs),
+    /// Compare the models of one or more run folders (several merge as `aggregate` merges
+    /// them): per-model counts, agreement, latency, cost, and the pairwise overlap.
+    Compare {
+        /// One or more review --out folders.
+        #[arg(required = true)]
+        run_dirs: Vec<PathBuf>,
+        /// Also score each model against this ground truth (as examples/vulnerable-app/truth.toml).
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        /// Take the [consensus] settings from this configuration [default: the one the
+        /// run used].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// table, md or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
     /// Score a run against a ground-truth file: true and false positives, precision,
     /// recall and F1 per model and for the consensus at each agreement level.
     Eval {
@@ -333,6 +350,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             };
             let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
             return conclude(&finished, quiet);
+        }
+        Command::Compare {
+            run_dirs,
+            truth,
+            config,
+            format,
+        } => {
+            let format = commands::CompareFormat::parse(&format)?;
+            commands::print_stdout(&commands::compare(
+                &run_dirs,
+                truth.as_deref(),
+                config.as_deref(),
+                format,
+            )?)?
         }
         Command::Eval {
             out_dir,

@@ -13,6 +13,10 @@ use super::Analysis;
 use crate::consensus::{Issue, Source};
 use crate::eval::{self, Truth};
 
+/// The files `review` and `aggregate` write beside their reports (Markdown, JSON); a new
+/// run sets them aside with the rest of the earlier run.
+pub const COMPARE_FILES: [&str; 2] = ["compare.md", "compare.json"];
+
 /// The agreement (distinct families) an issue needs to count as agreed.
 pub const AGREED: usize = 2;
 

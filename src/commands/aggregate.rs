@@ -10,7 +10,7 @@ use crate::commands::out_dir::check_out_dir;
 use crate::config::Config;
 use crate::consensus::Settings;
 use crate::input::walk;
-use crate::store::{self, FileMeta, RunFolder, RunMeta, RUN_ID_LEN};
+use crate::store::{self, FileMeta, ResponseRecord, RunFolder, RunMeta, RUN_ID_LEN};
 use crate::triage;
 
 /// `quorum aggregate DIR…`: rebuild every report from one run folder, or merge several
@@ -31,9 +31,7 @@ pub fn aggregate(
         ),
     };
     let folders: Vec<RunFolder> = dirs.iter().map(RunFolder::new).collect();
-    let metas = folders.iter().map(RunFolder::read_meta).collect::<Result<Vec<_>>>()?;
-    let records = load_records(&folders)?;
-    let meta = merge_metas(metas);
+    let Loaded { meta, records } = load_runs(&folders)?;
     check_out_dir(out.path(), Path::new(&meta.root))?;
     let decided = triage::Inputs::load(Path::new(&meta.root), report.baseline.as_deref())?;
     let _lock = out.lock()?;
@@ -45,6 +43,23 @@ pub fn aggregate(
     let settings = consensus_settings(config, &meta)?;
     let analysis = finish::analyze(meta, records, &texts, &settings, report, &decided);
     finish::write_reports(&out, analysis, report)
+}
+
+/// Run folders read as one run (the shards of one review, or runs of one tree).
+pub(crate) struct Loaded {
+    pub meta: RunMeta,
+    pub records: Vec<ResponseRecord>,
+}
+
+/// Reads every folder's `run.json` (checked by [`RunMeta::read`]) and records, and merges
+/// them into one run: what `aggregate` and `compare` both analyse.
+pub(crate) fn load_runs(folders: &[RunFolder]) -> Result<Loaded> {
+    let metas = folders.iter().map(RunFolder::read_meta).collect::<Result<Vec<_>>>()?;
+    let records = load_records(folders)?;
+    Ok(Loaded {
+        meta: merge_metas(metas),
+        records,
+    })
 }
 
 /// The consensus settings to rebuild a run's report with: those of `--config`, else of
@@ -98,7 +113,7 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
 /// `run.json` may come from anywhere, so its root and paths are followed only to regular
 /// files (no link, pipe or device), each read up to [`MAX_REREAD_FILE_BYTES`]: a planted
 /// `"root": "/"` with a file `dev/zero` costs nothing.
-fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
+pub(crate) fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
     let root = Path::new(&meta.root);
     let base = if root.is_file() {
         root.parent().unwrap_or(Path::new("."))

@@ -58,7 +58,8 @@ pub(crate) fn analyze(
 
 /// Writes the reports of `analysis` into `folder`.
 pub(crate) fn write_reports(folder: &RunFolder, analysis: Analysis, options: &ReportOptions) -> Result<Finished> {
-    let reports = report::write_reports(folder.path(), &analysis, &options.formats)?;
+    let mut reports = report::write_reports(folder.path(), &analysis, &options.formats)?;
+    reports.extend(super::compare::write_files(folder.path(), &analysis, &options.formats)?);
     Ok(Finished {
         analysis,
         reports,

@@ -1,4 +1,4 @@
-//! The commands behind the CLI, one file each: `init`, `review`, `aggregate`, `eval`,
+//! The commands behind the CLI, one file each: `init`, `review`, `aggregate`, `compare`, `eval`,
 //! `providers`, `trust` and `suppress`.
 //!
 //! Each is a short sequence of the pipeline's stages. `review` ends by running exactly
@@ -7,6 +7,7 @@
 mod aggregate;
 mod cache_location;
 mod check;
+mod compare;
 mod eval;
 mod finish;
 mod init;
@@ -20,6 +21,7 @@ mod terminal;
 mod trust;
 
 pub use aggregate::aggregate;
+pub use compare::{compare, CompareFormat};
 pub use eval::eval;
 pub use finish::{Finished, ReportOptions};
 pub use init::init;

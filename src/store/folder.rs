@@ -98,7 +98,8 @@ impl RunFolder {
         let out = &self.dir;
         let names = [RESPONSES_FILE, RUN_FILE]
             .into_iter()
-            .chain(Format::ALL.map(Format::file_name));
+            .chain(Format::ALL.map(Format::file_name))
+            .chain(crate::analysis::compare::COMPARE_FILES);
         // `symlink_metadata`: a link is moved as a link, never followed.
         let present: Vec<&str> = names
             .filter(|name| std::fs::symlink_metadata(out.join(name)).is_ok())
@@ -158,7 +159,11 @@ fn remove_kept_run(folder: &Path) -> Result<()> {
 /// temp files of an interrupted write).
 pub fn is_own_file_name(name: &str) -> bool {
     let own = |n: &str| {
-        n == RUN_FILE || n == RESPONSES_FILE || n == LOCK_FILE || Format::ALL.iter().any(|f| f.file_name() == n)
+        n == RUN_FILE
+            || n == RESPONSES_FILE
+            || n == LOCK_FILE
+            || Format::ALL.iter().any(|f| f.file_name() == n)
+            || crate::analysis::compare::COMPARE_FILES.contains(&n)
     };
     if own(name) {
         return true;
