@@ -228,10 +228,19 @@ mod tests {
             ".lock",
             "report.html",
             ".report.sarif.12-3.tmp",
+            "compare.md",
+            ".compare.json.4-5.tmp",
         ] {
             assert!(is_own_file_name(name), "{name}");
         }
-        for name in ["main.go", "report.txt", ".env.tmp", "run.json.bak", "previous"] {
+        for name in [
+            "main.go",
+            "report.txt",
+            ".env.tmp",
+            "run.json.bak",
+            "previous",
+            "compare.txt",
+        ] {
             assert!(!is_own_file_name(name), "{name}");
         }
     }
