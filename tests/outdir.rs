@@ -488,6 +488,8 @@ async fn only_the_last_earlier_run_is_kept_in_previous_with_every_report() {
     assert_eq!(
         kept,
         [
+            "compare.json",
+            "compare.md",
             "report.html",
             "report.json",
             "report.md",
