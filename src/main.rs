@@ -218,7 +218,7 @@ struct ReviewArgs {
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
     /// Report only issues at least N independent models agree on (default: every
-    /// issue, ranked).
+    /// issue, ranked); with --fail-on, also the agreement the gate needs.
     #[arg(long, value_name = "N")]
     min_agree: Option<usize>,
     /// Report only issues this earlier report.json does not hold (the rest are counted).

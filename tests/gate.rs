@@ -185,7 +185,7 @@ async fn a_provider_failing_on_some_files_is_exit_4_unless_partial_is_allowed_an
     let err = stderr(&partial);
     assert_eq!(code(&partial), Some(4), "{err}");
     assert!(
-        err.contains("Incomplete run (1 answers failed or were unusable, from beta;") && err.contains("exit 4"),
+        err.contains("Incomplete run (1 answer failed or was unusable, from beta;") && err.contains("exit 4"),
         "{err}"
     );
     let report = fixture::report(&root.join("out"));

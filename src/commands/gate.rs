@@ -142,9 +142,10 @@ fn incompleteness(analysis: &Analysis) -> Option<String> {
         let mut providers: Vec<&str> = analysis.errors.iter().map(|e| e.provider.as_str()).collect();
         providers.sort_unstable();
         providers.dedup();
+        let n = analysis.errors.len();
+        let (answers, were) = if n == 1 { ("answer", "was") } else { ("answers", "were") };
         why.push(format!(
-            "{} answers failed or were unusable, from {}; the report's Errors say which",
-            analysis.errors.len(),
+            "{n} {answers} failed or {were} unusable, from {}; the report's Errors say which",
             providers.join(", ")
         ));
     }
