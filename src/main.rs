@@ -1,20 +1,24 @@
 //! The `quorum` command line: a thin layer over `quorum::commands`.
 //!
-//! Exit codes have one meaning each, as in ripgrep: 0 the command did its job (a review
-//! that found issues still succeeded), 1 no model could review any file (or `providers
-//! check` found an unusable provider), 2 an error stopped the command (bad configuration,
-//! bad arguments, nothing to review, unreadable input), 3 no provider of a review can be
-//! used (each failed the checks before the run), 130 the user quit a review with a
-//! second Ctrl-C. Errors go to stderr with their full chain of context; so do the
-//! request logs of `-v` (or `QUORUM_LOG`). A reader that closes stdout early
-//! (`quorum … | head -1`) ends the command quietly.
+//! Exit codes have one meaning each (the README's table): 0 the command did its job (a
+//! review that found issues still succeeded, unless a `--fail-on` gate failed; an empty
+//! change set is 0), 1 the `--fail-on` gate failed (or `providers check` found an unusable
+//! provider: not a review), 2 an error stopped the command (bad configuration, bad
+//! arguments, unreadable input), 3 no model produced a usable answer (every provider
+//! failed the checks before the run, or none answered usably on any file), 4 the review
+//! is incomplete (stopped early, or some provider did not review some file; 0 with
+//! `--allow-partial`), 130 the user quit a review with a second Ctrl-C. A failed gate
+//! wins over an incomplete run (both are printed). Errors go to stderr with their full
+//! chain of context; so do the request logs of `-v` (or `QUORUM_LOG`). A reader that
+//! closes stdout early (`quorum … | head -1`) ends the command quietly.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use quorum::commands::{self, Finished, ReportOptions, ReviewOptions, Reviewed, Shard, SuppressOptions};
+use quorum::commands::{self, Finished, Gate, Outcome, ReportOptions, ReviewOptions, Reviewed, Shard, SuppressOptions};
 use quorum::engine::preflight::NoProviderLeft;
+use quorum::normalize::finding::Severity;
 use quorum::report::Format;
 use quorum::sanitize::terminal_safe;
 
@@ -23,13 +27,19 @@ use quorum::sanitize::terminal_safe;
 enum ExitStatus {
     /// The command did its job (a review that found issues included).
     Success,
-    /// It ran, but could not do its job: no model could review any file, or a provider
-    /// checked is unusable.
+    /// `providers check` found a provider unusable.
     Failure,
+    /// A review's `--fail-on` gate failed: an issue left to act on reached the severity
+    /// with enough agreement.
+    GateFailed,
     /// An error stopped it.
     Error,
-    /// A review had no provider left to ask: each one failed the checks before the run.
+    /// No model produced a usable answer: each provider failed the checks before the
+    /// run, or none answered usably on any file.
     NoProvider,
+    /// The review is incomplete: stopped early (the first Ctrl-C, the budget), or some
+    /// provider did not review some file. `--allow-partial` makes it a success.
+    Incomplete,
     /// The user quit a review with a second Ctrl-C (128 + SIGINT, as a shell reports it).
     Interrupted,
 }
@@ -38,9 +48,10 @@ impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
-            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Failure | ExitStatus::GateFailed => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
             ExitStatus::NoProvider => ExitCode::from(3),
+            ExitStatus::Incomplete => ExitCode::from(4),
             ExitStatus::Interrupted => ExitCode::from(130),
         }
     }
@@ -149,6 +160,8 @@ enum Command {
         /// Report only issues this earlier report.json does not hold (the rest are counted).
         #[arg(long, value_name = "OLD_REPORT_JSON")]
         baseline: Option<PathBuf>,
+        #[command(flatten)]
+        gate: GateArgs,
     },
     /// Record that an issue of the last run was reviewed and is not a problem, in
     /// .quorum/suppressions.toml at the repository root (commit it): later reports leave
@@ -222,12 +235,28 @@ struct ReviewArgs {
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
     /// Report only issues at least N independent models agree on (default: every
-    /// issue, ranked).
+    /// issue, ranked); with --fail-on, also the agreement the gate needs.
     #[arg(long, value_name = "N")]
     min_agree: Option<usize>,
     /// Report only issues this earlier report.json does not hold (the rest are counted).
     #[arg(long, value_name = "OLD_REPORT_JSON")]
     baseline: Option<PathBuf>,
+    #[command(flatten)]
+    gate: GateArgs,
+}
+
+/// The CI gate of `review` and `aggregate`.
+#[derive(Args, Clone)]
+struct GateArgs {
+    /// Exit 1 when a reported issue (not suppressed, not in the baseline, and in a --since
+    /// review not pre-existing) is at SEVERITY or above (critical, high, medium, low,
+    /// info), with --min-agree N families agreeing (N also filters the report).
+    #[arg(long, value_name = "SEVERITY", value_parser = commands::parse_severity)]
+    fail_on: Option<Severity>,
+    /// Exit 0 instead of 4 when the review is incomplete (stopped early, or a provider
+    /// failed on some files): the report says which.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 #[derive(Subcommand)]
@@ -342,6 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             format,
             quiet,
             baseline,
+            gate,
         } => {
             let report = ReportOptions {
                 formats: Format::parse_list(&format)?,
@@ -349,7 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 baseline,
             };
             let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
-            return conclude(&finished, quiet);
+            return conclude(&finished, quiet, &gate, min_agree);
         }
         Command::Compare {
             run_dirs,
@@ -384,6 +414,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
     let quiet = args.quiet;
+    let (gate, min_agree) = (args.gate.clone(), args.min_agree);
     let opts = args.into_options()?;
     let runtime = runtime()?;
     match runtime.block_on(commands::review(&opts))? {
@@ -395,7 +426,7 @@ fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
             eprintln!("{}", terminal_safe(&why));
             Ok(ExitStatus::Success)
         }
-        Reviewed::Run(finished) => conclude(&finished, quiet),
+        Reviewed::Run(finished) => conclude(&finished, quiet, &gate, min_agree),
         Reviewed::Interrupted => {
             // Requests still in flight are abandoned, not waited for.
             runtime.shutdown_background();
@@ -436,11 +467,13 @@ impl ReviewArgs {
 }
 
 /// Prints the table and a summary; picks the exit status.
-fn conclude(finished: &Finished, quiet: bool) -> anyhow::Result<ExitStatus> {
+fn conclude(finished: &Finished, quiet: bool, args: &GateArgs, min_agree: Option<usize>) -> anyhow::Result<ExitStatus> {
     finished.tell(quiet)?;
-    if finished.reviewed_nothing() {
-        eprintln!("No model could review any file: see the errors in the report.");
-        return Ok(ExitStatus::Failure);
-    }
-    Ok(ExitStatus::Success)
+    let gate = Gate::new(args.fail_on, min_agree);
+    Ok(match finished.judge(gate.as_ref(), args.allow_partial) {
+        Outcome::NothingUsable => ExitStatus::NoProvider,
+        Outcome::GateFailed => ExitStatus::GateFailed,
+        Outcome::Incomplete => ExitStatus::Incomplete,
+        Outcome::Passed => ExitStatus::Success,
+    })
 }

@@ -177,7 +177,7 @@ async fn review_with_failing(name: &str, failure: fn() -> ResponseTemplate) -> F
         6,
         &(provider(name, &server, "max_concurrency = 1") + &provider("good", &server, "")),
     );
-    let stderr = ok(&project.run(&["review", "src", "--no-cache"]).await);
+    let stderr = support::incomplete(&project.run(&["review", "src", "--no-cache"]).await);
     FailingRun {
         _server: server,
         seen,
@@ -376,9 +376,11 @@ async fn max_cost_stops_dispatch_and_resume_finishes_the_run() {
     );
     // Prices decide the reported cost: a found configuration that sets them needs trust.
     ok(&project.run(&["trust", "quorum.toml"]).await);
-    let stderr = ok(&project
-        .run(&["review", "src", "--no-cache", "--max-cost", "0.05"])
-        .await);
+    let stderr = support::incomplete(
+        &project
+            .run(&["review", "src", "--no-cache", "--max-cost", "0.05"])
+            .await,
+    );
     assert!(stderr.contains("--max-cost budget"), "{stderr}");
     let spent = seen.count();
     assert!((1..10).contains(&spent), "{spent} requests within the budget");
@@ -488,8 +490,13 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    let stderr = ok(&out);
+    // Exit 4: the first Ctrl-C leaves the review incomplete.
+    let stderr = support::incomplete(&out);
     assert!(stderr.contains("stopped early (interrupted)"), "{stderr}");
+    assert!(
+        stderr.contains("Incomplete run (stopped early: interrupted;"),
+        "{stderr}"
+    );
     let answered = project.records("quorum-report").len();
     assert!((3..15).contains(&answered), "{answered} answered before the stop");
     let run = fixture::load(&project.path().join("quorum-report/run.json"));
@@ -529,7 +536,7 @@ async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
         provider("gemma", &server, "").replace("gemma-model", "google/gemma-3-12b") + &provider("qwen", &server, ""),
     )
     .unwrap();
-    ok(&project.run(&["review", "src", "--quiet"]).await);
+    support::incomplete(&project.run(&["review", "src", "--quiet"]).await);
     let report = project.report("quorum-report");
     assert_eq!(
         report["issues"][0]["agreement"]["count"], 1,
@@ -542,7 +549,7 @@ async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
             .any(|e| e["provider"] == "qwen" && e["stage"] == "wrong-model"),
         "{errors:#?}"
     );
-    ok(&project.run(&["review", "src", "--quiet"]).await);
+    support::incomplete(&project.run(&["review", "src", "--quiet"]).await);
     assert_eq!(
         seen.count(),
         3,

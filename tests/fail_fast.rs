@@ -195,7 +195,7 @@ async fn review_with_a_wrong_model(extra: &str) -> (usize, String, tempfile::Tem
     let config = openai_provider("qwen", &base, "qwen/qwen3-coder-30b", extra)
         + &openai_provider("good", &base, "good-model", "");
     let dir = project(&FILES, &config);
-    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    let err = support::incomplete(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
     assert_eq!(seen.count_of("good-model"), FILES.len());
     (seen.count_of("qwen/qwen3-coder-30b"), err, dir)
 }
@@ -236,7 +236,7 @@ async fn only_wrong_models_in_a_row_mark_a_provider_down_and_a_discarded_answer_
     let base = format!("{}/v1", server.uri());
     let config = openai_provider("qwen", &base, "qwen", "") + &openai_provider("good", &base, "good", "");
     let dir = project(&FILES, &config);
-    let err = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
+    let err = support::incomplete(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &[]).await);
     assert!(lines_starting(&err, "qwen is marked down").is_empty(), "{err}");
     assert_eq!(seen.count_of("qwen"), FILES.len(), "{err}");
     let discarded: Vec<&str> = err.lines().filter(|l| l.contains("qwen · ")).collect();
@@ -280,7 +280,7 @@ async fn verbose_logs_each_request_and_its_retry_decision_but_never_the_key() {
     ok(&quorum_async(dir.path(), &["trust"], &[]).await);
     let env = [("QUORUM_FF_KEY", KEY)];
     let out = quorum_async(dir.path(), &["review", "src", "--no-cache", "-v"], &env).await;
-    let err = ok(&out);
+    let err = support::incomplete(&out);
     let requests = lines_starting_with_field(&err, "request");
     let good = requests
         .iter()
@@ -302,15 +302,17 @@ async fn verbose_logs_each_request_and_its_retry_decision_but_never_the_key() {
     assert!(!err.contains("fn a()"), "no code in the log: {err}");
 
     // Without -v the output says nothing of the sort.
-    let quiet = ok(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &env).await);
+    let quiet = support::incomplete(&quorum_async(dir.path(), &["review", "src", "--no-cache"], &env).await);
     assert!(!quiet.contains("DEBUG") && !quiet.contains("latency_ms"), "{quiet}");
     // QUORUM_LOG=debug does what -v does.
-    let logged = ok(&quorum_async(
-        dir.path(),
-        &["review", "src", "--no-cache"],
-        &[env[0], ("QUORUM_LOG", "debug")],
-    )
-    .await);
+    let logged = support::incomplete(
+        &quorum_async(
+            dir.path(),
+            &["review", "src", "--no-cache"],
+            &[env[0], ("QUORUM_LOG", "debug")],
+        )
+        .await,
+    );
     assert!(!lines_starting_with_field(&logged, "request").is_empty(), "{logged}");
 }
 

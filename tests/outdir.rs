@@ -634,8 +634,8 @@ async fn aggregate_reads_no_device_or_pipe_a_planted_run_json_points_at() {
         )
         .await
         .expect("aggregate returns instead of reading a device or blocking on a pipe");
-        // Exit 1: the planted run has no answers, so no model reviewed any file.
-        assert_eq!(out.status.code(), Some(1), "{}", support::stderr(&out));
+        // Exit 3: the planted run has no answers, so no model produced a usable answer.
+        assert_eq!(out.status.code(), Some(3), "{}", support::stderr(&out));
         assert!(dir.path().join(format!("{run_dir}-out/report.md")).exists());
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::analysis::{self, Analysis};
+use crate::commands::gate::{self, Gate, Outcome};
 use crate::commands::terminal::{println_stdout, table_width};
 use crate::consensus::Settings;
 use crate::engine::Summary;
@@ -89,9 +90,15 @@ pub(crate) fn load_records(folders: &[RunFolder]) -> Result<Vec<ResponseRecord>>
 }
 
 impl Finished {
-    /// Whether the run had files but no model could review any of them.
-    pub fn reviewed_nothing(&self) -> bool {
-        self.analysis.files_reviewed == 0 && !self.analysis.meta.files.is_empty()
+    /// How the run ends under `gate` (`--fail-on`), `allow_partial` accepting an
+    /// incomplete run; prints why to stderr (the gate's verdict even with `--quiet`: it
+    /// decides a build).
+    pub fn judge(&self, gate: Option<&Gate>, allow_partial: bool) -> Outcome {
+        let conclusion = gate::conclude(&self.analysis, gate, allow_partial);
+        for line in &conclusion.lines {
+            eprintln!("{}", terminal_safe(line));
+        }
+        conclusion.outcome
     }
 
     /// Prints the table (stdout) and a summary of the run (stderr), unless `quiet`.

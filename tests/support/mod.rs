@@ -123,6 +123,14 @@ pub fn ok(out: &Output) -> String {
     err
 }
 
+/// Asserts the review ran but is incomplete (exit 4: stopped early, or a provider failed
+/// on some files) and returns its stderr.
+pub fn incomplete(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(4), "{}\n{err}", stdout(out));
+    err
+}
+
 /// Asserts the run stopped with status 2 (refused, nothing done) and returns its stderr.
 pub fn refused(out: &Output) -> String {
     let err = stderr(out);
