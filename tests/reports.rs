@@ -212,7 +212,12 @@ fn assert_diagnostic_of(issue: &Value, d: &Value) {
     assert_eq!(d["severity"], expected);
     assert_eq!(d["source"]["name"], "quorum");
     let message = d["message"].as_str().unwrap();
-    assert!(message.starts_with(issue["title"].as_str().unwrap()));
+    // Model text is escaped for the Markdown of a pull request comment.
+    let unescaped = |t: &str| t.replace('\\', "");
+    assert!(unescaped(message).starts_with(&unescaped(issue["title"].as_str().unwrap())));
+    for (at, _) in message.match_indices(['`', '[', '<']) {
+        assert_eq!(&message[at - 1..at], "\\", "unescaped Markdown in {message}");
+    }
     let agreement = &issue["agreement"];
     assert!(message.contains(&format!("agreed by {} of {}", agreement["count"], agreement["of"])));
     let findings = issue["findings"].as_array().unwrap();

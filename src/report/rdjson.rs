@@ -7,11 +7,14 @@
 //! CWE as its code, and `quorum` as its source. No `suggestions`: a model's fix is free
 //! text with no exact lines to replace (`Finding::suggestion`), and reviewdog would apply a
 //! suggestion verbatim, so the fix goes in the message instead.
+//!
+//! reviewdog posts the message as Markdown in a pull request comment: what models wrote
+//! is escaped (`md_text`), so an answer cannot add links, images or HTML there.
 
 use anyhow::Result;
 use serde_json::{json, Value};
 
-use super::{cwe_url, explanation, fix, RepoPath};
+use super::{cwe_url, explanation, fix, md_text, RepoPath};
 use crate::analysis::Analysis;
 use crate::consensus::Issue;
 use crate::normalize::finding::Severity;
@@ -86,18 +89,27 @@ fn message(issue: &Issue) -> String {
             issue.agreement.providers.join(", ")
         ),
     };
-    let mut text = format!("{} ({} severity; {who})", issue.title, issue.severity.as_str());
+    let mut text = format!(
+        "{} ({} severity; {})",
+        md_text(&issue.title),
+        issue.severity.as_str(),
+        md_text(&who)
+    );
     if let Some(why) = explanation(issue) {
-        text.push_str(&format!("\n\n{}", shortened(why)));
+        text.push_str(&format!("\n\n{}", md_text(&shortened(why))));
     }
     if let Some(fix) = fix(issue) {
-        text.push_str(&format!("\n\nFix: {}", shortened(fix)));
+        text.push_str(&format!("\n\nFix: {}", md_text(&shortened(fix))));
     }
     if issue.findings.len() > 1 {
         text.push('\n');
         for finding in &issue.findings {
             let words = format!("{}: {}", finding.title.trim(), finding.description.trim());
-            text.push_str(&format!("\n- {}: {}", finding.provider, shortened(&words)));
+            text.push_str(&format!(
+                "\n- {}: {}",
+                md_text(&finding.provider),
+                md_text(&shortened(&words))
+            ));
         }
     }
     text
