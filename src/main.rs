@@ -151,7 +151,7 @@ enum Command {
         /// Report only issues at least N independent models agree on.
         #[arg(long, value_name = "N")]
         min_agree: Option<usize>,
-        /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
+        /// Report files to write: md, json, sarif, html, rdjson, rdjsonl, or a list such as md,json,sarif,html.
         #[arg(long, default_value = "md,json,sarif,html")]
         format: String,
         /// Print no table.
@@ -211,7 +211,7 @@ struct ReviewArgs {
     /// Only use this provider (repeatable).
     #[arg(long = "provider", value_name = "NAME")]
     providers: Vec<String>,
-    /// Report files to write: md, json, sarif, html, or a list such as md,json,sarif,html.
+    /// Report files to write: md, json, sarif, html, rdjson, rdjsonl, or a list such as md,json,sarif,html.
     #[arg(long, default_value = "md,json,sarif,html")]
     format: String,
     /// Print no table and no progress.

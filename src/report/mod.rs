@@ -1,5 +1,6 @@
-//! Reports: the terminal table, `report.md`, `report.json`, `report.sarif` and
-//! `report.html`, one file each; the cells they share and the formats live here.
+//! Reports: the terminal table, `report.md`, `report.json`, `report.sarif`,
+//! `report.html`, and for reviewdog `report.rdjson` / `report.rdjsonl`, one file each;
+//! the cells they share and the formats live here.
 //!
 //! Everything a model wrote is untrusted text: control characters are removed before it
 //! reaches a terminal (no escape-sequence injection), and Markdown metacharacters are
@@ -10,6 +11,8 @@
 pub mod html;
 mod json;
 mod markdown;
+pub mod rdjson;
+mod repo_path;
 pub mod sarif;
 mod table;
 
@@ -19,6 +22,7 @@ use anyhow::{bail, Result};
 
 pub use json::json;
 pub use markdown::{markdown, md_text};
+pub use repo_path::RepoPath;
 pub use table::table;
 
 use crate::analysis::Analysis;
@@ -34,11 +38,22 @@ pub enum Format {
     Json,
     Sarif,
     Html,
+    /// reviewdog's Diagnostic Format, one JSON document (`reviewdog -f=rdjson`).
+    Rdjson,
+    /// reviewdog's Diagnostic Format, one diagnostic per line (`reviewdog -f=rdjsonl`).
+    Rdjsonl,
 }
 
 impl Format {
     /// Every format, so code that handles a run folder's files misses none.
-    pub const ALL: [Format; 4] = [Format::Markdown, Format::Json, Format::Sarif, Format::Html];
+    pub const ALL: [Format; 6] = [
+        Format::Markdown,
+        Format::Json,
+        Format::Sarif,
+        Format::Html,
+        Format::Rdjson,
+        Format::Rdjsonl,
+    ];
 
     /// Parses `--format md,json`.
     pub fn parse_list(list: &str) -> Result<Vec<Format>> {
@@ -49,14 +64,20 @@ impl Format {
                 "json" => Format::Json,
                 "sarif" => Format::Sarif,
                 "html" => Format::Html,
-                other => bail!("unknown report format {other:?}: use md, json, sarif, html, or a list (md,json,sarif)"),
+                "rdjson" => Format::Rdjson,
+                "rdjsonl" => Format::Rdjsonl,
+                other => bail!(
+                    "unknown report format {other:?}: use md, json, sarif, html, rdjson, rdjsonl, or a list (md,json,sarif)"
+                ),
             };
             if !formats.contains(&format) {
                 formats.push(format);
             }
         }
         if formats.is_empty() {
-            bail!("--format names no report format: use md, json, sarif, html, or a list (md,json,sarif)");
+            bail!(
+                "--format names no report format: use md, json, sarif, html, rdjson, rdjsonl, or a list (md,json,sarif)"
+            );
         }
         Ok(formats)
     }
@@ -68,19 +89,32 @@ impl Format {
             Format::Json => "report.json",
             Format::Sarif => "report.sarif",
             Format::Html => "report.html",
+            Format::Rdjson => "report.rdjson",
+            Format::Rdjsonl => "report.rdjsonl",
         }
     }
 }
 
-/// Writes the chosen report files into `out`; returns their paths.
+/// Writes the chosen report files into `out`; returns their paths. SARIF and rdjson
+/// name files relative to the repository root (see [`RepoPath`]), so git is asked
+/// once, and only when one of them is written.
 pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
+    let needs_repo = formats
+        .iter()
+        .any(|f| matches!(f, Format::Sarif | Format::Rdjson | Format::Rdjsonl));
+    let repo = match needs_repo {
+        true => RepoPath::of_root(Path::new(&analysis.meta.root)),
+        false => RepoPath::default(),
+    };
     for format in formats {
         let text = match format {
             Format::Markdown => markdown(analysis),
             Format::Json => json(analysis)?,
-            Format::Sarif => crate::report::sarif::sarif(analysis)?,
+            Format::Sarif => sarif::sarif_in(analysis, &repo)?,
             Format::Html => crate::report::html::html(analysis),
+            Format::Rdjson => rdjson::rdjson(analysis, &repo)?,
+            Format::Rdjsonl => rdjson::rdjsonl(analysis, &repo)?,
         };
         let path = out.join(format.file_name());
         crate::store::write_atomically(&path, text.as_bytes())?;
@@ -122,6 +156,34 @@ fn cwe_suffix(cwe: Option<u32>) -> String {
     cwe.map(|c| format!(" (CWE-{c})")).unwrap_or_default()
 }
 
+/// What is wrong, in the words of the first model that explained it (Quorum's own
+/// check: its description).
+fn explanation(issue: &Issue) -> Option<&str> {
+    if let Some(check) = &issue.check {
+        return Some(check.description.as_str());
+    }
+    issue
+        .findings
+        .iter()
+        .map(|f| f.description.trim())
+        .find(|d| !d.is_empty())
+}
+
+/// How to fix it, in the words of the first model that said (free text: models give no
+/// replacement for exact lines).
+fn fix(issue: &Issue) -> Option<&str> {
+    issue
+        .findings
+        .iter()
+        .filter_map(|f| f.suggestion.as_deref().map(str::trim))
+        .find(|s| !s.is_empty())
+}
+
+/// MITRE's page about a CWE.
+fn cwe_url(cwe: u32) -> String {
+    format!("https://cwe.mitre.org/data/definitions/{cwe}.html")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +202,11 @@ mod tests {
             Format::parse_list("sarif,html").unwrap(),
             vec![Format::Sarif, Format::Html]
         );
+        assert_eq!(
+            Format::parse_list("rdjson,RDJSONL").unwrap(),
+            vec![Format::Rdjson, Format::Rdjsonl]
+        );
+        assert_eq!(Format::Rdjsonl.file_name(), "report.rdjsonl");
         assert!(Format::parse_list("pdf")
             .unwrap_err()
             .to_string()

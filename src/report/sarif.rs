@@ -6,6 +6,12 @@
 //! ones) in the message and the properties, and its stable id as a partial fingerprint,
 //! so a viewer tracks the same issue across runs. Rules are the weaknesses (CWE, or
 //! Quorum's category when no CWE was given), tagged the way GitHub reads CWE tags.
+//!
+//! For GitHub code scanning: paths are relative to the repository root (`%SRCROOT%`),
+//! even when a subfolder or one file was reviewed (see [`RepoPath`]); each rule has a
+//! `security-severity` (the highest of its issues, on CodeQL's scale) and a `precision`
+//! (the best agreement among its issues: see [`precision`]); the message carries the
+//! explanation and the fix, not only the title.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +22,7 @@ use serde_sarif::sarif::{
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
+use super::{cwe_url, explanation, fix, RepoPath};
 use crate::analysis::Analysis;
 use crate::consensus::Issue;
 use crate::normalize::finding::Severity;
@@ -23,16 +30,40 @@ use crate::normalize::finding::Severity;
 /// Where the SARIF 2.1.0 schema lives, as the log's `$schema`.
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// The SARIF log of an analysis, pretty-printed.
+/// The base every artifact URI is relative to: the repository root.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// CodeQL's `security-severity` scale (GitHub shows ≥ 9.0 as critical, ≥ 7.0 high,
+/// ≥ 4.0 medium, above 0 low): each severity at a point inside its band.
+const SECURITY_SEVERITY_CRITICAL: &str = "9.5";
+const SECURITY_SEVERITY_HIGH: &str = "8.0";
+const SECURITY_SEVERITY_MEDIUM: &str = "5.5";
+const SECURITY_SEVERITY_LOW: &str = "3.0";
+/// An informational issue is not a vulnerability: GitHub reads 0.0 as no severity.
+const SECURITY_SEVERITY_INFO: &str = "0.0";
+
+/// The SARIF log of an analysis, pretty-printed, with paths relative to the review root.
 pub fn sarif(a: &Analysis) -> Result<String> {
+    sarif_in(a, &RepoPath::default())
+}
+
+/// The SARIF log of an analysis, its paths relative to the repository root `repo` gives.
+pub fn sarif_in(a: &Analysis, repo: &RepoPath) -> Result<String> {
     let listed = listed(a);
     let issues: Vec<&Issue> = listed.iter().map(|l| l.issue).collect();
     let rules = rules(issues.iter().copied());
     let rule_index: BTreeMap<String, i64> = rules.keys().enumerate().map(|(i, id)| (id.clone(), i as i64)).collect();
     let results = listed
         .iter()
-        .map(|l| triaged(result(l.issue, &rule_index), l))
+        .map(|l| triaged(result(l.issue, &rule_index, repo), l))
         .collect::<Result<Vec<SarifResult>>>()?;
+    let srcroot = ArtifactLocation::builder()
+        .description(
+            Message::builder()
+                .text("The root of the git repository reviewed (outside git: the folder reviewed).")
+                .build(),
+        )
+        .build();
     let driver = ToolComponent::builder()
         .name("quorum")
         .version(env!("CARGO_PKG_VERSION"))
@@ -42,6 +73,7 @@ pub fn sarif(a: &Analysis) -> Result<String> {
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
+        .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_string(), srcroot)]))
         .properties(
             PropertyBag::builder()
                 .additional_properties(BTreeMap::from([
@@ -73,7 +105,70 @@ fn rule_id(issue: &Issue) -> String {
     }
 }
 
-fn rules<'a>(issues: impl Iterator<Item = &'a Issue>) -> BTreeMap<String, ReportingDescriptor> {
+/// GitHub's `security-severity` of a severity.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => SECURITY_SEVERITY_CRITICAL,
+        Severity::High => SECURITY_SEVERITY_HIGH,
+        Severity::Medium => SECURITY_SEVERITY_MEDIUM,
+        Severity::Low => SECURITY_SEVERITY_LOW,
+        Severity::Info => SECURITY_SEVERITY_INFO,
+    }
+}
+
+/// How often an issue is right, in SARIF's words, from how many independent model
+/// families agree on it: `very-high` when every family that reviewed the file reported
+/// it (and for Quorum's own deterministic checks), `high` for two or more, `medium` for
+/// one alone. Ranked so a rule takes its best issue's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Precision {
+    Medium,
+    High,
+    VeryHigh,
+}
+
+impl Precision {
+    fn of(issue: &Issue) -> Precision {
+        let agreement = &issue.agreement;
+        match (&issue.check, agreement.count) {
+            (Some(_), _) => Precision::VeryHigh,
+            (None, n) if n >= 2 && n >= agreement.of => Precision::VeryHigh,
+            (None, n) if n >= 2 => Precision::High,
+            _ => Precision::Medium,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Precision::Medium => "medium",
+            Precision::High => "high",
+            Precision::VeryHigh => "very-high",
+        }
+    }
+}
+
+/// The highest severity and the best precision among a rule's issues.
+#[derive(Clone, Copy)]
+struct RuleStrength {
+    severity: Severity,
+    precision: Precision,
+}
+
+fn rules<'a>(issues: impl Iterator<Item = &'a Issue> + Clone) -> BTreeMap<String, ReportingDescriptor> {
+    let mut strength: BTreeMap<String, RuleStrength> = BTreeMap::new();
+    for issue in issues.clone() {
+        let seen = RuleStrength {
+            severity: issue.severity,
+            precision: Precision::of(issue),
+        };
+        strength
+            .entry(rule_id(issue))
+            .and_modify(|s| {
+                s.severity = s.severity.max(seen.severity);
+                s.precision = s.precision.max(seen.precision);
+            })
+            .or_insert(seen);
+    }
     let mut rules = BTreeMap::new();
     for issue in issues {
         let id = rule_id(issue);
@@ -87,14 +182,20 @@ fn rules<'a>(issues: impl Iterator<Item = &'a Issue>) -> BTreeMap<String, Report
                 (None, Some(cwe)) => format!("CWE-{cwe} ({})", issue.category.as_str()),
                 (None, None) => format!("{} (no CWE given)", issue.category.as_str()),
             };
+            let strongest = strength[&id];
+            let graded = BTreeMap::from([
+                (
+                    "security-severity".to_string(),
+                    json!(security_severity(strongest.severity)),
+                ),
+                ("precision".to_string(), json!(strongest.precision.as_str())),
+            ]);
             let builder = ReportingDescriptor::builder()
                 .id(id.clone())
                 .short_description(MultiformatMessageString::builder().text(described).build())
-                .properties(PropertyBag::builder().tags(tags).build());
+                .properties(PropertyBag::builder().tags(tags).additional_properties(graded).build());
             match issue.cwe {
-                Some(cwe) => builder
-                    .help_uri(format!("https://cwe.mitre.org/data/definitions/{cwe}.html"))
-                    .build(),
+                Some(cwe) => builder.help_uri(cwe_url(cwe)).build(),
                 None => builder.build(),
             }
         });
@@ -110,10 +211,10 @@ fn level(severity: Severity) -> ResultLevel {
     }
 }
 
-fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
+fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>, repo: &RepoPath) -> SarifResult {
     let id = rule_id(issue);
     let agreement = &issue.agreement;
-    let text = match &issue.check {
+    let mut text = match &issue.check {
         Some(check) => format!(
             "{} (found by Quorum's own check, not by a model). {}",
             issue.title, check.description
@@ -126,6 +227,12 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
             agreement.providers.join(", ")
         ),
     };
+    if let (None, Some(why)) = (&issue.check, explanation(issue)) {
+        text.push_str(&format!("\n\n{why}"));
+    }
+    if let Some(fix) = fix(issue) {
+        text.push_str(&format!("\n\nFix: {fix}"));
+    }
     let region = match (issue.start_line, issue.end_line) {
         (Some(start), end) => Some(
             Region::builder()
@@ -135,7 +242,10 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
         ),
         _ => None,
     };
-    let artifact = ArtifactLocation::builder().uri(uri_path(&issue.file)).build();
+    let artifact = ArtifactLocation::builder()
+        .uri(uri_path(&repo.of(&issue.file)))
+        .uri_base_id(SRCROOT)
+        .build();
     let physical = match region {
         Some(region) => PhysicalLocation::builder()
             .artifact_location(artifact)
@@ -148,6 +258,7 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>) -> SarifResult {
         ("severity".to_string(), json!(issue.severity.as_str())),
         ("agreement".to_string(), json!(agreement)),
         ("score".to_string(), json!(issue.score)),
+        ("precision".to_string(), json!(Precision::of(issue).as_str())),
         ("source".to_string(), json!(issue.source)),
         (
             "findings".to_string(),
@@ -250,6 +361,16 @@ mod tests {
     fn paths_become_uri_references() {
         assert_eq!(uri_path("src/db.go"), "src/db.go");
         assert_eq!(uri_path("my dir/ü#1.go"), "my%20dir/%C3%BC%231.go");
+    }
+
+    #[test]
+    fn security_severity_follows_codeqls_bands() {
+        let score = |s: Severity| security_severity(s).parse::<f64>().unwrap();
+        assert!(score(Severity::Critical) >= 9.0);
+        assert!((7.0..9.0).contains(&score(Severity::High)));
+        assert!((4.0..7.0).contains(&score(Severity::Medium)));
+        assert!((0.1..4.0).contains(&score(Severity::Low)));
+        assert_eq!(score(Severity::Info), 0.0);
     }
 
     #[test]

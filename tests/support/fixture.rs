@@ -135,3 +135,40 @@ pub fn sarif_validator() -> jsonschema::Validator {
     let schema = load(&repo_root().join("tests/fixtures/sarif-schema-2.1.0.json"));
     jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
 }
+
+/// A validator for reviewdog's JSON Schema `name` (`DiagnosticResult.json` for rdjson,
+/// `Diagnostic.json` for one line of rdjsonl), copied from reviewdog's `proto/rdf/jsonschema`.
+pub fn reviewdog_validator(name: &str) -> jsonschema::Validator {
+    let schema = load(&repo_root().join("tests/fixtures/reviewdog").join(name));
+    jsonschema::validator_for(&schema).expect("the reviewdog schema compiles")
+}
+
+/// The offline demo inside a fresh git repository (committed): its app at `repo/sub`,
+/// its config at `repo/demo.toml`; `None` (the test skips) when git is not on PATH.
+pub fn demo_in_git(sub: &str) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo_root().join("examples/vulnerable-app"), &dir.path().join(sub));
+    copy_tree(&repo_root().join("examples/demo"), &dir.path().join("demo"));
+    std::fs::copy(repo_root().join("examples/demo.toml"), dir.path().join("demo.toml")).unwrap();
+    let committed = git(dir.path(), &["init", "-q"])
+        && git(dir.path(), &["add", "."])
+        && git(dir.path(), &["commit", "-qm", "first"]);
+    if !committed {
+        eprintln!("SKIPPED: git is not on PATH");
+    }
+    committed.then_some(dir)
+}
+
+/// Copies the folder `from` (regular files and folders) to `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
