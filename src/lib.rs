@@ -19,6 +19,7 @@ pub mod eval;
 pub mod hash;
 pub mod input;
 pub mod normalize;
+pub mod related;
 pub mod report;
 pub mod sanitize;
 pub mod store;

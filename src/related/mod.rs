@@ -1,0 +1,48 @@
+//! Related code: for a region of one file, the code elsewhere in the tree that decides
+//! whether what the region does is safe (the definitions of the names it uses, its
+//! callers, where the fields it reads are set). Reviewers with room get it beside their
+//! file (`context = "related"`), and the judge gets it with each issue it checks.
+//!
+//! This module holds only the contract the stages share; the index that answers it
+//! is built once per run from the reviewed files.
+
+use serde::{Deserialize, Serialize};
+
+/// A piece of code with where it came from, as a prompt shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeExcerpt {
+    /// The file, relative to the review root, `/`-separated.
+    pub path: String,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    /// 1-based, inclusive.
+    pub end_line: u32,
+    /// The lines themselves, untrusted: prompts fence them, reports escape them.
+    pub text: String,
+    /// Why this piece is related, in a few words ("definition of `check_auth`",
+    /// "caller of `export`"): shown to the model before the code.
+    pub why: String,
+}
+
+/// A region of one reviewed file: the lines an issue or a file part covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region<'a> {
+    pub path: &'a str,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+/// Whatever can answer "what code elsewhere bears on this region", nearest first, cut
+/// to roughly `budget_tokens` (estimated as the chunker estimates them).
+pub trait RelatedCode {
+    fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt>;
+}
+
+/// `context = "none"`: a reviewer or judge that gets no related code.
+pub struct NoRelatedCode;
+
+impl RelatedCode for NoRelatedCode {
+    fn related(&self, _region: Region<'_>, _budget_tokens: u64) -> Vec<CodeExcerpt> {
+        Vec::new()
+    }
+}
