@@ -10,7 +10,7 @@ use std::process::Output;
 use serde_json::{json, Value};
 use support::chat;
 use support::fixture::project;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const KEY: &str = "lm-studio-token-SECRET-987";
@@ -175,4 +175,59 @@ async fn check_passes_when_every_provider_works_and_list_hides_keys() {
         "{stdout}"
     );
     assert!(!stdout.contains(KEY));
+}
+
+/// A llama.cpp server in router mode (`llama-server --models-dir`), as b1-0c1e570 answers:
+/// `/props` describes the router itself with `n_ctx` 0, and one model with `?model=`.
+async fn llama_cpp_router() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
+                {"id": "gemma-mock", "object": "model", "owned_by": "llamacpp", "status": {"value": "unloaded"}}
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/props"))
+        .and(query_param("model", "gemma-mock"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"default_generation_settings": {"n_ctx": 4096}, "total_slots": 2})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/props"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"role": "router", "model_path": "none",
+            "default_generation_settings": {"params": null, "n_ctx": 0}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(Chat)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Found against a real llama-server in router mode: its own `/props` says `n_ctx: 0`,
+/// which Quorum took for the model's window and refused every review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_llama_cpp_router_is_asked_for_the_models_window_not_its_own() {
+    let server = llama_cpp_router().await;
+    let config = format!(
+        "[providers.gemma]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"gemma-mock\"\nmax_output_tokens = 256\ntimeout_secs = 10\n",
+        server.uri()
+    );
+    let dir = project(&[("app/main.go", "package main\n\nfunc main() {}\n")], &config);
+    assert!(quorum(dir.path(), &["trust"]).await.status.success());
+    let check = quorum(dir.path(), &["providers", "check"]).await;
+    support::ok(&check);
+    assert!(support::stdout(&check).contains("4096"), "{}", support::stdout(&check));
+    support::ok(&quorum(dir.path(), &["review", "app", "--quiet"]).await);
 }

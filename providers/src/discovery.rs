@@ -112,12 +112,12 @@ pub(crate) async fn local_context_window(
             return entry.get("loaded_context_length").and_then(Value::as_u64);
         }
     }
-    if let Some(body) = fetch(get(&["props"]), None).await {
-        let n = serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|v| v.pointer("/default_generation_settings/n_ctx").and_then(Value::as_u64));
-        if n.is_some() {
-            return n;
+    // llama.cpp: a router (`--models-dir`, several models) answers `/props` for itself
+    // with `n_ctx` 0 and for one model with `?model=`; a one-model server ignores the
+    // query. 0 never means a window: it means "not this one".
+    for props in [get(&["props"]).query(&[("model", model)]), get(&["props"])] {
+        if let Some(n) = fetch(props, None).await.as_deref().and_then(llama_cpp_context) {
+            return Some(n);
         }
     }
     if let Some(body) = fetch(get(&["api", "ps"]), None).await {
@@ -128,6 +128,15 @@ pub(crate) async fn local_context_window(
     let show = authorized(client.post(http::endpoint(root, &["api", "show"])), key);
     let body = fetch(show, Some(serde_json::json!({ "model": model }))).await?;
     ollama_configured_context(&body)
+}
+
+/// The slot context a llama.cpp `/props` body states, if it states one.
+fn llama_cpp_context(body: &str) -> Option<u64> {
+    serde_json::from_str::<Value>(body)
+        .ok()?
+        .pointer("/default_generation_settings/n_ctx")
+        .and_then(Value::as_u64)
+        .filter(|n| *n > 0)
 }
 
 fn authorized(request: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
@@ -232,6 +241,16 @@ mod tests {
         assert_eq!(parse_model_list(lmstudio_v1)[0].context_tokens, Some(16384));
         assert!(parse_model_list("{\"error\":\"Unexpected endpoint or method.\"}").is_empty());
         assert!(parse_model_list("<html>").is_empty());
+    }
+
+    #[test]
+    fn a_llama_cpp_router_states_no_window_for_itself() {
+        // As llama-server b1-0c1e570 answers in router mode (`/props` without `?model=`).
+        let router = r#"{"role":"router","max_instances":4,"model_path":"none","default_generation_settings":{"params":null,"n_ctx":0}}"#;
+        assert_eq!(llama_cpp_context(router), None, "0 is not a window");
+        let one_model = r#"{"default_generation_settings":{"n_ctx":4096},"total_slots":2}"#;
+        assert_eq!(llama_cpp_context(one_model), Some(4096));
+        assert_eq!(llama_cpp_context("<html>"), None);
     }
 
     #[test]
