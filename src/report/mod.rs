@@ -15,6 +15,7 @@ pub mod rdjson;
 mod repo_path;
 pub mod sarif;
 mod table;
+mod table_layout;
 
 use std::path::{Path, PathBuf};
 

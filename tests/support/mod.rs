@@ -27,9 +27,17 @@ use std::process::{Command, Output};
 pub const UNSET_VAR: &str = "QUORUM_CLI_TEST_UNSET";
 
 /// Variables of the developer's environment every run has removed: a configuration
-/// chosen outside the test, the variable tests name as unset, and what would exempt a
-/// host from the proxies a test sets (`NO_PROXY`) or make them ignored (a CGI request).
-const REMOVED_VARS: [&str; 5] = ["QUORUM_CONFIG", UNSET_VAR, "NO_PROXY", "no_proxy", "REQUEST_METHOD"];
+/// chosen outside the test, the variable tests name as unset, what would exempt a
+/// host from the proxies a test sets (`NO_PROXY`) or make them ignored (a CGI request),
+/// and the width a shell may export (`COLUMNS`), which tables written to a pipe follow.
+const REMOVED_VARS: [&str; 6] = [
+    "QUORUM_CONFIG",
+    UNSET_VAR,
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+    "COLUMNS",
+];
 
 /// The user home a test run from `cwd` gets: outside `cwd`, so it is never reviewed.
 pub fn test_home(cwd: &Path) -> PathBuf {

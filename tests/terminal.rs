@@ -1,0 +1,84 @@
+//! What a new user sees on stdout: the issue table laid out for a pipe (120 columns, or
+//! `COLUMNS`) without a path ever wrapped, `--out -` printing one report and nothing
+//! else, and the shell completions and man pages generated from the command line's
+//! definition.
+
+mod support;
+
+use serde_json::Value;
+use support::fixture::{demo_review, demo_review_with, load};
+use unicode_width::UnicodeWidthStr;
+
+/// Each issue's `path:lines`, as the table's location column shows it.
+fn locations(report: &Value) -> Vec<String> {
+    report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let file = i["file"].as_str().unwrap();
+            match (i["start_line"].as_u64(), i["end_line"].as_u64()) {
+                (Some(s), Some(e)) if s != e => format!("{file}:{s}-{e}"),
+                (Some(s), _) => format!("{file}:{s}"),
+                _ => file.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The widest line of `text`, in display columns.
+fn widest_line(text: &str) -> usize {
+    text.lines().map(UnicodeWidthStr::width).max().unwrap_or(0)
+}
+
+/// The table rows that start an issue (their `#` cell is a number).
+fn issue_rows(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .filter(|l| {
+            l.trim_start_matches('│')
+                .split('┆')
+                .next()
+                .is_some_and(|c| c.trim().parse::<usize>().is_ok())
+        })
+        .collect()
+}
+
+#[test]
+fn a_piped_table_is_120_columns_wide_and_never_wraps_a_path() {
+    let out = tempfile::tempdir().unwrap();
+    let run = demo_review(out.path(), &["--format", "json"]);
+    support::ok(&run);
+    let table = support::stdout(&run);
+    assert!(widest_line(&table) <= 120, "{table}");
+    let rows = issue_rows(&table);
+    let locations = locations(&load(&out.path().join("report.json")));
+    assert_eq!(rows.len(), locations.len(), "{table}");
+    for (row, location) in rows.iter().zip(&locations) {
+        assert!(row.contains(&format!(" {location} ")), "{location} not whole in {row:?}\n{table}");
+    }
+    // The demo's titles are longer than the room left: the title column wraps.
+    assert!(table.lines().count() > 2 * rows.len(), "{table}");
+}
+
+#[test]
+fn columns_sets_the_width_of_a_piped_table() {
+    let out = tempfile::tempdir().unwrap();
+    let wide = demo_review_with(out.path(), &["--format", "json"], &[("COLUMNS", "220")]);
+    let table = support::stdout(&wide);
+    let widest = widest_line(&table);
+    assert!(widest > 120 && widest <= 220, "{widest}\n{table}");
+    // Room for everything: one line per issue, between the header and the borders.
+    let rows = issue_rows(&table).len();
+    assert_eq!(table.lines().count(), rows + 4, "{table}");
+
+    // An 80-column pipe: the paths are shortened from the left, never wrapped.
+    let narrow = demo_review_with(out.path(), &["--format", "json"], &[("COLUMNS", "80")]);
+    let table = support::stdout(&narrow);
+    assert!(widest_line(&table) <= 80, "{table}");
+    for (row, location) in issue_rows(&table).iter().zip(locations(&load(&out.path().join("report.json")))) {
+        let cell = row.split('┆').nth(3).unwrap().trim();
+        let kept = cell.trim_start_matches('…');
+        assert!(location.ends_with(kept) && kept.len() >= 10, "{cell:?} is not the end of {location}");
+    }
+}
