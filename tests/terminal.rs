@@ -82,3 +82,66 @@ fn columns_sets_the_width_of_a_piped_table() {
         assert!(location.ends_with(kept) && kept.len() >= 10, "{cell:?} is not the end of {location}");
     }
 }
+
+/// `report`, less what differs between two runs of the same review: ids, times and
+/// latencies.
+fn without_run_specifics(mut report: Value) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|k, _| !(k.ends_with("latency_ms") || ["run_id", "started_at", "finished_at"].contains(&k.as_str())));
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut report);
+    report
+}
+
+/// The demo reviewed from `cwd` (outside the repository) with `args` added.
+fn demo_from(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let root = support::fixture::repo_root();
+    let app = root.join("examples/vulnerable-app");
+    let config = root.join("examples/demo.toml");
+    let base = ["review", app.to_str().unwrap(), "--config", config.to_str().unwrap()];
+    support::quorum(cwd, &[&base[..], args].concat(), &[])
+}
+
+#[test]
+fn out_dash_prints_the_json_report_alone_and_keeps_the_run_in_quorum_report() {
+    let cwd = tempfile::tempdir().unwrap();
+    let run = demo_from(cwd.path(), &["--format", "json", "--out", "-"]);
+    let err = support::ok(&run);
+    let printed: Value = serde_json::from_slice(&run.stdout).expect("stdout is one JSON document and nothing else");
+    let kept = cwd.path().join("quorum-report");
+    assert!(kept.join("responses.jsonl").is_file() && kept.join("run.json").is_file());
+    assert!(err.contains("report.json went to stdout; the run is kept in quorum-report"), "{err}");
+    assert!(err.contains("[52/52]"), "progress stays on stderr: {err}");
+
+    let out = tempfile::tempdir().unwrap();
+    support::ok(&demo_review(out.path(), &["--format", "json", "--quiet"]));
+    let written = load(&out.path().join("report.json"));
+    assert_eq!(without_run_specifics(printed.clone()), without_run_specifics(written));
+    assert_eq!(printed, load(&kept.join("report.json")), "the kept run has the same report");
+
+    // The kept run is one like any other: aggregate prints the same report from it.
+    let again = support::quorum(cwd.path(), &["aggregate", "quorum-report", "--format", "json", "--out", "-"], &[]);
+    support::ok(&again);
+    let rebuilt: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(rebuilt["issues"], printed["issues"]);
+}
+
+#[test]
+fn out_dash_needs_exactly_one_format() {
+    let cwd = tempfile::tempdir().unwrap();
+    let err = support::refused(&demo_from(cwd.path(), &["--out", "-"]));
+    assert!(err.contains("--out - prints one report to stdout: name it with --format"), "{err}");
+    assert!(!cwd.path().join("quorum-report").exists(), "nothing was run");
+    // Any single format: SARIF for a code-scanning upload step, say.
+    let run = demo_from(cwd.path(), &["--format", "sarif", "--out", "-", "--quiet"]);
+    support::ok(&run);
+    let sarif: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+}
