@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use quorum::commands::{
     self, Finished, Gate, Outcome, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutReport, SuppressOptions,
 };
@@ -182,6 +182,18 @@ enum Command {
         /// List the suppressions of that run's repository instead.
         #[arg(long, conflicts_with_all = ["id", "reason"])]
         list: bool,
+    },
+    /// Print the completion script of a shell (see the README for where it goes).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of quorum in roff (`quorum man | man -l -`), or write one
+    /// page per command into a folder.
+    Man {
+        /// Write quorum.1, quorum-review.1, … into DIR (made if missing) instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -410,6 +422,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             config,
             json,
         } => commands::eval(&out_dir, &truth, config.as_deref(), json)?,
+        Command::Completions { shell } => commands::print_stdout(&commands::completions(Cli::command(), shell)?)?,
+        Command::Man { out: None } => commands::print_stdout(&commands::man_page(Cli::command())?)?,
+        Command::Man { out: Some(dir) } => {
+            for page in commands::write_man_pages(Cli::command(), &dir)? {
+                eprintln!("Wrote {}", terminal_safe(&page.display().to_string()));
+            }
+        }
         Command::Suppress { id, reason, out, list } => {
             commands::println_stdout(&commands::suppress(&SuppressOptions { id, reason, out, list })?)?
         }

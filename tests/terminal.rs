@@ -145,3 +145,65 @@ fn out_dash_needs_exactly_one_format() {
     let sarif: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+/// The subcommands `quorum --help` lists (but `help`).
+fn subcommands() -> Vec<String> {
+    let cwd = tempfile::tempdir().unwrap();
+    let help = support::stdout(&support::quorum(cwd.path(), &["--help"], &[]));
+    let listed: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(listed.len() >= 10 && listed.contains(&"review".to_string()), "{help}");
+    listed
+}
+
+#[test]
+fn completions_know_every_subcommand_and_flag() {
+    let cwd = tempfile::tempdir().unwrap();
+    let bash = support::quorum(cwd.path(), &["completions", "bash"], &[]);
+    support::ok(&bash);
+    let script = support::stdout(&bash);
+    assert!(script.contains("complete -F _quorum"), "{script}");
+    for command in subcommands() {
+        assert!(script.contains(&format!("quorum,{command})")), "bash completes {command}");
+    }
+    assert!(script.contains("--fail-on") && script.contains("--allow-partial"));
+    for (shell, marker) in [("zsh", "#compdef quorum"), ("fish", "complete -c quorum")] {
+        let out = support::quorum(cwd.path(), &["completions", shell], &[]);
+        support::ok(&out);
+        let script = support::stdout(&out);
+        assert!(script.contains(marker) && script.contains("fail-on"), "{shell}: {script}");
+    }
+    let err = support::refused(&support::quorum(cwd.path(), &["completions", "tcsh"], &[]));
+    assert!(err.contains("possible values: bash"), "{err}");
+}
+
+#[test]
+fn the_man_page_names_every_subcommand_and_man_out_writes_one_page_each() {
+    let cwd = tempfile::tempdir().unwrap();
+    let out = support::quorum(cwd.path(), &["man"], &[]);
+    support::ok(&out);
+    let page = support::stdout(&out);
+    assert!(page.contains(".TH quorum 1"), "{page}");
+    let commands = subcommands();
+    for command in &commands {
+        assert!(page.contains(&format!("quorum\\-{command}(1)")), "the page lists {command}\n{page}");
+    }
+
+    let dir = cwd.path().join("man/man1");
+    let err = support::ok(&support::quorum(cwd.path(), &["man", "--out", "man/man1"], &[]));
+    for name in std::iter::once("quorum".to_string()).chain(commands.iter().map(|c| format!("quorum-{c}"))) {
+        let page = std::fs::read_to_string(dir.join(format!("{name}.1"))).unwrap_or_else(|e| panic!("{name}.1: {e}"));
+        assert!(page.contains(&format!(".TH {name} 1")), "{name}.1");
+        assert!(err.contains(&format!("{name}.1")), "{err}");
+    }
+    let review = std::fs::read_to_string(dir.join("quorum-review.1")).unwrap();
+    assert!(review.contains("fail\\-on") && review.contains("\\-\\-since"), "{review}");
+    assert!(dir.join("quorum-providers-check.1").is_file(), "nested commands get a page");
+    assert!(!dir.join("quorum-help.1").exists());
+}
