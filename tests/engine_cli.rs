@@ -373,7 +373,11 @@ async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
     let stderr = ok(&out);
     let records = project.records("quorum-report");
     let parts = records.iter().filter(|r| r["status"] == "ok").count();
-    assert_eq!(parts, 2 + 2, "two small files and the long one's two parts: {records:#?}");
+    assert_eq!(
+        parts,
+        2 + 2,
+        "two small files and the long one's two parts: {records:#?}"
+    );
     let counts = progress_counts(&stderr);
     assert_eq!(counts.len(), parts, "one line per job the report counts:\n{stderr}");
     assert_eq!(counts.last(), Some(&(parts, parts)), "{stderr}");
@@ -385,7 +389,10 @@ async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
         stderr.contains("tiny · long.go · too long for the model: reviewed as 2 parts instead"),
         "{stderr}"
     );
-    assert!(stderr.contains("This run: 4 answered, 0 from the cache, 0 failed"), "{stderr}");
+    assert!(
+        stderr.contains("This run: 4 answered, 0 from the cache, 0 failed"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

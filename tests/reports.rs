@@ -299,7 +299,11 @@ fn sarif_tools_summarises_the_demo_sarif() {
     let out = tempfile::tempdir().unwrap();
     support::ok(&demo_review(out.path(), &["--quiet", "--format", "sarif"]));
     let sarif_path = out.path().join("report.sarif");
-    let summary = match std::process::Command::new("sarif").arg("summary").arg(&sarif_path).output() {
+    let summary = match std::process::Command::new("sarif")
+        .arg("summary")
+        .arg(&sarif_path)
+        .output()
+    {
         Ok(summary) => summary,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             println!("skipped: sarif-tools not installed (pip install sarif-tools)");
@@ -325,5 +329,8 @@ fn sarif_tools_summarises_the_demo_sarif() {
         );
     }
     // Each issue is listed under its CWE and title.
-    assert!(text.contains("CWE-78 OS command injection via export format parameter"), "{text}");
+    assert!(
+        text.contains("CWE-78 OS command injection via export format parameter"),
+        "{text}"
+    );
 }

@@ -243,7 +243,17 @@ async fn since_outside_a_repository_or_with_an_unknown_ref_is_refused_and_no_cha
     // A CI gate passes on an empty change set, and a report asked on stdout is nothing.
     let gated = quorum_async(
         root,
-        &["review", "--since", "HEAD", "--fail-on", "info", "--format", "json", "--out", "-"],
+        &[
+            "review",
+            "--since",
+            "HEAD",
+            "--fail-on",
+            "info",
+            "--format",
+            "json",
+            "--out",
+            "-",
+        ],
         &[],
     )
     .await;

@@ -55,7 +55,10 @@ fn a_piped_table_is_120_columns_wide_and_never_wraps_a_path() {
     let locations = locations(&load(&out.path().join("report.json")));
     assert_eq!(rows.len(), locations.len(), "{table}");
     for (row, location) in rows.iter().zip(&locations) {
-        assert!(row.contains(&format!(" {location} ")), "{location} not whole in {row:?}\n{table}");
+        assert!(
+            row.contains(&format!(" {location} ")),
+            "{location} not whole in {row:?}\n{table}"
+        );
     }
     // The demo's titles are longer than the room left: the title column wraps.
     assert!(table.lines().count() > 2 * rows.len(), "{table}");
@@ -76,10 +79,16 @@ fn columns_sets_the_width_of_a_piped_table() {
     let narrow = demo_review_with(out.path(), &["--format", "json"], &[("COLUMNS", "80")]);
     let table = support::stdout(&narrow);
     assert!(widest_line(&table) <= 80, "{table}");
-    for (row, location) in issue_rows(&table).iter().zip(locations(&load(&out.path().join("report.json")))) {
+    for (row, location) in issue_rows(&table)
+        .iter()
+        .zip(locations(&load(&out.path().join("report.json"))))
+    {
         let cell = row.split('┆').nth(3).unwrap().trim();
         let kept = cell.trim_start_matches('…');
-        assert!(location.ends_with(kept) && kept.len() >= 10, "{cell:?} is not the end of {location}");
+        assert!(
+            location.ends_with(kept) && kept.len() >= 10,
+            "{cell:?} is not the end of {location}"
+        );
     }
 }
 
@@ -89,7 +98,9 @@ fn without_run_specifics(mut report: Value) -> Value {
     fn strip(value: &mut Value) {
         match value {
             Value::Object(map) => {
-                map.retain(|k, _| !(k.ends_with("latency_ms") || ["run_id", "started_at", "finished_at"].contains(&k.as_str())));
+                map.retain(|k, _| {
+                    !(k.ends_with("latency_ms") || ["run_id", "started_at", "finished_at"].contains(&k.as_str()))
+                });
                 map.values_mut().for_each(strip);
             }
             Value::Array(items) => items.iter_mut().for_each(strip),
@@ -117,17 +128,28 @@ fn out_dash_prints_the_json_report_alone_and_keeps_the_run_in_quorum_report() {
     let printed: Value = serde_json::from_slice(&run.stdout).expect("stdout is one JSON document and nothing else");
     let kept = cwd.path().join("quorum-report");
     assert!(kept.join("responses.jsonl").is_file() && kept.join("run.json").is_file());
-    assert!(err.contains("report.json went to stdout; the run is kept in quorum-report"), "{err}");
+    assert!(
+        err.contains("report.json went to stdout; the run is kept in quorum-report"),
+        "{err}"
+    );
     assert!(err.contains("[52/52]"), "progress stays on stderr: {err}");
 
     let out = tempfile::tempdir().unwrap();
     support::ok(&demo_review(out.path(), &["--format", "json", "--quiet"]));
     let written = load(&out.path().join("report.json"));
     assert_eq!(without_run_specifics(printed.clone()), without_run_specifics(written));
-    assert_eq!(printed, load(&kept.join("report.json")), "the kept run has the same report");
+    assert_eq!(
+        printed,
+        load(&kept.join("report.json")),
+        "the kept run has the same report"
+    );
 
     // The kept run is one like any other: aggregate prints the same report from it.
-    let again = support::quorum(cwd.path(), &["aggregate", "quorum-report", "--format", "json", "--out", "-"], &[]);
+    let again = support::quorum(
+        cwd.path(),
+        &["aggregate", "quorum-report", "--format", "json", "--out", "-"],
+        &[],
+    );
     support::ok(&again);
     let rebuilt: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(rebuilt["issues"], printed["issues"]);
@@ -137,7 +159,10 @@ fn out_dash_prints_the_json_report_alone_and_keeps_the_run_in_quorum_report() {
 fn out_dash_needs_exactly_one_format() {
     let cwd = tempfile::tempdir().unwrap();
     let err = support::refused(&demo_from(cwd.path(), &["--out", "-"]));
-    assert!(err.contains("--out - prints one report to stdout: name it with --format"), "{err}");
+    assert!(
+        err.contains("--out - prints one report to stdout: name it with --format"),
+        "{err}"
+    );
     assert!(!cwd.path().join("quorum-report").exists(), "nothing was run");
     // Any single format: SARIF for a code-scanning upload step, say.
     let run = demo_from(cwd.path(), &["--format", "sarif", "--out", "-", "--quiet"]);
@@ -170,14 +195,20 @@ fn completions_know_every_subcommand_and_flag() {
     let script = support::stdout(&bash);
     assert!(script.contains("complete -F _quorum"), "{script}");
     for command in subcommands() {
-        assert!(script.contains(&format!("quorum,{command})")), "bash completes {command}");
+        assert!(
+            script.contains(&format!("quorum,{command})")),
+            "bash completes {command}"
+        );
     }
     assert!(script.contains("--fail-on") && script.contains("--allow-partial"));
     for (shell, marker) in [("zsh", "#compdef quorum"), ("fish", "complete -c quorum")] {
         let out = support::quorum(cwd.path(), &["completions", shell], &[]);
         support::ok(&out);
         let script = support::stdout(&out);
-        assert!(script.contains(marker) && script.contains("fail-on"), "{shell}: {script}");
+        assert!(
+            script.contains(marker) && script.contains("fail-on"),
+            "{shell}: {script}"
+        );
     }
     let err = support::refused(&support::quorum(cwd.path(), &["completions", "tcsh"], &[]));
     assert!(err.contains("possible values: bash"), "{err}");
@@ -192,7 +223,10 @@ fn the_man_page_names_every_subcommand_and_man_out_writes_one_page_each() {
     assert!(page.contains(".TH quorum 1"), "{page}");
     let commands = subcommands();
     for command in &commands {
-        assert!(page.contains(&format!("quorum\\-{command}(1)")), "the page lists {command}\n{page}");
+        assert!(
+            page.contains(&format!("quorum\\-{command}(1)")),
+            "the page lists {command}\n{page}"
+        );
     }
 
     let dir = cwd.path().join("man/man1");
@@ -203,7 +237,13 @@ fn the_man_page_names_every_subcommand_and_man_out_writes_one_page_each() {
         assert!(err.contains(&format!("{name}.1")), "{err}");
     }
     let review = std::fs::read_to_string(dir.join("quorum-review.1")).unwrap();
-    assert!(review.contains("fail\\-on") && review.contains("\\-\\-since"), "{review}");
-    assert!(dir.join("quorum-providers-check.1").is_file(), "nested commands get a page");
+    assert!(
+        review.contains("fail\\-on") && review.contains("\\-\\-since"),
+        "{review}"
+    );
+    assert!(
+        dir.join("quorum-providers-check.1").is_file(),
+        "nested commands get a page"
+    );
     assert!(!dir.join("quorum-help.1").exists());
 }

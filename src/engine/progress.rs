@@ -296,7 +296,8 @@ mod tests {
     fn record(provider: &str, status: &str) -> ResponseRecord {
         let mut value = serde_json::json!({"provider": provider, "model": "m", "file": "big.go", "status": status});
         if status == "split" {
-            value["split_into"] = serde_json::json!([{"start_line": 1, "end_line": 50}, {"start_line": 51, "end_line": 99}]);
+            value["split_into"] =
+                serde_json::json!([{"start_line": 1, "end_line": 50}, {"start_line": 51, "end_line": 99}]);
         }
         serde_json::from_value(value).unwrap()
     }

@@ -58,10 +58,7 @@ pub fn widths(needed: Needed, total: usize) -> Option<Widths> {
         .min(room.saturating_sub(min_title + min_reported))
         .max(MIN_LOCATION.min(needed.location));
     let rest = room.saturating_sub(location);
-    let reported_by = needed
-        .reported_by
-        .min(rest * REPORTED_BY_FIFTHS / 5)
-        .max(min_reported);
+    let reported_by = needed.reported_by.min(rest * REPORTED_BY_FIFTHS / 5).max(min_reported);
     let title = rest.saturating_sub(reported_by).max(min_title);
     Some(Widths {
         location,
@@ -132,7 +129,10 @@ mod tests {
     #[test]
     fn a_very_narrow_table_keeps_every_minimum() {
         let w = widths(DEMO, 40).unwrap();
-        assert_eq!((w.location, w.title, w.reported_by), (MIN_LOCATION, MIN_TITLE, MIN_REPORTED_BY));
+        assert_eq!(
+            (w.location, w.title, w.reported_by),
+            (MIN_LOCATION, MIN_TITLE, MIN_REPORTED_BY)
+        );
     }
 
     #[test]
