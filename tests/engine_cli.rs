@@ -570,8 +570,12 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
         "reports written from what is done"
     );
 
-    ok(&project.run(&["review", "--resume", "--quiet", "--no-cache"]).await);
+    let resumed = ok(&project.run(&["review", "--resume", "--no-cache"]).await);
     assert_eq!(project.records("quorum-report").len(), 15);
+    // Progress counts what is left, as the announcement does.
+    let left = 15 - answered;
+    assert!(resumed.contains(&format!("{left} requests left to make")), "{resumed}");
+    assert_eq!(progress_counts(&resumed).last(), Some(&(left, left)), "{resumed}");
     assert_eq!(
         seen.count(),
         15,
