@@ -92,6 +92,28 @@ fn columns_sets_the_width_of_a_piped_table() {
     }
 }
 
+#[test]
+fn on_a_terminal_the_table_takes_its_width_whatever_columns_says() {
+    let out = tempfile::tempdir().unwrap();
+    support::ok(&demo_review(out.path(), &["--format", "json", "--quiet"]));
+    let folder = out.path().to_str().unwrap();
+    let args = ["aggregate", folder, "--format", "md"];
+    let Some(shown) = support::quorum_in_terminal(out.path(), &args, &[("COLUMNS", "300")], 100) else {
+        println!("skipped: no `script` (util-linux) to make a terminal");
+        return;
+    };
+    let table: String = shown
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '╞', '└']))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let widest = widest_line(&table);
+    assert!((90..=100).contains(&widest), "{widest}\n{shown}");
+    for location in locations(&load(&out.path().join("report.json"))) {
+        assert!(table.contains(&format!(" {location} ")), "{location} whole in\n{table}");
+    }
+}
+
 /// `report`, less what differs between two runs of the same review: ids, times and
 /// latencies.
 fn without_run_specifics(mut report: Value) -> Value {
