@@ -15,8 +15,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use quorum::commands::{self, Finished, Gate, Outcome, ReportOptions, ReviewOptions, Reviewed, Shard, SuppressOptions};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use quorum::commands::{
+    self, Finished, Gate, Outcome, ReportOptions, ReviewOptions, Reviewed, Shard, StdoutReport, SuppressOptions,
+};
 use quorum::engine::preflight::NoProviderLeft;
 use quorum::normalize::finding::Severity;
 use quorum::report::Format;
@@ -141,7 +143,8 @@ enum Command {
         /// One or more review --out folders.
         #[arg(required = true)]
         run_dirs: Vec<PathBuf>,
-        /// Where to write the merged report (required with several folders).
+        /// Where to write the merged report (required with several folders); - prints the
+        /// one report --format names to stdout (the reports are written into the folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Take the [consensus] settings from this configuration [default: the one the
@@ -180,6 +183,18 @@ enum Command {
         #[arg(long, conflicts_with_all = ["id", "reason"])]
         list: bool,
     },
+    /// Print the completion script of a shell (see the README for where it goes).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of quorum in roff (`quorum man | man -l -`), or write one
+    /// page per command into a folder.
+    Man {
+        /// Write quorum.1, quorum-review.1, … into DIR (made if missing) instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 // `quorum review`'s arguments (no doc comment: the variant's is the command's help).
@@ -205,7 +220,8 @@ struct ReviewArgs {
     /// or ~/.config/quorum/config.toml; a quorum.toml found by itself must be trusted].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where the answers and reports are written.
+    /// Where the answers and reports are written; - prints the one report --format names
+    /// to stdout (the run is kept in quorum-report).
     #[arg(long, value_name = "DIR", default_value = "quorum-report")]
     out: PathBuf,
     /// Only use this provider (repeatable).
@@ -378,8 +394,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 min_agree,
                 baseline,
             };
+            let to_stdout = match &out {
+                Some(out) => StdoutReport::asked(out, &report.formats)?,
+                None => None,
+            };
+            let out = out.filter(|_| to_stdout.is_none());
             let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
-            return conclude(&finished, quiet, &gate, min_agree);
+            return conclude(&finished, quiet, to_stdout, &gate, min_agree);
         }
         Command::Compare {
             run_dirs,
@@ -401,6 +422,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             config,
             json,
         } => commands::eval(&out_dir, &truth, config.as_deref(), json)?,
+        Command::Completions { shell } => commands::print_stdout(&commands::completions(Cli::command(), shell)?)?,
+        Command::Man { out: None } => commands::print_stdout(&commands::man_page(Cli::command())?)?,
+        Command::Man { out: Some(dir) } => {
+            for page in commands::write_man_pages(Cli::command(), &dir)? {
+                eprintln!("Wrote {}", terminal_safe(&page.display().to_string()));
+            }
+        }
         Command::Suppress { id, reason, out, list } => {
             commands::println_stdout(&commands::suppress(&SuppressOptions { id, reason, out, list })?)?
         }
@@ -415,6 +443,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
     let quiet = args.quiet;
     let (gate, min_agree) = (args.gate.clone(), args.min_agree);
+    let to_stdout = StdoutReport::asked(&args.out, &Format::parse_list(&args.format)?)?;
     let opts = args.into_options()?;
     let runtime = runtime()?;
     match runtime.block_on(commands::review(&opts))? {
@@ -426,7 +455,7 @@ fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
             eprintln!("{}", terminal_safe(&why));
             Ok(ExitStatus::Success)
         }
-        Reviewed::Run(finished) => conclude(&finished, quiet, &gate, min_agree),
+        Reviewed::Run(finished) => conclude(&finished, quiet, to_stdout, &gate, min_agree),
         Reviewed::Interrupted => {
             // Requests still in flight are abandoned, not waited for.
             runtime.shutdown_background();
@@ -442,6 +471,7 @@ impl ReviewArgs {
         }
         let out = match &self.resume {
             Some(dir) if dir.as_os_str() != "-" => dir.clone(),
+            _ if StdoutReport::means_stdout(&self.out) => StdoutReport::run_folder(),
             _ => self.out,
         };
         Ok(ReviewOptions {
@@ -466,9 +496,18 @@ impl ReviewArgs {
     }
 }
 
-/// Prints the table and a summary; picks the exit status.
-fn conclude(finished: &Finished, quiet: bool, args: &GateArgs, min_agree: Option<usize>) -> anyhow::Result<ExitStatus> {
-    finished.tell(quiet)?;
+/// Prints the table (or with `--out -` the report) and a summary; picks the exit status.
+fn conclude(
+    finished: &Finished,
+    quiet: bool,
+    to_stdout: Option<StdoutReport>,
+    args: &GateArgs,
+    min_agree: Option<usize>,
+) -> anyhow::Result<ExitStatus> {
+    match to_stdout {
+        Some(report) => report.tell(finished, quiet)?,
+        None => finished.tell(quiet)?,
+    }
     let gate = Gate::new(args.fail_on, min_agree);
     Ok(match finished.judge(gate.as_ref(), args.allow_partial) {
         Outcome::NothingUsable => ExitStatus::NoProvider,

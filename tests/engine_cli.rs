@@ -339,6 +339,62 @@ async fn a_context_overflow_error_retries_with_smaller_parts() {
     );
 }
 
+/// The `[done/total]` of each progress line of `stderr`.
+fn progress_counts(stderr: &str) -> Vec<(usize, usize)> {
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix('[')?.split_once(']'))
+        .filter_map(|(counts, _)| {
+            let (done, total) = counts.split_once('/')?;
+            Some((done.parse().ok()?, total.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
+    let (server, _seen) = chat_server(|ask| {
+        if ask.user.lines().count() > 60 {
+            ResponseTemplate::new(400).set_body_json(openai_error(
+                "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
+                "invalid_request_error",
+                Some("messages"),
+                Some("context_length_exceeded"),
+            ))
+        } else {
+            answer(NO_FINDINGS)
+        }
+    })
+    .await;
+    let project = Project::new(2, &provider("tiny", &server, ""));
+    let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(project.path().join("src/long.go"), long).unwrap();
+    let out = project.run(&["review", "src", "--no-cache"]).await;
+    let stderr = ok(&out);
+    let records = project.records("quorum-report");
+    let parts = records.iter().filter(|r| r["status"] == "ok").count();
+    assert_eq!(
+        parts,
+        2 + 2,
+        "two small files and the long one's two parts: {records:#?}"
+    );
+    let counts = progress_counts(&stderr);
+    assert_eq!(counts.len(), parts, "one line per job the report counts:\n{stderr}");
+    assert_eq!(counts.last(), Some(&(parts, parts)), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.contains(" · ") && l.contains("failed")),
+        "a split is no failure:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("tiny · long.go · too long for the model: reviewed as 2 parts instead"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("This run: 4 answered, 0 from the cache, 0 failed"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_sends_nothing_and_estimates_cost() {
     let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
@@ -499,6 +555,12 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     );
     let answered = project.records("quorum-report").len();
     assert!((3..15).contains(&answered), "{answered} answered before the stop");
+    // Progress stops where the run did, and says so: it does not jump to 15/15.
+    assert_eq!(progress_counts(&stderr).last(), Some(&(answered, 15)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Stopped after {answered} of 15 jobs: interrupted")),
+        "{stderr}"
+    );
     let run = fixture::load(&project.path().join("quorum-report/run.json"));
     assert_eq!(run["stopped_early"], "interrupted");
     assert_eq!(project.report("quorum-report")["run"]["stopped_early"], "interrupted");
@@ -508,8 +570,12 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
         "reports written from what is done"
     );
 
-    ok(&project.run(&["review", "--resume", "--quiet", "--no-cache"]).await);
+    let resumed = ok(&project.run(&["review", "--resume", "--no-cache"]).await);
     assert_eq!(project.records("quorum-report").len(), 15);
+    // Progress counts what is left, as the announcement does.
+    let left = 15 - answered;
+    assert!(resumed.contains(&format!("{left} requests left to make")), "{resumed}");
+    assert_eq!(progress_counts(&resumed).last(), Some(&(left, left)), "{resumed}");
     assert_eq!(
         seen.count(),
         15,

@@ -290,3 +290,47 @@ fn assert_paths_from(out: &Path, prefix: &str) {
         assert_eq!(d["location"]["path"], expected.as_str());
     }
 }
+
+/// sarif-tools (`pip install sarif-tools`, the `sarif` command) reads the demo's
+/// `report.sarif`: `sarif summary` counts its results by level as the report has them.
+/// Skipped, and said so, where sarif-tools is not installed.
+#[test]
+fn sarif_tools_summarises_the_demo_sarif() {
+    let out = tempfile::tempdir().unwrap();
+    support::ok(&demo_review(out.path(), &["--quiet", "--format", "sarif"]));
+    let sarif_path = out.path().join("report.sarif");
+    let summary = match std::process::Command::new("sarif")
+        .arg("summary")
+        .arg(&sarif_path)
+        .output()
+    {
+        Ok(summary) => summary,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            println!("skipped: sarif-tools not installed (pip install sarif-tools)");
+            return;
+        }
+        Err(err) => panic!("sarif summary could not run: {err}"),
+    };
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(
+        summary.status.success(),
+        "sarif summary failed: {text}{}",
+        String::from_utf8_lossy(&summary.stderr)
+    );
+    let sarif = load(&sarif_path);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() >= 10, "the demo's issues: {}", results.len());
+    for level in ["error", "warning", "note"] {
+        let count = results.iter().filter(|r| r["level"] == level).count();
+        assert!(count > 0, "the demo has {level} results");
+        assert!(
+            text.lines().any(|l| l.trim() == format!("{level}: {count}")),
+            "sarif summary counts {count} {level} results:\n{text}"
+        );
+    }
+    // Each issue is listed under its CWE and title.
+    assert!(
+        text.contains("CWE-78 OS command injection via export format parameter"),
+        "{text}"
+    );
+}

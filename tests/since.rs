@@ -240,6 +240,26 @@ async fn since_outside_a_repository_or_with_an_unknown_ref_is_refused_and_no_cha
         "{err}"
     );
     assert!(!root.join("quorum-report").exists(), "nothing was written");
+    // A CI gate passes on an empty change set, and a report asked on stdout is nothing.
+    let gated = quorum_async(
+        root,
+        &[
+            "review",
+            "--since",
+            "HEAD",
+            "--fail-on",
+            "info",
+            "--format",
+            "json",
+            "--out",
+            "-",
+        ],
+        &[],
+    )
+    .await;
+    assert!(ok(&gated).contains("Nothing to review"));
+    assert!(gated.stdout.is_empty());
+    assert!(!root.join("quorum-report").exists());
     // Only a secret file changed: nothing is sent, and that is said.
     write(root, ".env", "TOKEN=x\n");
     let err = ok(&quorum_async(root, &["review", "--since", "HEAD"], &[]).await);

@@ -106,8 +106,14 @@ impl Finished {
         if quiet {
             return Ok(());
         }
+        println_stdout(&report::table(&self.analysis, table_width()))?;
+        self.tell_summary();
+        Ok(())
+    }
+
+    /// The summary of the run, the files written and how the run ended (stderr).
+    pub fn tell_summary(&self) {
         let a = &self.analysis;
-        println_stdout(&report::table(a, table_width()))?;
         let failed = a.errors.len();
         let pre_existing = a.pre_existing_issues().count();
         eprintln!(
@@ -162,6 +168,5 @@ impl Finished {
                 ))
             );
         }
-        Ok(())
     }
 }

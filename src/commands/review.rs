@@ -145,7 +145,7 @@ async fn run(
     let asked = quit.unless_quit(engine::run(engine::RunInputs {
         files: &walked.files,
         reviewers: &reviewers,
-        jobs,
+        jobs: left_to_ask(jobs, &prior),
         store: &mut writer,
         cache: cache.as_mut(),
         prior: &prior,
@@ -197,6 +197,14 @@ fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
     writer.sign_with(run_mac.clone());
     plan.folder.write_meta(&meta)?;
     Ok((meta, writer, run_mac))
+}
+
+/// The jobs a resumed run has no answer for (a split one stays: the engine follows it to
+/// its parts), so that progress counts what is left, as the announcement does.
+fn left_to_ask(jobs: Vec<engine::Job>, prior: &HashMap<String, store::ResponseRecord>) -> Vec<engine::Job> {
+    jobs.into_iter()
+        .filter(|j| !prior.get(&j.key).is_some_and(|r| r.status == store::Status::Ok))
+        .collect()
 }
 
 /// The line that tells what the run is about to ask, and where the answers go.

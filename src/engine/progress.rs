@@ -4,6 +4,11 @@
 //! own pace, or "down"), since providers run at very different speeds and the slowest one
 //! decides when the run ends. Elsewhere (CI logs, pipes): one plain line per finished
 //! job. With `--quiet`: nothing.
+//!
+//! The counts are the report's: a job split into parts (too long for the model) is
+//! neither done nor failed, its parts take its place in the total. A run that stops
+//! early (Ctrl-C, the budget) leaves each bar where it was and says why, rather than
+//! filling it.
 
 mod eta;
 
@@ -14,6 +19,9 @@ use std::time::Instant;
 use self::eta::Pace;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// What a bar says when the run is quit before its end (a second Ctrl-C).
+const QUIT: &str = "interrupted";
 
 use crate::sanitize::terminal_safe;
 use crate::store::{ResponseRecord, Status};
@@ -38,13 +46,15 @@ pub struct Planned {
 pub trait Progress {
     /// Jobs per provider, before any is done (cached ones included).
     fn planned(&mut self, per_provider: &[Planned]);
-    /// A job ended with this record.
+    /// A job ended with this record (a `split` one too, counted by [`Progress::grew`]).
     fn done(&mut self, record: &ResponseRecord);
-    /// A job was split: the provider has `extra` more jobs.
-    fn grew(&mut self, provider: &str, extra: usize);
+    /// A job of the provider was split into `parts` parts, which replace it: the split
+    /// job is neither done nor failed, and the total grows by `parts - 1`.
+    fn grew(&mut self, provider: &str, parts: usize);
     /// Something the user should know now.
     fn note(&mut self, message: &str);
-    fn finish(&mut self);
+    /// The run ended; `stopped` says why when it stopped before every job was asked.
+    fn finish(&mut self, stopped: Option<&str>);
 }
 
 /// The display that suits where stderr goes.
@@ -66,7 +76,7 @@ impl Progress for Silent {
     fn done(&mut self, _: &ResponseRecord) {}
     fn grew(&mut self, _: &str, _: usize) {}
     fn note(&mut self, _: &str) {}
-    fn finish(&mut self) {}
+    fn finish(&mut self, _: Option<&str>) {}
 }
 
 /// One line per finished job, for logs.
@@ -82,23 +92,30 @@ impl Progress for Lines {
     }
 
     fn done(&mut self, record: &ResponseRecord) {
+        if record.status == Status::Split {
+            eprintln!("{}", describe(record));
+            return;
+        }
         self.done += 1;
         eprintln!("[{}/{}] {}", self.done, self.total, describe(record));
     }
 
-    fn grew(&mut self, provider: &str, extra: usize) {
-        self.total += extra;
-        eprintln!(
-            "{}: a part was too long for the model; reviewing it as two smaller parts",
-            terminal_safe(provider)
-        );
+    fn grew(&mut self, _: &str, parts: usize) {
+        self.total = (self.total + parts).saturating_sub(1);
     }
 
     fn note(&mut self, message: &str) {
         eprintln!("{}", terminal_safe(message));
     }
 
-    fn finish(&mut self) {}
+    fn finish(&mut self, stopped: Option<&str>) {
+        if let Some(why) = stopped {
+            eprintln!(
+                "{}",
+                terminal_safe(&format!("Stopped after {} of {} jobs: {why}", self.done, self.total))
+            );
+        }
+    }
 }
 
 /// A bar per provider.
@@ -106,6 +123,8 @@ impl Progress for Lines {
 pub struct Bars {
     multi: Option<MultiProgress>,
     bars: HashMap<String, Track>,
+    /// Drawn nowhere (unit tests).
+    hidden: bool,
 }
 
 /// One provider's bar, its failures and its pace.
@@ -120,16 +139,35 @@ impl Track {
     fn message(&self, now: Instant) -> String {
         let left = self.bar.length().unwrap_or(0).saturating_sub(self.bar.position());
         let eta = self.pace.eta(usize::try_from(left).unwrap_or(usize::MAX), now);
+        self.with_failures(&eta.to_string())
+    }
+
+    /// `end`, after the failures if any.
+    fn with_failures(&self, end: &str) -> String {
         match self.failures {
-            0 => eta.to_string(),
-            n => format!("{n} failed · {eta}"),
+            0 => end.to_string(),
+            n => format!("{n} failed · {end}"),
         }
+    }
+
+    /// Whether every job of the provider has ended.
+    fn complete(&self) -> bool {
+        self.bar.length().is_some_and(|len| self.bar.position() >= len)
+    }
+
+    /// Stops the bar where it is, saying `why`.
+    fn stop(&self, why: &str) {
+        self.bar.abandon_with_message(terminal_safe(&self.with_failures(why)));
     }
 }
 
 impl Progress for Bars {
     fn planned(&mut self, per_provider: &[Planned]) {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let target = match self.hidden {
+            true => ProgressDrawTarget::hidden(),
+            false => ProgressDrawTarget::stderr(),
+        };
+        let multi = MultiProgress::with_draw_target(target);
         let width = per_provider
             .iter()
             .map(|p| p.provider.chars().count())
@@ -165,10 +203,15 @@ impl Progress for Bars {
                 _ if record.cached => {}
                 _ => track.pace.answered(now),
             }
-            if !matches!(record.status, Status::Ok | Status::Split) {
-                track.failures += 1;
+            match record.status {
+                // Its parts take its place (`grew`).
+                Status::Split => {}
+                Status::Ok => track.bar.inc(1),
+                Status::Error | Status::Skipped => {
+                    track.failures += 1;
+                    track.bar.inc(1);
+                }
             }
-            track.bar.inc(1);
         }
         // Every estimate moves with time, not only the one of the provider that answered.
         for track in self.bars.values() {
@@ -176,9 +219,10 @@ impl Progress for Bars {
         }
     }
 
-    fn grew(&mut self, provider: &str, extra: usize) {
+    fn grew(&mut self, provider: &str, parts: usize) {
         if let Some(track) = self.bars.get(provider) {
-            track.bar.inc_length(extra as u64);
+            let len = track.bar.length().unwrap_or(0);
+            track.bar.set_length((len + parts as u64).saturating_sub(1));
             track.bar.set_message(track.message(Instant::now()));
         }
     }
@@ -192,9 +236,22 @@ impl Progress for Bars {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self, stopped: Option<&str>) {
         for track in self.bars.values() {
-            track.bar.finish();
+            match stopped {
+                Some(why) if !track.complete() => track.stop(why),
+                _ => track.bar.finish(),
+            }
+        }
+    }
+}
+
+/// A run quit before its end (a second Ctrl-C drops the engine, and the bars with it):
+/// each bar stays where it was and says so, rather than being filled or cleared.
+impl Drop for Bars {
+    fn drop(&mut self) {
+        for track in self.bars.values().filter(|t| !t.bar.is_finished()) {
+            track.stop(QUIT);
         }
     }
 }
@@ -209,6 +266,10 @@ pub fn describe(record: &ResponseRecord) -> String {
         ),
         (Status::Ok, _) if record.cached => "answer from the cache".to_string(),
         (Status::Ok, _) => format!("answered in {:.1} s", record.latency_ms as f64 / MILLIS_PER_SECOND),
+        (Status::Split, _) => format!(
+            "too long for the model: reviewed as {} parts instead",
+            record.split_into.as_ref().map_or(0, Vec::len)
+        ),
         (_, Some(e)) => format!("failed: {}", e.message),
         (_, None) => "failed".to_string(),
     };
@@ -225,4 +286,98 @@ pub fn describe(record: &ResponseRecord) -> String {
         "{} · {}{part} · {what}{retries}",
         record.provider, record.file
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of `provider` with `status` (and for a split, two parts).
+    fn record(provider: &str, status: &str) -> ResponseRecord {
+        let mut value = serde_json::json!({"provider": provider, "model": "m", "file": "big.go", "status": status});
+        if status == "split" {
+            value["split_into"] =
+                serde_json::json!([{"start_line": 1, "end_line": 50}, {"start_line": 51, "end_line": 99}]);
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn hidden_bars(per_provider: &[(&str, usize)]) -> Bars {
+        let mut bars = Bars::default();
+        bars.hidden = true;
+        let planned: Vec<Planned> = per_provider
+            .iter()
+            .map(|(p, jobs)| Planned {
+                provider: p.to_string(),
+                jobs: *jobs,
+            })
+            .collect();
+        bars.planned(&planned);
+        bars
+    }
+
+    /// Position, length and failures of `provider`'s bar.
+    fn counts(bars: &Bars, provider: &str) -> (u64, u64, usize) {
+        let track = &bars.bars[provider];
+        (track.bar.position(), track.bar.length().unwrap(), track.failures)
+    }
+
+    #[test]
+    fn a_split_job_is_replaced_by_its_parts_and_is_no_failure() {
+        let mut bars = hidden_bars(&[("a", 3), ("b", 1)]);
+        bars.done(&record("a", "ok"));
+        bars.done(&record("a", "split"));
+        bars.grew("a", 2);
+        assert_eq!(counts(&bars, "a"), (1, 4, 0), "1 of 3 files + 1 more part");
+        bars.done(&record("a", "ok"));
+        bars.done(&record("a", "error"));
+        bars.done(&record("a", "ok"));
+        bars.done(&record("b", "skipped"));
+        assert_eq!(counts(&bars, "a"), (4, 4, 1));
+        assert_eq!(counts(&bars, "b"), (1, 1, 1));
+        bars.finish(None);
+        assert!(bars.bars.values().all(|t| t.bar.is_finished()));
+    }
+
+    #[test]
+    fn a_stopped_run_leaves_the_bars_where_they_were() {
+        let mut bars = hidden_bars(&[("a", 5), ("b", 1)]);
+        bars.done(&record("a", "ok"));
+        bars.done(&record("a", "error"));
+        bars.done(&record("b", "ok"));
+        bars.finish(Some("interrupted"));
+        assert_eq!(counts(&bars, "a"), (2, 5, 1), "not filled");
+        assert_eq!(bars.bars["a"].bar.message(), "1 failed · interrupted");
+        assert_eq!(counts(&bars, "b"), (1, 1, 0));
+        assert!(bars.bars["a"].bar.is_finished() && bars.bars["b"].bar.is_finished());
+    }
+
+    #[test]
+    fn a_run_quit_before_its_end_stops_the_bars_where_they_were() {
+        let mut bars = hidden_bars(&[("a", 5)]);
+        bars.done(&record("a", "ok"));
+        let bar = bars.bars["a"].bar.clone();
+        drop(bars);
+        assert!(bar.is_finished());
+        assert_eq!((bar.position(), bar.message().to_string()), (1, QUIT.to_string()));
+    }
+
+    #[test]
+    fn lines_count_parts_as_the_report_does() {
+        let mut lines = Lines::default();
+        lines.planned(&[Planned {
+            provider: "a".into(),
+            jobs: 2,
+        }]);
+        lines.done(&record("a", "split"));
+        lines.grew("a", 2);
+        lines.done(&record("a", "ok"));
+        lines.done(&record("a", "ok"));
+        lines.done(&record("a", "ok"));
+        assert_eq!((lines.done, lines.total), (3, 3));
+        assert_eq!(
+            describe(&record("a", "split")),
+            "a · big.go · too long for the model: reviewed as 2 parts instead"
+        );
+    }
 }

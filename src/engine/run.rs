@@ -150,6 +150,6 @@ pub async fn run(inputs: RunInputs<'_>) -> Result<Summary> {
     } else {
         None
     };
-    progress.finish();
+    progress.finish(summary.stopped_early.as_deref());
     Ok(summary)
 }

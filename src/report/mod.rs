@@ -15,6 +15,7 @@ pub mod rdjson;
 mod repo_path;
 pub mod sarif;
 mod table;
+mod table_layout;
 
 use std::path::{Path, PathBuf};
 
@@ -108,19 +109,33 @@ pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Res
         false => RepoPath::default(),
     };
     for format in formats {
-        let text = match format {
-            Format::Markdown => markdown(analysis),
-            Format::Json => json(analysis)?,
-            Format::Sarif => sarif::sarif_in(analysis, &repo)?,
-            Format::Html => crate::report::html::html(analysis),
-            Format::Rdjson => rdjson::rdjson(analysis, &repo)?,
-            Format::Rdjsonl => rdjson::rdjsonl(analysis, &repo)?,
-        };
+        let text = render_in(analysis, *format, &repo)?;
         let path = out.join(format.file_name());
         crate::store::write_atomically(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// One report as text, as [`write_reports`] writes it (for `--out -`).
+pub fn render(analysis: &Analysis, format: Format) -> Result<String> {
+    let repo = match format {
+        Format::Sarif | Format::Rdjson | Format::Rdjsonl => RepoPath::of_root(Path::new(&analysis.meta.root)),
+        _ => RepoPath::default(),
+    };
+    render_in(analysis, format, &repo)
+}
+
+/// One report as text, with paths relative to `repo` where the format needs them.
+fn render_in(analysis: &Analysis, format: Format, repo: &RepoPath) -> Result<String> {
+    Ok(match format {
+        Format::Markdown => markdown(analysis),
+        Format::Json => json(analysis)?,
+        Format::Sarif => sarif::sarif_in(analysis, repo)?,
+        Format::Html => crate::report::html::html(analysis),
+        Format::Rdjson => rdjson::rdjson(analysis, repo)?,
+        Format::Rdjsonl => rdjson::rdjsonl(analysis, repo)?,
+    })
 }
 
 /// The "agreed" cell: `count/of` for the models' issues, `check` for Quorum's own.

@@ -1,15 +1,21 @@
 //! The terminal table of ranked issues.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ColumnConstraint, ContentArrangement, Table, Width};
 
+use super::table_layout::{self, display_width, Needed};
 use super::{agreement, cwe_suffix, location, reported_by};
 use crate::analysis::Analysis;
 use crate::sanitize::terminal_safe;
 use crate::triage::Triage;
 
-/// The terminal table of ranked issues; in a `--since` review, those outside the
-/// changed lines follow in a table of their own.
+/// The width a table is laid out at when none is given.
+const DEFAULT_WIDTH: u16 = 120;
+
+/// The terminal table of ranked issues, `width` columns wide at most (default 120;
+/// wider only when even the narrowest columns do not fit); in a `--since` review, those
+/// outside the changed lines follow in a table of their own.
 pub fn table(a: &Analysis, width: Option<u16>) -> String {
+    let width = width.unwrap_or(DEFAULT_WIDTH);
     let listed = ranked_tables(a, width);
     match triage_footer(&a.triage) {
         Some(footer) => format!("{listed}\n{footer}"),
@@ -34,7 +40,7 @@ fn triage_footer(t: &Triage) -> Option<String> {
 }
 
 /// The ranked issues: new ones first, then the pre-existing ones apart.
-fn ranked_tables(a: &Analysis, width: Option<u16>) -> String {
+fn ranked_tables(a: &Analysis, width: u16) -> String {
     if a.issues.is_empty() {
         return "No issues reported.".to_string();
     }
@@ -57,29 +63,72 @@ fn ranked_tables(a: &Analysis, width: Option<u16>) -> String {
 /// What the second table of a `--since` review holds.
 const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
 
-/// The issues that are (or are not) pre-existing, numbered by rank.
-fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["#", "agreed", "severity", "location", "issue", "reported by"]);
-    if let Some(w) = width {
-        t.set_width(w);
-    }
-    let chosen = a
+/// The columns of the issue table, in order.
+const HEADER: [&str; 6] = ["#", "agreed", "severity", "location", "issue", "reported by"];
+
+/// Where the columns that may shrink are.
+const LOCATION: usize = 3;
+const TITLE: usize = 4;
+const REPORTED_BY: usize = 5;
+
+/// The space each side of a cell, which comfy-table counts in a column's width.
+const CELL_PADDING: usize = 2;
+
+/// The issues that are (or are not) pre-existing, numbered by rank: the title column
+/// shrinks to fit `width`, a location is never wrapped (see `table_layout`).
+fn issues_table(a: &Analysis, width: u16, pre_existing: bool) -> String {
+    let rows: Vec<[String; 6]> = a
         .issues
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.pre_existing == pre_existing);
-    for (i, issue) in chosen {
-        t.add_row([
-            (i + 1).to_string(),
-            agreement(issue),
-            issue.severity.as_str().to_string(),
-            terminal_safe(&location(issue)),
-            terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
-            terminal_safe(&reported_by(issue)),
-        ]);
+        .filter(|(_, i)| i.pre_existing == pre_existing)
+        .map(|(i, issue)| {
+            [
+                (i + 1).to_string(),
+                agreement(issue),
+                issue.severity.as_str().to_string(),
+                terminal_safe(&location(issue)),
+                terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+                terminal_safe(&reported_by(issue)),
+            ]
+        })
+        .collect();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(HEADER);
+    let widths = table_layout::widths(needed(&rows), usize::from(width));
+    for mut row in rows {
+        if let Some(w) = widths {
+            row[LOCATION] = table_layout::shorten_location(&row[LOCATION], w.location);
+        }
+        t.add_row(row);
+    }
+    if let Some(w) = widths {
+        for (column, chosen) in [(LOCATION, w.location), (TITLE, w.title), (REPORTED_BY, w.reported_by)] {
+            let chosen = u16::try_from(chosen + CELL_PADDING).unwrap_or(u16::MAX);
+            if let Some(c) = t.column_mut(column) {
+                c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(chosen)));
+            }
+        }
     }
     t.to_string()
+}
+
+/// The widest cell (or header) of each column group.
+fn needed(rows: &[[String; 6]]) -> Needed {
+    let widest = |column: usize| {
+        rows.iter()
+            .map(|r| display_width(&r[column]))
+            .chain([display_width(HEADER[column])])
+            .max()
+            .unwrap_or(0)
+    };
+    Needed {
+        fixed: widest(0) + widest(1) + widest(2),
+        location: widest(LOCATION),
+        title: widest(TITLE),
+        reported_by: widest(REPORTED_BY),
+    }
 }

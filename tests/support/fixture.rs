@@ -114,6 +114,11 @@ pub fn mkfifo(path: &Path) {
 /// The README's offline demo: `quorum review examples/vulnerable-app` with its recorded
 /// answers, into `out`, with `extra` arguments.
 pub fn demo_review(out: &Path, extra: &[&str]) -> Output {
+    demo_review_with(out, extra, &[])
+}
+
+/// [`demo_review`] with the variables `env` added.
+pub fn demo_review_with(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let out = out.to_str().unwrap();
     let args = [
         &[
@@ -127,7 +132,7 @@ pub fn demo_review(out: &Path, extra: &[&str]) -> Output {
         extra,
     ]
     .concat();
-    super::quorum(repo_root(), &args, &[])
+    super::quorum(repo_root(), &args, env)
 }
 
 /// A validator for the official SARIF 2.1.0 schema (from OASIS).

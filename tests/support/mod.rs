@@ -27,9 +27,17 @@ use std::process::{Command, Output};
 pub const UNSET_VAR: &str = "QUORUM_CLI_TEST_UNSET";
 
 /// Variables of the developer's environment every run has removed: a configuration
-/// chosen outside the test, the variable tests name as unset, and what would exempt a
-/// host from the proxies a test sets (`NO_PROXY`) or make them ignored (a CGI request).
-const REMOVED_VARS: [&str; 5] = ["QUORUM_CONFIG", UNSET_VAR, "NO_PROXY", "no_proxy", "REQUEST_METHOD"];
+/// chosen outside the test, the variable tests name as unset, what would exempt a
+/// host from the proxies a test sets (`NO_PROXY`) or make them ignored (a CGI request),
+/// and the width a shell may export (`COLUMNS`), which tables written to a pipe follow.
+const REMOVED_VARS: [&str; 6] = [
+    "QUORUM_CONFIG",
+    UNSET_VAR,
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+    "COLUMNS",
+];
 
 /// The user home a test run from `cwd` gets: outside `cwd`, so it is never reviewed.
 pub fn test_home(cwd: &Path) -> PathBuf {
@@ -44,8 +52,12 @@ pub fn test_home(cwd: &Path) -> PathBuf {
 /// `quorum`, ready to run in `cwd` with its own config and cache folders. For a run
 /// that is spawned and watched; [`quorum`] runs one to its end.
 pub fn quorum_cmd(cwd: &Path) -> Command {
+    with_test_home(Command::new(env!("CARGO_BIN_EXE_quorum")), cwd)
+}
+
+/// `cmd`, run in `cwd` with the home, config and cache folders of [`quorum_cmd`].
+fn with_test_home(mut cmd: Command, cwd: &Path) -> Command {
     let home = test_home(cwd);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quorum"));
     cmd.current_dir(cwd)
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -54,6 +66,26 @@ pub fn quorum_cmd(cwd: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// Runs `quorum ARGS` in `cwd` with the variables `env` added and stdout and stderr on
+/// a terminal `columns` wide (a pseudo-terminal of util-linux's `script`); what the
+/// terminal showed, or `None` where `script` is missing.
+pub fn quorum_in_terminal(cwd: &Path, args: &[&str], env: &[(&str, &str)], columns: u16) -> Option<String> {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_quorum"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let line = format!("stty cols {columns} rows 50; exec {}", quoted.join(" "));
+    let mut script = Command::new("script");
+    script.args(["-q", "-e", "-c", &line, "/dev/null"]);
+    let out = with_test_home(script, cwd)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
 }
 
 /// Runs `quorum ARGS` in `cwd` with the variables `env` added, to its end.

@@ -1,0 +1,92 @@
+//! `--out -`: one report printed to stdout, for a pipe (`quorum review --format json
+//! --out - | jq …`), and nothing else there: the table is not printed, progress and the
+//! summary stay on stderr.
+//!
+//! The run still needs a folder: `responses.jsonl` is what `--resume` continues and
+//! `aggregate` rebuilds from, `run.json` what `suppress` trusts. So the run is written
+//! to the folder `--out` defaults to, `quorum-report`, with the same report files as
+//! `--out quorum-report` would write, and stderr says where it is.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use crate::commands::finish::Finished;
+use crate::commands::terminal::print_stdout;
+use crate::report::{self, Format};
+use crate::sanitize::terminal_safe;
+
+/// The `--out` value that means stdout.
+const STDOUT: &str = "-";
+
+/// Where a run whose report goes to stdout is kept: `--out`'s default.
+const RUN_FOLDER: &str = "quorum-report";
+
+/// The report `--out -` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdoutReport {
+    format: Format,
+}
+
+impl StdoutReport {
+    /// Whether `--out` names stdout.
+    pub fn means_stdout(out: &Path) -> bool {
+        out.as_os_str() == STDOUT
+    }
+
+    /// `Some` when `out` is `-`; then `formats` must name exactly one report.
+    pub fn asked(out: &Path, formats: &[Format]) -> Result<Option<StdoutReport>> {
+        if !Self::means_stdout(out) {
+            return Ok(None);
+        }
+        match formats {
+            [format] => Ok(Some(StdoutReport { format: *format })),
+            _ => bail!(
+                "--out - prints one report to stdout: name it with --format (json, md, sarif, html, rdjson or rdjsonl)"
+            ),
+        }
+    }
+
+    /// The run folder to write instead of `-`.
+    pub fn run_folder() -> PathBuf {
+        PathBuf::from(RUN_FOLDER)
+    }
+
+    /// Prints the report to stdout and says on stderr where the run folder is; then,
+    /// unless `quiet`, the run's summary (stderr).
+    pub fn tell(&self, finished: &Finished, quiet: bool) -> Result<()> {
+        print_stdout(&report::render(&finished.analysis, self.format)?)?;
+        if quiet {
+            return Ok(());
+        }
+        finished.tell_summary();
+        if let Some(folder) = finished.reports.first().and_then(|p| p.parent()) {
+            eprintln!(
+                "{}",
+                terminal_safe(&format!(
+                    "{} went to stdout; the run is kept in {} (for --resume, aggregate and suppress).",
+                    self.format.file_name(),
+                    folder.display()
+                ))
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_dash_with_one_format_prints_to_stdout() {
+        let json = [Format::Json];
+        assert_eq!(StdoutReport::asked(Path::new("out"), &json).unwrap(), None);
+        assert_eq!(
+            StdoutReport::asked(Path::new("-"), &json).unwrap(),
+            Some(StdoutReport { format: Format::Json })
+        );
+        let err = StdoutReport::asked(Path::new("-"), &[Format::Json, Format::Sarif]).unwrap_err();
+        assert!(err.to_string().contains("--format"), "{err}");
+    }
+}
