@@ -132,6 +132,9 @@ impl Finished {
         for line in a.triage.summary_lines() {
             eprintln!("{line}");
         }
+        if let Some(line) = a.judge.summary_line() {
+            eprintln!("{}", terminal_safe(&line));
+        }
         for path in &self.reports {
             eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
         }

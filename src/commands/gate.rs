@@ -38,7 +38,11 @@ impl Gate {
 
     /// The issues of `analysis` that fail the gate, in report order.
     pub fn failing<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
-        analysis.new_issues().filter(|i| self.trips(i)).collect()
+        // An issue the judge rejected stays listed, ranked last, but fails no build.
+        analysis
+            .new_issues()
+            .filter(|i| self.trips(i) && !analysis.judge.is_rejected(&i.id))
+            .collect()
     }
 }
 

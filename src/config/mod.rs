@@ -13,6 +13,7 @@
 //! question.
 
 mod error;
+mod judge;
 mod keys;
 mod presets;
 mod provider;
@@ -27,6 +28,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::ConfigError;
+pub use judge::{JudgeMode, JudgeSettings, DEFAULT_JUDGE_TOP};
 pub use provider::{ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
 pub use review::{ReviewSettings, DEFAULT_SECRET_FILES};
 
@@ -89,6 +91,7 @@ struct RawConfig {
     consensus: crate::consensus::Settings,
     #[serde(default)]
     providers: BTreeMap<String, Spanned<RawProvider>>,
+    judge: Option<Spanned<judge::RawJudge>>,
 }
 
 /// A whole configuration file, validated.
@@ -100,6 +103,8 @@ pub struct Config {
     pub consensus: crate::consensus::Settings,
     /// Sorted by name, so runs are deterministic.
     pub providers: Vec<ProviderConfig>,
+    /// `[judge]`: who checks the top issues (`None`: no judge pass).
+    pub judge: Option<JudgeSettings>,
 }
 
 impl Config {
@@ -132,6 +137,7 @@ impl Config {
         for (name, p) in raw.providers {
             providers.push(validate_provider(name, p, base_dir, &at)?);
         }
+        let judge = judge::validate_judge(raw.judge, &providers, &at)?;
         let mut consensus = raw.consensus;
         consensus.provider_weights = providers.iter().map(|p| (p.name.clone(), p.weight)).collect();
         if let Err(why) = consensus.validate() {
@@ -146,6 +152,7 @@ impl Config {
             review: raw.review,
             consensus,
             providers,
+            judge,
         })
     }
 
@@ -159,11 +166,20 @@ impl Config {
             });
         }
         if names.is_empty() {
-            return Ok(self.providers.clone());
+            return Ok(self.providers.iter().filter(|p| p.review).cloned().collect());
         }
         let mut chosen = Vec::new();
         for name in names {
             match self.providers.iter().find(|p| &p.name == name) {
+                Some(p) if !p.review => {
+                    return Err(ConfigError {
+                        path: self.path.clone(),
+                        line: None,
+                        message: format!(
+                            "--provider {name}: it has review = false (it only judges); name a provider that reviews"
+                        ),
+                    })
+                }
                 Some(p) if !chosen.contains(p) => chosen.push(p.clone()),
                 Some(_) => {}
                 None => {

@@ -15,6 +15,7 @@ pub mod rdjson;
 mod repo_path;
 pub mod sarif;
 mod table;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub use json::json;
 pub use markdown::{markdown, md_text};
 pub use repo_path::RepoPath;
 pub use table::table;
+pub use verdict::{judge_summary, judgement, verdict_cell, verdict_line};
 
 use crate::analysis::Analysis;
 use crate::consensus::{Issue, Source};

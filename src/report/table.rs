@@ -57,6 +57,16 @@ fn ranked_tables(a: &Analysis, width: Option<u16>) -> String {
 /// What the second table of a `--since` review holds.
 const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
 
+/// The issue's title, and under it the judge's verdict when it was judged (each line
+/// made safe on its own, so the verdict keeps a line of its own).
+fn issue_cell(a: &Analysis, issue: &crate::consensus::Issue) -> String {
+    let title = terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe)));
+    match super::judgement(a, issue) {
+        Some(j) => format!("{title}\n{}", terminal_safe(&super::verdict_cell(j))),
+        None => title,
+    }
+}
+
 /// The issues that are (or are not) pre-existing, numbered by rank.
 fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String {
     let mut t = Table::new();
@@ -77,7 +87,7 @@ fn issues_table(a: &Analysis, width: Option<u16>, pre_existing: bool) -> String 
             agreement(issue),
             issue.severity.as_str().to_string(),
             terminal_safe(&location(issue)),
-            terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+            issue_cell(a, issue),
             terminal_safe(&reported_by(issue)),
         ]);
     }
