@@ -244,3 +244,35 @@ fn a_judge_naming_no_provider_or_a_judge_only_provider_no_judge_names_is_refused
         assert!(err.contains("quorum.toml:"), "the error names the file: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_review_takes_the_verdicts_from_the_cache_and_a_changed_question_is_asked() {
+    let (server, seen) = server(Trap::Rejected, Arc::default()).await;
+    let dir = project(&server);
+    let root = dir.path();
+    let cached_review = |out: &'static str| async move {
+        let args = ["review", "repo", "--config", "quorum.toml", "--out", out, "--quiet"];
+        support::quorum_async(root, &args, &[]).await
+    };
+    ok(&cached_review("first").await);
+    let asked = seen.count();
+    assert_eq!(seen.asked("Judge this reported issue."), 2);
+    ok(&cached_review("second").await);
+    assert_eq!(seen.count(), asked, "reviews and verdicts all come from the cache");
+    let report = fixture::report(&root.join("second"));
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[("SQL injection in lookup", "confirmed"), ("Command injection in run", "rejected")])
+    );
+    let cached: Vec<Value> = fixture::records(&root.join("second"))
+        .into_iter()
+        .filter(|r| r["kind"] == "judge")
+        .collect();
+    assert!(cached.len() == 2 && cached.iter().all(|r| r["cached"] == true), "{cached:?}");
+
+    // Another line of code around the issue is another question: asked again.
+    let edited = APP_GO.replace("func tail() {}", "func tail() { audit() }");
+    fixture::write(root, "repo/app.go", edited);
+    ok(&cached_review("third").await);
+    assert_eq!(seen.asked("Judge this reported issue."), 4, "both questions changed with the code shown");
+}
