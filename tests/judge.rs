@@ -276,3 +276,74 @@ async fn a_second_review_takes_the_verdicts_from_the_cache_and_a_changed_questio
     ok(&cached_review("third").await);
     assert_eq!(seen.asked("Judge this reported issue."), 4, "both questions changed with the code shown");
 }
+
+/// A finding every reviewer reports, `gamma` included.
+const EVERYONE: &str = r#"{"file": "app.go", "start_line": 10, "end_line": 10, "severity": "medium", "category": "other", "cwe": 400, "title": "Unbounded work in tail", "description": "tail loops without a limit."}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_agreement_counts_both() {
+    let (server, seen) = chat_server(|ask| {
+        let content = match (is_judge_question(&ask.user), ask.model.as_str()) {
+            (true, "gamma") if ask.user.contains("SQL injection in lookup") => verdict("confirmed", "id is user input"),
+            (true, "gamma") => verdict("rejected", "tool is a constant"),
+            (true, "judge") => verdict("confirmed", "no limit on the loop"),
+            (true, other) => panic!("{other} reported every issue it was asked about"),
+            (false, "gamma") => format!("{{\"findings\": [{EVERYONE}]}}"),
+            (false, _) => {
+                let mut all: Value = serde_json::from_str(&findings()).unwrap();
+                all["findings"].as_array_mut().unwrap().push(serde_json::from_str(EVERYONE).unwrap());
+                all.to_string()
+            }
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await;
+    let url = format!("{}/v1", server.uri());
+    let mut config: String = ["alpha", "beta", "gamma"]
+        .iter()
+        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
+        .collect();
+    config.push_str(&openai_provider("judge", &url, "judge", "review = false"));
+    config.push_str("[judge]\nprovider = \"judge\"\nmode = \"peers\"\n");
+    let dir = fixture::project(&[("repo/app.go", APP_GO)], &config);
+    let root = dir.path();
+
+    ok(&review(root, &[]).await);
+    assert_eq!(seen.count_of("gamma"), 1 + 2, "gamma reviewed, then judged the two issues it missed");
+    assert_eq!(seen.count_of("judge"), 1, "the named judge only for the issue every family reported");
+    let report = fixture::report(&root.join("out"));
+    let issue = |title: &str| {
+        report["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap()
+            .clone()
+    };
+    let sql = issue("SQL injection in lookup");
+    assert_eq!(sql["agreement"]["count"], 2, "the consensus count is kept");
+    assert_eq!(
+        sql["peers"],
+        json!({"reported": 2, "confirmed": 1, "count": 3, "of": 3,
+               "checks": [{"provider": "gamma", "verdict": "confirmed", "reason": "id is user input"}]})
+    );
+    let trap = issue("Command injection in run");
+    assert_eq!((trap["peers"]["count"].clone(), trap["peers"]["confirmed"].clone()), (json!(2), json!(0)));
+    assert!(trap["judge"].is_null(), "a peer's rejection is a vote, not the judge's verdict");
+    assert_eq!(issue("Unbounded work in tail")["judge"]["verdict"], "confirmed");
+    // Reported or confirmed by 3 ranks above 2 of 3; the judge's confirmation rises in its level.
+    assert_eq!(
+        verdicts(&report).into_iter().map(|(t, _)| t).collect::<Vec<_>>(),
+        ["Unbounded work in tail", "SQL injection in lookup", "Command injection in run"]
+    );
+    let md = std::fs::read_to_string(root.join("out/report.md")).unwrap();
+    assert!(md.contains("reported or confirmed by 3 of 3 (2 reported, 1 confirmed by peers)"), "{md}");
+
+    // --min-agree counts a peer's confirmation, and aggregate asks nothing.
+    let asked = seen.count();
+    ok(&quorum(root, &["aggregate", "out", "--min-agree", "3"]).await);
+    assert_eq!(seen.count(), asked);
+    let titles: Vec<String> = verdicts(&fixture::report(&root.join("out"))).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(titles, ["Unbounded work in tail", "SQL injection in lookup"]);
+}

@@ -177,7 +177,8 @@ pub fn analyze(
     let mut issues = checks::issues(&meta.checks, &outcomes, texts);
     issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
     changed::mark_pre_existing(&mut issues, &meta.files);
-    let judge = crate::judge::judge_issues(&mut issues, judge_records, meta.judge.as_ref());
+    let reviewers = meta.providers.iter().map(|p| p.name.clone()).collect();
+    let judge = crate::judge::judge_issues(&mut issues, judge_records, meta.judge.as_ref(), &reviewers);
     Analysis {
         meta,
         issues,

@@ -52,7 +52,11 @@ pub(crate) fn analyze(
     analysis.issues = issues;
     analysis.triage = triaged;
     if let Some(min) = options.min_agree {
-        analysis.issues = crate::consensus::filter_min_agree(analysis.issues, min);
+        // In the judge's `peers` mode a peer's confirmation counts as agreement.
+        let judge = &analysis.judge;
+        analysis
+            .issues
+            .retain(|i| i.source == crate::consensus::Source::Quorum || judge.agreement(i) >= min);
     }
     analysis
 }

@@ -162,6 +162,7 @@ async fn run(
     let texts: HashMap<String, String> = walked.files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
     let judged = quit.unless_quit(judge::judge_pass(judge::JudgePass {
         config: &config,
+        reviewers: &reviewers,
         folder: &folder,
         run_mac: &run_mac,
         meta: &mut meta,

@@ -22,7 +22,7 @@ pub use parse::{parse_verdict, VerdictError};
 pub use prompt::{question, reask, Evidence};
 pub use rank::rank_by_verdicts;
 pub use select::select;
-pub use verdicts::{judge_issues, Judged};
+pub use verdicts::{judge_issues, Judged, PeerCheck};
 
 /// What a judge said about an issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,13 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use super::{Judgement, Verdict};
+use super::{Judgement, PeerCheck, Verdict};
 use crate::consensus::Issue;
 
-/// Reorders `issues` (ranked best first) by their verdicts.
-pub fn rank_by_verdicts(issues: &mut Vec<Issue>, verdicts: &BTreeMap<String, Judgement>) {
+/// Reorders `issues` (ranked best first) by their verdicts; an issue's agreement level is
+/// the families that reported it, or in `peers` mode reported or confirmed it.
+pub fn rank_by_verdicts(
+    issues: &mut Vec<Issue>,
+    verdicts: &BTreeMap<String, Judgement>,
+    peers: &BTreeMap<String, PeerCheck>,
+) {
     let verdict = |i: &Issue| verdicts.get(&i.id).map(|j| j.verdict);
-    confirmed_first_within_levels(issues, &verdict);
+    let level = |i: &Issue| peers.get(&i.id).map_or(i.agreement.count, |p| p.count);
+    confirmed_first_within_levels(issues, &verdict, &level);
     let (kept, rejected): (Vec<Issue>, Vec<Issue>) = std::mem::take(issues)
         .into_iter()
         .partition(|i| verdict(i) != Some(Verdict::Rejected));
@@ -20,11 +26,15 @@ pub fn rank_by_verdicts(issues: &mut Vec<Issue>, verdicts: &BTreeMap<String, Jud
 
 /// Within the places the issues of one agreement level hold, puts the confirmed ones
 /// first; each level keeps its places, so no issue moves past another level's.
-fn confirmed_first_within_levels(issues: &mut [Issue], verdict: &dyn Fn(&Issue) -> Option<Verdict>) {
+fn confirmed_first_within_levels(
+    issues: &mut [Issue],
+    verdict: &dyn Fn(&Issue) -> Option<Verdict>,
+    level: &dyn Fn(&Issue) -> usize,
+) {
     let mut levels: BTreeMap<(bool, usize), Vec<usize>> = BTreeMap::new();
     for (place, issue) in issues.iter().enumerate() {
-        let level = (issue.source == crate::consensus::Source::Quorum, issue.agreement.count);
-        levels.entry(level).or_default().push(place);
+        let key = (issue.source == crate::consensus::Source::Quorum, level(issue));
+        levels.entry(key).or_default().push(place);
     }
     let mut order: Vec<usize> = (0..issues.len()).collect();
     for places in levels.values() {

@@ -115,7 +115,7 @@ fn rejected_issues_sink_below_all_others_and_confirmed_ones_rise_within_their_le
     .into_iter()
     .map(|(id, v)| (id.to_string(), judgement(v)))
     .collect();
-    rank_by_verdicts(&mut issues, &verdicts);
+    rank_by_verdicts(&mut issues, &verdicts, &BTreeMap::new());
     // D (3 families, confirmed) takes A's place, its level's first; E rises above B and C
     // within level 2, but not above D; A, rejected, goes last; nothing is dropped.
     assert_eq!(ids(&issues), ["D", "E", "B", "C", "F", "A"]);

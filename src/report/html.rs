@@ -59,8 +59,8 @@ pub fn html(a: &Analysis) -> String {
             agreed = escape(&crate::report::agreement(issue)),
             loc = escape(&location(issue)),
         );
-        if let Some(j) = a.judge.of(&issue.id) {
-            let _ = writeln!(page, "<li><b>{}</b></li>", escape(&crate::report::verdict_line(j)));
+        for line in crate::report::judge_lines(a, issue) {
+            let _ = writeln!(page, "<li><b>{}</b></li>", escape(&line));
         }
         if let Some(check) = &issue.check {
             let _ = writeln!(

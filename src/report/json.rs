@@ -37,6 +37,10 @@ struct JsonIssue<'a> {
     issue: &'a Issue,
     #[serde(skip_serializing_if = "Option::is_none")]
     judge: Option<&'a crate::judge::Judgement>,
+    /// In the judge's `peers` mode: reported or confirmed by `count` of `of`, both counts
+    /// kept, and each peer's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peers: Option<&'a crate::judge::PeerCheck>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +100,7 @@ pub fn json(a: &Analysis) -> Result<String> {
             .map(|issue| JsonIssue {
                 issue,
                 judge: a.judge.of(&issue.id),
+                peers: a.judge.peers_of(&issue.id),
             })
             .collect(),
         errors: &a.errors,

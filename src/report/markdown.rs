@@ -138,8 +138,8 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             cwe_suffix(issue.cwe),
             if issue.pre_existing { " · pre-existing" } else { "" }
         );
-        if let Some(j) = super::judgement(a, issue) {
-            let _ = writeln!(md, "- **{}**\n", md_text(&super::verdict_line(j)));
+        for line in super::judge_lines(a, issue) {
+            let _ = writeln!(md, "- **{}**", md_text(&line));
         }
         if let Some(check) = &issue.check {
             let _ = writeln!(

@@ -25,7 +25,7 @@ pub use json::json;
 pub use markdown::{markdown, md_text};
 pub use repo_path::RepoPath;
 pub use table::table;
-pub use verdict::{judge_summary, judgement, verdict_cell, verdict_line};
+pub use verdict::{judge_lines, judge_summary, judgement, peers_line, table_line, verdict_line};
 
 use crate::analysis::Analysis;
 use crate::consensus::{Issue, Source};

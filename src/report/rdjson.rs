@@ -52,8 +52,10 @@ pub fn rdjsonl(a: &Analysis, repo: &RepoPath) -> Result<String> {
 
 /// The diagnostic with the judge's verdict at the end of its message, if judged.
 fn judged(mut diagnostic: Value, a: &Analysis, issue: &Issue) -> Value {
-    if let (Some(j), Some(Value::String(message))) = (a.judge.of(&issue.id), diagnostic.get_mut("message")) {
-        message.push_str(&format!("\n\n{}", md_text(&super::verdict_line(j))));
+    if let Some(Value::String(message)) = diagnostic.get_mut("message") {
+        for line in super::judge_lines(a, issue) {
+            message.push_str(&format!("\n\n{}", md_text(&line)));
+        }
     }
     diagnostic
 }

@@ -60,11 +60,12 @@ const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
 /// The issue's title, and under it the judge's verdict when it was judged (each line
 /// made safe on its own, so the verdict keeps a line of its own).
 fn issue_cell(a: &Analysis, issue: &crate::consensus::Issue) -> String {
-    let title = terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe)));
-    match super::judgement(a, issue) {
-        Some(j) => format!("{title}\n{}", terminal_safe(&super::verdict_cell(j))),
-        None => title,
+    let mut cell = terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe)));
+    for line in super::judge_lines(a, issue) {
+        cell.push('\n');
+        cell.push_str(&terminal_safe(&super::table_line(&line)));
     }
+    cell
 }
 
 /// The issues that are (or are not) pre-existing, numbered by rank.

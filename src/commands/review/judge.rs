@@ -3,14 +3,15 @@
 //! one question each to the judge through the engine (stored, cached, resumed like any
 //! answer). The verdicts are read back by the analysis, as `aggregate` reads them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::Result;
 use tokio::sync::watch;
 
 use crate::commands::finish::{self, load_records, ReportOptions};
-use crate::config::{Config, JudgeSettings};
+use crate::analysis::Analysis;
+use crate::config::{Config, JudgeMode, JudgeSettings};
 use crate::consensus::Settings;
 use crate::engine::cache::Cache;
 use crate::engine::{self, question_job, Job, Reviewer, Summary};
@@ -33,6 +34,8 @@ pub(super) fn related_code_for_judge(_files: &[SourceFile]) -> Box<dyn RelatedCo
 /// Everything the judge pass reads and writes.
 pub(super) struct JudgePass<'a> {
     pub config: &'a Config,
+    /// The run's reviewers: in `peers` mode, the judges of the issues they did not report.
+    pub reviewers: &'a [Reviewer],
     pub folder: &'a RunFolder,
     pub run_mac: &'a RunMac,
     pub meta: &'a mut RunMeta,
@@ -58,19 +61,29 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
     if *pass.stop.borrow() {
         return Ok(None);
     }
-    let judges = vec![build_judge(pass.config, settings)?];
+    let judges = judges(&pass, settings)?;
     let jobs = jobs(&pass, &judges, settings)?;
     pass.meta.judge = Some(JudgeRun {
         provider: settings.provider.clone(),
         mode: settings.mode.as_str().to_string(),
-        issues: jobs.iter().filter_map(|j| j.question.as_ref().map(|q| q.issue.clone())).collect(),
+        issues: jobs
+            .iter()
+            .filter_map(|j| j.question.as_ref().map(|q| q.issue.clone()))
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
     });
     pass.folder.write_meta(pass.meta)?;
     if !pass.quiet {
+        let who = match settings.mode {
+            JudgeMode::Single => settings.provider.clone(),
+            JudgeMode::Peers => "the families that did not report them".to_string(),
+        };
         eprintln!(
-            "Judging {} issues with {}",
-            jobs.len(),
-            crate::sanitize::terminal_safe(&settings.provider)
+            "Judging {} issues with {}: {} requests",
+            pass.meta.judge.as_ref().map_or(0, |j| j.issues.len()),
+            crate::sanitize::terminal_safe(&who),
+            jobs.len()
         );
     }
     let mut progress = crate::engine::progress::for_stderr(pass.quiet);
@@ -103,21 +116,75 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         pass.decided,
     );
     let related = related_code_for_judge(pass.files);
-    let budget = related_budget(&judges[0]);
+    // The named judge's window sets the budget: the question is the same for every judge.
+    let budget = related_budget(&judges[judges.len() - 1]);
     let by_path: HashMap<&str, usize> = pass.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
-    Ok(judge::select(&analysis.issues, settings.top)
-        .into_iter()
-        .filter_map(|issue| {
-            let file = *by_path.get(issue.file.as_str())?;
-            let question = judge::question(&Evidence {
-                issue,
-                file: &pass.files[file],
-                related: related.as_ref(),
-                related_budget: budget,
-            });
-            Some(question_job(judges, 0, file, question))
+    let mut jobs = Vec::new();
+    for issue in judge::select(&analysis.issues, settings.top) {
+        let Some(&file) = by_path.get(issue.file.as_str()) else {
+            continue;
+        };
+        let question = judge::question(&Evidence {
+            issue,
+            file: &pass.files[file],
+            related: related.as_ref(),
+            related_budget: budget,
+        });
+        for judge in asked_about(issue, &analysis, judges, settings) {
+            jobs.push(question_job(judges, judge, file, question.clone()));
+        }
+    }
+    Ok(jobs)
+}
+
+/// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
+/// `peers` mode one provider of each family that reviewed the file without failing and
+/// did not report the issue, and the named judge only when there is no such family.
+fn asked_about(issue: &crate::consensus::Issue, analysis: &Analysis, judges: &[Reviewer], settings: &JudgeSettings) -> Vec<usize> {
+    let named = judges.len() - 1;
+    if settings.mode == JudgeMode::Single {
+        return vec![named];
+    }
+    let reporters: BTreeSet<&str> = issue.findings.iter().map(|f| f.family.as_str()).collect();
+    let failed: BTreeSet<&str> = analysis
+        .errors
+        .iter()
+        .filter(|e| e.file == issue.file)
+        .map(|e| e.provider.as_str())
+        .collect();
+    let mut families = BTreeSet::new();
+    let peers: Vec<usize> = judges[..named]
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| {
+            let family = j.config.family.as_str();
+            !reporters.contains(family) && !failed.contains(j.config.name.as_str()) && families.insert(family)
         })
-        .collect())
+        .map(|(i, _)| i)
+        .collect();
+    if peers.is_empty() {
+        vec![named]
+    } else {
+        peers
+    }
+}
+
+/// The judges: in `peers` mode the run's reviewers, then (always, last) the named judge.
+fn judges(pass: &JudgePass, settings: &JudgeSettings) -> Result<Vec<Reviewer>> {
+    let mut judges: Vec<Reviewer> = match settings.mode {
+        JudgeMode::Single => Vec::new(),
+        JudgeMode::Peers => pass
+            .reviewers
+            .iter()
+            .map(|r| Reviewer {
+                config: r.config.clone(),
+                provider: r.provider.clone(),
+                context_tokens: r.context_tokens,
+            })
+            .collect(),
+    };
+    judges.push(build_judge(pass.config, settings)?);
+    Ok(judges)
 }
 
 /// Tokens of related code the judge's window leaves room for (its code budget, which
