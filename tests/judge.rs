@@ -49,10 +49,19 @@ async fn server(trap: Trap, fixed: Arc<AtomicBool>) -> (MockServer, Seen) {
     chat_server(move |ask| {
         let content = if is_judge_question(&ask.user) {
             assert_eq!(ask.model, "judge", "only the judge is asked to judge");
-            assert_eq!(ask.body["response_format"]["json_schema"]["schema"]["required"], json!(["verdict", "reason"]));
-            match (ask.user.contains("Command injection in run"), trap, fixed.load(Ordering::SeqCst)) {
+            assert_eq!(
+                ask.body["response_format"]["json_schema"]["schema"]["required"],
+                json!(["verdict", "reason"])
+            );
+            match (
+                ask.user.contains("Command injection in run"),
+                trap,
+                fixed.load(Ordering::SeqCst),
+            ) {
                 (false, _, _) => verdict("confirmed", "id comes from the request"),
-                (true, Trap::Rejected, _) | (true, _, true) => verdict("rejected", "tool is a constant set in config.go"),
+                (true, Trap::Rejected, _) | (true, _, true) => {
+                    verdict("rejected", "tool is a constant set in config.go")
+                }
                 (true, Trap::Fails, false) => return ResponseTemplate::new(500).set_body_string("boom"),
                 (true, Trap::Garbage, false) => "I would rather not say.".to_string(),
             }
@@ -72,7 +81,12 @@ fn project(server: &MockServer) -> tempfile::TempDir {
         .iter()
         .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
         .collect();
-    config.push_str(&openai_provider("judge", &url, "judge", "review = false\nmax_attempts = 1"));
+    config.push_str(&openai_provider(
+        "judge",
+        &url,
+        "judge",
+        "review = false\nmax_attempts = 1",
+    ));
     config.push_str("[judge]\nprovider = \"judge\"\ntop = 5\n");
     fixture::project(&[("repo/app.go", APP_GO)], &config)
 }
@@ -82,7 +96,16 @@ async fn quorum(dir: &Path, args: &[&str]) -> Output {
 }
 
 async fn review(dir: &Path, args: &[&str]) -> Output {
-    let review = ["review", "repo", "--config", "quorum.toml", "--out", "out", "--no-cache", "--quiet"];
+    let review = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
     quorum(dir, &[&review[..], args].concat()).await
 }
 
@@ -110,13 +133,23 @@ async fn a_rejected_issue_ranks_last_stays_listed_fails_no_gate_and_survives_agg
     let root = dir.path();
     let out = root.join("out");
 
-    let err = ok(&review(root, &["--fail-on", "critical", "--format", "json,md,sarif,rdjson,html"]).await);
-    assert!(err.contains("Gate passed"), "the only critical issue was rejected: {err}");
+    let err = ok(&review(
+        root,
+        &["--fail-on", "critical", "--format", "json,md,sarif,rdjson,html"],
+    )
+    .await);
+    assert!(
+        err.contains("Gate passed"),
+        "the only critical issue was rejected: {err}"
+    );
     assert_eq!(seen.asked("Judge this reported issue."), 2, "one question per issue");
     let report = fixture::report(&out);
     assert_eq!(
         verdicts(&report),
-        pairs(&[("SQL injection in lookup", "confirmed"), ("Command injection in run", "rejected")]),
+        pairs(&[
+            ("SQL injection in lookup", "confirmed"),
+            ("Command injection in run", "rejected")
+        ]),
         "{report:#}"
     );
     let trap = &report["issues"][1];
@@ -129,13 +162,21 @@ async fn a_rejected_issue_ranks_last_stays_listed_fails_no_gate_and_survives_agg
     assert_eq!(report["run"]["judge"]["confirmed"], 1);
     assert_eq!(report["run"]["judge"]["unjudged"], 0);
     // The judge's records are of their own kind, each naming its issue.
-    let judged: Vec<Value> = fixture::records(&out).into_iter().filter(|r| r["kind"] == "judge").collect();
+    let judged: Vec<Value> = fixture::records(&out)
+        .into_iter()
+        .filter(|r| r["kind"] == "judge")
+        .collect();
     assert_eq!(judged.len(), 2);
-    assert!(judged.iter().all(|r| r["provider"] == "judge" && r["issue"].as_str().is_some_and(|i| i.starts_with('Q'))));
+    assert!(judged
+        .iter()
+        .all(|r| r["provider"] == "judge" && r["issue"].as_str().is_some_and(|i| i.starts_with('Q'))));
     // Every report shows the verdict and its reason.
     for file in ["report.md", "report.sarif", "report.rdjson", "report.html"] {
         let text = std::fs::read_to_string(out.join(file)).unwrap();
-        assert!(text.contains("rejected") && text.contains("config.go"), "{file}: {text}");
+        assert!(
+            text.contains("rejected") && text.contains("config.go"),
+            "{file}: {text}"
+        );
     }
     // Without the judge the same critical issue fails the gate.
     let unjudged = std::fs::read_to_string(root.join("quorum.toml"))
@@ -145,7 +186,22 @@ async fn a_rejected_issue_ranks_last_stays_listed_fails_no_gate_and_survives_agg
     std::fs::write(root.join("plain.toml"), unjudged).unwrap();
     let plain = quorum(
         root,
-        &["review", "repo", "--config", "plain.toml", "--out", "plain", "--no-cache", "--quiet", "--fail-on", "critical", "--provider", "alpha", "--provider", "beta"],
+        &[
+            "review",
+            "repo",
+            "--config",
+            "plain.toml",
+            "--out",
+            "plain",
+            "--no-cache",
+            "--quiet",
+            "--fail-on",
+            "critical",
+            "--provider",
+            "alpha",
+            "--provider",
+            "beta",
+        ],
     )
     .await;
     assert_eq!(plain.status.code(), Some(1), "{}", stderr(&plain));
@@ -168,15 +224,26 @@ async fn a_failing_judge_leaves_the_issue_unjudged_and_resume_asks_only_that_que
     let out = root.join("out");
 
     let failed = review(root, &["--fail-on", "critical"]).await;
-    assert_eq!(failed.status.code(), Some(1), "an unjudged issue still counts: {}", stderr(&failed));
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "an unjudged issue still counts: {}",
+        stderr(&failed)
+    );
     let report = fixture::report(&out);
     assert_eq!(
         verdicts(&report),
-        pairs(&[("SQL injection in lookup", "confirmed"), ("Command injection in run", "unjudged")]),
+        pairs(&[
+            ("SQL injection in lookup", "confirmed"),
+            ("Command injection in run", "unjudged")
+        ]),
         "the confirmed issue rises within its level; the unjudged one is listed: {report:#}"
     );
     let reason = report["issues"][1]["judge"]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("the judge gave no answer (request)") && reason.contains("500"), "{reason}");
+    assert!(
+        reason.starts_with("the judge gave no answer (request)") && reason.contains("500"),
+        "{reason}"
+    );
     assert_eq!(report["run"]["judge"]["unjudged"], 1);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("1 unjudged (still listed)"), "{md}");
@@ -185,13 +252,33 @@ async fn a_failing_judge_leaves_the_issue_unjudged_and_resume_asks_only_that_que
     fixed.store(true, Ordering::SeqCst);
     let before = seen.count();
     let confirmed_before = seen.asked("SQL injection in lookup");
-    ok(&quorum(root, &["review", "repo", "--config", "quorum.toml", "--resume", "out", "--no-cache", "--quiet"]).await);
+    ok(&quorum(
+        root,
+        &[
+            "review",
+            "repo",
+            "--config",
+            "quorum.toml",
+            "--resume",
+            "out",
+            "--no-cache",
+            "--quiet",
+        ],
+    )
+    .await);
     assert_eq!(seen.count(), before + 1, "one question asked again");
-    assert_eq!(seen.asked("SQL injection in lookup"), confirmed_before, "no answered question repeated");
+    assert_eq!(
+        seen.asked("SQL injection in lookup"),
+        confirmed_before,
+        "no answered question repeated"
+    );
     let report = fixture::report(&out);
     assert_eq!(
         verdicts(&report),
-        pairs(&[("SQL injection in lookup", "confirmed"), ("Command injection in run", "rejected")])
+        pairs(&[
+            ("SQL injection in lookup", "confirmed"),
+            ("Command injection in run", "rejected")
+        ])
     );
 }
 
@@ -202,7 +289,11 @@ async fn a_judge_answering_nonsense_leaves_the_issue_unjudged_and_says_why() {
     let root = dir.path();
 
     ok(&review(root, &[]).await);
-    assert_eq!(seen.asked("Command injection in run"), 2, "the judge is asked, then asked again once");
+    assert_eq!(
+        seen.asked("Command injection in run"),
+        2,
+        "the judge is asked, then asked again once"
+    );
     let report = fixture::report(&root.join("out"));
     assert_eq!(report["issues"].as_array().unwrap().len(), 2, "no issue hidden");
     let trap = report["issues"]
@@ -213,7 +304,10 @@ async fn a_judge_answering_nonsense_leaves_the_issue_unjudged_and_says_why() {
         .unwrap();
     assert_eq!(trap["judge"]["verdict"], "unjudged");
     let reason = trap["judge"]["reason"].as_str().unwrap();
-    assert!(reason.starts_with("the judge's answer is not a verdict: no JSON with a verdict"), "{reason}");
+    assert!(
+        reason.starts_with("the judge's answer is not a verdict: no JSON with a verdict"),
+        "{reason}"
+    );
     assert!(reason.contains("I would rather not say."), "{reason}");
 }
 
@@ -262,19 +356,29 @@ async fn a_second_review_takes_the_verdicts_from_the_cache_and_a_changed_questio
     let report = fixture::report(&root.join("second"));
     assert_eq!(
         verdicts(&report),
-        pairs(&[("SQL injection in lookup", "confirmed"), ("Command injection in run", "rejected")])
+        pairs(&[
+            ("SQL injection in lookup", "confirmed"),
+            ("Command injection in run", "rejected")
+        ])
     );
     let cached: Vec<Value> = fixture::records(&root.join("second"))
         .into_iter()
         .filter(|r| r["kind"] == "judge")
         .collect();
-    assert!(cached.len() == 2 && cached.iter().all(|r| r["cached"] == true), "{cached:?}");
+    assert!(
+        cached.len() == 2 && cached.iter().all(|r| r["cached"] == true),
+        "{cached:?}"
+    );
 
     // Another line of code around the issue is another question: asked again.
     let edited = APP_GO.replace("func tail() {}", "func tail() { audit() }");
     fixture::write(root, "repo/app.go", edited);
     ok(&cached_review("third").await);
-    assert_eq!(seen.asked("Judge this reported issue."), 4, "both questions changed with the code shown");
+    assert_eq!(
+        seen.asked("Judge this reported issue."),
+        4,
+        "both questions changed with the code shown"
+    );
 }
 
 /// A finding every reviewer reports, `gamma` included.
@@ -291,7 +395,10 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
             (false, "gamma") => format!("{{\"findings\": [{EVERYONE}]}}"),
             (false, _) => {
                 let mut all: Value = serde_json::from_str(&findings()).unwrap();
-                all["findings"].as_array_mut().unwrap().push(serde_json::from_str(EVERYONE).unwrap());
+                all["findings"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::from_str(EVERYONE).unwrap());
                 all.to_string()
             }
         };
@@ -309,8 +416,16 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
     let root = dir.path();
 
     ok(&review(root, &[]).await);
-    assert_eq!(seen.count_of("gamma"), 1 + 2, "gamma reviewed, then judged the two issues it missed");
-    assert_eq!(seen.count_of("judge"), 1, "the named judge only for the issue every family reported");
+    assert_eq!(
+        seen.count_of("gamma"),
+        1 + 2,
+        "gamma reviewed, then judged the two issues it missed"
+    );
+    assert_eq!(
+        seen.count_of("judge"),
+        1,
+        "the named judge only for the issue every family reported"
+    );
     let report = fixture::report(&root.join("out"));
     let issue = |title: &str| {
         report["issues"]
@@ -329,21 +444,37 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
                "checks": [{"provider": "gamma", "verdict": "confirmed", "reason": "id is user input"}]})
     );
     let trap = issue("Command injection in run");
-    assert_eq!((trap["peers"]["count"].clone(), trap["peers"]["confirmed"].clone()), (json!(2), json!(0)));
-    assert!(trap["judge"].is_null(), "a peer's rejection is a vote, not the judge's verdict");
+    assert_eq!(
+        (trap["peers"]["count"].clone(), trap["peers"]["confirmed"].clone()),
+        (json!(2), json!(0))
+    );
+    assert!(
+        trap["judge"].is_null(),
+        "a peer's rejection is a vote, not the judge's verdict"
+    );
     assert_eq!(issue("Unbounded work in tail")["judge"]["verdict"], "confirmed");
     // Reported or confirmed by 3 ranks above 2 of 3; the judge's confirmation rises in its level.
     assert_eq!(
         verdicts(&report).into_iter().map(|(t, _)| t).collect::<Vec<_>>(),
-        ["Unbounded work in tail", "SQL injection in lookup", "Command injection in run"]
+        [
+            "Unbounded work in tail",
+            "SQL injection in lookup",
+            "Command injection in run"
+        ]
     );
     let md = std::fs::read_to_string(root.join("out/report.md")).unwrap();
-    assert!(md.contains("reported or confirmed by 3 of 3 (2 reported, 1 confirmed by peers)"), "{md}");
+    assert!(
+        md.contains("reported or confirmed by 3 of 3 (2 reported, 1 confirmed by peers)"),
+        "{md}"
+    );
 
     // --min-agree counts a peer's confirmation, and aggregate asks nothing.
     let asked = seen.count();
     ok(&quorum(root, &["aggregate", "out", "--min-agree", "3"]).await);
     assert_eq!(seen.count(), asked);
-    let titles: Vec<String> = verdicts(&fixture::report(&root.join("out"))).into_iter().map(|(t, _)| t).collect();
+    let titles: Vec<String> = verdicts(&fixture::report(&root.join("out")))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     assert_eq!(titles, ["Unbounded work in tail", "SQL injection in lookup"]);
 }

@@ -156,6 +156,23 @@ impl Config {
         })
     }
 
+    /// The providers that review: those [`select`](Config::select) gives, less the ones
+    /// with `review = false` (they only judge); naming one of those is an error.
+    pub fn select_reviewers(&self, names: &[String]) -> Result<Vec<ProviderConfig>, ConfigError> {
+        let selected = self.select(names)?;
+        if let Some(judge_only) = selected.iter().find(|p| !p.review && !names.is_empty()) {
+            return Err(ConfigError {
+                path: self.path.clone(),
+                line: None,
+                message: format!(
+                    "--provider {}: it has review = false (it only judges); name a provider that reviews",
+                    judge_only.name
+                ),
+            });
+        }
+        Ok(selected.into_iter().filter(|p| p.review).collect())
+    }
+
     /// The providers to run: all of them, or those named (each name must exist).
     pub fn select(&self, names: &[String]) -> Result<Vec<ProviderConfig>, ConfigError> {
         if self.providers.is_empty() {
@@ -166,20 +183,11 @@ impl Config {
             });
         }
         if names.is_empty() {
-            return Ok(self.providers.iter().filter(|p| p.review).cloned().collect());
+            return Ok(self.providers.clone());
         }
         let mut chosen = Vec::new();
         for name in names {
             match self.providers.iter().find(|p| &p.name == name) {
-                Some(p) if !p.review => {
-                    return Err(ConfigError {
-                        path: self.path.clone(),
-                        line: None,
-                        message: format!(
-                            "--provider {name}: it has review = false (it only judges); name a provider that reviews"
-                        ),
-                    })
-                }
                 Some(p) if !chosen.contains(p) => chosen.push(p.clone()),
                 Some(_) => {}
                 None => {

@@ -89,7 +89,10 @@ impl Dispatch<'_, '_> {
     ) -> Result<()> {
         self.store.append(&record)?;
         let cacheable = self.reviewers[job.reviewer].config.kind != ProviderKind::Replay;
-        if let (Some(cache), true) = (self.cache.as_deref_mut(), cacheable && is_reusable(job, &record, parsed)) {
+        if let (Some(cache), true) = (
+            self.cache.as_deref_mut(),
+            cacheable && is_reusable(job, &record, parsed),
+        ) {
             if let Err(err) = cache.put(&job.key, &record) {
                 progress.note(&format!("the answer cache is off for the rest of this run: {err:#}"));
                 self.cache = None;
@@ -144,7 +147,11 @@ fn cached_record(answer: &ResponseRecord, file: &SourceFile, config: &ProviderCo
         content_hash: Some(file.content_hash.clone()),
         chunk: job.range,
         key: Some(job.key.clone()),
-        kind: if job.question.is_some() { RecordKind::Judge } else { RecordKind::Review },
+        kind: if job.question.is_some() {
+            RecordKind::Judge
+        } else {
+            RecordKind::Review
+        },
         issue: job.question.as_ref().map(|q| q.issue.clone()),
         cached: true,
         usage: Usage::default(),

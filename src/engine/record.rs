@@ -16,7 +16,11 @@ use providers::same_model;
 fn base_record(file: &SourceFile, config: &ProviderConfig, job: &Job) -> ResponseRecord {
     ResponseRecord {
         v: RECORD_VERSION,
-        kind: if job.question.is_some() { RecordKind::Judge } else { RecordKind::Review },
+        kind: if job.question.is_some() {
+            RecordKind::Judge
+        } else {
+            RecordKind::Review
+        },
         issue: job.question.as_ref().map(|q| q.issue.clone()),
         provider: config.name.clone(),
         model: config.model.clone(),

@@ -32,7 +32,8 @@ impl Replay {
         for record in loaded
             .records
             .into_iter()
-            .filter(|r| r.provider == provider && r.kind.is_review()) {
+            .filter(|r| r.provider == provider && r.kind.is_review())
+        {
             let keep_old = answers
                 .get(&record.file)
                 .is_some_and(|old| old.status == Status::Ok && record.status != Status::Ok);

@@ -11,7 +11,14 @@ use crate::normalize::parse::{excerpt, json_values};
 /// The names models give the verdict.
 const VERDICT_KEYS: &[&str] = &["verdict", "decision", "judgement", "judgment", "result", "assessment"];
 /// The names models give the reason.
-const REASON_KEYS: &[&str] = &["reason", "reasoning", "explanation", "rationale", "justification", "why"];
+const REASON_KEYS: &[&str] = &[
+    "reason",
+    "reasoning",
+    "explanation",
+    "rationale",
+    "justification",
+    "why",
+];
 
 /// A verdict and its reason, as the judge gave them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,11 +110,27 @@ fn verdict_word(raw: &Value) -> Option<Verdict> {
         .collect();
     let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
     let starts = |prefixes: &[&str]| prefixes.iter().any(|p| words.starts_with(p));
-    if starts(&["false positive", "not real", "not a", "invalid", "reject", "refute", "dismiss"]) {
+    if starts(&[
+        "false positive",
+        "not real",
+        "not a",
+        "invalid",
+        "reject",
+        "refute",
+        "dismiss",
+    ]) {
         Some(Verdict::Rejected)
     } else if starts(&["true positive", "confirm", "valid", "real", "accept"]) {
         Some(Verdict::Confirmed)
-    } else if starts(&["uncertain", "unsure", "unknown", "unclear", "inconclusive", "undecided", "cannot"]) {
+    } else if starts(&[
+        "uncertain",
+        "unsure",
+        "unknown",
+        "unclear",
+        "inconclusive",
+        "undecided",
+        "cannot",
+    ]) {
         Some(Verdict::Uncertain)
     } else {
         None

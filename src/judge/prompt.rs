@@ -8,7 +8,7 @@ use crate::consensus::Issue;
 use crate::engine::Question;
 use crate::input::prompt::prompt_path;
 use crate::input::walk::SourceFile;
-use crate::related::{CodeExcerpt, RelatedCode, Region};
+use crate::related::{CodeExcerpt, Region, RelatedCode};
 
 /// The judge's system prompt, with `{schema}` standing for the verdict schema.
 const JUDGE_PROMPT: &str = include_str!("../../config/judge.md");

@@ -68,7 +68,9 @@ impl Judged {
 
     /// Every verdict: the judge's, and each peer's.
     fn all(&self) -> impl Iterator<Item = &Judgement> {
-        self.verdicts.values().chain(self.peers.values().flat_map(|p| &p.checks))
+        self.verdicts
+            .values()
+            .chain(self.peers.values().flat_map(|p| &p.checks))
     }
 
     /// One line for the terminal: the counts, and why issues went unjudged.

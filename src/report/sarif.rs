@@ -211,12 +211,7 @@ fn level(severity: Severity) -> ResultLevel {
     }
 }
 
-fn result(
-    issue: &Issue,
-    rule_index: &BTreeMap<String, i64>,
-    repo: &RepoPath,
-    judge_lines: &[String],
-) -> SarifResult {
+fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>, repo: &RepoPath, judge_lines: &[String]) -> SarifResult {
     let id = rule_id(issue);
     let agreement = &issue.agreement;
     let mut text = match &issue.check {

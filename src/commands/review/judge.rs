@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::Result;
 use tokio::sync::watch;
 
-use crate::commands::finish::{self, load_records, ReportOptions};
 use crate::analysis::Analysis;
+use crate::commands::finish::{self, load_records, ReportOptions};
 use crate::config::{Config, JudgeMode, JudgeSettings};
 use crate::consensus::Settings;
 use crate::engine::cache::Cache;
@@ -118,7 +118,12 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
     let related = related_code_for_judge(pass.files);
     // The named judge's window sets the budget: the question is the same for every judge.
     let budget = related_budget(&judges[judges.len() - 1]);
-    let by_path: HashMap<&str, usize> = pass.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+    let by_path: HashMap<&str, usize> = pass
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
     let mut jobs = Vec::new();
     for issue in judge::select(&analysis.issues, settings.top) {
         let Some(&file) = by_path.get(issue.file.as_str()) else {
@@ -140,7 +145,12 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
 /// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
 /// `peers` mode one provider of each family that reviewed the file without failing and
 /// did not report the issue, and the named judge only when there is no such family.
-fn asked_about(issue: &crate::consensus::Issue, analysis: &Analysis, judges: &[Reviewer], settings: &JudgeSettings) -> Vec<usize> {
+fn asked_about(
+    issue: &crate::consensus::Issue,
+    analysis: &Analysis,
+    judges: &[Reviewer],
+    settings: &JudgeSettings,
+) -> Vec<usize> {
     let named = judges.len() - 1;
     if settings.mode == JudgeMode::Single {
         return vec![named];

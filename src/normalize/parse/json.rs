@@ -63,7 +63,10 @@ pub(super) fn json_values(answer: &str, depth: usize) -> Vec<Value> {
             value => vec![value],
         };
     }
-    let mut values: Vec<Value> = fenced_blocks(answer).into_iter().filter_map(parse_json_lenient).collect();
+    let mut values: Vec<Value> = fenced_blocks(answer)
+        .into_iter()
+        .filter_map(parse_json_lenient)
+        .collect();
     if values.is_empty() {
         let bytes = answer.as_bytes();
         let mut budget = SCAN_BUDGET;
