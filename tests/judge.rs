@@ -478,3 +478,37 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
         .collect();
     assert_eq!(titles, ["Unbounded work in tail", "SQL injection in lookup"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judge_gets_only_the_budget_the_review_left() {
+    let (server, seen) = server(Trap::Rejected, Arc::default()).await;
+    let url = format!("{}/v1", server.uri());
+    // Each request may cost $2.00 (200 output tokens at $10,000 a million) and costs $0.10
+    // (the 10 the server reports): the review spends $0.20 of $2.15, which leaves room for
+    // no judge request, though a budget of its own would have taken both.
+    let priced = "max_output_tokens = 200\nprice_input_per_mtok = 0\nprice_output_per_mtok = 10000";
+    let mut config: String = ["alpha", "beta"]
+        .iter()
+        .map(|name| openai_provider(name, &url, name, &format!("context_tokens = 32000\n{priced}")))
+        .collect();
+    config.push_str(&openai_provider(
+        "judge",
+        &url,
+        "judge",
+        &format!("review = false\n{priced}"),
+    ));
+    config.push_str("[judge]\nprovider = \"judge\"\n");
+    let dir = fixture::project(&[("repo/app.go", APP_GO)], &config);
+    let root = dir.path();
+
+    let out = review(root, &["--max-cost", "2.15"]).await;
+    assert_eq!(out.status.code(), Some(4), "an incomplete run: {}", stderr(&out));
+    assert_eq!(seen.count_of("judge"), 0);
+    let report = fixture::report(&root.join("out"));
+    assert_eq!(report["run"]["judge"]["unjudged"], 2, "{report:#}");
+    let reason = report["issues"][0]["judge"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("not asked: the run stopped before the judge answered"),
+        "{reason}"
+    );
+}

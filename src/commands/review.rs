@@ -160,6 +160,13 @@ async fn run(
     let mut summary = summary?;
     drop(progress);
     let texts: HashMap<String, String> = walked.files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
+    // The judge pass shares the --max-cost budget: it gets what the review left.
+    let judge_options = engine::Options {
+        max_cost_usd: opts
+            .max_cost_usd
+            .map(|limit| (limit - summary.spent_micro_usd as f64 / 1e6).max(0.0)),
+        ..engine::Options::default()
+    };
     let judged = quit.unless_quit(judge::judge_pass(judge::JudgePass {
         config: &config,
         reviewers: &reviewers,
@@ -174,9 +181,10 @@ async fn run(
         store: &mut writer,
         cache: cache.as_mut(),
         prior: &prior,
-        options: &options,
+        options: &judge_options,
         stop,
         quiet: opts.quiet,
+        review_stopped: summary.stopped_early.is_some(),
     }));
     let Some(judged) = judged.await else {
         return Ok(None);
@@ -207,6 +215,7 @@ fn add_summary(total: &mut Summary, more: Summary) {
     total.cached += more.cached;
     total.not_started += more.not_started;
     total.stopped_early = total.stopped_early.take().or(more.stopped_early);
+    total.spent_micro_usd += more.spent_micro_usd;
 }
 
 /// Starts the run in its folder: sets an earlier run aside (or continues the one

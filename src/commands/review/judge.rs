@@ -50,6 +50,9 @@ pub(super) struct JudgePass<'a> {
     pub options: &'a engine::Options,
     pub stop: watch::Receiver<bool>,
     pub quiet: bool,
+    /// The review stopped early (interrupted, budget spent): no judging then; a resumed
+    /// run judges once every review answer is in.
+    pub review_stopped: bool,
 }
 
 /// Asks the judge about the chosen issues; `None` without `[judge]` or when the run was
@@ -58,7 +61,7 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
     let Some(settings) = pass.config.judge.as_ref() else {
         return Ok(None);
     };
-    if *pass.stop.borrow() {
+    if pass.review_stopped || *pass.stop.borrow() {
         return Ok(None);
     }
     let judges = judges(&pass, settings)?;
