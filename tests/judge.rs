@@ -468,6 +468,31 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
         "{md}"
     );
 
+    // A review with --min-agree 3 still asks the peers about issues two families reported,
+    // and keeps the one a peer confirmed.
+    let strict = quorum(
+        root,
+        &[
+            "review",
+            "repo",
+            "--config",
+            "quorum.toml",
+            "--out",
+            "strict",
+            "--no-cache",
+            "--quiet",
+            "--min-agree",
+            "3",
+        ],
+    )
+    .await;
+    ok(&strict);
+    let titles: Vec<String> = verdicts(&fixture::report(&root.join("strict")))
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(titles, ["Unbounded work in tail", "SQL injection in lookup"]);
+
     // --min-agree counts a peer's confirmation, and aggregate asks nothing.
     let asked = seen.count();
     ok(&quorum(root, &["aggregate", "out", "--min-agree", "3"]).await);

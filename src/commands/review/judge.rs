@@ -110,12 +110,18 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
 fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Result<Vec<Job>> {
     let mut records = load_records(std::slice::from_ref(pass.folder))?;
     records.retain(|r| r.kind.is_review() && r.verifies(pass.run_mac));
+    // Chosen before --min-agree filters: in `peers` mode a peer's confirmation may lift
+    // an issue over it.
+    let report = ReportOptions {
+        min_agree: None,
+        ..pass.report.clone()
+    };
     let analysis = finish::analyze(
         pass.meta.clone(),
         records,
         pass.texts,
         pass.settings,
-        pass.report,
+        &report,
         pass.decided,
     );
     let related = related_code_for_judge(pass.files);
