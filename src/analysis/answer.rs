@@ -25,13 +25,25 @@ pub(super) fn latest_per_job(records: Vec<ResponseRecord>) -> Vec<ResponseRecord
 
 /// The findings of a usable answer, or why the answer cannot be used.
 pub(super) fn usable_answer(record: &ResponseRecord) -> Result<Parsed, RunError> {
-    let error = |stage: &str, kind: Option<String>, message: String| RunError {
+    let text = usable_text(record)?;
+    parse_findings(text).map_err(|e| record_error(record, "parse", None, e.to_string()))
+}
+
+fn record_error(record: &ResponseRecord, stage: &str, kind: Option<String>, message: String) -> RunError {
+    RunError {
         provider: record.provider.clone(),
         file: record.file.clone(),
         stage: stage.to_string(),
         kind,
         message: finding::shortened(&message, MAX_MESSAGE_CHARS),
-    };
+    }
+}
+
+/// The text of a complete answer from the model asked for, or why there is none (the
+/// request failed or was skipped, the answer was cut off, withheld or from another
+/// model): the checks every answer passes before it is read, a verdict as a review.
+pub(crate) fn usable_text(record: &ResponseRecord) -> Result<&str, RunError> {
+    let error = |stage: &str, kind: Option<String>, message: String| record_error(record, stage, kind, message);
     if record.status != Status::Ok {
         let stage = if record.status == Status::Skipped {
             "skipped"
@@ -76,7 +88,7 @@ pub(super) fn usable_answer(record: &ResponseRecord) -> Result<Parsed, RunError>
             ),
         ));
     }
-    parse_findings(record.text.as_deref().unwrap_or("")).map_err(|e| error("parse", None, e.to_string()))
+    Ok(record.text.as_deref().unwrap_or(""))
 }
 
 /// A job with no record at all: the run stopped before asking it.

@@ -25,6 +25,7 @@ pub mod compare;
 mod parts;
 mod tally;
 
+pub(crate) use answer::usable_text;
 use answer::{latest_per_job, missing_jobs};
 use parts::merge_part_overlaps;
 use tally::Tally;
@@ -121,6 +122,8 @@ pub struct Analysis {
     /// The issues taken out of `issues` as already decided (suppressed, or in the
     /// baseline): `issues` is what reports list and a gate counts.
     pub triage: crate::triage::Triage,
+    /// The judge pass's verdicts and counts (empty without one).
+    pub judge: crate::judge::Judged,
 }
 
 impl Analysis {
@@ -145,6 +148,10 @@ pub fn analyze(
 ) -> Analysis {
     let mut tally = Tally::new(&meta);
     let (current, stale) = split_stale(records, &meta);
+    // A judge's verdict is no review of its file: it is read after consensus.
+    let (current, judge_records): (Vec<ResponseRecord>, Vec<ResponseRecord>) =
+        current.into_iter().partition(|r| r.kind.is_review());
+    let stale: Vec<ResponseRecord> = stale.into_iter().filter(|r| r.kind.is_review()).collect();
     for record in &stale {
         tally.add_stale(record);
     }
@@ -170,6 +177,8 @@ pub fn analyze(
     let mut issues = checks::issues(&meta.checks, &outcomes, texts);
     issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
     changed::mark_pre_existing(&mut issues, &meta.files);
+    let reviewers = meta.providers.iter().map(|p| p.name.clone()).collect();
+    let judge = crate::judge::judge_issues(&mut issues, judge_records, meta.judge.as_ref(), &reviewers);
     Analysis {
         meta,
         issues,
@@ -178,6 +187,7 @@ pub fn analyze(
         providers: totals,
         files_reviewed,
         triage: crate::triage::Triage::default(),
+        judge,
     }
 }
 

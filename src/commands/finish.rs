@@ -52,7 +52,11 @@ pub(crate) fn analyze(
     analysis.issues = issues;
     analysis.triage = triaged;
     if let Some(min) = options.min_agree {
-        analysis.issues = crate::consensus::filter_min_agree(analysis.issues, min);
+        // In the judge's `peers` mode a peer's confirmation counts as agreement.
+        let judge = &analysis.judge;
+        analysis
+            .issues
+            .retain(|i| i.source == crate::consensus::Source::Quorum || judge.agreement(i) >= min);
     }
     analysis
 }
@@ -137,6 +141,9 @@ impl Finished {
         );
         for line in a.triage.summary_lines() {
             eprintln!("{line}");
+        }
+        if let Some(line) = a.judge.summary_line() {
+            eprintln!("{}", terminal_safe(&line));
         }
         for path in &self.reports {
             eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));

@@ -31,14 +31,19 @@ impl Gate {
         })
     }
 
-    /// Whether `issue` fails this gate (its newness aside).
-    fn trips(&self, issue: &Issue) -> bool {
-        issue.severity >= self.severity && (issue.source == Source::Quorum || issue.agreement.count >= self.min_agree)
+    /// Whether `issue` fails this gate (its newness aside), `agreement` being the families
+    /// behind it (in the judge's `peers` mode, those that reported or confirmed it).
+    fn trips(&self, issue: &Issue, agreement: usize) -> bool {
+        issue.severity >= self.severity && (issue.source == Source::Quorum || agreement >= self.min_agree)
     }
 
     /// The issues of `analysis` that fail the gate, in report order.
     pub fn failing<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
-        analysis.new_issues().filter(|i| self.trips(i)).collect()
+        // An issue the judge rejected stays listed, ranked last, but fails no build.
+        analysis
+            .new_issues()
+            .filter(|i| self.trips(i, analysis.judge.agreement(i)) && !analysis.judge.is_rejected(&i.id))
+            .collect()
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod dry_run;
 mod interrupt;
+mod judge;
 mod meta;
 mod plan;
 mod resume;
@@ -150,13 +151,47 @@ async fn run(
         cache: cache.as_mut(),
         prior: &prior,
         options: &options,
-        stop,
+        stop: stop.clone(),
         progress: progress.as_mut(),
     }));
     let Some(summary) = asked.await else {
         return Ok(None);
     };
-    let summary = summary?;
+    let mut summary = summary?;
+    drop(progress);
+    let texts: HashMap<String, String> = walked.files.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
+    // The judge pass shares the --max-cost budget: it gets what the review left.
+    let judge_options = engine::Options {
+        max_cost_usd: opts
+            .max_cost_usd
+            .map(|limit| (limit - summary.spent_micro_usd as f64 / 1e6).max(0.0)),
+        ..engine::Options::default()
+    };
+    let judged = quit.unless_quit(judge::judge_pass(judge::JudgePass {
+        config: &config,
+        reviewers: &reviewers,
+        folder: &folder,
+        run_mac: &run_mac,
+        meta: &mut meta,
+        files: &walked.files,
+        texts: &texts,
+        settings: &config.consensus,
+        report: &opts.report,
+        decided: &decided,
+        store: &mut writer,
+        cache: cache.as_mut(),
+        prior: &prior,
+        options: &judge_options,
+        stop,
+        quiet: opts.quiet,
+        review_stopped: summary.stopped_early.is_some(),
+    }));
+    let Some(judged) = judged.await else {
+        return Ok(None);
+    };
+    if let Some(judge_summary) = judged? {
+        add_summary(&mut summary, judge_summary);
+    }
     meta.finished_at = Some(store::now_rfc3339());
     meta.stopped_early = summary.stopped_early.clone();
     folder.write_meta(&meta)?;
@@ -165,11 +200,22 @@ async fn run(
         lock,
         meta,
         run_mac,
-        texts: walked.files.into_iter().map(|f| (f.path, f.text)).collect(),
+        texts,
         settings: config.consensus,
         summary,
         decided,
     }))
+}
+
+/// Adds the judge pass's counts to the review's.
+fn add_summary(total: &mut Summary, more: Summary) {
+    total.ok += more.ok;
+    total.failed += more.failed;
+    total.skipped += more.skipped;
+    total.cached += more.cached;
+    total.not_started += more.not_started;
+    total.stopped_early = total.stopped_early.take().or(more.stopped_early);
+    total.spent_micro_usd += more.spent_micro_usd;
 }
 
 /// Starts the run in its folder: sets an earlier run aside (or continues the one

@@ -13,6 +13,7 @@
 //! question.
 
 mod error;
+mod judge;
 mod keys;
 mod presets;
 mod provider;
@@ -27,6 +28,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::ConfigError;
+pub use judge::{JudgeMode, JudgeSettings, DEFAULT_JUDGE_TOP};
 pub use provider::{ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
 pub use review::{ReviewSettings, DEFAULT_SECRET_FILES};
 
@@ -89,6 +91,7 @@ struct RawConfig {
     consensus: crate::consensus::Settings,
     #[serde(default)]
     providers: BTreeMap<String, Spanned<RawProvider>>,
+    judge: Option<Spanned<judge::RawJudge>>,
 }
 
 /// A whole configuration file, validated.
@@ -100,6 +103,8 @@ pub struct Config {
     pub consensus: crate::consensus::Settings,
     /// Sorted by name, so runs are deterministic.
     pub providers: Vec<ProviderConfig>,
+    /// `[judge]`: who checks the top issues (`None`: no judge pass).
+    pub judge: Option<JudgeSettings>,
 }
 
 impl Config {
@@ -132,6 +137,7 @@ impl Config {
         for (name, p) in raw.providers {
             providers.push(validate_provider(name, p, base_dir, &at)?);
         }
+        let judge = judge::validate_judge(raw.judge, &providers, &at)?;
         let mut consensus = raw.consensus;
         consensus.provider_weights = providers.iter().map(|p| (p.name.clone(), p.weight)).collect();
         if let Err(why) = consensus.validate() {
@@ -146,7 +152,25 @@ impl Config {
             review: raw.review,
             consensus,
             providers,
+            judge,
         })
+    }
+
+    /// The providers that review: those [`select`](Config::select) gives, less the ones
+    /// with `review = false` (they only judge); naming one of those is an error.
+    pub fn select_reviewers(&self, names: &[String]) -> Result<Vec<ProviderConfig>, ConfigError> {
+        let selected = self.select(names)?;
+        if let Some(judge_only) = selected.iter().find(|p| !p.review && !names.is_empty()) {
+            return Err(ConfigError {
+                path: self.path.clone(),
+                line: None,
+                message: format!(
+                    "--provider {}: it has review = false (it only judges); name a provider that reviews",
+                    judge_only.name
+                ),
+            });
+        }
+        Ok(selected.into_iter().filter(|p| p.review).collect())
     }
 
     /// The providers to run: all of them, or those named (each name must exist).

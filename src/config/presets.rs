@@ -112,6 +112,7 @@ impl RawProvider {
             send_key_to: self.send_key_to,
             max_response_bytes: pick(self.max_response_bytes, preset.max_response_bytes, &at),
             redact: self.redact.or(preset.redact),
+            review: self.review,
         }
     }
 }

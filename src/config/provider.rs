@@ -136,6 +136,8 @@ pub struct ProviderConfig {
     pub max_response_bytes: u64,
     /// Whether secrets in the code are redacted before it is sent (`redact`).
     pub redact: RedactMode,
+    /// Whether the provider reviews files (`review = false`: it only judges, see `[judge]`).
+    pub review: bool,
     /// Line of `api_key_env` in the file, to point at when its variable is missing.
     pub(super) api_key_env_line: Option<usize>,
 }
@@ -168,6 +170,7 @@ pub(super) struct RawProvider {
     pub(super) send_key_to: Option<Spanned<String>>,
     pub(super) max_response_bytes: Option<Spanned<u64>>,
     pub(super) redact: Option<RedactMode>,
+    pub(super) review: Option<bool>,
     /// Set from a preset's built-in prices (see `presets`), never by a table.
     #[serde(skip)]
     pub(super) prices_checked: Option<String>,

@@ -418,3 +418,49 @@ fn example_config_is_valid() {
     let c = parse(EXAMPLE_CONFIG).unwrap();
     assert!(c.providers.len() >= 2);
 }
+
+#[test]
+fn a_judge_only_provider_is_no_reviewer_and_names_what_to_do() {
+    let text = r#"
+[providers.a]
+kind = "openai"
+base_url = "http://127.0.0.1:1/v1"
+model = "m"
+
+[providers.big]
+kind = "openai"
+base_url = "http://127.0.0.1:1/v1"
+model = "big"
+review = false
+
+[judge]
+provider = "big"
+"#;
+    let c = parse(text).unwrap();
+    let judge = c.judge.as_ref().unwrap();
+    assert_eq!(
+        (judge.provider.as_str(), judge.top, judge.mode),
+        ("big", 20, JudgeMode::Single)
+    );
+    let names = |v: Vec<ProviderConfig>| v.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    assert_eq!(names(c.select_reviewers(&[]).unwrap()), ["a"]);
+    assert_eq!(
+        names(c.select(&[]).unwrap()),
+        ["a", "big"],
+        "providers check still checks the judge"
+    );
+    let e = c.select_reviewers(&["big".to_string()]).unwrap_err();
+    assert!(e.message.contains("review = false (it only judges)"), "{e}");
+
+    let e = parse(&text.replace("[judge]\nprovider = \"big\"\n", "")).unwrap_err();
+    assert_eq!(e.line, Some(7), "points at the judge-only table: {e}");
+    let e = parse(&text.replace("provider = \"big\"", "provider = \"a\"\nmode = \"peers\"")).unwrap_err();
+    assert!(
+        e.message
+            .contains("providers.big.review = false, but no [judge] names it"),
+        "{e}"
+    );
+    let only_judges = text.replace("model = \"m\"\n", "model = \"m\"\nreview = false\n");
+    let e = parse(&only_judges).unwrap_err();
+    assert!(e.message.contains("review = false"), "{e}");
+}

@@ -159,6 +159,7 @@ pub(super) fn validate_provider(
         max_attempts,
         replay_file,
         redact: p.redact.unwrap_or_default(),
+        review: p.review.unwrap_or(true),
         name,
     })
 }

@@ -137,9 +137,12 @@ impl Ctx<'_> {
             self.budget.settle(worst_case, spent(&result, reviewer, worst_case));
             match result {
                 Ok(answer) => {
-                    let problem = match answer.finish {
-                        FinishReason::Length | FinishReason::Filtered => None,
-                        _ => crate::normalize::parse::parse_findings(&answer.text).err(),
+                    let problem = match (&answer.finish, &job.question) {
+                        (FinishReason::Length | FinishReason::Filtered, _) => None,
+                        (_, Some(question)) => question.problem(&answer.text),
+                        (_, None) => crate::normalize::parse::parse_findings(&answer.text)
+                            .err()
+                            .map(|e| e.to_string()),
                     };
                     match problem {
                         Some(why) if !reasked => {
@@ -150,7 +153,10 @@ impl Ctx<'_> {
                                 "asking again: the answer is not usable JSON",
                             );
                             reasked = true;
-                            request.user = prompt::reask(&request.user, &why.to_string());
+                            request.user = match &job.question {
+                                Some(question) => question.reask(&request.user, &why),
+                                None => prompt::reask(&request.user, &why),
+                            };
                             unusable_answer = Some(answer);
                         }
                         Some(_) => return Finished::answer(answer, tries.attempts, usage, false),
@@ -205,6 +211,17 @@ impl Ctx<'_> {
     /// The first request of a job (a re-ask changes only its user prompt).
     fn request(&self, job: &Job, reviewer: &Reviewer) -> Request {
         let config = &reviewer.config;
+        if let Some(question) = &job.question {
+            return Request {
+                id: self.files[job.file].path.clone(),
+                system: question.system.clone(),
+                user: question.user.clone(),
+                schema: (config.structured_output != StructuredOutputMode::None).then(|| question.schema.clone()),
+                max_output_tokens: config.max_output_tokens,
+                temperature: config.temperature,
+                seed: Some(REQUEST_SEED),
+            };
+        }
         Request {
             id: self.files[job.file].path.clone(),
             system: prompt::system_prompt(),

@@ -73,6 +73,11 @@ impl Budget {
         }
     }
 
+    /// Dollars spent so far (counted only under a limit).
+    pub(super) fn spent(&self) -> f64 {
+        self.state.lock().expect("budget lock").spent
+    }
+
     pub(super) fn exhausted(&self) -> bool {
         self.state.lock().expect("budget lock").exhausted
     }

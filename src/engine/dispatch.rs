@@ -11,7 +11,7 @@ use crate::engine::cache::Cache;
 use crate::engine::plan;
 use crate::engine::{Job, Progress, Reviewer, Summary};
 use crate::input::walk::SourceFile;
-use crate::store::{LineRange, ResponseRecord, Status, StoreWriter};
+use crate::store::{LineRange, RecordKind, ResponseRecord, Status, StoreWriter};
 
 /// Decides, for each job, whether it is already answered, answered from the cache,
 /// replaced by its parts, or to be sent; and records what comes back.
@@ -89,7 +89,10 @@ impl Dispatch<'_, '_> {
     ) -> Result<()> {
         self.store.append(&record)?;
         let cacheable = self.reviewers[job.reviewer].config.kind != ProviderKind::Replay;
-        if let (Some(cache), true) = (self.cache.as_deref_mut(), cacheable && is_reusable(&record, parsed)) {
+        if let (Some(cache), true) = (
+            self.cache.as_deref_mut(),
+            cacheable && is_reusable(job, &record, parsed),
+        ) {
             if let Err(err) = cache.put(&job.key, &record) {
                 progress.note(&format!("the answer cache is off for the rest of this run: {err:#}"));
                 self.cache = None;
@@ -114,12 +117,16 @@ impl Dispatch<'_, '_> {
 
 /// Whether an answer may be reused instead of asking again: a complete, parsable answer
 /// from the model that was asked for (or a split decision).
-fn is_reusable(record: &ResponseRecord, parsed: Option<bool>) -> bool {
+fn is_reusable(job: &Job, record: &ResponseRecord, parsed: Option<bool>) -> bool {
     if record.status == Status::Split {
         return true;
     }
+    let text = record.text.as_deref().unwrap_or("");
     let parses = || {
-        parsed.unwrap_or_else(|| crate::normalize::parse::parse_findings(record.text.as_deref().unwrap_or("")).is_ok())
+        parsed.unwrap_or_else(|| match &job.question {
+            Some(question) => question.problem(text).is_none(),
+            None => crate::normalize::parse::parse_findings(text).is_ok(),
+        })
     };
     record.status == Status::Ok
         && record.served_model.is_none()
@@ -140,6 +147,12 @@ fn cached_record(answer: &ResponseRecord, file: &SourceFile, config: &ProviderCo
         content_hash: Some(file.content_hash.clone()),
         chunk: job.range,
         key: Some(job.key.clone()),
+        kind: if job.question.is_some() {
+            RecordKind::Judge
+        } else {
+            RecordKind::Review
+        },
+        issue: job.question.as_ref().map(|q| q.issue.clone()),
         cached: true,
         usage: Usage::default(),
         latency_ms: 0,

@@ -78,7 +78,8 @@ impl Ctx<'_> {
             }
         };
         let latency = started.elapsed();
-        if too_long(&finished.result, reviewer) {
+        // A judge's question is one issue and its evidence: there is nothing to split.
+        if job.question.is_none() && too_long(&finished.result, reviewer) {
             if let Some(parts) = chunk::split(&file.text, job.range) {
                 return JobOutcome::Done {
                     record: Box::new(split_record(file, reviewer, job, &finished, latency, parts)),

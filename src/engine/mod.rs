@@ -37,6 +37,7 @@ mod lane;
 mod limit;
 mod options;
 mod plan;
+mod question;
 mod rate;
 mod record;
 mod reviewer;
@@ -47,6 +48,7 @@ pub use budget::unpriced_warning;
 pub use options::{Backoff, Options};
 pub use plan::{plan, Job};
 pub use progress::Progress;
+pub use question::{question_job, Question};
 pub use reviewer::Reviewer;
 pub use run::{run, RunInputs, Summary};
 

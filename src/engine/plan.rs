@@ -17,6 +17,8 @@ pub struct Job {
     /// Identity of the question (see `cache`): equal keys, equal questions.
     pub key: String,
     pub input_tokens: u64,
+    /// A question other than a review of the file (a judge's), asked instead.
+    pub question: Option<std::sync::Arc<crate::engine::Question>>,
 }
 
 /// Plans every job: each file (split where a reviewer's context window requires) for
@@ -47,8 +49,9 @@ pub(super) fn job(
         file,
         reviewer,
         range,
-        key: job_key(&reviewers[reviewer].config, &user),
+        key: job_key(&reviewers[reviewer].config, &prompt::system_prompt(), &user),
         input_tokens: chunk::estimate_tokens(&user) + chunk::estimate_tokens(&prompt::system_prompt()),
+        question: None,
     }
 }
 
@@ -71,12 +74,12 @@ pub(super) fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<
 }
 
 /// Hashes everything that can change an answer.
-fn job_key(c: &ProviderConfig, user_prompt: &str) -> String {
+pub(super) fn job_key(c: &ProviderConfig, system: &str, user_prompt: &str) -> String {
     let identity = serde_json::json!({
         "provider": c.name, "kind": c.kind.as_str(), "base_url": c.base_url, "model": c.model,
         "temperature": c.temperature, "max_output_tokens": c.max_output_tokens,
         "structured_output": c.structured_output.as_str(), "token_limit_field": c.token_limit_field.as_str(),
-        "extra_body": c.extra_body, "system": prompt::system_prompt(), "user": user_prompt,
+        "extra_body": c.extra_body, "system": system, "user": user_prompt,
     });
     crate::hash::sha256_hex(identity.to_string().as_bytes())
 }

@@ -10,12 +10,18 @@ use crate::engine::ask::Finished;
 use crate::engine::lane::Down;
 use crate::engine::{Job, Reviewer};
 use crate::input::walk::SourceFile;
-use crate::store::{LineRange, RecordedError, ResponseRecord, Status, RECORD_VERSION};
+use crate::store::{LineRange, RecordKind, RecordedError, ResponseRecord, Status, RECORD_VERSION};
 use providers::same_model;
 
 fn base_record(file: &SourceFile, config: &ProviderConfig, job: &Job) -> ResponseRecord {
     ResponseRecord {
         v: RECORD_VERSION,
+        kind: if job.question.is_some() {
+            RecordKind::Judge
+        } else {
+            RecordKind::Review
+        },
+        issue: job.question.as_ref().map(|q| q.issue.clone()),
         provider: config.name.clone(),
         model: config.model.clone(),
         family: Some(config.family.clone()),

@@ -29,7 +29,11 @@ impl Replay {
             bail!("{}:{line}: not a valid recorded response", path.display());
         }
         let mut answers: HashMap<String, ResponseRecord> = HashMap::new();
-        for record in loaded.records.into_iter().filter(|r| r.provider == provider) {
+        for record in loaded
+            .records
+            .into_iter()
+            .filter(|r| r.provider == provider && r.kind.is_review())
+        {
             let keep_old = answers
                 .get(&record.file)
                 .is_some_and(|old| old.status == Status::Ok && record.status != Status::Ok);

@@ -38,6 +38,8 @@ pub struct RunInputs<'a> {
     pub progress: &'a mut dyn Progress,
 }
 
+const MICRO_USD_PER_USD: f64 = 1e6;
+
 /// Totals of one engine run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -50,6 +52,9 @@ pub struct Summary {
     /// Jobs never started because the run was stopped or the budget reached.
     pub not_started: usize,
     pub stopped_early: Option<String>,
+    /// Under `--max-cost`: millionths of a dollar spent, so a later pass (the judge's)
+    /// gets only what is left.
+    pub spent_micro_usd: u64,
 }
 
 /// Runs the jobs, appending every outcome to the store and usable answers to the cache.
@@ -150,6 +155,7 @@ pub async fn run(inputs: RunInputs<'_>) -> Result<Summary> {
     } else {
         None
     };
+    summary.spent_micro_usd = (budget.spent() * MICRO_USD_PER_USD).round() as u64;
     progress.finish(summary.stopped_early.as_deref());
     Ok(summary)
 }

@@ -59,6 +59,9 @@ pub fn html(a: &Analysis) -> String {
             agreed = escape(&crate::report::agreement(issue)),
             loc = escape(&location(issue)),
         );
+        for line in crate::report::judge_lines(a, issue) {
+            let _ = writeln!(page, "<li><b>{}</b></li>", escape(&line));
+        }
         if let Some(check) = &issue.check {
             let _ = writeln!(
                 page,

@@ -13,7 +13,7 @@ use crate::triage::{BaselineTriage, SuppressedIssue, Suppression};
 struct JsonReport<'a> {
     schema_version: u32,
     run: JsonRun<'a>,
-    issues: &'a [Issue],
+    issues: Vec<JsonIssue<'a>>,
     errors: &'a [RunError],
     /// Answers used only in part (past the limits on findings or field lengths).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -28,6 +28,19 @@ struct JsonReport<'a> {
     /// With `--baseline`: the issues left out as already known, and those gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a BaselineTriage>,
+}
+
+/// An issue with its judge's verdict (`judge`, absent when it was not judged).
+#[derive(Serialize)]
+struct JsonIssue<'a> {
+    #[serde(flatten)]
+    issue: &'a Issue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    judge: Option<&'a crate::judge::Judgement>,
+    /// In the judge's `peers` mode: reported or confirmed by `count` of `of`, both counts
+    /// kept, and each peer's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peers: Option<&'a crate::judge::PeerCheck>,
 }
 
 #[derive(Serialize)]
@@ -49,6 +62,18 @@ struct JsonRun<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     since: Option<&'a crate::input::changes::Since>,
     providers: &'a [ProviderTotals],
+    /// The judge pass: its provider and mode, and how many issues it confirmed,
+    /// rejected, left uncertain or could not judge (absent without a judge pass).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    judge: Option<JsonJudge<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonJudge<'a> {
+    #[serde(flatten)]
+    run: &'a crate::judge::JudgeRun,
+    #[serde(flatten)]
+    counts: &'a crate::judge::Judged,
 }
 
 /// `report.json`.
@@ -67,8 +92,17 @@ pub fn json(a: &Analysis) -> Result<String> {
             stopped_early: a.meta.stopped_early.as_deref(),
             since: a.meta.since.as_ref(),
             providers: &a.providers,
+            judge: a.meta.judge.as_ref().map(|run| JsonJudge { run, counts: &a.judge }),
         },
-        issues: &a.issues,
+        issues: a
+            .issues
+            .iter()
+            .map(|issue| JsonIssue {
+                issue,
+                judge: a.judge.of(&issue.id),
+                peers: a.judge.peers_of(&issue.id),
+            })
+            .collect(),
         errors: &a.errors,
         cut: &a.cuts,
         skipped: &a.meta.skipped,

@@ -121,6 +121,9 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
         return;
     }
     md.push_str("## Issues\n\n");
+    if let Some(summary) = super::judge_summary(a) {
+        let _ = writeln!(md, "{}\n", md_text(&summary));
+    }
     for (i, issue) in a.issues.iter().enumerate() {
         let _ = writeln!(
             md,
@@ -135,6 +138,9 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             cwe_suffix(issue.cwe),
             if issue.pre_existing { " · pre-existing" } else { "" }
         );
+        for line in super::judge_lines(a, issue) {
+            let _ = writeln!(md, "- **{}**", md_text(&line));
+        }
         if let Some(check) = &issue.check {
             let _ = writeln!(
                 md,

@@ -16,6 +16,7 @@ mod repo_path;
 pub mod sarif;
 mod table;
 mod table_layout;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub use json::json;
 pub use markdown::{markdown, md_text};
 pub use repo_path::RepoPath;
 pub use table::table;
+pub use verdict::{judge_lines, judge_summary, judgement, peers_line, table_line, verdict_line};
 
 use crate::analysis::Analysis;
 use crate::consensus::{Issue, Source};

@@ -35,7 +35,7 @@ const INFO: &str = "INFO";
 pub fn rdjson(a: &Analysis, repo: &RepoPath) -> Result<String> {
     let result = json!({
         "source": {"name": SOURCE_NAME, "url": SOURCE_URL},
-        "diagnostics": a.issues.iter().map(|i| diagnostic(i, repo)).collect::<Vec<_>>(),
+        "diagnostics": a.issues.iter().map(|i| judged(diagnostic(i, repo), a, i)).collect::<Vec<_>>(),
     });
     Ok(serde_json::to_string_pretty(&result)? + "\n")
 }
@@ -44,10 +44,20 @@ pub fn rdjson(a: &Analysis, repo: &RepoPath) -> Result<String> {
 pub fn rdjsonl(a: &Analysis, repo: &RepoPath) -> Result<String> {
     let mut out = String::new();
     for issue in &a.issues {
-        out.push_str(&serde_json::to_string(&diagnostic(issue, repo))?);
+        out.push_str(&serde_json::to_string(&judged(diagnostic(issue, repo), a, issue))?);
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The diagnostic with the judge's verdict at the end of its message, if judged.
+fn judged(mut diagnostic: Value, a: &Analysis, issue: &Issue) -> Value {
+    if let Some(Value::String(message)) = diagnostic.get_mut("message") {
+        for line in super::judge_lines(a, issue) {
+            message.push_str(&format!("\n\n{}", md_text(&line)));
+        }
+    }
+    diagnostic
 }
 
 /// reviewdog's severity of an issue: the same split as SARIF's levels.

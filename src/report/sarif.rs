@@ -55,7 +55,7 @@ pub fn sarif_in(a: &Analysis, repo: &RepoPath) -> Result<String> {
     let rule_index: BTreeMap<String, i64> = rules.keys().enumerate().map(|(i, id)| (id.clone(), i as i64)).collect();
     let results = listed
         .iter()
-        .map(|l| triaged(result(l.issue, &rule_index, repo), l))
+        .map(|l| triaged(result(l.issue, &rule_index, repo, &super::judge_lines(a, l.issue)), l))
         .collect::<Result<Vec<SarifResult>>>()?;
     let srcroot = ArtifactLocation::builder()
         .description(
@@ -211,7 +211,7 @@ fn level(severity: Severity) -> ResultLevel {
     }
 }
 
-fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>, repo: &RepoPath) -> SarifResult {
+fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>, repo: &RepoPath, judge_lines: &[String]) -> SarifResult {
     let id = rule_id(issue);
     let agreement = &issue.agreement;
     let mut text = match &issue.check {
@@ -232,6 +232,9 @@ fn result(issue: &Issue, rule_index: &BTreeMap<String, i64>, repo: &RepoPath) ->
     }
     if let Some(fix) = fix(issue) {
         text.push_str(&format!("\n\nFix: {fix}"));
+    }
+    for line in judge_lines {
+        text.push_str(&format!("\n\n{line}"));
     }
     let region = match (issue.start_line, issue.end_line) {
         (Some(start), end) => Some(

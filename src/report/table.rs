@@ -63,6 +63,17 @@ fn ranked_tables(a: &Analysis, width: u16) -> String {
 /// What the second table of a `--since` review holds.
 const PRE_EXISTING_HEADING: &str = "Pre-existing (outside the changed lines):";
 
+/// The issue's title, and under it the judge's verdict when it was judged (each line
+/// made safe on its own, so the verdict keeps a line of its own).
+fn issue_cell(a: &Analysis, issue: &crate::consensus::Issue) -> String {
+    let mut cell = terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe)));
+    for line in super::judge_lines(a, issue) {
+        cell.push('\n');
+        cell.push_str(&terminal_safe(&super::table_line(&line)));
+    }
+    cell
+}
+
 /// The columns of the issue table, in order.
 const HEADER: [&str; 6] = ["#", "agreed", "severity", "location", "issue", "reported by"];
 
@@ -88,7 +99,7 @@ fn issues_table(a: &Analysis, width: u16, pre_existing: bool) -> String {
                 agreement(issue),
                 issue.severity.as_str().to_string(),
                 terminal_safe(&location(issue)),
-                terminal_safe(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+                issue_cell(a, issue),
                 terminal_safe(&reported_by(issue)),
             ]
         })
@@ -117,10 +128,12 @@ fn issues_table(a: &Analysis, width: u16, pre_existing: bool) -> String {
 }
 
 /// The widest cell (or header) of each column group.
+/// A cell of several lines (a title with the judge's verdict under it) needs its
+/// widest line.
 fn needed(rows: &[[String; 6]]) -> Needed {
     let widest = |column: usize| {
         rows.iter()
-            .map(|r| display_width(&r[column]))
+            .flat_map(|r| r[column].lines().map(display_width))
             .chain([display_width(HEADER[column])])
             .max()
             .unwrap_or(0)

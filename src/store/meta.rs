@@ -87,6 +87,9 @@ pub struct RunMeta {
     /// `--files-from`), relative to it; empty for the whole root.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub selection: Vec<String>,
+    /// The judge pass's provider, mode and the issues it chose (absent without `[judge]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<crate::judge::JudgeRun>,
     /// Proof that this user's Quorum wrote the run folder (see `seal`): `--resume`
     /// refuses a folder without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

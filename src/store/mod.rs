@@ -25,7 +25,7 @@ pub use fs::{create_new_file, open_append, open_for_reading, write_atomically};
 pub use jsonl::{read_records, BoundedLines, Line, Loaded, StoreWriter, MAX_RECORD_LINE_BYTES};
 pub use lock::OutLock;
 pub use meta::{FileMeta, ProviderMeta, RunMeta, MAX_RUN_FILE_BYTES, RUN_ID_LEN, RUN_SCHEMA_VERSION};
-pub use record::{LineRange, RecordedError, ResponseRecord, Status, RECORD_VERSION};
+pub use record::{LineRange, RecordKind, RecordedError, ResponseRecord, Status, RECORD_VERSION};
 pub use time::now_rfc3339;
 
 pub const RESPONSES_FILE: &str = "responses.jsonl";
@@ -52,6 +52,8 @@ mod tests {
     fn record(file: &str) -> ResponseRecord {
         ResponseRecord {
             v: 1,
+            kind: RecordKind::Review,
+            issue: None,
             provider: "gemma".into(),
             model: "g".into(),
             family: None,
@@ -171,6 +173,7 @@ mod tests {
             checks: Vec::new(),
             since: None,
             selection: Vec::new(),
+            judge: None,
             seal: None,
         };
         meta("a1b2c3d4e5f6", "src/main.go").write(dir.path()).unwrap();

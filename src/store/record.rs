@@ -22,6 +22,22 @@ pub enum Status {
     Split,
 }
 
+/// What a request asked: a review of a file (part), or a judge's verdict on one issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    #[default]
+    Review,
+    /// A judge's verdict on the issue named by the record's `issue`.
+    Judge,
+}
+
+impl RecordKind {
+    pub fn is_review(&self) -> bool {
+        *self == RecordKind::Review
+    }
+}
+
 /// The lines of a file one request covered, when the file was split to fit a context
 /// window. Absent when the request covered the whole file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,6 +60,12 @@ pub struct RecordedError {
 pub struct ResponseRecord {
     #[serde(default = "record_version")]
     pub v: u32,
+    /// `judge` for a judge's verdict; absent for a review answer.
+    #[serde(default, skip_serializing_if = "RecordKind::is_review")]
+    pub kind: RecordKind,
+    /// For a judge's verdict: the id of the issue judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<String>,
     pub provider: String,
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

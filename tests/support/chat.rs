@@ -85,3 +85,21 @@ pub fn prompt_line(user: &str, needle: &str) -> Option<u32> {
         .filter(|l| l.contains(needle))
         .find_map(|l| l.split_once("| ")?.0.trim().parse().ok())
 }
+
+/// Whether a user prompt is a judge's question about one issue (Quorum's judge prompt
+/// opens with this line), not a review of a file.
+pub fn is_judge_question(user: &str) -> bool {
+    user.starts_with("Judge this reported issue.")
+}
+
+/// The issue id a judge's question is about (its `Issue: Q…` line).
+pub fn judged_issue(user: &str) -> Option<String> {
+    user.lines()
+        .find_map(|l| l.strip_prefix("Issue: "))
+        .map(|id| id.trim().to_string())
+}
+
+/// A judge's answer: `{"verdict": …, "reason": …}`.
+pub fn verdict(verdict: &str, reason: &str) -> String {
+    json!({"verdict": verdict, "reason": reason}).to_string()
+}

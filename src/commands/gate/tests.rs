@@ -34,6 +34,7 @@ fn analysis(issues: Vec<Issue>, files_reviewed: usize) -> Analysis {
             checks: Vec::new(),
             since: None,
             selection: Vec::new(),
+            judge: None,
             seal: None,
         },
         issues,
@@ -42,6 +43,7 @@ fn analysis(issues: Vec<Issue>, files_reviewed: usize) -> Analysis {
         providers: Vec::new(),
         files_reviewed,
         triage: Default::default(),
+        judge: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ pub(super) fn run_meta(
         checks: Vec::new(),
         since: None,
         selection: Vec::new(),
+        judge: None,
         seal: None,
     }
 }

@@ -353,7 +353,7 @@ fn start(opts: &ReviewOptions, folder: &RunFolder) -> Result<Start> {
         Some(m) => m.shard.as_deref().map(Shard::parse).transpose()?,
         None => opts.shard,
     };
-    let selected = config.select(&names)?;
+    let selected = config.select_reviewers(&names)?;
     Ok(Start {
         previous,
         root,

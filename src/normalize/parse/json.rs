@@ -49,6 +49,49 @@ fn findings_in_whole(value: Value, answer: &str, depth: usize) -> Result<Vec<Val
     }
 }
 
+/// The most JSON values [`json_values`] returns: a verdict is one small object, and an
+/// answer scattering thousands of brackets must not cost more than a look at the first.
+const MAX_JSON_VALUES: usize = 64;
+
+/// The JSON values in an answer with reasoning removed, looked for as findings are: the
+/// whole text, else each fenced block, else each bracketed region inside prose (a string
+/// holding JSON is unwrapped). For answers that are not lists of findings (a verdict).
+pub(super) fn json_values(answer: &str, depth: usize) -> Vec<Value> {
+    if let Some(value) = parse_json_lenient(answer) {
+        return match value {
+            Value::String(inner) if depth < MAX_ENCODED_DEPTH => json_values(strip_reasoning(&inner).trim(), depth + 1),
+            value => vec![value],
+        };
+    }
+    let mut values: Vec<Value> = fenced_blocks(answer)
+        .into_iter()
+        .filter_map(parse_json_lenient)
+        .collect();
+    if values.is_empty() {
+        let bytes = answer.as_bytes();
+        let mut budget = SCAN_BUDGET;
+        let mut position = 0;
+        while let Some(start) = next_opening_bracket(bytes, position) {
+            position = start + 1;
+            let Some(end) = balanced_end(bytes, start, &mut budget) else {
+                if budget == 0 {
+                    break;
+                }
+                continue;
+            };
+            if let Some(value) = answer.get(start..end).and_then(parse_json_lenient) {
+                values.push(value);
+                position = end;
+            }
+            if values.len() >= MAX_JSON_VALUES {
+                break;
+            }
+        }
+    }
+    values.truncate(MAX_JSON_VALUES);
+    values
+}
+
 /// What the JSON candidates of one search stage have yielded so far.
 #[derive(Default)]
 struct Harvest {

@@ -113,6 +113,14 @@ pub enum ParseError {
     NoReadableFindings { skipped: usize },
 }
 
+/// The JSON values in an answer that is not a list of findings (a judge's verdict),
+/// found with the same tolerance: reasoning stripped, the whole text, fenced blocks, or
+/// bracketed regions in prose, trailing commas repaired. Empty when there is none.
+pub fn json_values(text: &str) -> Vec<Value> {
+    let answer = strip_reasoning(text.trim_start_matches('\u{feff}'));
+    json::json_values(answer.trim(), 0)
+}
+
 /// Reads the findings out of a model's answer: strips reasoning, finds the JSON (whole
 /// text, fenced block, or a bracketed region inside prose), locates the list of findings
 /// and reads each item's fields under their many spellings. Never panics.

@@ -1,0 +1,229 @@
+//! The judge pass of a review, after every review answer is in: the issues those answers
+//! make (as the report will rank them before any verdict), the ones `[judge]` chooses,
+//! one question each to the judge through the engine (stored, cached, resumed like any
+//! answer). The verdicts are read back by the analysis, as `aggregate` reads them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use anyhow::Result;
+use tokio::sync::watch;
+
+use crate::analysis::Analysis;
+use crate::commands::finish::{self, load_records, ReportOptions};
+use crate::config::{Config, JudgeMode, JudgeSettings};
+use crate::consensus::Settings;
+use crate::engine::cache::Cache;
+use crate::engine::{self, question_job, Job, Reviewer, Summary};
+use crate::input::walk::SourceFile;
+use crate::judge::{self, Evidence, JudgeRun};
+use crate::related::{NoRelatedCode, RelatedCode};
+use crate::store::seal::RunMac;
+use crate::store::{ResponseRecord, RunFolder, RunMeta, StoreWriter};
+use crate::triage;
+
+/// Tokens of related code a judge gets when its context window is unknown.
+const DEFAULT_RELATED_TOKENS: u64 = 2000;
+
+/// The related code the judge is shown with each issue. Today none: the index of
+/// related code (issue 10) replaces this one function when it lands.
+pub(super) fn related_code_for_judge(_files: &[SourceFile]) -> Box<dyn RelatedCode> {
+    Box::new(NoRelatedCode)
+}
+
+/// Everything the judge pass reads and writes.
+pub(super) struct JudgePass<'a> {
+    pub config: &'a Config,
+    /// The run's reviewers: in `peers` mode, the judges of the issues they did not report.
+    pub reviewers: &'a [Reviewer],
+    pub folder: &'a RunFolder,
+    pub run_mac: &'a RunMac,
+    pub meta: &'a mut RunMeta,
+    pub files: &'a [SourceFile],
+    pub texts: &'a HashMap<String, String>,
+    pub settings: &'a Settings,
+    pub report: &'a ReportOptions,
+    pub decided: &'a triage::Inputs,
+    pub store: &'a mut StoreWriter,
+    pub cache: Option<&'a mut Cache>,
+    pub prior: &'a HashMap<String, ResponseRecord>,
+    pub options: &'a engine::Options,
+    pub stop: watch::Receiver<bool>,
+    pub quiet: bool,
+    /// The review stopped early (interrupted, budget spent): no judging then; a resumed
+    /// run judges once every review answer is in.
+    pub review_stopped: bool,
+}
+
+/// Asks the judge about the chosen issues; `None` without `[judge]` or when the run was
+/// stopped before it. The issues chosen are recorded in `meta.judge`.
+pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
+    let Some(settings) = pass.config.judge.as_ref() else {
+        return Ok(None);
+    };
+    if pass.review_stopped || *pass.stop.borrow() {
+        return Ok(None);
+    }
+    let judges = judges(&pass, settings)?;
+    let jobs = jobs(&pass, &judges, settings)?;
+    pass.meta.judge = Some(JudgeRun {
+        provider: settings.provider.clone(),
+        mode: settings.mode.as_str().to_string(),
+        issues: jobs
+            .iter()
+            .filter_map(|j| j.question.as_ref().map(|q| q.issue.clone()))
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
+    });
+    pass.folder.write_meta(pass.meta)?;
+    if !pass.quiet {
+        let who = match settings.mode {
+            JudgeMode::Single => settings.provider.clone(),
+            JudgeMode::Peers => "the families that did not report them".to_string(),
+        };
+        eprintln!(
+            "Judging {} issues with {}: {} requests",
+            pass.meta.judge.as_ref().map_or(0, |j| j.issues.len()),
+            crate::sanitize::terminal_safe(&who),
+            jobs.len()
+        );
+    }
+    let mut progress = crate::engine::progress::for_stderr(pass.quiet);
+    let summary = engine::run(engine::RunInputs {
+        files: pass.files,
+        reviewers: &judges,
+        jobs,
+        store: pass.store,
+        cache: pass.cache,
+        prior: pass.prior,
+        options: pass.options,
+        stop: pass.stop,
+        progress: progress.as_mut(),
+    })
+    .await?;
+    Ok(Some(summary))
+}
+
+/// One question per chosen issue, about the issues the review answers make (verdicts
+/// from a run being resumed left out, so the choice is the same as the first time).
+fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Result<Vec<Job>> {
+    let mut records = load_records(std::slice::from_ref(pass.folder))?;
+    records.retain(|r| r.kind.is_review() && r.verifies(pass.run_mac));
+    // Chosen before --min-agree filters: in `peers` mode a peer's confirmation may lift
+    // an issue over it.
+    let report = ReportOptions {
+        min_agree: None,
+        ..pass.report.clone()
+    };
+    let analysis = finish::analyze(
+        pass.meta.clone(),
+        records,
+        pass.texts,
+        pass.settings,
+        &report,
+        pass.decided,
+    );
+    let related = related_code_for_judge(pass.files);
+    // The named judge's window sets the budget: the question is the same for every judge.
+    let budget = related_budget(&judges[judges.len() - 1]);
+    let by_path: HashMap<&str, usize> = pass
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let mut jobs = Vec::new();
+    for issue in judge::select(&analysis.issues, settings.top) {
+        let Some(&file) = by_path.get(issue.file.as_str()) else {
+            continue;
+        };
+        let question = judge::question(&Evidence {
+            issue,
+            file: &pass.files[file],
+            related: related.as_ref(),
+            related_budget: budget,
+        });
+        for judge in asked_about(issue, &analysis, judges, settings) {
+            jobs.push(question_job(judges, judge, file, question.clone()));
+        }
+    }
+    Ok(jobs)
+}
+
+/// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
+/// `peers` mode one provider of each family that reviewed the file without failing and
+/// did not report the issue, and the named judge only when there is no such family.
+fn asked_about(
+    issue: &crate::consensus::Issue,
+    analysis: &Analysis,
+    judges: &[Reviewer],
+    settings: &JudgeSettings,
+) -> Vec<usize> {
+    let named = judges.len() - 1;
+    if settings.mode == JudgeMode::Single {
+        return vec![named];
+    }
+    let reporters: BTreeSet<&str> = issue.findings.iter().map(|f| f.family.as_str()).collect();
+    let failed: BTreeSet<&str> = analysis
+        .errors
+        .iter()
+        .filter(|e| e.file == issue.file)
+        .map(|e| e.provider.as_str())
+        .collect();
+    let mut families = BTreeSet::new();
+    let peers: Vec<usize> = judges[..named]
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| {
+            let family = j.config.family.as_str();
+            !reporters.contains(family) && !failed.contains(j.config.name.as_str()) && families.insert(family)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if peers.is_empty() {
+        vec![named]
+    } else {
+        peers
+    }
+}
+
+/// The judges: in `peers` mode the run's reviewers, then (always, last) the named judge.
+fn judges(pass: &JudgePass, settings: &JudgeSettings) -> Result<Vec<Reviewer>> {
+    let mut judges: Vec<Reviewer> = match settings.mode {
+        JudgeMode::Single => Vec::new(),
+        JudgeMode::Peers => pass
+            .reviewers
+            .iter()
+            .map(|r| Reviewer {
+                config: r.config.clone(),
+                provider: r.provider.clone(),
+                context_tokens: r.context_tokens,
+            })
+            .collect(),
+    };
+    judges.push(build_judge(pass.config, settings)?);
+    Ok(judges)
+}
+
+/// Tokens of related code the judge's window leaves room for (its code budget, which
+/// already sets aside the answer and the prompt), or a default when it is unknown.
+fn related_budget(judge: &Reviewer) -> u64 {
+    judge.code_budget().map_or(DEFAULT_RELATED_TOKENS, |b| b / 2)
+}
+
+/// The judge's provider, ready to ask.
+fn build_judge(config: &Config, settings: &JudgeSettings) -> Result<Reviewer> {
+    let provider_config = config
+        .providers
+        .iter()
+        .find(|p| p.name == settings.provider)
+        .expect("the configuration checks that [judge] names a provider")
+        .clone();
+    let provider = crate::engine::backend::build(&provider_config, Path::new(&config.path))?;
+    Ok(Reviewer {
+        context_tokens: provider_config.context_tokens,
+        config: provider_config,
+        provider,
+    })
+}
