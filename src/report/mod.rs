@@ -9,6 +9,7 @@
 //! `SCHEMA_VERSION`.
 
 pub mod html;
+mod inline;
 mod json;
 mod markdown;
 pub mod rdjson;
@@ -16,6 +17,7 @@ mod repo_path;
 pub mod sarif;
 mod table;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -97,8 +99,15 @@ impl Format {
 
 /// Writes the chosen report files into `out`; returns their paths. SARIF and rdjson
 /// name files relative to the repository root (see [`RepoPath`]), so git is asked
-/// once, and only when one of them is written.
-pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Result<Vec<PathBuf>> {
+/// once, and only when one of them is written. `texts` are the reviewed files as the run
+/// holds them, unchanged since the review: `report.html` quotes the code around each
+/// issue from them.
+pub fn write_reports(
+    out: &Path,
+    analysis: &Analysis,
+    formats: &[Format],
+    texts: &HashMap<String, String>,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let needs_repo = formats
         .iter()
@@ -112,7 +121,7 @@ pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Res
             Format::Markdown => markdown(analysis),
             Format::Json => json(analysis)?,
             Format::Sarif => sarif::sarif_in(analysis, &repo)?,
-            Format::Html => crate::report::html::html(analysis),
+            Format::Html => html::html(analysis, texts),
             Format::Rdjson => rdjson::rdjson(analysis, &repo)?,
             Format::Rdjsonl => rdjson::rdjsonl(analysis, &repo)?,
         };
