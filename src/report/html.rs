@@ -204,13 +204,13 @@ fn banner(a: &Analysis) -> String {
     for e in &a.errors {
         let (files, stages) = by_provider.entry(&e.provider).or_default();
         files.insert(&e.file);
-        *stages.entry(stage_words(&e.stage)).or_default() += 1;
+        *stages.entry(stage_kind(&e.stage)).or_default() += 1;
     }
     for p in &a.providers {
         let Some((files, stages)) = by_provider.get(p.name.as_str()) else {
             continue;
         };
-        let what: Vec<String> = stages.iter().map(|(words, n)| format!("{n} {words}")).collect();
+        let what: Vec<String> = stages.iter().map(|(kind, n)| stage_words(kind, *n)).collect();
         lines.push(format!(
             "<b>{}</b> did not review {} of {total} files: {}.",
             escape(&p.name),
@@ -232,13 +232,24 @@ fn banner(a: &Analysis) -> String {
     out
 }
 
-/// How the banner counts an error of `stage`.
-fn stage_words(stage: &str) -> &'static str {
+/// The kind of failure an error of `stage` is, as the banner counts it.
+fn stage_kind(stage: &str) -> &'static str {
     match stage {
-        "request" => "failed requests",
-        "skipped" => "skipped (provider down)",
-        "missing" => "never asked (the run stopped)",
-        _ => "unusable answers",
+        "request" => "request",
+        "skipped" => "skipped",
+        "missing" => "missing",
+        _ => "unusable",
+    }
+}
+
+/// `n` failures of `kind`, in words.
+fn stage_words(kind: &str, n: usize) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    match kind {
+        "request" => format!("{n} failed request{s}"),
+        "skipped" => format!("{n} skipped (provider down)"),
+        "missing" => format!("{n} never asked (the run stopped)"),
+        _ => format!("{n} unusable answer{s}"),
     }
 }
 
