@@ -97,3 +97,71 @@ fn the_demo_report_loads_cleanly_and_its_filters_hide_exactly_the_issues_they_sh
         "the violation is reported: {errors:?}"
     );
 }
+
+/// A title no page should run: markup, a script's end, a handler.
+const HOSTILE_TITLE: &str = "</script><img src=x onerror=alert(1)><script>alert(2)</script>";
+
+#[test]
+fn hostile_model_text_stays_text_in_the_browser() {
+    if browser::chromium().is_none() {
+        eprintln!("{}", browser::SKIPPED);
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    support::ok(&demo_review(out.path(), &["--quiet", "--format", "json"]));
+    // One model's answers rewritten: every title and description becomes hostile.
+    let responses = out.path().join("responses.jsonl");
+    let rewritten: Vec<String> = std::fs::read_to_string(&responses)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: Value = serde_json::from_str(line).unwrap();
+            if record["provider"] == "claude" && record["text"].is_string() {
+                let mut answer: Value = serde_json::from_str(record["text"].as_str().unwrap()).unwrap();
+                for finding in answer["findings"].as_array_mut().into_iter().flatten() {
+                    finding["title"] = Value::from(HOSTILE_TITLE);
+                    finding["description"] = Value::from("see `<img src=y onerror=alert(3)>` [x](javascript:alert(4))");
+                }
+                record["text"] = Value::from(answer.to_string());
+            }
+            record.to_string()
+        })
+        .collect();
+    std::fs::write(&responses, rewritten.join("\n") + "\n").unwrap();
+    let out_arg = out.path().to_str().unwrap();
+    let aggregated = support::quorum(
+        support::fixture::repo_root(),
+        &["aggregate", out_arg, "--format", "json,html", "--quiet"],
+        &[],
+    );
+    support::ok(&aggregated);
+
+    let mut browser = Browser::launch().expect("chromium is installed");
+    browser.navigate(&format!("file://{}", out.path().join("report.html").display()));
+    assert_eq!(
+        browser.errors(),
+        Vec::<String>::new(),
+        "nothing ran, nothing was blocked"
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('img, a[href^=\"javascript\"]').length"),
+        0
+    );
+    assert_eq!(
+        browser.eval("document.scripts.length"),
+        2,
+        "only the page's own scripts"
+    );
+    let shown = browser.eval(&format!(
+        "[...document.querySelectorAll('section.issue li')].some((li) => li.textContent.includes({HOSTILE_TITLE:?}))"
+    ));
+    assert_eq!(shown, true, "the hostile title is shown as text");
+    let code = browser.eval("[...document.querySelectorAll('section.issue li code')].map((c) => c.textContent)");
+    assert!(
+        code.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "<img src=y onerror=alert(3)>"),
+        "the backticked markup is code, shown as text: {code}"
+    );
+}
