@@ -275,8 +275,11 @@ fn no_issues(a: &Analysis) -> String {
     }
     match (a.meta.since.is_some(), a.new_issues().count()) {
         (true, 0) => format!(
-            "<p class=\"none\"><b>No new issues in the changed lines</b>; the {} below are pre-existing.</p>\n",
-            a.issues.len()
+            "<p class=\"none\"><b>No new issues in the changed lines</b>; {}.</p>\n",
+            match a.issues.len() {
+                1 => "the one pre-existing issue outside them is listed below".to_string(),
+                n => format!("the {n} pre-existing issues outside them are listed below"),
+            }
         ),
         _ => String::new(),
     }
@@ -420,6 +423,71 @@ pub fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::consensus::Settings;
+    use crate::store::{ResponseRecord, RunMeta};
+
+    /// A run of `a.go` by `a` and `b`: `a` reports one issue, `b` was down.
+    fn run(since: bool) -> Analysis {
+        let mut meta: RunMeta = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "r", "root": "/x", "started_at": "t",
+            "providers": [{"name": "a", "kind": "openai", "model": "m", "family": "a"},
+                          {"name": "b", "kind": "openai", "model": "m", "family": "b"}],
+            "files": [{"path": "a.go", "lines": 10, "content_hash": "h"}],
+            "skipped": []
+        }))
+        .unwrap();
+        if since {
+            meta.since = serde_json::from_value(serde_json::json!({"ref": "main", "commit": "c"})).unwrap();
+        }
+        let record = |provider: &str, fields: serde_json::Value| -> ResponseRecord {
+            let mut record =
+                serde_json::json!({"provider": provider, "model": "m", "file": "a.go", "content_hash": "h"});
+            record
+                .as_object_mut()
+                .unwrap()
+                .extend(fields.as_object().unwrap().clone());
+            serde_json::from_value(record).unwrap()
+        };
+        let answer = r#"{"findings":[{"start_line":3,"title":"SQL injection","severity":"high","cwe":89}]}"#;
+        let records = vec![
+            record(
+                "a",
+                serde_json::json!({"status": "ok", "text": answer, "finish_reason": "stop"}),
+            ),
+            record(
+                "b",
+                serde_json::json!({"status": "skipped", "error": {"kind": "connect", "message": "down"}}),
+            ),
+        ];
+        crate::analysis::analyze(meta, records, &HashMap::new(), &Settings::default())
+    }
+
+    #[test]
+    fn a_provider_down_is_a_banner_and_only_pre_existing_issues_are_said_so() {
+        let mut a = run(true);
+        let page = html(&a, &HashMap::new());
+        assert!(
+            page.contains("<b>b</b> did not review 1 of 1 files: 1 skipped (provider down)."),
+            "{page}"
+        );
+        assert!(page.contains("<h2 id=\"errors\">Errors (1)</h2>"), "{page}");
+        assert!(!page.contains("No new issues"), "the issue is new: {page}");
+        a.issues[0].pre_existing = true;
+        let page = html(&a, &HashMap::new());
+        assert!(
+            page.contains(
+                "<b>No new issues in the changed lines</b>; the one pre-existing issue outside them is listed below."
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<span class=\"tag\">pre-existing</span>"), "{page}");
+        assert!(
+            no_issues(&run(false)).is_empty(),
+            "a whole review lists its issues without a word"
+        );
+    }
+
     #[test]
     fn escapes_markup() {
         assert_eq!(

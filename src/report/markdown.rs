@@ -103,17 +103,14 @@ fn summary_table(md: &mut String, a: &Analysis, pre_existing: bool) {
     for (i, issue) in chosen {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {}{} | {} |",
             i + 1,
             issue.id,
             agreement(issue),
             issue.severity.as_str(),
             md_text(&location(issue)),
-            format!(
-                "{}{}",
-                inline::markdown_cell(&issue.title),
-                md_text(&cwe_suffix(issue.cwe))
-            ),
+            inline::markdown_cell(&issue.title),
+            md_text(&cwe_suffix(issue.cwe)),
             md_text(&reported_by(issue))
         );
     }

@@ -21,7 +21,7 @@ pub const SCRIPT: &str = include_str!("filter.js");
 /// The page's Content-Security-Policy: nothing may load or run but its own style and,
 /// when `script` is set, that script.
 pub fn content_security_policy(style: &str, script: Option<&str>) -> String {
-    let script_src = script.map_or_else(|| "'none'".to_string(), |s| hash_source(s));
+    let script_src = script.map_or_else(|| "'none'".to_string(), hash_source);
     format!(
         "default-src 'none'; style-src {}; script-src {script_src}; base-uri 'none'; form-action 'none'",
         hash_source(style)
