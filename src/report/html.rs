@@ -31,7 +31,7 @@ section.issue{border-top:1px solid #d0d7de;margin-top:1.2rem}.meta{color:#57606a
 pre.code{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.4rem 0;overflow-x:auto;font-size:13px;line-height:1.4}\
 pre.code .line{display:block;padding:0 .8rem 0 0}pre.code .hit{background:#fff1c2}\
 pre.code .ln{display:inline-block;width:4.5ch;margin-right:1.2ch;text-align:right;color:#8c959f;user-select:none}\
-.nocode{color:#57606a;font-style:italic}.wide{overflow-x:auto}table.models{font-size:90%}table.models td:nth-child(-n+3){white-space:nowrap}\
+.nocode{color:#57606a;font-style:italic}.wide{overflow-x:auto}table.models{font-size:85%}table.models th,table.models td{padding:.3rem .35rem}table.models td:nth-child(-n+3){white-space:nowrap}\
 .charts{display:flex;flex-wrap:wrap;gap:2rem;align-items:flex-start}figure{margin:0}figcaption{color:#57606a;font-size:90%}\
 svg.chart text{font-family:system-ui,sans-serif}";
 

@@ -60,14 +60,14 @@ fn table(out: &mut String, c: &Comparison) {
     out.push_str(
         "<div class=\"wide\"><table class=\"models\"><thead><tr><th>provider</th><th>model</th><th>family</th>\
          <th>files answered</th><th>failed</th><th>unusable</th><th>findings</th><th>alone</th>\
-         <th>shared with another family</th><th>in agreed issues</th><th>latency median / p95</th>\
-         <th>tokens in / out</th><th>cost</th><th>per agreed issue</th><th>most confirmed by</th></tr></thead><tbody>\n",
+         <th>shared with other family</th><th>in agreed issues</th><th>latency median / p95</th>\
+         <th>tokens in / out</th><th>cost</th><th>cost per agreed issue</th><th>most confirmed by</th></tr></thead><tbody>\n",
     );
     for m in &c.models {
         let _ = writeln!(
             out,
             "<tr><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{:.1} s / {:.1} s</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{:.1}\u{a0}s / {:.1}\u{a0}s</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&m.name),
             escape(&m.model),
             escape(&m.family),
@@ -267,6 +267,26 @@ fn short(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_escaped_and_each_model_gets_a_bar_and_a_heatmap_row() {
+        let meta: crate::store::RunMeta = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "r", "root": "/x", "started_at": "t",
+            "providers": [{"name": "<img src=x>", "kind": "openai", "model": "m&", "family": "a"},
+                          {"name": "b", "kind": "openai", "model": "m", "family": "b"}],
+            "files": [], "skipped": []
+        }))
+        .unwrap();
+        let a = crate::analysis::analyze(meta, vec![], &Default::default(), &Default::default());
+        let html = section(&a);
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains("<b>&lt;img src=x&gt;</b>") && html.contains("m&amp;"),
+            "{html}"
+        );
+        assert_eq!(html.matches("<svg").count(), 2);
+        assert_eq!(html.matches("stroke=\"#d0d7de\"").count(), 4, "a 2 × 2 heatmap: {html}");
+    }
 
     #[test]
     fn shades_run_from_white_to_blue() {
