@@ -65,7 +65,7 @@ fn main() {
     let analysed = started.elapsed();
     let json = quorum::report::json(&a).expect("report.json");
     let md = quorum::report::markdown(&a);
-    let html = quorum::report::html::html(&a);
+    let html = quorum::report::html::html(&a, &HashMap::new());
     let sarif = quorum::report::sarif::sarif(&a).expect("report.sarif");
     println!(
         "analyze: {:.3} s, {} issues; reports: {:.3} s (json {} KiB, md {} KiB, html {} KiB, sarif {} KiB)",

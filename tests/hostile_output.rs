@@ -87,7 +87,7 @@ fn a_flooding_answer_is_used_up_to_the_limits_and_the_cut_is_reported() {
         for text in [
             quorum::report::json(&a).unwrap(),
             markdown,
-            quorum::report::html::html(&a),
+            quorum::report::html::html(&a, &HashMap::new()),
             quorum::report::sarif::sarif(&a).unwrap(),
         ] {
             assert!(

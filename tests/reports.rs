@@ -131,7 +131,9 @@ fn demo_sarif_is_valid_and_matches_the_json_report() {
         html.contains("&#39;") || html.contains("&quot;"),
         "model text is escaped"
     );
-    assert!(!html.contains("<script"));
+    // Two script elements, the page's own: its data (never run) and its filters.
+    assert_eq!(html.matches("<script").count(), 2, "{html}");
+    assert!(html.contains("<script type=\"application/json\" id=\"quorum-data\">"));
     // The invalid case is caught: the validator is not a no-op.
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["level"] = Value::from("catastrophic");

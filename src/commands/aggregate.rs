@@ -42,7 +42,7 @@ pub fn aggregate(
     let texts = read_unchanged_files(&meta);
     let settings = consensus_settings(config, &meta)?;
     let analysis = finish::analyze(meta, records, &texts, &settings, report, &decided);
-    finish::write_reports(&out, analysis, report)
+    finish::write_reports(&out, analysis, report, &texts)
 }
 
 /// Run folders read as one run (the shards of one review, or runs of one tree).

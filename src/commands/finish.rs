@@ -61,9 +61,15 @@ pub(crate) fn analyze(
     analysis
 }
 
-/// Writes the reports of `analysis` into `folder`.
-pub(crate) fn write_reports(folder: &RunFolder, analysis: Analysis, options: &ReportOptions) -> Result<Finished> {
-    let mut reports = report::write_reports(folder.path(), &analysis, &options.formats)?;
+/// Writes the reports of `analysis` into `folder`; `texts` are the files as reviewed
+/// (those unchanged since, for `aggregate`), which `report.html` quotes.
+pub(crate) fn write_reports(
+    folder: &RunFolder,
+    analysis: Analysis,
+    options: &ReportOptions,
+    texts: &HashMap<String, String>,
+) -> Result<Finished> {
+    let mut reports = report::write_reports(folder.path(), &analysis, &options.formats, texts)?;
     reports.extend(super::compare::write_files(folder.path(), &analysis, &options.formats)?);
     Ok(Finished {
         analysis,

@@ -284,6 +284,8 @@ struct Analyzed {
     _lock: Option<OutLock>,
     analysis: Analysis,
     summary: Summary,
+    /// The files as sent, for the code `report.html` quotes.
+    texts: HashMap<String, String>,
 }
 
 /// The issues of the run, from what its folder now holds.
@@ -298,12 +300,13 @@ fn analyze(ran: Ran, options: &ReportOptions) -> Result<Analyzed> {
         _lock: ran.lock,
         analysis,
         summary: ran.summary,
+        texts: ran.texts,
     })
 }
 
 /// Writes the reports into the run folder.
 fn report(analyzed: Analyzed, options: &ReportOptions) -> Result<Finished> {
-    let mut finished = finish::write_reports(&analyzed.folder, analyzed.analysis, options)?;
+    let mut finished = finish::write_reports(&analyzed.folder, analyzed.analysis, options, &analyzed.texts)?;
     finished.summary = Some(analyzed.summary);
     Ok(finished)
 }

@@ -7,13 +7,14 @@
 //! to the folder `--out` defaults to, `quorum-report`, with the same report files as
 //! `--out quorum-report` would write, and stderr says where it is.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::commands::finish::Finished;
 use crate::commands::terminal::print_stdout;
-use crate::report::{self, Format};
+use crate::report::Format;
 use crate::sanitize::terminal_safe;
 
 /// The `--out` value that means stdout.
@@ -52,10 +53,28 @@ impl StdoutReport {
         PathBuf::from(RUN_FOLDER)
     }
 
+    /// The report as the run folder holds it: stdout gets the very bytes `--out DIR`
+    /// would have written (the HTML's quoted code included).
+    fn written(&self, finished: &Finished) -> Result<String> {
+        let name = self.format.file_name();
+        let Some(path) = finished
+            .reports
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| n == name))
+        else {
+            bail!("{name} was not written, so it cannot be printed");
+        };
+        let mut text = String::new();
+        crate::store::open_for_reading(path)?
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read back {}", path.display()))?;
+        Ok(text)
+    }
+
     /// Prints the report to stdout and says on stderr where the run folder is; then,
     /// unless `quiet`, the run's summary (stderr).
     pub fn tell(&self, finished: &Finished, quiet: bool) -> Result<()> {
-        print_stdout(&report::render(&finished.analysis, self.format)?)?;
+        print_stdout(&self.written(finished)?)?;
         if quiet {
             return Ok(());
         }

@@ -1,9 +1,9 @@
 //! `report.md`. Markdown metacharacters in what a model wrote are escaped, so a finding
-//! cannot inject links, HTML or table cells.
+//! cannot inject links, HTML or table cells; its `code spans` stay code (`inline`).
 
 use std::fmt::Write as _;
 
-use super::{agreement, cwe_suffix, location, reported_by};
+use super::{agreement, cwe_suffix, inline, location, reported_by};
 use crate::analysis::{Analysis, AnswerCut, ProviderTotals};
 use crate::sanitize::terminal_safe;
 use crate::triage::Triage;
@@ -103,13 +103,14 @@ fn summary_table(md: &mut String, a: &Analysis, pre_existing: bool) {
     for (i, issue) in chosen {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {}{} | {} |",
             i + 1,
             issue.id,
             agreement(issue),
             issue.severity.as_str(),
             md_text(&location(issue)),
-            md_text(&format!("{}{}", issue.title, cwe_suffix(issue.cwe))),
+            inline::markdown_cell(&issue.title),
+            md_text(&cwe_suffix(issue.cwe)),
             md_text(&reported_by(issue))
         );
     }
@@ -129,7 +130,7 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
             md,
             "### {}. {} ({})\n\n**{}** · {} · agreed by {} · `{}`{}{}\n",
             i + 1,
-            md_text(&issue.title),
+            inline::markdown(&issue.title),
             issue.id,
             issue.severity.as_str(),
             issue.category.as_str(),
@@ -159,11 +160,11 @@ fn markdown_issues(md: &mut String, a: &Analysis) {
                 md_text(&f.provider),
                 lines,
                 f.severity.as_str(),
-                md_text(&f.title),
-                md_text(&f.description)
+                inline::markdown(&f.title),
+                inline::markdown(&f.description)
             );
             if let Some(s) = &f.suggestion {
-                let _ = writeln!(md, "  - Fix: {}", md_text(s));
+                let _ = writeln!(md, "  - Fix: {}", inline::markdown(s));
             }
         }
         md.push('\n');

@@ -9,6 +9,7 @@
 //! `SCHEMA_VERSION`.
 
 pub mod html;
+mod inline;
 mod json;
 mod markdown;
 pub mod rdjson;
@@ -18,6 +19,7 @@ mod table;
 mod table_layout;
 mod verdict;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -100,8 +102,15 @@ impl Format {
 
 /// Writes the chosen report files into `out`; returns their paths. SARIF and rdjson
 /// name files relative to the repository root (see [`RepoPath`]), so git is asked
-/// once, and only when one of them is written.
-pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Result<Vec<PathBuf>> {
+/// once, and only when one of them is written. `texts` are the reviewed files as the run
+/// holds them, unchanged since the review: `report.html` quotes the code around each
+/// issue from them.
+pub fn write_reports(
+    out: &Path,
+    analysis: &Analysis,
+    formats: &[Format],
+    texts: &HashMap<String, String>,
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let needs_repo = formats
         .iter()
@@ -111,33 +120,19 @@ pub fn write_reports(out: &Path, analysis: &Analysis, formats: &[Format]) -> Res
         false => RepoPath::default(),
     };
     for format in formats {
-        let text = render_in(analysis, *format, &repo)?;
+        let text = match format {
+            Format::Markdown => markdown(analysis),
+            Format::Json => json(analysis)?,
+            Format::Sarif => sarif::sarif_in(analysis, &repo)?,
+            Format::Html => html::html(analysis, texts),
+            Format::Rdjson => rdjson::rdjson(analysis, &repo)?,
+            Format::Rdjsonl => rdjson::rdjsonl(analysis, &repo)?,
+        };
         let path = out.join(format.file_name());
         crate::store::write_atomically(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// One report as text, as [`write_reports`] writes it (for `--out -`).
-pub fn render(analysis: &Analysis, format: Format) -> Result<String> {
-    let repo = match format {
-        Format::Sarif | Format::Rdjson | Format::Rdjsonl => RepoPath::of_root(Path::new(&analysis.meta.root)),
-        _ => RepoPath::default(),
-    };
-    render_in(analysis, format, &repo)
-}
-
-/// One report as text, with paths relative to `repo` where the format needs them.
-fn render_in(analysis: &Analysis, format: Format, repo: &RepoPath) -> Result<String> {
-    Ok(match format {
-        Format::Markdown => markdown(analysis),
-        Format::Json => json(analysis)?,
-        Format::Sarif => sarif::sarif_in(analysis, repo)?,
-        Format::Html => crate::report::html::html(analysis),
-        Format::Rdjson => rdjson::rdjson(analysis, repo)?,
-        Format::Rdjsonl => rdjson::rdjsonl(analysis, repo)?,
-    })
 }
 
 /// The "agreed" cell: `count/of` for the models' issues, `check` for Quorum's own.

@@ -12,6 +12,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod chat;
 pub mod engine;
 pub mod fixture;
