@@ -28,6 +28,7 @@ mod hashing;
 mod id;
 mod order;
 mod pairs;
+mod prior;
 mod profile;
 mod rank;
 mod settings;
@@ -46,6 +47,7 @@ pub use cluster::cluster_indices;
 pub use cluster::cluster_indices_naive;
 pub use cwe::cwe_family;
 pub use id::nearby_ids;
+pub use prior::DEFAULT_DEMOTE_PATHS;
 pub use settings::Settings;
 
 use rank::rank;
@@ -182,5 +184,7 @@ fn block_of<'a>(findings: &'a [Finding], places: Option<&'a [Place]>, i: usize) 
     places.map_or(findings[i].file.as_str(), |p| p[i].block.as_str())
 }
 
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod tests;

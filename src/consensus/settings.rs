@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::prior::{check_globs, DEFAULT_DEMOTE_PATHS};
+
 /// Tunable thresholds and weights; the clustering ones are the `[consensus]` table of the
 /// configuration.
 ///
@@ -46,6 +48,19 @@ pub struct Settings {
     /// Weight of the models' mean confidence (0..1) in the score.
     #[serde(skip)]
     pub confidence_weight: f64,
+    /// Globs (gitignore-like, relative to the review root) of test, fixture, example
+    /// and documentation files: an issue in such a file ranks `demote_weight` lower.
+    /// Setting it replaces the default list; `[]` demotes nothing.
+    pub demote_paths: Vec<String>,
+    /// How much an issue in a `demote_paths` file loses from its score. Like the other
+    /// score weights, not part of `[consensus]`.
+    #[serde(skip)]
+    pub demote_weight: f64,
+    /// Weight of the CWE prior in the score: an issue gains this times (its CWE family's
+    /// relative precision − 1), the relative precision being the shipped table's (1 for
+    /// a family it lacks, at most 2). Not part of `[consensus]`.
+    #[serde(skip)]
+    pub cwe_prior_weight: f64,
 }
 
 impl Default for Settings {
@@ -63,6 +78,11 @@ impl Default for Settings {
             agreement_weight: 0.7,
             severity_weight: 0.2,
             confidence_weight: 0.1,
+            demote_paths: DEFAULT_DEMOTE_PATHS.iter().map(|g| g.to_string()).collect(),
+            // Tuned on eyeballvul's tuning half (`--tune-rank`): a demoted issue loses
+            // about what one and a half of seven models add.
+            demote_weight: 0.15,
+            cwe_prior_weight: 0.0,
         }
     }
 }
@@ -93,8 +113,11 @@ impl Settings {
             ("agreement_weight", self.agreement_weight),
             ("severity_weight", self.severity_weight),
             ("confidence_weight", self.confidence_weight),
+            ("demote_weight", self.demote_weight),
+            ("cwe_prior_weight", self.cwe_prior_weight),
         ];
         non_negative(&score_weights)?;
+        check_globs(&self.demote_paths)?;
         match self.provider_weights.iter().find(|(_, w)| !w.is_finite() || **w < 0.0) {
             Some((name, w)) => Err(format!("the weight of provider {name} must be at least 0, not {w}")),
             None => Ok(()),

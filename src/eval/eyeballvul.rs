@@ -17,9 +17,11 @@
 //! everything here finds it by path and says so when it is absent.
 
 mod data;
+mod priors;
 mod ranking;
 
 pub use data::{default_dir, load, locate, to_finding, to_place, Dataset, Record, Split};
+pub use priors::{cwe_priors, render as render_priors, CwePrior};
 pub use ranking::{baseline_order, measure, Ranking, RankingMeasures, DISTINCT_TOP_N};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
