@@ -91,11 +91,7 @@ fn a_cwe_that_often_holds_up_ranks_above_one_that_rarely_does() {
         ..Settings::default()
     };
     assert_eq!(files_in_order(&findings, &no_prior), ["a.js", "b.js"]);
-    let prior = Settings {
-        cwe_prior_weight: 0.15,
-        ..Settings::default()
-    };
-    assert_eq!(files_in_order(&findings, &prior), ["b.js", "a.js"]);
+    assert_eq!(files_in_order(&findings, &Settings::default()), ["b.js", "a.js"]);
 }
 
 #[test]
