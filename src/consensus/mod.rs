@@ -120,7 +120,13 @@ pub enum Source {
 pub struct Place {
     pub block: String,
     pub files: Vec<String>,
+    /// Functions the model named (a model may name several, or a wrong one).
     pub functions: Vec<String>,
+    /// The function the finding's lines are in, as the code shows it (a review fills it
+    /// from the related-code index), when known. Two findings of one model in the same
+    /// function and CWE family are facets of one problem and may join; in different
+    /// functions they stay apart. `None` leaves clustering as it was without it.
+    pub function: Option<String>,
 }
 
 impl Place {
@@ -130,6 +136,7 @@ impl Place {
             block: finding.file.clone(),
             files: vec![finding.file.clone()],
             functions: finding.function.iter().cloned().collect(),
+            function: None,
         }
     }
 }
@@ -186,5 +193,7 @@ fn block_of<'a>(findings: &'a [Finding], places: Option<&'a [Place]>, i: usize) 
 
 #[cfg(test)]
 mod evidence_tests;
+#[cfg(test)]
+mod facet_tests;
 #[cfg(test)]
 mod tests;
