@@ -62,6 +62,17 @@ fn an_issue_in_a_test_or_docs_path_ranks_below_one_in_product_code() {
 }
 
 #[test]
+fn vendored_code_and_build_tooling_are_demoted_too() {
+    let findings = [
+        at("a", "src/app.go", 89, "SQL injection in search"),
+        at("a", "app/vendor/lib/db.go", 89, "SQL injection in search"),
+        at("a", "Makefile", 89, "SQL injection in search"),
+    ];
+    let order = files_in_order(&findings, &Settings::default());
+    assert_eq!(order[0], "src/app.go", "{order:?}");
+}
+
+#[test]
 fn demotion_does_not_outweigh_a_second_model() {
     let findings = [
         at("a", "tests/api_test.go", 89, "SQL injection in search"),

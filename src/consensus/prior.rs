@@ -60,9 +60,10 @@ const PRIORS: &[(u32, u32, u32, f64)] = &[
     (1321, 60, 18, 2.01),
 ];
 
-/// The default `demote_paths`: where code is not shipped to users, so a finding there
-/// rarely is a vulnerability of the product (on eyeballvul's tuning half, findings in
-/// such paths hold up a third as often as others).
+/// The default `demote_paths`: where code is not shipped to users (tests, fixtures,
+/// examples, docs, build tooling) or is someone else's (vendored), so a finding there
+/// rarely is a vulnerability of the product: on eyeballvul's tuning half, findings in
+/// such paths held up 4 % of the time (tests; vendored and tooling 0–2 %), others 13 %.
 pub const DEFAULT_DEMOTE_PATHS: &[&str] = &[
     "**/test/**",
     "**/tests/**",
@@ -93,6 +94,15 @@ pub const DEFAULT_DEMOTE_PATHS: &[&str] = &[
     "**/docs/**",
     "**/*.md",
     "**/*.rst",
+    "**/vendor/**",
+    "**/third_party/**",
+    "**/node_modules/**",
+    "**/tools/**",
+    "**/setup.py",
+    "**/Makefile",
+    "**/gulpfile.js",
+    "**/Gruntfile.js",
+    "**/webpack.config.js",
 ];
 
 /// Why one of `globs` cannot be used, if one cannot.
