@@ -122,3 +122,33 @@ fn demote_paths_are_a_configuration_key_and_the_weights_are_not() {
     };
     assert!(negative.validate().unwrap_err().contains("demote_weight"));
 }
+
+#[test]
+fn a_vote_is_as_firm_as_its_location_is_close() {
+    // The same lines: a sibling CWE backs the issue as firmly as the same CWE.
+    let same_cwe = [
+        at("a", "a.go", 89, "SQL injection in search"),
+        at("b", "a.go", 89, "SQL injection in search query"),
+    ];
+    let sibling_cwe = [
+        at("a", "b.go", 89, "SQL injection in search"),
+        at("b", "b.go", 564, "SQL injection in search query"),
+    ];
+    let mut nearby = [
+        at("a", "c.go", 89, "SQL injection in search"),
+        at("b", "c.go", 89, "SQL injection in search query"),
+    ];
+    nearby[1].start_line = Some(14);
+    nearby[1].end_line = Some(15);
+    let findings: Vec<Finding> = same_cwe.into_iter().chain(sibling_cwe).chain(nearby).collect();
+    let issues = build_issues(
+        findings,
+        &reviewed(&["a.go", "b.go", "c.go"]),
+        &HashMap::new(),
+        &Settings::default(),
+    );
+    let score = |file: &str| issues.iter().find(|i| i.file == file).map(|i| i.score);
+    assert!(issues.iter().all(|i| i.agreement.count == 2), "{issues:#?}");
+    assert_eq!(score("a.go"), score("b.go"));
+    assert!(score("c.go") < score("a.go"), "{issues:#?}");
+}
