@@ -109,7 +109,7 @@ pub fn baseline_order(records: &[&Record], groups: &[Vec<usize>]) -> Ranking {
             (models.len(), g)
         })
         .collect();
-    ordered.sort_by(|a, b| b.0.cmp(&a.0));
+    ordered.sort_by_key(|(models, _)| std::cmp::Reverse(*models));
     Ranking {
         scores: ordered.iter().map(|(n, _)| *n as f64).collect(),
         groups: ordered.into_iter().map(|(_, g)| g.clone()).collect(),
