@@ -52,8 +52,9 @@ pub struct Settings {
     /// Weight of the models' mean confidence (0..1) in the score.
     #[serde(skip)]
     pub confidence_weight: f64,
-    /// Globs (gitignore-like, relative to the review root) of test, fixture, example
-    /// and documentation files: an issue in such a file ranks `demote_weight` lower.
+    /// Globs (globset syntax, `**` for any folders; relative to the review root) of
+    /// test, fixture, example, documentation, vendored and build-tooling files: an issue
+    /// in such a file ranks `demote_weight` lower.
     /// Setting it replaces the default list; `[]` demotes nothing.
     pub demote_paths: Vec<String>,
     /// How much an issue in a `demote_paths` file loses from its score. Like the other
