@@ -1,7 +1,7 @@
 //! Measures Quorum's clustering and ranking on the eyeballvul multi-model findings.
 //!
 //! ```sh
-//! cargo run --release --example eyeballvul [-- PATH] [--tune]
+//! cargo run --release --example eyeballvul [-- PATH] [--tune | --tune-rank | --cwe-priors]
 //! ```
 //!
 //! `PATH` defaults to `../shared/datasets/eyeballvul` next to the repository. The data
@@ -9,6 +9,9 @@
 //! The report shows the tuning half of the revisions and the held-out half, each beside
 //! the dataset's crude baseline computed on the same revisions. `--tune` searches the
 //! consensus thresholds on the tuning half only and prints the best settings.
+//! `--tune-rank` searches the score's evidence weights on the tuning half only.
+//! `--cwe-priors` prints the CWE prior table of `src/consensus/prior.rs`, learnt on the
+//! tuning half only.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,6 +39,15 @@ fn main() -> anyhow::Result<()> {
         dir.display(),
         started.elapsed().as_secs_f64()
     );
+    if args.iter().any(|a| a == "--cwe-priors") {
+        let (rows, overall) = eyeballvul::cwe_priors(&data, Split::Tune);
+        print!("{}", eyeballvul::render_priors(&rows, overall));
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--tune-rank") {
+        search_rank(&data);
+        return Ok(());
+    }
     let settings = if tune { search(&data) } else { Settings::default() };
     println!("settings: {settings:?}\n");
     let weights = eyeballvul::learned_weights(&data, Split::Tune);
@@ -99,6 +111,36 @@ fn search(data: &Dataset) -> Settings {
     }
     println!();
     results.swap_remove(0).3
+}
+
+/// A grid search over the evidence weights of the score (`demote_weight`,
+/// `cwe_prior_weight`) on the tune split, by average precision over distinct CVEs.
+fn search_rank(data: &Dataset) {
+    let mut results = Vec::new();
+    for demote in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
+        for prior in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
+            let settings = Settings {
+                demote_weight: demote,
+                cwe_prior_weight: prior,
+                ..Settings::default()
+            };
+            let h = eyeballvul::headline(data, Split::Tune, &settings);
+            results.push((demote, prior, h));
+        }
+    }
+    results.sort_by(|a, b| {
+        b.2.quorum_ranking
+            .distinct_average_precision
+            .total_cmp(&a.2.quorum_ranking.distinct_average_precision)
+    });
+    println!("evidence weights on the tune split, by average precision over distinct CVEs:");
+    for (demote, prior, h) in &results {
+        let r = h.quorum_ranking;
+        println!(
+            "  demote {demote:<4} prior {prior:<4}  distinct AP {:.3}  AP {:.3}  distinct top {}  top mean {:.3}",
+            r.distinct_average_precision, r.average_precision, r.distinct_top, h.quorum_top_mean
+        );
+    }
 }
 
 fn with((mean, c, c2): (f64, f64, f64), settings: &Settings) -> (f64, f64, f64, Settings) {

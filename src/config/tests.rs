@@ -291,6 +291,14 @@ fn consensus_settings_and_weights_are_read_and_checked() {
     assert!(e.message.contains("merge_threshold must be between 0 and 1"), "{e}");
     let e = parse("[consensus]\nmerge_treshold = 0.5\n").unwrap_err();
     assert_eq!(e.line, Some(2), "{e}");
+    let c = parse("[consensus]\ndemote_paths = [\"qa/**\"]\n").unwrap();
+    assert_eq!(c.consensus.demote_paths, ["qa/**"]);
+    let e = parse("[consensus]\ndemote_paths = [\"src/[\"]\n").unwrap_err();
+    assert!(
+        e.message
+            .contains("consensus: demote_paths: \"src/[\" is not a valid glob"),
+        "{e}"
+    );
 }
 
 /// A provider table with `base_url`, and `extra` lines after it.

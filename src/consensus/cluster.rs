@@ -7,7 +7,7 @@ use super::hashing::{fnv_extend, FNV_OFFSET};
 use super::order::{block_ranges, canonical_order};
 use super::pairs::{candidate_pairs, ordered};
 use super::profile::{profile_all, Profile};
-use super::similarity::{full_similarity, mergeable_similarity, pair_similarity};
+use super::similarity::{full_similarity, mergeable_similarity, pair_similarity, pair_threshold};
 use super::{Place, Settings};
 use crate::normalize::finding::Finding;
 
@@ -227,8 +227,11 @@ impl BlockSimilarities<'_> {
         s
     }
 
-    fn same_provider(&self, x: usize, y: usize) -> bool {
-        self.profiles[self.members[x]].provider == self.profiles[self.members[y]].provider
+    /// The similarity one model's two findings need to share an issue (`None` for two
+    /// models' findings, which the group's mean decides).
+    fn same_provider_floor(&self, x: usize, y: usize) -> Option<f64> {
+        let (a, b) = (&self.profiles[self.members[x]], &self.profiles[self.members[y]]);
+        (a.provider == b.provider).then(|| pair_threshold(a, b, self.settings))
     }
 
     /// The position in `group` of the member most similar to the others (every pair of
@@ -248,13 +251,14 @@ impl BlockSimilarities<'_> {
     }
 
     /// Whether two groups may become one issue: no model gets two findings that are not
-    /// near-duplicates, and the mean similarity over all cross pairs is high enough.
+    /// near-duplicates (or facets of one problem in one function), and the mean
+    /// similarity over all cross pairs is high enough.
     fn can_merge(&mut self, x: &[usize], y: &[usize]) -> bool {
         let mut total = 0.0;
         for &i in x {
             for &j in y {
                 let s = self.get(i, j);
-                if self.same_provider(i, j) && s < self.settings.same_provider_threshold {
+                if self.same_provider_floor(i, j).is_some_and(|floor| s < floor) {
                     return false;
                 }
                 total += s;

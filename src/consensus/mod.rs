@@ -28,6 +28,7 @@ mod hashing;
 mod id;
 mod order;
 mod pairs;
+mod prior;
 mod profile;
 mod rank;
 mod settings;
@@ -46,6 +47,7 @@ pub use cluster::cluster_indices;
 pub use cluster::cluster_indices_naive;
 pub use cwe::cwe_family;
 pub use id::nearby_ids;
+pub use prior::DEFAULT_DEMOTE_PATHS;
 pub use settings::Settings;
 
 use rank::rank;
@@ -118,7 +120,13 @@ pub enum Source {
 pub struct Place {
     pub block: String,
     pub files: Vec<String>,
+    /// Functions the model named (a model may name several, or a wrong one).
     pub functions: Vec<String>,
+    /// The function the finding's lines are in, as the code shows it (a review fills it
+    /// from the related-code index), when known. Two findings of one model in the same
+    /// function and CWE family are facets of one problem and may join; in different
+    /// functions they stay apart. `None` leaves clustering as it was without it.
+    pub function: Option<String>,
 }
 
 impl Place {
@@ -128,6 +136,7 @@ impl Place {
             block: finding.file.clone(),
             files: vec![finding.file.clone()],
             functions: finding.function.iter().cloned().collect(),
+            function: None,
         }
     }
 }
@@ -182,5 +191,9 @@ fn block_of<'a>(findings: &'a [Finding], places: Option<&'a [Place]>, i: usize) 
     places.map_or(findings[i].file.as_str(), |p| p[i].block.as_str())
 }
 
+#[cfg(test)]
+mod evidence_tests;
+#[cfg(test)]
+mod facet_tests;
 #[cfg(test)]
 mod tests;

@@ -22,6 +22,9 @@ pub(super) struct Profile<'a> {
     pub(super) lines: Option<(u32, u32)>,
     pub(super) files: Vec<u64>,
     pub(super) functions: Vec<u64>,
+    /// The enclosing function from the code ([`Place::function`]), when known; it is in
+    /// `functions` too.
+    pub(super) enclosing: Option<u64>,
     pub(super) cwe: Option<u32>,
     pub(super) cwe_family: Option<u32>,
     pub(super) category: Category,
@@ -46,16 +49,21 @@ pub(super) fn profile_all<'a>(findings: &'a [Finding], places: Option<&[Place]>)
 impl<'a> Profile<'a> {
     /// Profiles a finding at `place`, or (in a review) in its own file and function.
     fn new(f: &'a Finding, place: Option<&Place>) -> Profile<'a> {
-        let (block, files, functions) = match place {
-            Some(p) => (
-                hash(p.block.as_bytes()),
-                sorted_set(p.files.iter().map(|f| hash_path(f))),
-                sorted_set(p.functions.iter().filter_map(|s| function_hash(s))),
-            ),
+        let (block, files, functions, enclosing) = match place {
+            Some(p) => {
+                let enclosing = p.function.as_deref().and_then(function_hash);
+                (
+                    hash(p.block.as_bytes()),
+                    sorted_set(p.files.iter().map(|f| hash_path(f))),
+                    sorted_set(p.functions.iter().filter_map(|s| function_hash(s)).chain(enclosing)),
+                    enclosing,
+                )
+            }
             None => (
                 hash(f.file.as_bytes()),
                 vec![hash_path(&f.file)],
                 f.function.as_deref().and_then(function_hash).into_iter().collect(),
+                None,
             ),
         };
         Profile {
@@ -66,6 +74,7 @@ impl<'a> Profile<'a> {
             lines: f.start_line.zip(f.end_line),
             files,
             functions,
+            enclosing,
             cwe: f.cwe,
             cwe_family: f.cwe.map(cwe_family),
             category: f.category,

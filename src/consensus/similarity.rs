@@ -177,10 +177,42 @@ fn intersects(a: &[u64], b: &[u64]) -> bool {
     !a.is_empty() && !b.is_empty() && intersection(a, b) > 0
 }
 
-fn pair_threshold(a: &Profile, b: &Profile, settings: &Settings) -> f64 {
-    if a.provider == b.provider {
-        settings.same_provider_threshold
-    } else {
-        settings.merge_threshold
+/// The similarity a pair needs to merge.
+pub(super) fn pair_threshold(a: &Profile, b: &Profile, settings: &Settings) -> f64 {
+    if a.provider != b.provider {
+        return settings.merge_threshold;
+    }
+    match facets(a, b) {
+        Facets::OneProblem => settings.same_function_threshold,
+        Facets::Apart => NEVER,
+        Facets::Unknown => settings.same_provider_threshold,
+    }
+}
+
+/// A threshold no similarity reaches.
+const NEVER: f64 = f64::INFINITY;
+
+/// What the enclosing functions and CWEs of one model's two findings say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Facets {
+    /// The same function and CWE family: two facets of one problem.
+    OneProblem,
+    /// Different functions, or the same function and conflicting CWEs: two problems.
+    Apart,
+    /// No enclosing function known for one of them, or no CWE: decided by wording.
+    Unknown,
+}
+
+fn facets(a: &Profile, b: &Profile) -> Facets {
+    let (Some(fa), Some(fb)) = (a.enclosing, b.enclosing) else {
+        return Facets::Unknown;
+    };
+    if fa != fb {
+        return Facets::Apart;
+    }
+    match (a.cwe_family, b.cwe_family) {
+        (Some(x), Some(y)) if x == y => Facets::OneProblem,
+        (Some(_), Some(_)) if weakness_similarity(a, b) == 0.0 => Facets::Apart,
+        _ => Facets::Unknown,
     }
 }

@@ -414,7 +414,11 @@ fn provider_weights_reorder_equal_agreement() {
         f("b", 80, Some(22), "Path traversal"),
     ];
     let r = reviewed(&["a", "b"]);
-    let mut settings = Settings::default();
+    // Without the CWE prior, which would rank path traversal above SQL injection.
+    let mut settings = Settings {
+        cwe_prior_weight: 0.0,
+        ..Settings::default()
+    };
     let top = |s: &Settings| {
         build_issues(findings.clone(), &r, &HashMap::new(), s)[0]
             .agreement

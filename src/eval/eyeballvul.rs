@@ -17,8 +17,12 @@
 //! everything here finds it by path and says so when it is absent.
 
 mod data;
+mod priors;
+mod ranking;
 
 pub use data::{default_dir, load, locate, to_finding, to_place, Dataset, Record, Split};
+pub use priors::{cwe_priors, render as render_priors, CwePrior};
+pub use ranking::{baseline_order, measure, Ranking, RankingMeasures, DISTINCT_TOP_N};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -94,6 +98,10 @@ pub struct Evaluation {
     /// The mean of the precision at every cut-off from 1 to 100 (`n` = 100): a
     /// steadier summary of the top of the ranking than any single cut-off.
     pub top_mean: TopRow,
+    /// Distinct CVEs in the top issues and average precision, of Quorum's ranking of
+    /// the judged findings and of the baseline's.
+    pub quorum_ranking: RankingMeasures,
+    pub baseline_ranking: RankingMeasures,
 }
 
 /// The cut-offs of the top-ranked precision table.
@@ -151,6 +159,8 @@ pub fn evaluate(
             &baseline_judged,
             &(1..=TOP_MEAN_N).collect::<Vec<_>>(),
         )),
+        quorum_ranking: measure(&judged, &ranking_of(&quorum_judged)),
+        baseline_ranking: measure(&judged, &baseline_order(&judged, &baseline_judged)),
     }
 }
 
@@ -165,6 +175,8 @@ pub struct Headline {
     /// Mean precision of the top 1..=100 groups.
     pub quorum_top_mean: f64,
     pub baseline_top_mean: f64,
+    pub quorum_ranking: RankingMeasures,
+    pub baseline_ranking: RankingMeasures,
 }
 
 /// Computes the [`Headline`] of `settings` on one split.
@@ -190,6 +202,8 @@ pub fn headline(data: &Dataset, split: Split, settings: &Settings) -> Headline {
         baseline_c2: bcubed(&judged, &baseline, true),
         quorum_top_mean: top.quorum,
         baseline_top_mean: top.baseline,
+        quorum_ranking: measure(&judged, &ranking_of(&quorum)),
+        baseline_ranking: measure(&judged, &baseline_order(&judged, &baseline)),
     }
 }
 
@@ -222,6 +236,14 @@ pub fn rank(records: &[&Record], data: &Dataset, settings: &Settings) -> Ranked 
     let findings: Vec<Finding> = records.iter().map(|r| to_finding(r)).collect();
     let places: Vec<Place> = records.iter().map(|r| to_place(r)).collect();
     consensus::build_issues_at(findings, &places, &data.attempted, &HashMap::new(), settings)
+}
+
+/// Quorum's issues as a [`Ranking`] of record positions.
+pub fn ranking_of(ranked: &Ranked) -> Ranking {
+    Ranking {
+        groups: ranked.members.clone(),
+        scores: ranked.issues.iter().map(|i| i.score).collect(),
+    }
 }
 
 /// The group of each record, as lists of record positions.
@@ -438,7 +460,38 @@ impl Evaluation {
                 row.quorum, weighted, row.baseline
             );
         }
+        ranking_table(&mut out, &self.quorum_ranking, &self.baseline_ranking);
         out
+    }
+}
+
+fn ranking_table(out: &mut String, quorum: &RankingMeasures, baseline: &RankingMeasures) {
+    let _ = writeln!(
+        out,
+        "\nRanking measures splitting cannot inflate (judged findings; ties as one block)"
+    );
+    let _ = writeln!(out, "  {:<40} {:>9} {:>9}", "measure", "QUORUM", "BASELINE");
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>9} {:>9}",
+        format!("distinct CVEs in the top {DISTINCT_TOP_N}"),
+        quorum.distinct_top,
+        baseline.distinct_top
+    );
+    let rows = [
+        (
+            "average precision (issues)",
+            quorum.average_precision,
+            baseline.average_precision,
+        ),
+        (
+            "average precision over distinct CVEs",
+            quorum.distinct_average_precision,
+            baseline.distinct_average_precision,
+        ),
+    ];
+    for (name, q, b) in rows {
+        let _ = writeln!(out, "  {name:<40} {q:>9.3} {b:>9.3}");
     }
 }
 

@@ -143,11 +143,14 @@ pub fn to_finding(r: &Record) -> Finding {
     }
 }
 
-/// Blocked by revision; every file and function the model named counts for location.
+/// Blocked by revision; every file and function the model named counts for location,
+/// and the first function named stands for the enclosing one (the data has no lines to
+/// find it from).
 pub fn to_place(r: &Record) -> Place {
     Place {
         block: r.revision.clone(),
         files: r.files.clone(),
         functions: r.functions.clone(),
+        function: r.functions.first().cloned(),
     }
 }
