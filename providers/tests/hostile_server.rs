@@ -163,8 +163,8 @@ async fn context_window_discovery_is_never_redirected_elsewhere() {
         .collect();
     assert_eq!(
         asked,
-        ["/api/v0/models", "/props", "/api/ps", "/api/show"],
-        "every route was tried"
+        ["/api/v0/models", "/props", "/props", "/api/ps", "/api/show"],
+        "every route was tried (llama.cpp's /props for the model, then for the server)"
     );
     assert_untouched(&elsewhere).await;
 }
