@@ -193,6 +193,29 @@ fn out_dash_needs_exactly_one_format() {
     assert_eq!(sarif["version"], "2.1.0");
 }
 
+#[test]
+fn a_dry_run_with_out_dash_prints_its_plan_on_stderr_and_nothing_on_stdout() {
+    let cwd = tempfile::tempdir().unwrap();
+    let run = demo_from(cwd.path(), &["--format", "json", "--out", "-", "--dry-run"]);
+    let err = support::ok(&run);
+    assert!(run.stdout.is_empty(), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(err.contains("cost (est.)"), "the plan is shown: {err}");
+}
+
+#[test]
+fn aggregate_out_dash_of_several_folders_says_to_merge_first() {
+    let cwd = tempfile::tempdir().unwrap();
+    let err = support::refused(&support::quorum(
+        cwd.path(),
+        &["aggregate", "r1", "r2", "--format", "json", "--out", "-"],
+        &[],
+    ));
+    assert!(
+        err.contains("merge them first (quorum aggregate r1 r2 --out DIR), then print the merged report (quorum aggregate DIR --format json --out -)"),
+        "{err}"
+    );
+}
+
 /// The subcommands `quorum --help` lists (but `help`).
 fn subcommands() -> Vec<String> {
     let cwd = tempfile::tempdir().unwrap();
