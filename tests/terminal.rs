@@ -93,6 +93,29 @@ fn columns_sets_the_width_of_a_piped_table() {
 }
 
 #[test]
+fn a_table_too_narrow_for_its_minimums_overflows_rather_than_breaking_words() {
+    let out = tempfile::tempdir().unwrap();
+    let run = demo_review_with(out.path(), &["--format", "json"], &[("COLUMNS", "60")]);
+    support::ok(&run);
+    let table = support::stdout(&run);
+    assert!(
+        widest_line(&table) > 60,
+        "the minimums do not fit: the table overflows\n{table}"
+    );
+    let header = table.lines().nth(1).unwrap();
+    assert!(header.contains(" agreed ") && header.contains(" severity "), "{table}");
+    let rows = issue_rows(&table);
+    assert!(!rows.is_empty(), "{table}");
+    for row in rows {
+        let severity = row.split('┆').nth(2).unwrap().trim();
+        assert!(
+            ["critical", "high", "medium", "low", "info"].contains(&severity),
+            "{severity:?} is not a whole severity in {row:?}\n{table}"
+        );
+    }
+}
+
+#[test]
 fn on_a_terminal_the_table_takes_its_width_whatever_columns_says() {
     let out = tempfile::tempdir().unwrap();
     support::ok(&demo_review(out.path(), &["--format", "json", "--quiet"]));
