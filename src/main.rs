@@ -398,6 +398,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
                 Some(out) => StdoutReport::asked(out, &report.formats)?,
                 None => None,
             };
+            if let Some(report) = &to_stdout {
+                report.check_one_folder(&run_dirs)?;
+            }
             let out = out.filter(|_| to_stdout.is_none());
             let finished = commands::aggregate(&run_dirs, out.as_deref(), config.as_deref(), &report)?;
             return conclude(&finished, quiet, to_stdout, &gate, min_agree);
@@ -447,6 +450,12 @@ fn review(args: ReviewArgs) -> anyhow::Result<ExitStatus> {
     let opts = args.into_options()?;
     let runtime = runtime()?;
     match runtime.block_on(commands::review(&opts))? {
+        // With `--out -` stdout holds the one report and nothing else: a dry run has no
+        // report, so the plan goes to stderr (a `| jq` reads nothing, the user sees it).
+        Reviewed::Plan(plan) if to_stdout.is_some() => {
+            eprintln!("{plan}");
+            Ok(ExitStatus::Success)
+        }
         Reviewed::Plan(plan) => {
             commands::println_stdout(&plan)?;
             Ok(ExitStatus::Success)

@@ -396,6 +396,42 @@ async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_split_file_counts_only_the_parts_left_to_ask() {
+    let (server, _seen) = chat_server(|ask| {
+        if ask.user.lines().count() > 60 {
+            ResponseTemplate::new(400).set_body_json(openai_error(
+                "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
+                "invalid_request_error",
+                Some("messages"),
+                Some("context_length_exceeded"),
+            ))
+        } else {
+            answer(NO_FINDINGS)
+        }
+    })
+    .await;
+    let project = Project::new(2, &provider("tiny", &server, ""));
+    let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(project.path().join("src/long.go"), long).unwrap();
+    ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
+    // The answer to one part of the long file is lost, as after `kill -9`.
+    let responses = project.path().join("quorum-report/responses.jsonl");
+    let text = std::fs::read_to_string(&responses).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let part = lines
+        .iter()
+        .rposition(|l| serde_json::from_str::<Value>(l).is_ok_and(|r| r["status"] == "ok" && !r["chunk"].is_null()))
+        .expect("a part of long.go was answered");
+    lines.remove(part);
+    std::fs::write(&responses, lines.join("\n") + "\n").unwrap();
+
+    let resumed = ok(&project.run(&["review", "--resume", "--no-cache"]).await);
+    assert!(resumed.contains("1 requests left to make"), "{resumed}");
+    assert_eq!(progress_counts(&resumed), vec![(1, 1)], "{resumed}");
+    assert!(resumed.contains("tiny · long.go (lines "), "{resumed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_sends_nothing_and_estimates_cost() {
     let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4))).await;
     let project = Project::new(

@@ -93,6 +93,29 @@ fn columns_sets_the_width_of_a_piped_table() {
 }
 
 #[test]
+fn a_table_too_narrow_for_its_minimums_overflows_rather_than_breaking_words() {
+    let out = tempfile::tempdir().unwrap();
+    let run = demo_review_with(out.path(), &["--format", "json"], &[("COLUMNS", "60")]);
+    support::ok(&run);
+    let table = support::stdout(&run);
+    assert!(
+        widest_line(&table) > 60,
+        "the minimums do not fit: the table overflows\n{table}"
+    );
+    let header = table.lines().nth(1).unwrap();
+    assert!(header.contains(" agreed ") && header.contains(" severity "), "{table}");
+    let rows = issue_rows(&table);
+    assert!(!rows.is_empty(), "{table}");
+    for row in rows {
+        let severity = row.split('┆').nth(2).unwrap().trim();
+        assert!(
+            ["critical", "high", "medium", "low", "info"].contains(&severity),
+            "{severity:?} is not a whole severity in {row:?}\n{table}"
+        );
+    }
+}
+
+#[test]
 fn on_a_terminal_the_table_takes_its_width_whatever_columns_says() {
     let out = tempfile::tempdir().unwrap();
     support::ok(&demo_review(out.path(), &["--format", "json", "--quiet"]));
@@ -191,6 +214,29 @@ fn out_dash_needs_exactly_one_format() {
     support::ok(&run);
     let sarif: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+}
+
+#[test]
+fn a_dry_run_with_out_dash_prints_its_plan_on_stderr_and_nothing_on_stdout() {
+    let cwd = tempfile::tempdir().unwrap();
+    let run = demo_from(cwd.path(), &["--format", "json", "--out", "-", "--dry-run"]);
+    let err = support::ok(&run);
+    assert!(run.stdout.is_empty(), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(err.contains("cost (est.)"), "the plan is shown: {err}");
+}
+
+#[test]
+fn aggregate_out_dash_of_several_folders_says_to_merge_first() {
+    let cwd = tempfile::tempdir().unwrap();
+    let err = support::refused(&support::quorum(
+        cwd.path(),
+        &["aggregate", "r1", "r2", "--format", "json", "--out", "-"],
+        &[],
+    ));
+    assert!(
+        err.contains("merge them first (quorum aggregate r1 r2 --out DIR), then print the merged report (quorum aggregate DIR --format json --out -)"),
+        "{err}"
+    );
 }
 
 /// The subcommands `quorum --help` lists (but `help`).

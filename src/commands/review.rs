@@ -142,7 +142,7 @@ async fn run(
         max_cost_usd: opts.max_cost_usd,
         ..engine::Options::default()
     };
-    let mut progress = crate::engine::progress::for_stderr(opts.quiet);
+    let mut progress = crate::engine::progress::for_stderr(opts.quiet, &stop);
     let asked = quit.unless_quit(engine::run(engine::RunInputs {
         files: &walked.files,
         reviewers: &reviewers,
@@ -245,8 +245,9 @@ fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
     Ok((meta, writer, run_mac))
 }
 
-/// The jobs a resumed run has no answer for (a split one stays: the engine follows it to
-/// its parts), so that progress counts what is left, as the announcement does.
+/// The jobs a resumed run has no answer for. A split one stays: the engine follows it
+/// to its parts and counts only those still to ask, so that progress and the
+/// announcement both count [`engine::requests_left`].
 fn left_to_ask(jobs: Vec<engine::Job>, prior: &HashMap<String, store::ResponseRecord>) -> Vec<engine::Job> {
     jobs.into_iter()
         .filter(|j| !prior.get(&j.key).is_some_and(|r| r.status == store::Status::Ok))
@@ -255,7 +256,7 @@ fn left_to_ask(jobs: Vec<engine::Job>, prior: &HashMap<String, store::ResponseRe
 
 /// The line that tells what the run is about to ask, and where the answers go.
 fn announcement(opts: &ReviewOptions, plan: &Plan) -> String {
-    let to_ask = plan.jobs.iter().filter(|j| !plan.prior.contains_key(&j.key)).count();
+    let to_ask = engine::requests_left(&plan.walked.files, &plan.reviewers, &plan.jobs, &plan.prior);
     let secrets = plan.walked.skipped.iter().filter(|s| s.is_secret()).count();
     format!(
         "Reviewing {} files{} in {} with {} providers: {to_ask} requests{} (fewer if cached); answers go to {}{}{}",

@@ -48,6 +48,22 @@ impl StdoutReport {
         }
     }
 
+    /// On `aggregate`: one run folder, whose reports are written there. Several would
+    /// need a folder to be merged into, and `-` is none: say how to merge, then print.
+    pub fn check_one_folder(&self, dirs: &[PathBuf]) -> Result<()> {
+        if dirs.len() <= 1 {
+            return Ok(());
+        }
+        let named: Vec<String> = dirs.iter().map(|d| terminal_safe(&d.display().to_string())).collect();
+        bail!(
+            "--out - prints the report of one run folder, and {} folders need one to be merged into: merge them first (quorum aggregate {} --out DIR), then print the merged report (quorum aggregate DIR --format {} --out -)",
+            dirs.len(),
+            named.join(" "),
+            // Each report's file extension is also its --format word.
+            self.format.file_name().trim_start_matches("report.")
+        )
+    }
+
     /// The run folder to write instead of `-`.
     pub fn run_folder() -> PathBuf {
         PathBuf::from(RUN_FOLDER)

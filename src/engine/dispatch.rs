@@ -30,7 +30,7 @@ impl Dispatch<'_, '_> {
     pub(super) fn route(&mut self, job: Job, progress: &mut dyn Progress) -> Result<()> {
         if let Some(known) = self.prior.get(&job.key) {
             match known.status {
-                // Already in this run's store: nothing to do.
+                // Already in this run's store: nothing to do (see `answered`).
                 Status::Ok => return Ok(()),
                 Status::Split => return self.expand(&job, known.split_into.as_deref(), progress),
                 _ => {}
@@ -68,12 +68,13 @@ impl Dispatch<'_, '_> {
         }
     }
 
-    /// Routes the parts that replace `job`.
+    /// Routes the parts that replace `job`. Progress counts only the parts still to ask:
+    /// a part a resumed run already has an answer for is never done again.
     fn expand(&mut self, job: &Job, parts: Option<&[LineRange]>, progress: &mut dyn Progress) -> Result<()> {
-        let parts = parts.unwrap_or_default();
-        progress.grew(&self.reviewers[job.reviewer].config.name, parts.len());
-        for range in parts {
-            let part = plan::job(self.files, self.reviewers, job.file, job.reviewer, Some(*range));
+        let parts = parts_of(self.files, self.reviewers, job, parts);
+        let to_ask = parts.iter().filter(|part| !answered(self.prior, part)).count();
+        progress.grew(&self.reviewers[job.reviewer].config.name, to_ask);
+        for part in parts {
             self.route(part, progress)?;
         }
         Ok(())
@@ -113,6 +114,41 @@ impl Dispatch<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether this run's store already has an answer to `job` (its route ends there).
+fn answered(prior: &HashMap<String, ResponseRecord>, job: &Job) -> bool {
+    prior.get(&job.key).is_some_and(|r| r.status == Status::Ok)
+}
+
+/// The requests `jobs` still take in a run that already has the records `prior`: none
+/// for an answered job, the parts still to ask of a split one (followed down), one for
+/// any other. What a resumed run announces, and what its progress counts.
+pub fn requests_left(
+    files: &[SourceFile],
+    reviewers: &[Reviewer],
+    jobs: &[Job],
+    prior: &HashMap<String, ResponseRecord>,
+) -> usize {
+    jobs.iter()
+        .map(|job| match prior.get(&job.key) {
+            Some(r) if r.status == Status::Ok => 0,
+            Some(r) if r.status == Status::Split => {
+                let parts = parts_of(files, reviewers, job, r.split_into.as_deref());
+                requests_left(files, reviewers, &parts, prior)
+            }
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The jobs of the parts that replace `job`.
+fn parts_of(files: &[SourceFile], reviewers: &[Reviewer], job: &Job, ranges: Option<&[LineRange]>) -> Vec<Job> {
+    ranges
+        .unwrap_or_default()
+        .iter()
+        .map(|range| plan::job(files, reviewers, job.file, job.reviewer, Some(*range)))
+        .collect()
 }
 
 /// Whether an answer may be reused instead of asking again: a complete, parsable answer

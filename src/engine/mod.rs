@@ -45,6 +45,7 @@ mod run;
 mod wait;
 
 pub use budget::unpriced_warning;
+pub use dispatch::requests_left;
 pub use options::{Backoff, Options};
 pub use plan::{plan, Job};
 pub use progress::Progress;

@@ -19,9 +19,17 @@ use std::time::Instant;
 use self::eta::Pace;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::watch;
 
 /// What a bar says when the run is quit before its end (a second Ctrl-C).
 const QUIT: &str = "interrupted";
+
+/// What a bar says when the run ends before its end otherwise (an error: the store
+/// could not be written, say; the error itself follows).
+const STOPPED: &str = "stopped";
+
+/// What a bar says when the run ended without an answer for every job it counted.
+const UNFINISHED: &str = "not all asked";
 
 use crate::sanitize::terminal_safe;
 use crate::store::{ResponseRecord, Status};
@@ -48,8 +56,9 @@ pub trait Progress {
     fn planned(&mut self, per_provider: &[Planned]);
     /// A job ended with this record (a `split` one too, counted by [`Progress::grew`]).
     fn done(&mut self, record: &ResponseRecord);
-    /// A job of the provider was split into `parts` parts, which replace it: the split
-    /// job is neither done nor failed, and the total grows by `parts - 1`.
+    /// A job of the provider was split, and `parts` of its parts are still to ask (a
+    /// resumed run may have answers to the others): they replace it, the split job is
+    /// neither done nor failed, and the total grows by `parts - 1`.
     fn grew(&mut self, provider: &str, parts: usize);
     /// Something the user should know now.
     fn note(&mut self, message: &str);
@@ -57,12 +66,18 @@ pub trait Progress {
     fn finish(&mut self, stopped: Option<&str>);
 }
 
-/// The display that suits where stderr goes.
-pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
+/// The display that suits where stderr goes; `stop` turns true when the user asks the
+/// run to stop (Ctrl-C), which tells an interrupted run from one ended by an error.
+pub fn for_stderr(quiet: bool, stop: &watch::Receiver<bool>) -> Box<dyn Progress> {
     if quiet {
         Box::new(Silent)
     } else if std::io::stderr().is_terminal() {
-        Box::new(Bars::default())
+        Box::new(Bars {
+            multi: None,
+            bars: HashMap::new(),
+            hidden: false,
+            stop: Some(stop.clone()),
+        })
     } else {
         Box::new(Lines::default())
     }
@@ -125,6 +140,8 @@ pub struct Bars {
     bars: HashMap<String, Track>,
     /// Drawn nowhere (unit tests).
     hidden: bool,
+    /// True once the user asked the run to stop.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 /// One provider's bar, its failures and its pace.
@@ -236,22 +253,28 @@ impl Progress for Bars {
         }
     }
 
+    /// A bar is filled only when every job it counts has ended: otherwise it stays
+    /// where it was and says why.
     fn finish(&mut self, stopped: Option<&str>) {
         for track in self.bars.values() {
             match stopped {
-                Some(why) if !track.complete() => track.stop(why),
-                _ => track.bar.finish(),
+                _ if track.complete() => track.bar.finish(),
+                Some(why) => track.stop(why),
+                None => track.stop(UNFINISHED),
             }
         }
     }
 }
 
-/// A run quit before its end (a second Ctrl-C drops the engine, and the bars with it):
-/// each bar stays where it was and says so, rather than being filled or cleared.
+/// A run ended before its end (a second Ctrl-C, or an error, drops the engine and the
+/// bars with it): each bar stays where it was and says so, rather than being filled or
+/// cleared; "interrupted" only when the user asked the run to stop.
 impl Drop for Bars {
     fn drop(&mut self) {
+        let interrupted = self.stop.as_ref().is_some_and(|stop| *stop.borrow());
+        let why = if interrupted { QUIT } else { STOPPED };
         for track in self.bars.values().filter(|t| !t.bar.is_finished()) {
-            track.stop(QUIT);
+            track.stop(why);
         }
     }
 }
@@ -354,12 +377,39 @@ mod tests {
 
     #[test]
     fn a_run_quit_before_its_end_stops_the_bars_where_they_were() {
+        let (asked, stop) = watch::channel(false);
         let mut bars = hidden_bars(&[("a", 5)]);
+        bars.stop = Some(stop);
+        bars.done(&record("a", "ok"));
+        let bar = bars.bars["a"].bar.clone();
+        asked.send(true).unwrap();
+        drop(bars);
+        assert!(bar.is_finished());
+        assert_eq!((bar.position(), bar.message().to_string()), (1, QUIT.to_string()));
+    }
+
+    #[test]
+    fn a_run_ended_by_an_error_is_stopped_not_interrupted() {
+        let (_asked, stop) = watch::channel(false);
+        let mut bars = hidden_bars(&[("a", 5)]);
+        bars.stop = Some(stop);
         bars.done(&record("a", "ok"));
         let bar = bars.bars["a"].bar.clone();
         drop(bars);
         assert!(bar.is_finished());
-        assert_eq!((bar.position(), bar.message().to_string()), (1, QUIT.to_string()));
+        assert_eq!((bar.position(), bar.message().to_string()), (1, STOPPED.to_string()));
+    }
+
+    #[test]
+    fn a_bar_is_never_filled_unless_every_job_ended() {
+        let mut bars = hidden_bars(&[("a", 3), ("b", 1)]);
+        bars.done(&record("a", "ok"));
+        bars.done(&record("b", "ok"));
+        bars.finish(None);
+        assert_eq!(counts(&bars, "a"), (1, 3, 0), "not filled");
+        assert_eq!(bars.bars["a"].bar.message(), UNFINISHED);
+        assert_eq!(counts(&bars, "b"), (1, 1, 0));
+        assert!(bars.bars.values().all(|t| t.bar.is_finished()));
     }
 
     #[test]

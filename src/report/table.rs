@@ -77,6 +77,9 @@ fn issue_cell(a: &Analysis, issue: &crate::consensus::Issue) -> String {
 /// The columns of the issue table, in order.
 const HEADER: [&str; 6] = ["#", "agreed", "severity", "location", "issue", "reported by"];
 
+/// Where the columns that never shrink are.
+const FIXED: [usize; 3] = [0, 1, 2];
+
 /// Where the columns that may shrink are.
 const LOCATION: usize = 3;
 const TITLE: usize = 4;
@@ -116,6 +119,15 @@ fn issues_table(a: &Analysis, width: u16, pre_existing: bool) -> String {
         }
         t.add_row(row);
     }
+    // `#`, `agreed` and `severity` are short and never squeezed: with them at their
+    // content's width and the other columns at the widths chosen, a terminal too narrow
+    // for even the minimums gets a table that overflows rather than one that breaks
+    // every word.
+    for column in FIXED {
+        if let Some(c) = t.column_mut(column) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
     if let Some(w) = widths {
         for (column, chosen) in [(LOCATION, w.location), (TITLE, w.title), (REPORTED_BY, w.reported_by)] {
             let chosen = u16::try_from(chosen + CELL_PADDING).unwrap_or(u16::MAX);
@@ -139,7 +151,7 @@ fn needed(rows: &[[String; 6]]) -> Needed {
             .unwrap_or(0)
     };
     Needed {
-        fixed: widest(0) + widest(1) + widest(2),
+        fixed: FIXED.iter().map(|&c| widest(c)).sum(),
         location: widest(LOCATION),
         title: widest(TITLE),
         reported_by: widest(REPORTED_BY),

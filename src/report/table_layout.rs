@@ -59,7 +59,9 @@ pub fn widths(needed: Needed, total: usize) -> Option<Widths> {
         .max(MIN_LOCATION.min(needed.location));
     let rest = room.saturating_sub(location);
     let reported_by = needed.reported_by.min(rest * REPORTED_BY_FIFTHS / 5).max(min_reported);
-    let title = rest.saturating_sub(reported_by).max(min_title);
+    // Never wider than the longest title: what it does not need goes to who reported.
+    let title = rest.saturating_sub(reported_by).min(needed.title).max(min_title);
+    let reported_by = needed.reported_by.min(rest.saturating_sub(title)).max(reported_by);
     Some(Widths {
         location,
         title,
@@ -124,6 +126,22 @@ mod tests {
         assert_eq!(w.reported_by, MIN_REPORTED_BY, "{w:?}");
         assert_eq!(TABLE_OVERHEAD + DEMO.fixed + w.location + w.title + w.reported_by, 80);
         assert!(w.location < DEMO.location);
+    }
+
+    #[test]
+    fn a_short_title_leaves_its_room_to_who_reported() {
+        let needed = Needed {
+            fixed: 16,
+            location: 20,
+            title: 30,
+            reported_by: 60,
+        };
+        let w = widths(needed, 120).unwrap();
+        assert_eq!(w.title, 30, "{w:?}");
+        assert_eq!(
+            TABLE_OVERHEAD + needed.fixed + w.location + w.title + w.reported_by,
+            120
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
             jobs.len()
         );
     }
-    let mut progress = crate::engine::progress::for_stderr(pass.quiet);
+    let mut progress = crate::engine::progress::for_stderr(pass.quiet, &pass.stop);
     let summary = engine::run(engine::RunInputs {
         files: pass.files,
         reviewers: &judges,
