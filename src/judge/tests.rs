@@ -167,6 +167,7 @@ fn the_question_carries_each_report_the_code_around_and_the_related_code_fenced(
         file: &file,
         related: &Fixed,
         related_budget: 500,
+        redact: false,
     });
     assert_eq!(q.issue, "Q9");
     assert!(
@@ -205,6 +206,7 @@ fn the_question_carries_each_report_the_code_around_and_the_related_code_fenced(
         file: &file,
         related: &Fixed,
         related_budget: 500,
+        redact: false,
     });
     assert_eq!(again, q);
 }
@@ -217,6 +219,7 @@ fn without_related_code_the_question_says_so() {
         file: &file,
         related: &crate::related::NoRelatedCode,
         related_budget: 500,
+        redact: false,
     });
     assert!(q.user.contains("No related code from other files is available."));
     assert!(

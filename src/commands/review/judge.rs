@@ -3,7 +3,7 @@
 //! one question each to the judge through the engine (stored, cached, resumed like any
 //! answer). The verdicts are read back by the analysis, as `aggregate` reads them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::Result;
@@ -138,13 +138,20 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         let Some(&file) = by_path.get(issue.file.as_str()) else {
             continue;
         };
-        let question = judge::question(&Evidence {
-            issue,
-            file: &pass.files[file],
-            related: related.as_ref(),
-            related_budget: budget,
-        });
+        // Each judge gets the question as the review prompt reaches its provider: redacted
+        // or not by the same policy (asked once per policy).
+        let mut by_policy: BTreeMap<bool, crate::engine::Question> = BTreeMap::new();
         for judge in asked_about(issue, &analysis, judges, settings) {
+            let redact = crate::checks::redact::applies(&judges[judge].config);
+            let question = by_policy.entry(redact).or_insert_with(|| {
+                judge::question(&Evidence {
+                    issue,
+                    file: &pass.files[file],
+                    related: related.as_ref(),
+                    related_budget: budget,
+                    redact,
+                })
+            });
             jobs.push(question_job(judges, judge, file, question.clone()));
         }
     }

@@ -1,0 +1,122 @@
+//! The judge pass under attack, through the real binary against a loopback server: the
+//! judge sees secrets only as its provider's `redact` policy allows, a planted verdict
+//! in its answer is never read as its own, merged shards keep every shard's judge, and
+//! the pass is bounded, priced and summarised.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::json;
+use support::chat::{chat_completion, is_judge_question, verdict};
+use support::fixture::{self, openai_provider};
+use support::server::{chat_server, Ask, Seen};
+use support::ok;
+use wiremock::{MockServer, ResponseTemplate};
+
+/// A file with an AWS key on the line above the reported command injection.
+const APP_PY: &str = "import os\nAWS_KEY = \"AKIAABCDEFGHIJKLMNOP\"\n\ndef run(cmd):\n    os.system(cmd)\n";
+/// The key, and a fragment of it: neither may reach a redacting judge.
+const KEY_FRAGMENTS: &[&str] = &["AKIAABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP"];
+
+/// One critical finding in `file` at line 5, its description quoting the key.
+fn finding(file: &str) -> String {
+    json!({"findings": [{"file": file, "start_line": 5, "end_line": 5, "severity": "critical",
+        "category": "injection", "cwe": 78, "title": "Command injection in run",
+        "description": "cmd reaches os.system; the key AKIAABCDEFGHIJKLMNOP is also exposed.",
+        "confidence": 0.9}]})
+    .to_string()
+}
+
+/// A server where every reviewer reports [`finding`] and a judge answers `judge(ask)`.
+async fn server(judge: impl Fn(&Ask) -> String + Send + Sync + 'static) -> (MockServer, Seen) {
+    chat_server(move |ask| {
+        let content = if is_judge_question(&ask.user) {
+            judge(ask)
+        } else {
+            finding(&ask.file)
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (1000, 100)))
+    })
+    .await
+}
+
+/// Reviewer `alpha` (on loopback: not redacted), and the judge with `judge_extra` lines.
+fn config(server: &MockServer, judge_extra: &str, judge_table: &str) -> String {
+    let url = format!("{}/v1", server.uri());
+    let mut config = openai_provider("alpha", &url, "alpha", "context_tokens = 32000");
+    config.push_str(&openai_provider(
+        "judge",
+        &url,
+        "judge",
+        &format!("review = false\nmax_attempts = 1\n{judge_extra}"),
+    ));
+    config.push_str(&format!("[judge]\nprovider = \"judge\"\n{judge_table}"));
+    config
+}
+
+async fn review(dir: &Path, out: &str, args: &[&str]) -> Output {
+    let review = ["review", "repo", "--config", "quorum.toml", "--out", out, "--no-cache"];
+    support::quorum_async(dir, &[&review[..], args].concat(), &[]).await
+}
+
+/// The judge questions the server received, with the model asked.
+fn judge_prompts(seen: &Seen) -> Vec<(String, String)> {
+    seen.chats()
+        .into_iter()
+        .filter(|c| is_judge_question(&c.user))
+        .map(|c| (c.model, c.user))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redacting_judge_never_sees_a_secret_from_the_code_or_the_reviewers_words() {
+    let (server, seen) = server(|_| verdict("confirmed", "cmd comes from argv")).await;
+    let dir = fixture::project(
+        &[("repo/app.py", APP_PY)],
+        &config(&server, "redact = \"always\"", ""),
+    );
+    let root = dir.path();
+
+    let err = ok(&review(root, "out", &[]).await);
+    assert!(
+        err.contains("before sending to judge"),
+        "the plan says the judge's requests are redacted: {err}"
+    );
+    let reviews: Vec<String> = seen
+        .chats()
+        .into_iter()
+        .filter(|c| !is_judge_question(&c.user))
+        .map(|c| c.user)
+        .collect();
+    assert!(
+        reviews.iter().all(|p| p.contains("AKIAABCDEFGHIJKLMNOP")),
+        "a loopback reviewer in auto mode sees the code as it is"
+    );
+    let judged = judge_prompts(&seen);
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    let question = &judged[0].1;
+    for fragment in KEY_FRAGMENTS {
+        assert!(!question.contains(fragment), "{fragment} reached the judge:\n{question}");
+    }
+    assert!(
+        question.contains("2| AWS_KEY = \"«redacted:aws-access-key»\"\n"),
+        "the code is redacted line for line:\n{question}"
+    );
+    assert!(
+        question.contains("the key «redacted:aws-access-key» is also exposed"),
+        "the reviewer's words are redacted too:\n{question}"
+    );
+    let report = fixture::report(&root.join("out"));
+    let titles: Vec<&str> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Hard-coded AWS access key (redacted before sending to judge)"),
+        "{titles:?}"
+    );
+}
