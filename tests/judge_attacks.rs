@@ -175,3 +175,116 @@ async fn a_verdict_in_other_words_than_the_schemas_is_unjudged_with_the_words_qu
         "{judge}"
     );
 }
+
+/// Reviewers `alpha` (reports the command injection) and `beta` (reports nothing, or
+/// fails when `beta_fails`); as judges, `beta` rejects and every other confirms.
+async fn split_server(beta_fails: bool) -> (MockServer, Seen) {
+    chat_server(move |ask| {
+        let content = match (is_judge_question(&ask.user), ask.model.as_str()) {
+            (true, "beta") => verdict("rejected", "beta says no"),
+            (true, _) => verdict("confirmed", "cmd comes from argv"),
+            (false, "beta") if beta_fails => return ResponseTemplate::new(500).set_body_string("boom"),
+            (false, "beta") => json!({"findings": []}).to_string(),
+            (false, _) => finding(&ask.file),
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (1000, 100)))
+    })
+    .await
+}
+
+/// `alpha` and `beta` reviewing, then `judge_table` (and the judge-only `judge` with it).
+fn split_config(server: &MockServer, judge_table: &str) -> String {
+    let url = format!("{}/v1", server.uri());
+    let mut config: String = ["alpha", "beta"]
+        .iter()
+        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000\nmax_attempts = 1"))
+        .collect();
+    if judge_table.contains("provider = \"judge\"") {
+        config.push_str(&openai_provider("judge", &url, "judge", "review = false"));
+    }
+    config.push_str(judge_table);
+    config
+}
+
+/// Every issue of a report in peers mode counts no more families than reviewed its file.
+fn assert_peers_within_reviewers(report: &Value) {
+    for issue in report["issues"].as_array().unwrap() {
+        if let Some(peers) = issue["peers"].as_object() {
+            assert!(
+                peers["count"].as_u64() <= peers["of"].as_u64(),
+                "reported or confirmed by more families than reviewed: {issue:#}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_runs_give_one_verdict_whatever_their_order_and_a_peers_vote_is_never_the_judges() {
+    let (server, seen) = split_server(false).await;
+    let dir = fixture::project(&[("repo/app.py", APP_PY)], &split_config(&server, ""));
+    let root = dir.path();
+    ok(&review(root, "plain", &["--quiet"]).await);
+    let peers = split_config(&server, "[judge]\nprovider = \"judge\"\nmode = \"peers\"\n");
+    std::fs::write(root.join("quorum.toml"), peers).unwrap();
+    let judged = review(root, "peers", &["--quiet", "--fail-on", "critical"]).await;
+    assert_eq!(judged.status.code(), Some(1), "{}", support::stderr(&judged));
+    assert_eq!(seen.count_of("judge"), 0, "beta, the peer, was asked instead");
+
+    let asked = seen.count();
+    let mut reports = Vec::new();
+    for (out, folders) in [("ab", ["plain", "peers"]), ("ba", ["peers", "plain"])] {
+        let args = ["aggregate", folders[0], folders[1], "--out", out, "--fail-on", "critical"];
+        let merged = support::quorum_async(root, &args, &[]).await;
+        assert_eq!(
+            merged.status.code(),
+            Some(1),
+            "beta's rejection is a peer's vote: the issue still fails the gate ({folders:?}): {}",
+            support::stderr(&merged)
+        );
+        let report = fixture::report(&root.join(out));
+        assert!(report["issues"][0]["judge"].is_null(), "{report:#}");
+        assert_eq!(report["issues"][0]["peers"]["checks"][0]["verdict"], "rejected");
+        assert_eq!(report["run"]["judge"]["mode"], "peers");
+        assert_peers_within_reviewers(&report);
+        reports.push(report["issues"].clone());
+    }
+    assert_eq!(reports[0], reports[1], "the order of the folders changes nothing");
+    assert_eq!(seen.count(), asked, "aggregate asks nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_judged_in_different_modes_are_not_merged() {
+    let (server, _seen) = split_server(false).await;
+    let dir = fixture::project(&[("repo/app.py", APP_PY)], &split_config(&server, "[judge]\nprovider = \"judge\"\n"));
+    let root = dir.path();
+    ok(&review(root, "single", &["--quiet"]).await);
+    let peers = split_config(&server, "[judge]\nprovider = \"judge\"\nmode = \"peers\"\n");
+    std::fs::write(root.join("quorum.toml"), peers).unwrap();
+    ok(&review(root, "peers", &["--quiet"]).await);
+
+    let err = support::refused(
+        &support::quorum_async(root, &["aggregate", "single", "peers", "--out", "merged"], &[]).await,
+    );
+    assert!(
+        err.contains("the run folders were judged differently (judge in single mode, and judge in peers mode)"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_judge_that_failed_to_review_the_file_gives_a_verdict_not_a_peer_vote() {
+    let (server, seen) = split_server(true).await;
+    let config = split_config(&server, "[judge]\nprovider = \"beta\"\nmode = \"peers\"\n");
+    let dir = fixture::project(&[("repo/app.py", APP_PY)], &config);
+    let root = dir.path();
+
+    support::incomplete(&review(root, "out", &["--quiet"]).await);
+    assert_eq!(judge_prompts(&seen).len(), 1, "beta, the named judge, is asked: no peer can be");
+    let report = fixture::report(&root.join("out"));
+    assert_peers_within_reviewers(&report);
+    let issue = &report["issues"][0];
+    assert_eq!(issue["agreement"]["of"], 1, "only alpha reviewed the file: {issue:#}");
+    assert!(issue["peers"].is_null(), "{issue:#}");
+    assert_eq!(issue["judge"]["provider"], "beta");
+    assert_eq!(issue["judge"]["verdict"], "rejected");
+}

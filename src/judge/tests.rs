@@ -274,3 +274,59 @@ fn without_related_code_the_question_says_so() {
         q.user
     );
 }
+
+/// A stored judge record of `provider` about issue `Q1`: `answer`, or a failed request.
+fn record(provider: &str, answer: Option<&str>) -> crate::store::ResponseRecord {
+    serde_json::from_value(json!({
+        "kind": "judge", "issue": "Q1", "provider": provider, "model": provider, "file": "app.go",
+        "status": if answer.is_some() { "ok" } else { "error" }, "text": answer, "finish_reason": "stop"
+    }))
+    .unwrap()
+}
+
+fn run(mode: &str) -> JudgeRun {
+    JudgeRun {
+        provider: "judge".into(),
+        mode: mode.into(),
+        issues: vec!["Q1".into()],
+    }
+}
+
+#[test]
+fn only_the_named_judges_records_are_its_verdict_and_stored_verdicts_that_disagree_are_none() {
+    let reviewers = ["gemma".to_string(), "other".to_string()].into_iter().collect();
+    let verdict_of = |records: Vec<crate::store::ResponseRecord>, mode: &str| {
+        let mut issues = vec![issue("Q1", 1, "high", 1)];
+        let judged = judge_issues(&mut issues, records, Some(&run(mode)), &reviewers);
+        judged.of("Q1").map(|j| (j.verdict, j.reason.clone()))
+    };
+    let rejected = r#"{"verdict": "rejected", "reason": "no"}"#;
+    let confirmed = r#"{"verdict": "confirmed", "reason": "yes"}"#;
+    // A failed request then its answer (a resumed run): the answer; in either order.
+    for records in [
+        vec![record("judge", None), record("judge", Some(rejected))],
+        vec![record("judge", Some(rejected)), record("judge", None)],
+    ] {
+        assert_eq!(verdict_of(records, "single").unwrap().0, Verdict::Rejected);
+    }
+    // Two answers that disagree (merged folders): no verdict, in either order.
+    for records in [
+        vec![record("judge", Some(confirmed)), record("judge", Some(rejected))],
+        vec![record("judge", Some(rejected)), record("judge", Some(confirmed))],
+    ] {
+        let (verdict, reason) = verdict_of(records, "single").unwrap();
+        assert_eq!(verdict, Verdict::Unjudged);
+        assert!(reason.starts_with("the judge's stored verdicts on this issue disagree"), "{reason}");
+    }
+    // Another provider's record is no verdict: not in single mode, nor a peer's in peers mode.
+    let (verdict, reason) = verdict_of(vec![record("other", Some(rejected))], "single").unwrap();
+    assert_eq!(verdict, Verdict::Unjudged, "chosen, never answered by the judge");
+    assert!(reason.starts_with("not asked"), "{reason}");
+    let mut issues = vec![issue("Q1", 1, "high", 1)];
+    let judged = judge_issues(&mut issues, vec![record("other", Some(rejected))], Some(&run("peers")), &reviewers);
+    assert!(judged.of("Q1").is_none(), "a peer answered: no verdict of the judge");
+    assert_eq!(judged.peers_of("Q1").unwrap().checks[0].verdict, Verdict::Rejected);
+    // Without a judge pass recorded, no record is a verdict.
+    let mut issues = vec![issue("Q1", 1, "high", 1)];
+    assert!(!judge_issues(&mut issues, vec![record("judge", Some(rejected))], None, &reviewers).ran());
+}

@@ -98,19 +98,26 @@ impl Judged {
 
 /// Reads the judge records into verdicts for `issues` (ids no longer found are left out),
 /// marks the issues `run` chose but no answer came for, and ranks `issues` by verdict.
-/// In `peers` mode a verdict from a reviewer of the run (`reviewers`) whose family did not
-/// report the issue is a peer check; any other is the named judge's.
+/// Only a record of `run`'s judge provider is the judge's verdict; in `peers` mode a
+/// record of another reviewer of the run (`reviewers`) whose family did not report the
+/// issue is a peer check; any other record counts for nothing (a run without a judge
+/// pass has no verdicts).
 pub fn judge_issues(
     issues: &mut Vec<Issue>,
     records: Vec<ResponseRecord>,
     run: Option<&JudgeRun>,
     reviewers: &BTreeSet<String>,
 ) -> Judged {
-    let peers_mode = run.is_some_and(|r| r.mode == "peers");
-    let mut latest: BTreeMap<String, BTreeMap<String, ResponseRecord>> = BTreeMap::new();
+    let Some(run) = run else {
+        return Judged::default();
+    };
+    let peers_mode = run.mode == "peers";
+    // Each issue's records by provider, in the order they were stored.
+    let mut stored: BTreeMap<String, BTreeMap<String, Vec<ResponseRecord>>> = BTreeMap::new();
     for record in records {
         if let Some(issue) = record.issue.clone() {
-            latest.entry(issue).or_default().insert(record.provider.clone(), record);
+            let by_provider = stored.entry(issue).or_default();
+            by_provider.entry(record.provider.clone()).or_default().push(record);
         }
     }
     let mut verdicts = BTreeMap::new();
@@ -118,33 +125,20 @@ pub fn judge_issues(
     for issue in issues.iter() {
         let reporters: BTreeSet<&str> = issue.findings.iter().map(|f| f.family.as_str()).collect();
         let mut checks = Vec::new();
-        for record in latest.get(&issue.id).into_iter().flat_map(|r| r.values()) {
-            let family = record.family.as_deref().unwrap_or(&record.model);
-            let judgement = judgement(record);
-            if peers_mode && reviewers.contains(&record.provider) && !reporters.contains(family) {
-                checks.push(judgement);
-            } else {
-                verdicts.insert(issue.id.clone(), judgement);
+        for (provider, records) in stored.get(&issue.id).into_iter().flatten() {
+            let family = records[0].family.as_deref().unwrap_or(&records[0].model);
+            if *provider == run.provider {
+                verdicts.insert(issue.id.clone(), settled(records));
+            } else if peers_mode && reviewers.contains(provider) && !reporters.contains(family) {
+                checks.push(settled(records));
             }
         }
         let asked = !checks.is_empty() || verdicts.contains_key(&issue.id);
-        if let (false, Some(run)) = (asked, run) {
-            if run.issues.contains(&issue.id) {
-                verdicts.insert(issue.id.clone(), never_asked(run));
-            }
+        if !asked && run.issues.contains(&issue.id) {
+            verdicts.insert(issue.id.clone(), never_asked(run));
         }
         if !checks.is_empty() {
-            let confirmed = checks.iter().filter(|j| j.verdict == Verdict::Confirmed).count();
-            peers.insert(
-                issue.id.clone(),
-                PeerCheck {
-                    reported: issue.agreement.count,
-                    confirmed,
-                    count: issue.agreement.count + confirmed,
-                    of: issue.agreement.of,
-                    checks,
-                },
-            );
+            peers.insert(issue.id.clone(), peer_check(issue, checks));
         }
     }
     rank_by_peers(issues, &peers);
@@ -162,6 +156,44 @@ pub fn judge_issues(
         count(Verdict::Unjudged),
     );
     judged
+}
+
+/// The peer checks of `issue`: never more families than reviewed its file, whatever the
+/// records hold.
+fn peer_check(issue: &Issue, checks: Vec<Judgement>) -> PeerCheck {
+    let of = issue.agreement.of;
+    let reported = issue.agreement.count.min(of);
+    let confirmed = checks
+        .iter()
+        .filter(|j| j.verdict == Verdict::Confirmed)
+        .count()
+        .min(of - reported);
+    PeerCheck {
+        reported,
+        confirmed,
+        count: reported + confirmed,
+        of,
+        checks,
+    }
+}
+
+/// One provider's verdict on one issue from all it stored (a resumed run adds a record
+/// after a failed one; merged folders may each hold one): its verdict when every usable
+/// one agrees, whatever order the folders came in; unjudged when they disagree; else
+/// the newest record's reason for having none.
+fn settled(records: &[ResponseRecord]) -> Judgement {
+    let all: Vec<Judgement> = records.iter().map(judgement).collect();
+    let usable: Vec<&Judgement> = all.iter().filter(|j| j.verdict != Verdict::Unjudged).collect();
+    match usable.last() {
+        None => all.last().expect("a provider's records are never empty").clone(),
+        Some(newest) if usable.iter().all(|j| j.verdict == newest.verdict) => (*newest).clone(),
+        Some(newest) => Judgement {
+            provider: newest.provider.clone(),
+            verdict: Verdict::Unjudged,
+            reason: "the judge's stored verdicts on this issue disagree (run folders merged from different runs?)"
+                .to_string(),
+        },
+    }
 }
 
 /// The verdict of an issue chosen but never asked about.

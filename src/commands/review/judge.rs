@@ -160,7 +160,8 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
 
 /// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
 /// `peers` mode one provider of each family that reviewed the file without failing and
-/// did not report the issue, and the named judge only when there is no such family.
+/// did not report the issue (the named judge never among them, even when it reviews),
+/// and the named judge only when there is no such family.
 fn asked_about(
     issue: &crate::consensus::Issue,
     analysis: &Analysis,
@@ -184,7 +185,11 @@ fn asked_about(
         .enumerate()
         .filter(|(_, j)| {
             let family = j.config.family.as_str();
-            !reporters.contains(family) && !failed.contains(j.config.name.as_str()) && families.insert(family)
+            // The named judge's answer is its verdict, never a peer's vote.
+            j.config.name != settings.provider
+                && !reporters.contains(family)
+                && !failed.contains(j.config.name.as_str())
+                && families.insert(family)
         })
         .map(|(i, _)| i)
         .collect();
