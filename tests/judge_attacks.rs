@@ -288,3 +288,48 @@ async fn a_named_judge_that_failed_to_review_the_file_gives_a_verdict_not_a_peer
     assert_eq!(issue["judge"]["provider"], "beta");
     assert_eq!(issue["judge"]["verdict"], "rejected");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_lone_critical_issues_asks_the_judge_about_at_most_top_plus_the_cap_and_says_so() {
+    const ISSUES: usize = 45;
+    // Lines apart enough that no two findings are read as one issue.
+    const SPACING: usize = 10;
+    let (server, seen) = chat_server(|ask| {
+        let content = if is_judge_question(&ask.user) {
+            verdict("confirmed", "reachable")
+        } else {
+            let findings: Vec<Value> = (1..=ISSUES)
+                .map(|n| {
+                    let line = n * SPACING;
+                    json!({"file": ask.file, "start_line": line, "end_line": line, "severity": "critical",
+                        "category": "injection", "cwe": 78, "title": format!("Issue number {line}"),
+                        "description": format!("Input reaches a shell on line {line}."), "confidence": 0.9})
+                })
+                .collect();
+            json!({ "findings": findings }).to_string()
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (1000, 100)))
+    })
+    .await;
+    let big: String = (1..=ISSUES * SPACING).map(|n| format!("os.system(argv[{n}])\n")).collect();
+    let dir = fixture::project(&[("repo/big.py", big.as_str())], &config(&server, "", "top = 2\n"));
+    let root = dir.path();
+
+    let err = ok(&review(root, "out", &[]).await);
+    let report = fixture::report(&root.join("out"));
+    assert_eq!(report["issues"].as_array().unwrap().len(), ISSUES);
+    // The top 2, then 20 lone critical ones beyond them.
+    assert_eq!(judge_prompts(&seen).len(), 22, "{err}");
+    assert!(
+        err.contains("Judging 22 issues with judge: 22 requests (23 more single-family high or critical issues left unjudged: at most 20 beyond the top)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("23 more single-family high or critical issues not judged (at most 20 beyond the top are)"),
+        "{err}"
+    );
+    assert_eq!(report["run"]["judge"]["capped"], 23, "{:#}", report["run"]["judge"]);
+    assert_eq!(report["run"]["judge"]["confirmed"], 22);
+    let agg = ok(&support::quorum_async(root, &["aggregate", "out"], &[]).await);
+    assert!(agg.contains("23 more single-family"), "the cap survives aggregate: {agg}");
+}

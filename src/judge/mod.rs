@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use parse::{parse_verdict, VerdictError};
 pub use prompt::{question, reask, Evidence};
 pub use rank::rank_by_verdicts;
-pub use select::select;
+pub use select::{select, Selection, MAX_EXTRA};
 pub use verdicts::{judge_issues, Judged, PeerCheck};
 
 /// What a judge said about an issue.
@@ -65,6 +65,13 @@ pub struct JudgeRun {
     pub mode: String,
     /// The ids of the issues chosen for judging.
     pub issues: Vec<String>,
+    /// Single-family high or critical issues left unjudged by the cap ([`MAX_EXTRA`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub capped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The most characters of a judge's reason kept: as a finding's description.

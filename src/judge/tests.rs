@@ -140,14 +140,18 @@ fn the_top_issues_and_every_lone_high_one_are_chosen_never_quorums_own() {
         issue("Q6", 1, "high", 7),
     ];
     assert_eq!(
-        ids(&select(&issues, 2).into_iter().cloned().collect::<Vec<_>>()),
+        ids(&select(&issues, 2).chosen.into_iter().cloned().collect::<Vec<_>>()),
         ["Q1", "Q2", "Q4", "Q6"]
     );
     assert_eq!(
-        ids(&select(&issues, 0).into_iter().cloned().collect::<Vec<_>>()),
+        ids(&select(&issues, 0).chosen.into_iter().cloned().collect::<Vec<_>>()),
         ["Q4", "Q6"]
     );
-    assert_eq!(select(&issues, 100).len(), 6);
+    assert_eq!(select(&issues, 100).chosen.len(), 6);
+    // Beyond the top, at most MAX_EXTRA lone high issues, the rest counted.
+    let many: Vec<Issue> = (0..MAX_EXTRA + 7).map(|n| issue(&format!("L{n}"), 1, "critical", 1)).collect();
+    let chosen = select(&many, 3);
+    assert_eq!((chosen.chosen.len(), chosen.capped), (3 + MAX_EXTRA, 4));
 }
 
 #[test]
@@ -289,6 +293,7 @@ fn run(mode: &str) -> JudgeRun {
         provider: "judge".into(),
         mode: mode.into(),
         issues: vec!["Q1".into()],
+        capped: 0,
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Judged {
     pub uncertain: usize,
     /// Issues chosen for judging with no usable verdict: each says why in its `judge`.
     pub unjudged: usize,
+    /// Single-family high or critical issues not asked about: over the cap (in
+    /// `report.json` as the run's `capped`).
+    #[serde(skip)]
+    pub capped: usize,
 }
 
 /// `peers` mode: what the families that did not report an issue said of it. The issue is
@@ -89,8 +93,15 @@ impl Judged {
             0 => String::new(),
             n => format!("; {n} unjudged (still listed): {}", why.join("; ")),
         };
+        let capped = match self.capped {
+            0 => String::new(),
+            n => format!(
+                "; {n} more single-family high or critical issues not judged (at most {} beyond the top are)",
+                super::MAX_EXTRA
+            ),
+        };
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}.",
+            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.",
             self.confirmed, self.rejected, self.uncertain
         ))
     }
@@ -146,6 +157,7 @@ pub fn judge_issues(
     let mut judged = Judged {
         verdicts,
         peers,
+        capped: run.capped,
         ..Judged::default()
     };
     let count = |v: Verdict| judged.all().filter(|j| j.verdict == v).count();
