@@ -333,3 +333,36 @@ async fn a_flood_of_lone_critical_issues_asks_the_judge_about_at_most_top_plus_t
     let agg = ok(&support::quorum_async(root, &["aggregate", "out"], &[]).await);
     assert!(agg.contains("23 more single-family"), "the cap survives aggregate: {agg}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judges_spend_is_counted_priced_and_shown_and_the_dry_run_says_where_its_code_goes() {
+    let (server, seen) = server(|_| verdict("confirmed", "cmd comes from argv")).await;
+    // $1,000 a million tokens either way: each judge request (1000 in, 100 out) is $1.10.
+    let priced = "price_input_per_mtok = 1000\nprice_output_per_mtok = 1000\nredact = \"always\"";
+    let dir = fixture::project(&[("repo/app.py", APP_PY)], &config(&server, priced, "top = 3\n"));
+    let root = dir.path();
+
+    let plan = support::stdout(&support::quorum_async(root, &["review", "repo", "--config", "quorum.toml", "--dry-run"], &[]).await);
+    assert_eq!(seen.count(), 0, "a dry run sends nothing");
+    let url = format!("{}/v1", server.uri());
+    assert!(
+        plan.contains(&format!(
+            "The judge pass then sends at most 23 requests (23 issues: the top 3 and at most 20 lone high or critical ones, \
+             1 per issue), each with the code around an issue and the reviewers' reports, to judge at {url} (redacted)"
+        )),
+        "{plan}"
+    );
+
+    let err = ok(&review(root, "out", &[]).await);
+    assert!(
+        err.contains("Judge spend: 1 requests, 1000 input and 100 output tokens, $1.1000."),
+        "{err}"
+    );
+    let report = fixture::report(&root.join("out"));
+    assert_eq!(
+        report["run"]["judge"]["usage"],
+        json!([{"provider": "judge", "requests": 1, "cached": 0, "input_tokens": 1000, "output_tokens": 100, "cost_usd": 1.1}])
+    );
+    let md = std::fs::read_to_string(root.join("out/report.md")).unwrap();
+    assert!(md.contains("Judge spend: 1 requests"), "{md}");
+}

@@ -294,6 +294,8 @@ fn run(mode: &str) -> JudgeRun {
         mode: mode.into(),
         issues: vec!["Q1".into()],
         capped: 0,
+        price_input_per_mtok: None,
+        price_output_per_mtok: None,
     }
 }
 

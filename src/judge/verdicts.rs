@@ -28,6 +28,9 @@ pub struct Judged {
     /// `report.json` as the run's `capped`).
     #[serde(skip)]
     pub capped: usize,
+    /// What the judge pass sent and cost, per provider.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<super::JudgeSpend>,
 }
 
 /// `peers` mode: what the families that did not report an issue said of it. The issue is
@@ -100,8 +103,11 @@ impl Judged {
                 super::MAX_EXTRA
             ),
         };
+        let spend = super::spend_sentence(&self.usage)
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.",
+            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}",
             self.confirmed, self.rejected, self.uncertain
         ))
     }

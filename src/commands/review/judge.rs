@@ -71,8 +71,11 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
     }
     let judges = judges(&pass, settings)?;
     let Planned { jobs, capped } = jobs(&pass, &judges, settings)?;
+    let named = &judges[judges.len() - 1].config;
     pass.meta.judge = Some(JudgeRun {
         capped,
+        price_input_per_mtok: named.price_input_per_mtok,
+        price_output_per_mtok: named.price_output_per_mtok,
         provider: settings.provider.clone(),
         mode: settings.mode.as_str().to_string(),
         issues: jobs
