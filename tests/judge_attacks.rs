@@ -289,18 +289,20 @@ async fn a_named_judge_that_failed_to_review_the_file_gives_a_verdict_not_a_peer
     assert_eq!(issue["judge"]["verdict"], "rejected");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_lone_critical_issues_asks_the_judge_about_at_most_top_plus_the_cap_and_says_so() {
-    const ISSUES: usize = 45;
-    // Lines apart enough that no two findings are read as one issue.
-    const SPACING: usize = 10;
-    let (server, seen) = chat_server(|ask| {
+/// A server where the reviewer reports `issues` critical findings, `spacing` lines apart,
+/// and the judge answers `judge(ask)`.
+async fn flood_server(
+    issues: usize,
+    spacing: usize,
+    judge: impl Fn(&Ask) -> String + Send + Sync + 'static,
+) -> (MockServer, Seen) {
+    chat_server(move |ask| {
         let content = if is_judge_question(&ask.user) {
-            verdict("confirmed", "reachable")
+            judge(ask)
         } else {
-            let findings: Vec<Value> = (1..=ISSUES)
+            let findings: Vec<Value> = (1..=issues)
                 .map(|n| {
-                    let line = n * SPACING;
+                    let line = n * spacing;
                     json!({"file": ask.file, "start_line": line, "end_line": line, "severity": "critical",
                         "category": "injection", "cwe": 78, "title": format!("Issue number {line}"),
                         "description": format!("Input reaches a shell on line {line}."), "confidence": 0.9})
@@ -310,7 +312,37 @@ async fn a_flood_of_lone_critical_issues_asks_the_judge_about_at_most_top_plus_t
         };
         ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (1000, 100)))
     })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_judge_answering_nonsense_to_every_question_gets_one_short_summary_line() {
+    const ISSUES: usize = 40;
+    let (server, seen) = flood_server(ISSUES, 10, |ask| {
+        format!("{} no verdict \u{1b}[31mX {}", ask.nth, "blah ".repeat(40))
+    })
     .await;
+    let big: String = (1..=ISSUES * 10).map(|n| format!("os.system(argv[{n}])\n")).collect();
+    let dir = fixture::project(&[("repo/big.py", big.as_str())], &config(&server, "", "top = 40\n"));
+    let root = dir.path();
+
+    let err = ok(&review(root, "out", &[]).await);
+    assert_eq!(judge_prompts(&seen).len(), 2 * ISSUES, "each asked, then asked again once");
+    let line = err.lines().find(|l| l.starts_with("Judge: ")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.len() < 400, "{} bytes: {line}", line.len());
+    assert!(
+        line.contains("40 unjudged (still listed): 40 × the judge's answer is not a verdict: no JSON with a verdict found in the answer (e.g. "),
+        "{line}"
+    );
+    assert!(!line.contains('\u{1b}'), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_lone_critical_issues_asks_the_judge_about_at_most_top_plus_the_cap_and_says_so() {
+    const ISSUES: usize = 45;
+    // Lines apart enough that no two findings are read as one issue.
+    const SPACING: usize = 10;
+    let (server, seen) = flood_server(ISSUES, SPACING, |_| verdict("confirmed", "reachable")).await;
     let big: String = (1..=ISSUES * SPACING).map(|n| format!("os.system(argv[{n}])\n")).collect();
     let dir = fixture::project(&[("repo/big.py", big.as_str())], &config(&server, "", "top = 2\n"));
     let root = dir.path();

@@ -337,3 +337,31 @@ fn only_the_named_judges_records_are_its_verdict_and_stored_verdicts_that_disagr
     let mut issues = vec![issue("Q1", 1, "high", 1)];
     assert!(!judge_issues(&mut issues, vec![record("judge", Some(rejected))], None, &reviewers).ran());
 }
+
+#[test]
+fn the_unjudged_summary_is_short_however_many_answers_were_nonsense() {
+    let mut judged = Judged::default();
+    for n in 0..150 {
+        let reason = format!("the judge's answer is not a verdict: no JSON with a verdict found in the answer: 0.{n}{} no verdict", "7".repeat(n));
+        judged.verdicts.insert(format!("Q{n}"), Judgement { provider: "judge".into(), verdict: Verdict::Unjudged, reason });
+    }
+    for (n, reason) in [
+        "the judge gave no answer (request): HTTP 500: boom",
+        "the judge's answer is not a verdict: the verdict \"nope\" is none of confirmed, rejected, uncertain",
+        "not asked: the run stopped before the judge answered; `quorum review --resume` asks it",
+        "the judge's answer is not a verdict: the answer holds conflicting verdicts: x",
+    ]
+    .iter()
+    .enumerate()
+    {
+        judged.verdicts.insert(format!("R{n}"), Judgement { provider: "judge".into(), verdict: Verdict::Unjudged, reason: reason.to_string() });
+    }
+    judged.unjudged = 154;
+    let line = judged.summary_line().unwrap();
+    assert!(line.len() < 600, "{} bytes: {line}", line.len());
+    assert!(
+        line.contains("154 unjudged (still listed): 150 × the judge's answer is not a verdict: no JSON with a verdict found in the answer (e.g. 0.0 no verdict)"),
+        "{line}"
+    );
+    assert!(line.contains("2 more kinds (see each issue)"), "{line}");
+}

@@ -85,16 +85,9 @@ impl Judged {
         if !self.ran() {
             return None;
         }
-        let mut why: Vec<&str> = self
-            .all()
-            .filter(|j| j.verdict == Verdict::Unjudged)
-            .map(|j| j.reason.as_str())
-            .collect();
-        why.sort();
-        why.dedup();
         let unjudged = match self.unjudged {
             0 => String::new(),
-            n => format!("; {n} unjudged (still listed): {}", why.join("; ")),
+            n => format!("; {n} unjudged (still listed): {}", self.unjudged_kinds()),
         };
         let capped = match self.capped {
             0 => String::new(),
@@ -110,6 +103,61 @@ impl Judged {
             "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}",
             self.confirmed, self.rejected, self.uncertain
         ))
+    }
+}
+
+/// The most kinds of unjudged reason the summary names, and the characters of the
+/// example quoted for each: a judge answering nonsense to 150 questions gives one short
+/// line, not 150 excerpts.
+const SUMMARY_KINDS: usize = 3;
+const SUMMARY_EXAMPLE_CHARS: usize = 60;
+
+impl Judged {
+    /// Why issues went unjudged, by kind, most frequent first: each with its count and
+    /// one example; at most [`SUMMARY_KINDS`] kinds, then how many more.
+    fn unjudged_kinds(&self) -> String {
+        let mut kinds: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+        for j in self.all().filter(|j| j.verdict == Verdict::Unjudged) {
+            let (kind, detail) = reason_kind(&j.reason);
+            kinds.entry(kind).or_insert((0, detail)).0 += 1;
+        }
+        let mut kinds: Vec<(&str, (usize, &str))> = kinds.into_iter().collect();
+        kinds.sort_by_key(|(kind, (count, _))| (std::cmp::Reverse(*count), *kind));
+        let mut parts: Vec<String> = kinds
+            .iter()
+            .take(SUMMARY_KINDS)
+            .map(|(kind, (count, detail))| {
+                let example = crate::normalize::finding::shortened(detail.trim(), SUMMARY_EXAMPLE_CHARS);
+                match example.is_empty() {
+                    true => format!("{count} × {kind}"),
+                    false => format!("{count} × {kind} (e.g. {example})"),
+                }
+            })
+            .collect();
+        if kinds.len() > SUMMARY_KINDS {
+            parts.push(format!("{} more kinds (see each issue)", kinds.len() - SUMMARY_KINDS));
+        }
+        parts.join("; ")
+    }
+}
+
+/// An unjudged reason's kind (Quorum's own words) and its detail (the judge's answer or
+/// the server's error, which vary from issue to issue).
+fn reason_kind(reason: &str) -> (&str, &str) {
+    const NOT_A_VERDICT: &str = "the judge's answer is not a verdict: ";
+    const UNKNOWN_WORD: &str = "the verdict ";
+    // The kind runs to the first ": " after Quorum's own prefix.
+    let split_after = |prefix_len: usize| match reason[prefix_len..].find(": ") {
+        Some(i) => (&reason[..prefix_len + i], &reason[prefix_len + i + 2..]),
+        None => (reason, ""),
+    };
+    match reason.strip_prefix(NOT_A_VERDICT) {
+        Some(rest) if rest.starts_with(UNKNOWN_WORD) => (
+            "the judge's answer is not a verdict: a word none of confirmed, rejected, uncertain",
+            rest,
+        ),
+        Some(_) => split_after(NOT_A_VERDICT.len()),
+        None => split_after(0),
     }
 }
 
