@@ -56,9 +56,7 @@ pub fn parse_verdict(text: &str) -> Result<ParsedVerdict, VerdictError> {
         return Err(VerdictError::NoVerdict { excerpt: excerpt(text) });
     };
     if found.iter().any(|(_, other)| verdict_word(other) != verdict_word(raw)) {
-        return Err(VerdictError::Conflicting {
-            excerpt: excerpt(text),
-        });
+        return Err(VerdictError::Conflicting { excerpt: excerpt(text) });
     }
     let verdict = verdict_word(raw).ok_or_else(|| VerdictError::UnknownVerdict {
         value: shortened(&value_text(raw), 100),

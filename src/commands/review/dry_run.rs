@@ -145,7 +145,10 @@ fn judge_note(config: &crate::config::Config, reviewers: &[Reviewer]) -> String 
             .saturating_sub(1)
             .clamp(1, super::judge::MAX_PEERS_PER_ISSUE),
     };
-    let destination = judge.base_url.clone().unwrap_or_else(|| format!("{}'s default endpoint", judge.kind.as_str()));
+    let destination = judge
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("{}'s default endpoint", judge.kind.as_str()));
     let redacted = match crate::checks::redact::applies(judge) {
         true => "redacted",
         false => "not redacted",

@@ -93,7 +93,10 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
         };
         let capped = match capped {
             0 => String::new(),
-            n => format!(" ({n} more single-family high or critical issues left unjudged: at most {} beyond the top)", judge::MAX_EXTRA),
+            n => format!(
+                " ({n} more single-family high or critical issues left unjudged: at most {} beyond the top)",
+                judge::MAX_EXTRA
+            ),
         };
         eprintln!(
             "Judging {} issues with {}: {} requests{capped}",

@@ -162,7 +162,10 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
 /// the code around each issue, redacted by the same policy), each once.
 fn providers_sent_code<'a>(config: &'a Config, reviewers: &'a [Reviewer]) -> Vec<&'a ProviderConfig> {
     let mut providers: Vec<&ProviderConfig> = reviewers.iter().map(|r| &r.config).collect();
-    let judge = config.judge.as_ref().and_then(|j| config.providers.iter().find(|p| p.name == j.provider));
+    let judge = config
+        .judge
+        .as_ref()
+        .and_then(|j| config.providers.iter().find(|p| p.name == j.provider));
     if let Some(judge) = judge.filter(|j| !providers.iter().any(|p| p.name == j.name)) {
         providers.push(judge);
     }
