@@ -446,3 +446,39 @@ async fn the_judges_spend_is_counted_priced_and_shown_and_the_dry_run_says_where
     let md = std::fs::read_to_string(root.join("out/report.md")).unwrap();
     assert!(md.contains("Judge spend: 1 requests"), "{md}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_peers_mode_at_most_four_peers_are_asked_about_an_issue() {
+    const REVIEWERS: [&str; 6] = ["alpha", "beta", "gamma", "delta", "eps", "zeta"];
+    let (server, seen) = chat_server(|ask| {
+        let content = match (is_judge_question(&ask.user), ask.model.as_str()) {
+            (true, _) => verdict("confirmed", "reachable"),
+            (false, "alpha") => finding(&ask.file),
+            (false, _) => json!({"findings": []}).to_string(),
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (1000, 100)))
+    })
+    .await;
+    let url = format!("{}/v1", server.uri());
+    let mut config: String = REVIEWERS
+        .iter()
+        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
+        .collect();
+    config.push_str("[judge]\nprovider = \"alpha\"\nmode = \"peers\"\n");
+    let dir = fixture::project(&[("repo/app.py", APP_PY)], &config);
+    let root = dir.path();
+
+    let err = ok(&review(root, "out", &[]).await);
+    assert_eq!(
+        judge_prompts(&seen).len(),
+        4,
+        "five families could judge; four are asked: {err}"
+    );
+    assert!(
+        err.contains("Judging 1 issues with the families that did not report them: 4 requests"),
+        "{err}"
+    );
+    let report = fixture::report(&root.join("out"));
+    assert_eq!(report["issues"][0]["peers"]["checks"].as_array().unwrap().len(), 4);
+    assert_peers_within_reviewers(&report);
+}
