@@ -178,7 +178,14 @@ pub fn analyze(
     issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
     changed::mark_pre_existing(&mut issues, &meta.files);
     let reviewers = meta.providers.iter().map(|p| p.name.clone()).collect();
-    let judge = crate::judge::judge_issues(&mut issues, judge_records, meta.judge.as_ref(), &reviewers);
+    // The judge's requests are no review, but they are spent: priced apart.
+    let judge_spend = meta
+        .judge
+        .as_ref()
+        .map(|run| crate::judge::spend(&judge_records, run, &meta.providers))
+        .unwrap_or_default();
+    let mut judge = crate::judge::judge_issues(&mut issues, judge_records, meta.judge.as_ref(), &reviewers);
+    judge.usage = judge_spend;
     Analysis {
         meta,
         issues,

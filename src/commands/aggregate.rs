@@ -10,6 +10,8 @@ use crate::commands::out_dir::check_out_dir;
 use crate::config::Config;
 use crate::consensus::Settings;
 use crate::input::walk;
+use crate::judge::JudgeRun;
+use crate::sanitize::terminal_safe;
 use crate::store::{self, FileMeta, ResponseRecord, RunFolder, RunMeta, RUN_ID_LEN};
 use crate::triage;
 
@@ -57,7 +59,7 @@ pub(crate) fn load_runs(folders: &[RunFolder]) -> Result<Loaded> {
     let metas = folders.iter().map(RunFolder::read_meta).collect::<Result<Vec<_>>>()?;
     let records = load_records(folders)?;
     Ok(Loaded {
-        meta: merge_metas(metas),
+        meta: merge_metas(metas)?,
         records,
     })
 }
@@ -76,12 +78,14 @@ pub(crate) fn consensus_settings(config: Option<&Path>, meta: &RunMeta) -> Resul
 }
 
 /// One run description for several shards of a review.
-fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
+fn merge_metas(metas: Vec<RunMeta>) -> Result<RunMeta> {
+    let judge = merge_judges(&metas)?;
     let mut iter = metas.into_iter();
     let mut merged = iter.next().expect("at least one run");
     if merged.shard.is_none() && iter.len() == 0 {
-        return merged;
+        return Ok(merged);
     }
+    merged.judge = judge;
     let mut files: BTreeMap<String, FileMeta> = merged.files.drain(..).map(|f| (f.path.clone(), f)).collect();
     let mut skipped: BTreeMap<String, walk::Skipped> = merged.skipped.drain(..).map(|s| (s.path.clone(), s)).collect();
     let mut ids = vec![merged.run_id.clone()];
@@ -105,7 +109,34 @@ fn merge_metas(metas: Vec<RunMeta>) -> RunMeta {
     merged.shard = None;
     // A merged folder is no run this user's Quorum started: it cannot be resumed.
     merged.seal = None;
-    merged
+    Ok(merged)
+}
+
+/// The judge pass of the merged runs: every run's chosen issues under the one judge and
+/// mode they all had (whichever folder comes first); runs judged by another provider or
+/// in another mode cannot be read as one.
+fn merge_judges(metas: &[RunMeta]) -> Result<Option<JudgeRun>> {
+    let mut merged: Option<JudgeRun> = None;
+    for run in metas.iter().filter_map(|m| m.judge.as_ref()) {
+        let Some(into) = merged.as_mut() else {
+            merged = Some(run.clone());
+            continue;
+        };
+        if (&into.provider, &into.mode) != (&run.provider, &run.mode) {
+            bail!(
+                "the run folders were judged differently ({} in {} mode, and {} in {} mode), so their verdicts cannot be merged: \
+                 aggregate the runs of each [judge] setting separately",
+                terminal_safe(&into.provider),
+                terminal_safe(&into.mode),
+                terminal_safe(&run.provider),
+                terminal_safe(&run.mode)
+            );
+        }
+        into.issues.extend(run.issues.iter().cloned());
+        into.issues.sort();
+        into.issues.dedup();
+    }
+    Ok(merged)
 }
 
 /// The texts of the run's files that are still unchanged on disk (for stable ids).

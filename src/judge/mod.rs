@@ -14,6 +14,7 @@ mod parse;
 mod prompt;
 mod rank;
 mod select;
+mod spend;
 mod verdicts;
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 pub use parse::{parse_verdict, VerdictError};
 pub use prompt::{question, reask, Evidence};
 pub use rank::rank_by_verdicts;
-pub use select::select;
+pub use select::{select, Selection, MAX_EXTRA};
+pub use spend::{spend, spend_sentence, JudgeSpend};
 pub use verdicts::{judge_issues, Judged, PeerCheck};
 
 /// What a judge said about an issue.
@@ -59,12 +61,25 @@ pub struct Judgement {
 
 /// What the judge pass of a run was asked to do, kept in `run.json` so `aggregate` can
 /// tell an issue chosen but never answered (the run stopped first) from one not chosen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeRun {
     pub provider: String,
     pub mode: String,
     /// The ids of the issues chosen for judging.
     pub issues: Vec<String>,
+    /// Single-family high or critical issues left unjudged by the cap ([`MAX_EXTRA`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub capped: usize,
+    /// The named judge's prices (US dollars per million tokens), to price its requests
+    /// when it is no reviewer of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_input_per_mtok: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_output_per_mtok: Option<f64>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The most characters of a judge's reason kept: as a finding's description.

@@ -1,6 +1,7 @@
-//! A judge's answer read as tolerantly as findings are: reasoning stripped, the JSON
-//! found in fences or prose (`normalize::parse::json_values`), the verdict and reason
-//! under the names and spellings models use.
+//! A judge's answer: reasoning stripped, the JSON found in fences or prose
+//! (`normalize::parse::json_values`), read as findings are; but the verdict only from a
+//! top-level object, only as one of the schema's words, and only when every verdict in
+//! the answer agrees (an answer can quote untrusted text holding a verdict).
 
 use serde_json::{Map, Value};
 
@@ -36,18 +37,27 @@ pub enum VerdictError {
     NoVerdict { excerpt: String },
     #[error("the verdict {value:?} is none of confirmed, rejected, uncertain")]
     UnknownVerdict { value: String },
+    #[error("the answer holds conflicting verdicts: {excerpt}")]
+    Conflicting { excerpt: String },
 }
 
 /// Reads `{"verdict": "confirmed" | "rejected" | "uncertain", "reason": "…"}` out of an
-/// answer, whatever surrounds it. Never panics.
+/// answer, whatever surrounds it. Only a top-level JSON value counts (a verdict nested in
+/// another value may be one the judge quotes), and an answer whose verdict objects
+/// disagree is no verdict: a judge that quotes a planted `{"verdict": "rejected"}` before
+/// its own is never read as rejecting. Never panics.
 pub fn parse_verdict(text: &str) -> Result<ParsedVerdict, VerdictError> {
     if text.trim().is_empty() {
         return Err(VerdictError::Empty);
     }
     let values = json_values(text);
-    let Some((object, raw)) = values.iter().find_map(verdict_object) else {
+    let found: Vec<(&Map<String, Value>, &Value)> = values.iter().filter_map(verdict_object).collect();
+    let Some(&(object, raw)) = found.first() else {
         return Err(VerdictError::NoVerdict { excerpt: excerpt(text) });
     };
+    if found.iter().any(|(_, other)| verdict_word(other) != verdict_word(raw)) {
+        return Err(VerdictError::Conflicting { excerpt: excerpt(text) });
+    }
     let verdict = verdict_word(raw).ok_or_else(|| VerdictError::UnknownVerdict {
         value: shortened(&value_text(raw), 100),
     })?;
@@ -62,24 +72,17 @@ pub fn parse_verdict(text: &str) -> Result<ParsedVerdict, VerdictError> {
     })
 }
 
-/// The first object (the value itself, or one inside a list or under one key) with a
-/// verdict field, and that field.
+/// A top-level object with a verdict field, and that field (objects inside it, or inside
+/// a list, are never looked into).
 fn verdict_object(value: &Value) -> Option<(&Map<String, Value>, &Value)> {
-    match value {
-        Value::Object(object) => match VERDICT_KEYS
-            .iter()
-            .find_map(|k| field(object, k))
-            .filter(|v| matches!(v, Value::String(_) | Value::Bool(_)))
-        {
-            Some(raw) => Some((object, raw)),
-            None => object.values().find_map(|v| match v {
-                Value::Object(_) => verdict_object(v),
-                _ => None,
-            }),
-        },
-        Value::Array(items) => items.iter().find_map(verdict_object),
-        _ => None,
-    }
+    let Value::Object(object) = value else {
+        return None;
+    };
+    VERDICT_KEYS
+        .iter()
+        .find_map(|k| field(object, k))
+        .filter(|v| !matches!(v, Value::Object(_) | Value::Array(_) | Value::Null))
+        .map(|raw| (object, raw))
 }
 
 /// A field by name, ignoring case.
@@ -97,42 +100,14 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-/// The verdict a word means: `confirmed`, `Confirm`, `true positive`, `REJECTED`,
-/// `false_positive`, `unsure`, … (a boolean reads as "is it real?").
+/// The verdict a word means: exactly one of the schema's words, whatever its case. Any
+/// other word is read as nothing ("not a false positive", "cannot be exploited" and the
+/// like say too little to be sure which way they go).
 fn verdict_word(raw: &Value) -> Option<Verdict> {
-    if let Value::Bool(real) = raw {
-        return Some(if *real { Verdict::Confirmed } else { Verdict::Rejected });
-    }
-    let text = value_text(raw).to_ascii_lowercase();
-    let words: String = text
-        .chars()
-        .map(|c| if c.is_ascii_alphabetic() { c } else { ' ' })
-        .collect();
-    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| words.starts_with(p));
-    if starts(&[
-        "false positive",
-        "not real",
-        "not a",
-        "invalid",
-        "reject",
-        "refute",
-        "dismiss",
-    ]) {
-        Some(Verdict::Rejected)
-    } else if starts(&["true positive", "confirm", "valid", "real", "accept"]) {
-        Some(Verdict::Confirmed)
-    } else if starts(&[
-        "uncertain",
-        "unsure",
-        "unknown",
-        "unclear",
-        "inconclusive",
-        "undecided",
-        "cannot",
-    ]) {
-        Some(Verdict::Uncertain)
-    } else {
-        None
-    }
+    let Value::String(word) = raw else {
+        return None;
+    };
+    [Verdict::Confirmed, Verdict::Rejected, Verdict::Uncertain]
+        .into_iter()
+        .find(|v| word.trim().eq_ignore_ascii_case(v.as_str()))
 }

@@ -24,6 +24,13 @@ pub struct Judged {
     pub uncertain: usize,
     /// Issues chosen for judging with no usable verdict: each says why in its `judge`.
     pub unjudged: usize,
+    /// Single-family high or critical issues not asked about: over the cap (in
+    /// `report.json` as the run's `capped`).
+    #[serde(skip)]
+    pub capped: usize,
+    /// What the judge pass sent and cost, per provider.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<super::JudgeSpend>,
 }
 
 /// `peers` mode: what the families that did not report an issue said of it. The issue is
@@ -78,39 +85,104 @@ impl Judged {
         if !self.ran() {
             return None;
         }
-        let mut why: Vec<&str> = self
-            .all()
-            .filter(|j| j.verdict == Verdict::Unjudged)
-            .map(|j| j.reason.as_str())
-            .collect();
-        why.sort();
-        why.dedup();
         let unjudged = match self.unjudged {
             0 => String::new(),
-            n => format!("; {n} unjudged (still listed): {}", why.join("; ")),
+            n => format!("; {n} unjudged (still listed): {}", self.unjudged_kinds()),
         };
+        let capped = match self.capped {
+            0 => String::new(),
+            n => format!(
+                "; {n} more single-family high or critical issues not judged (at most {} beyond the top are)",
+                super::MAX_EXTRA
+            ),
+        };
+        let spend = super::spend_sentence(&self.usage)
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}.",
+            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}",
             self.confirmed, self.rejected, self.uncertain
         ))
     }
 }
 
+/// The most kinds of unjudged reason the summary names, and the characters of the
+/// example quoted for each: a judge answering nonsense to 150 questions gives one short
+/// line, not 150 excerpts.
+const SUMMARY_KINDS: usize = 3;
+const SUMMARY_EXAMPLE_CHARS: usize = 60;
+
+impl Judged {
+    /// Why issues went unjudged, by kind, most frequent first: each with its count and
+    /// one example; at most [`SUMMARY_KINDS`] kinds, then how many more.
+    fn unjudged_kinds(&self) -> String {
+        let mut kinds: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
+        for j in self.all().filter(|j| j.verdict == Verdict::Unjudged) {
+            let (kind, detail) = reason_kind(&j.reason);
+            kinds.entry(kind).or_insert((0, detail)).0 += 1;
+        }
+        let mut kinds: Vec<(&str, (usize, &str))> = kinds.into_iter().collect();
+        kinds.sort_by_key(|(kind, (count, _))| (std::cmp::Reverse(*count), *kind));
+        let mut parts: Vec<String> = kinds
+            .iter()
+            .take(SUMMARY_KINDS)
+            .map(|(kind, (count, detail))| {
+                let example = crate::normalize::finding::shortened(detail.trim(), SUMMARY_EXAMPLE_CHARS);
+                match example.is_empty() {
+                    true => format!("{count} × {kind}"),
+                    false => format!("{count} × {kind} (e.g. {example})"),
+                }
+            })
+            .collect();
+        if kinds.len() > SUMMARY_KINDS {
+            parts.push(format!("{} more kinds (see each issue)", kinds.len() - SUMMARY_KINDS));
+        }
+        parts.join("; ")
+    }
+}
+
+/// An unjudged reason's kind (Quorum's own words) and its detail (the judge's answer or
+/// the server's error, which vary from issue to issue).
+fn reason_kind(reason: &str) -> (&str, &str) {
+    const NOT_A_VERDICT: &str = "the judge's answer is not a verdict: ";
+    const UNKNOWN_WORD: &str = "the verdict ";
+    // The kind runs to the first ": " after Quorum's own prefix.
+    let split_after = |prefix_len: usize| match reason[prefix_len..].find(": ") {
+        Some(i) => (&reason[..prefix_len + i], &reason[prefix_len + i + 2..]),
+        None => (reason, ""),
+    };
+    match reason.strip_prefix(NOT_A_VERDICT) {
+        Some(rest) if rest.starts_with(UNKNOWN_WORD) => (
+            "the judge's answer is not a verdict: a word none of confirmed, rejected, uncertain",
+            rest,
+        ),
+        Some(_) => split_after(NOT_A_VERDICT.len()),
+        None => split_after(0),
+    }
+}
+
 /// Reads the judge records into verdicts for `issues` (ids no longer found are left out),
 /// marks the issues `run` chose but no answer came for, and ranks `issues` by verdict.
-/// In `peers` mode a verdict from a reviewer of the run (`reviewers`) whose family did not
-/// report the issue is a peer check; any other is the named judge's.
+/// Only a record of `run`'s judge provider is the judge's verdict; in `peers` mode a
+/// record of another reviewer of the run (`reviewers`) whose family did not report the
+/// issue is a peer check; any other record counts for nothing (a run without a judge
+/// pass has no verdicts).
 pub fn judge_issues(
     issues: &mut Vec<Issue>,
     records: Vec<ResponseRecord>,
     run: Option<&JudgeRun>,
     reviewers: &BTreeSet<String>,
 ) -> Judged {
-    let peers_mode = run.is_some_and(|r| r.mode == "peers");
-    let mut latest: BTreeMap<String, BTreeMap<String, ResponseRecord>> = BTreeMap::new();
+    let Some(run) = run else {
+        return Judged::default();
+    };
+    let peers_mode = run.mode == "peers";
+    // Each issue's records by provider, in the order they were stored.
+    let mut stored: BTreeMap<String, BTreeMap<String, Vec<ResponseRecord>>> = BTreeMap::new();
     for record in records {
         if let Some(issue) = record.issue.clone() {
-            latest.entry(issue).or_default().insert(record.provider.clone(), record);
+            let by_provider = stored.entry(issue).or_default();
+            by_provider.entry(record.provider.clone()).or_default().push(record);
         }
     }
     let mut verdicts = BTreeMap::new();
@@ -118,33 +190,20 @@ pub fn judge_issues(
     for issue in issues.iter() {
         let reporters: BTreeSet<&str> = issue.findings.iter().map(|f| f.family.as_str()).collect();
         let mut checks = Vec::new();
-        for record in latest.get(&issue.id).into_iter().flat_map(|r| r.values()) {
-            let family = record.family.as_deref().unwrap_or(&record.model);
-            let judgement = judgement(record);
-            if peers_mode && reviewers.contains(&record.provider) && !reporters.contains(family) {
-                checks.push(judgement);
-            } else {
-                verdicts.insert(issue.id.clone(), judgement);
+        for (provider, records) in stored.get(&issue.id).into_iter().flatten() {
+            let family = records[0].family.as_deref().unwrap_or(&records[0].model);
+            if *provider == run.provider {
+                verdicts.insert(issue.id.clone(), settled(records));
+            } else if peers_mode && reviewers.contains(provider) && !reporters.contains(family) {
+                checks.push(settled(records));
             }
         }
         let asked = !checks.is_empty() || verdicts.contains_key(&issue.id);
-        if let (false, Some(run)) = (asked, run) {
-            if run.issues.contains(&issue.id) {
-                verdicts.insert(issue.id.clone(), never_asked(run));
-            }
+        if !asked && run.issues.contains(&issue.id) {
+            verdicts.insert(issue.id.clone(), never_asked(run));
         }
         if !checks.is_empty() {
-            let confirmed = checks.iter().filter(|j| j.verdict == Verdict::Confirmed).count();
-            peers.insert(
-                issue.id.clone(),
-                PeerCheck {
-                    reported: issue.agreement.count,
-                    confirmed,
-                    count: issue.agreement.count + confirmed,
-                    of: issue.agreement.of,
-                    checks,
-                },
-            );
+            peers.insert(issue.id.clone(), peer_check(issue, checks));
         }
     }
     rank_by_peers(issues, &peers);
@@ -152,6 +211,7 @@ pub fn judge_issues(
     let mut judged = Judged {
         verdicts,
         peers,
+        capped: run.capped,
         ..Judged::default()
     };
     let count = |v: Verdict| judged.all().filter(|j| j.verdict == v).count();
@@ -162,6 +222,44 @@ pub fn judge_issues(
         count(Verdict::Unjudged),
     );
     judged
+}
+
+/// The peer checks of `issue`: never more families than reviewed its file, whatever the
+/// records hold.
+fn peer_check(issue: &Issue, checks: Vec<Judgement>) -> PeerCheck {
+    let of = issue.agreement.of;
+    let reported = issue.agreement.count.min(of);
+    let confirmed = checks
+        .iter()
+        .filter(|j| j.verdict == Verdict::Confirmed)
+        .count()
+        .min(of - reported);
+    PeerCheck {
+        reported,
+        confirmed,
+        count: reported + confirmed,
+        of,
+        checks,
+    }
+}
+
+/// One provider's verdict on one issue from all it stored (a resumed run adds a record
+/// after a failed one; merged folders may each hold one): its verdict when every usable
+/// one agrees, whatever order the folders came in; unjudged when they disagree; else
+/// the newest record's reason for having none.
+fn settled(records: &[ResponseRecord]) -> Judgement {
+    let all: Vec<Judgement> = records.iter().map(judgement).collect();
+    let usable: Vec<&Judgement> = all.iter().filter(|j| j.verdict != Verdict::Unjudged).collect();
+    match usable.last() {
+        None => all.last().expect("a provider's records are never empty").clone(),
+        Some(newest) if usable.iter().all(|j| j.verdict == newest.verdict) => (*newest).clone(),
+        Some(newest) => Judgement {
+            provider: newest.provider.clone(),
+            verdict: Verdict::Unjudged,
+            reason: "the judge's stored verdicts on this issue disagree (run folders merged from different runs?)"
+                .to_string(),
+        },
+    }
 }
 
 /// The verdict of an issue chosen but never asked about.

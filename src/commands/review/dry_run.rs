@@ -118,9 +118,52 @@ pub(super) fn text(plan: super::plan::Plan) -> String {
             s.reference, s.commit
         ))
     });
-    let text = format!("{}\n{since}{table}", plan.start.config_line);
+    let judge = judge_note(&plan.start.config, &plan.reviewers);
+    let text = format!("{}\n{since}{table}{judge}", plan.start.config_line);
     match plan.start.untrusted {
         Some(refusal) => format!("{text}{}\nA real run would stop here: {refusal}", plan.redaction_note),
         None => text + &plan.redaction_note,
     }
+}
+
+/// With `[judge]`: who else receives code after the review, and at most how many
+/// requests the judge pass sends (its issues are not known before the review).
+fn judge_note(config: &crate::config::Config, reviewers: &[Reviewer]) -> String {
+    let Some(settings) = config.judge.as_ref() else {
+        return String::new();
+    };
+    let Some(judge) = config.providers.iter().find(|p| p.name == settings.provider) else {
+        return String::new();
+    };
+    let issues = settings.top + crate::judge::MAX_EXTRA;
+    let families: std::collections::BTreeSet<&str> = reviewers.iter().map(|r| r.config.family.as_str()).collect();
+    let per_issue = match settings.mode {
+        crate::config::JudgeMode::Single => 1,
+        // Every family but one that reported the issue, or the named judge.
+        crate::config::JudgeMode::Peers => families
+            .len()
+            .saturating_sub(1)
+            .clamp(1, super::judge::MAX_PEERS_PER_ISSUE),
+    };
+    let destination = judge
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("{}'s default endpoint", judge.kind.as_str()));
+    let redacted = match crate::checks::redact::applies(judge) {
+        true => "redacted",
+        false => "not redacted",
+    };
+    crate::sanitize::terminal_safe(&format!(
+        "\nThe judge pass then sends at most {} requests ({issues} issues: the top {} and at most {} lone high or critical ones, \
+         {per_issue} per issue), each with the code around an issue and the reviewers' reports, to {} at {destination} \
+         ({redacted}){}; not counted above.",
+        issues * per_issue,
+        settings.top,
+        crate::judge::MAX_EXTRA,
+        judge.name,
+        match settings.mode {
+            crate::config::JudgeMode::Single => "",
+            crate::config::JudgeMode::Peers => " or to the reviewers above that did not report the issue",
+        }
+    ))
 }

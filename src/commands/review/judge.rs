@@ -3,7 +3,7 @@
 //! one question each to the judge through the engine (stored, cached, resumed like any
 //! answer). The verdicts are read back by the analysis, as `aggregate` reads them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::Result;
@@ -21,6 +21,11 @@ use crate::related::{NoRelatedCode, RelatedCode};
 use crate::store::seal::RunMac;
 use crate::store::{ResponseRecord, RunFolder, RunMeta, StoreWriter};
 use crate::triage;
+
+/// The most peers asked about one issue in `peers` mode: with the cap on issues
+/// (`top` + [`judge::MAX_EXTRA`]), a pass sends at most `(top + MAX_EXTRA) *
+/// MAX_PEERS_PER_ISSUE` requests however many reviewers the run has.
+pub(super) const MAX_PEERS_PER_ISSUE: usize = 4;
 
 /// Tokens of related code a judge gets when its context window is unknown.
 const DEFAULT_RELATED_TOKENS: u64 = 2000;
@@ -65,8 +70,12 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
         return Ok(None);
     }
     let judges = judges(&pass, settings)?;
-    let jobs = jobs(&pass, &judges, settings)?;
+    let Planned { jobs, capped } = jobs(&pass, &judges, settings)?;
+    let named = &judges[judges.len() - 1].config;
     pass.meta.judge = Some(JudgeRun {
+        capped,
+        price_input_per_mtok: named.price_input_per_mtok,
+        price_output_per_mtok: named.price_output_per_mtok,
         provider: settings.provider.clone(),
         mode: settings.mode.as_str().to_string(),
         issues: jobs
@@ -82,8 +91,15 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
             JudgeMode::Single => settings.provider.clone(),
             JudgeMode::Peers => "the families that did not report them".to_string(),
         };
+        let capped = match capped {
+            0 => String::new(),
+            n => format!(
+                " ({n} more single-family high or critical issues left unjudged: at most {} beyond the top)",
+                judge::MAX_EXTRA
+            ),
+        };
         eprintln!(
-            "Judging {} issues with {}: {} requests",
+            "Judging {} issues with {}: {} requests{capped}",
             pass.meta.judge.as_ref().map_or(0, |j| j.issues.len()),
             crate::sanitize::terminal_safe(&who),
             jobs.len()
@@ -105,9 +121,15 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
     Ok(Some(summary))
 }
 
+/// The judge pass's requests, and the issues the cap left unjudged.
+struct Planned {
+    jobs: Vec<Job>,
+    capped: usize,
+}
+
 /// One question per chosen issue, about the issues the review answers make (verdicts
 /// from a run being resumed left out, so the choice is the same as the first time).
-fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Result<Vec<Job>> {
+fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Result<Planned> {
     let mut records = load_records(std::slice::from_ref(pass.folder))?;
     records.retain(|r| r.kind.is_review() && r.verifies(pass.run_mac));
     // Chosen before --min-agree filters: in `peers` mode a peer's confirmation may lift
@@ -134,26 +156,38 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         .map(|(i, f)| (f.path.as_str(), i))
         .collect();
     let mut jobs = Vec::new();
-    for issue in judge::select(&analysis.issues, settings.top) {
+    let selection = judge::select(&analysis.issues, settings.top);
+    for issue in selection.chosen {
         let Some(&file) = by_path.get(issue.file.as_str()) else {
             continue;
         };
-        let question = judge::question(&Evidence {
-            issue,
-            file: &pass.files[file],
-            related: related.as_ref(),
-            related_budget: budget,
-        });
+        // Each judge gets the question as the review prompt reaches its provider: redacted
+        // or not by the same policy (asked once per policy).
+        let mut by_policy: BTreeMap<bool, crate::engine::Question> = BTreeMap::new();
         for judge in asked_about(issue, &analysis, judges, settings) {
+            let redact = crate::checks::redact::applies(&judges[judge].config);
+            let question = by_policy.entry(redact).or_insert_with(|| {
+                judge::question(&Evidence {
+                    issue,
+                    file: &pass.files[file],
+                    related: related.as_ref(),
+                    related_budget: budget,
+                    redact,
+                })
+            });
             jobs.push(question_job(judges, judge, file, question.clone()));
         }
     }
-    Ok(jobs)
+    Ok(Planned {
+        jobs,
+        capped: selection.capped,
+    })
 }
 
 /// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
 /// `peers` mode one provider of each family that reviewed the file without failing and
-/// did not report the issue, and the named judge only when there is no such family.
+/// did not report the issue (the named judge never among them, even when it reviews),
+/// and the named judge only when there is no such family.
 fn asked_about(
     issue: &crate::consensus::Issue,
     analysis: &Analysis,
@@ -177,9 +211,14 @@ fn asked_about(
         .enumerate()
         .filter(|(_, j)| {
             let family = j.config.family.as_str();
-            !reporters.contains(family) && !failed.contains(j.config.name.as_str()) && families.insert(family)
+            // The named judge's answer is its verdict, never a peer's vote.
+            j.config.name != settings.provider
+                && !reporters.contains(family)
+                && !failed.contains(j.config.name.as_str())
+                && families.insert(family)
         })
         .map(|(i, _)| i)
+        .take(MAX_PEERS_PER_ISSUE)
         .collect();
     if peers.is_empty() {
         vec![named]

@@ -136,7 +136,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         None if !opts.dry_run => Some(folder.lock()?),
         lock => lock,
     };
-    let checked = crate::checks::run(&walked.files, reviewers.iter().map(|r| &r.config));
+    let checked = crate::checks::run(&walked.files, providers_sent_code(&start.config, &reviewers));
     let redaction_note = checked.redaction_note().map(|n| format!("\n{n}.")).unwrap_or_default();
     let prior = prior_answers(&folder, start.previous.as_ref())?;
     let cache = match (&cache_location.dir, opts.no_cache) {
@@ -156,6 +156,20 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         prior,
         cache,
     })
+}
+
+/// Every provider the run sends code to: the reviewers, and the judge (which is shown
+/// the code around each issue, redacted by the same policy), each once.
+fn providers_sent_code<'a>(config: &'a Config, reviewers: &'a [Reviewer]) -> Vec<&'a ProviderConfig> {
+    let mut providers: Vec<&ProviderConfig> = reviewers.iter().map(|r| &r.config).collect();
+    let judge = config
+        .judge
+        .as_ref()
+        .and_then(|j| config.providers.iter().find(|p| p.name == j.provider));
+    if let Some(judge) = judge.filter(|j| !providers.iter().any(|p| p.name == j.name)) {
+        providers.push(judge);
+    }
+    providers
 }
 
 /// The files to review (of this shard; with `--since`, those changed, each with its
