@@ -4,10 +4,14 @@
 //! `review` passes the files exactly as it walked and sent them (bounded reads of regular
 //! files inside the review root); `aggregate` passes `read_unchanged_files`: each file
 //! `run.json` lists (plain relative paths, checked when it is read) read again below the
-//! root only as a bounded regular file, and kept only when its SHA-256 still equals the
-//! `content_hash` reviewed. So the report stage opens nothing, imports neither engine nor
-//! providers, and never shows code other than what the models saw: a file missing from
-//! the texts changed (or went) since the review, and the page says so instead.
+//! root only as a bounded regular file, kept only when its SHA-256 still equals the
+//! `content_hash` listed, and never when the walk's secret-file rule (`secret_files`, or
+//! a key found by its content) would keep it home. So the report stage opens nothing and
+//! imports neither engine nor providers. What it quotes is what `run.json` says was
+//! reviewed: for a run this Quorum wrote, the code the models saw; a `run.json` from
+//! elsewhere can name any other non-secret file below its root whose hash it knows. A
+//! file missing from the texts changed (or went) since the review, and the page says so
+//! instead.
 //!
 //! Secret-looking values are redacted here as for a hosted model (whatever the providers
 //! were): the report is a file people attach to tickets.
