@@ -123,8 +123,14 @@ mod tests {
         let value = "a\u{202E}b\u{9B}c\u{1b}d\u{E0041}e\u{2028}f é";
         let json = serde_json::to_string_pretty(&serde_json::json!({ "file": value, "n": [1, 2] })).unwrap();
         let safe = json_terminal_safe(&json);
-        assert!(!safe.chars().any(|c| is_unsafe_char(c) && !matches!(c, '\n' | ' ')), "{safe:?}");
-        assert!(safe.contains("a\\u202eb\\u009bc\\u001bd\\udb40\\udc41e\\u2028f é"), "{safe}");
+        assert!(
+            !safe.chars().any(|c| is_unsafe_char(c) && !matches!(c, '\n' | ' ')),
+            "{safe:?}"
+        );
+        assert!(
+            safe.contains("a\\u202eb\\u009bc\\u001bd\\udb40\\udc41e\\u2028f é"),
+            "{safe}"
+        );
         assert!(safe.contains('\n'), "the layout is kept");
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["file"], value);

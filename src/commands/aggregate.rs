@@ -191,7 +191,11 @@ mod tests {
         let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAv7d2VfakeKeyDataForTheTest0123456789\n-----END RSA PRIVATE KEY-----\n";
         let meta = meta_listing(
             dir.path(),
-            &[("main.go", "package main\n"), (".env", "TOKEN=s3cr3t\n"), ("deploy_key", key)],
+            &[
+                ("main.go", "package main\n"),
+                (".env", "TOKEN=s3cr3t\n"),
+                ("deploy_key", key),
+            ],
         );
         let defaults = crate::config::ReviewSettings::default().secret_files;
         let texts = read_unchanged_files(&meta, &defaults);

@@ -77,7 +77,10 @@ impl StdoutReport {
     /// the screen. The file keeps the exact data. (Markdown and HTML text is sanitised
     /// where it is written.)
     fn for_stdout(&self, report: String, terminal: bool) -> String {
-        let is_json = matches!(self.format, Format::Json | Format::Sarif | Format::Rdjson | Format::Rdjsonl);
+        let is_json = matches!(
+            self.format,
+            Format::Json | Format::Sarif | Format::Rdjson | Format::Rdjsonl
+        );
         match terminal && is_json {
             true => crate::sanitize::json_terminal_safe(&report),
             false => report,

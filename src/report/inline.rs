@@ -184,6 +184,8 @@ mod tests {
             .ok()?;
         child.stdin.take()?.write_all(markdown.as_bytes()).ok()?;
         let out = child.wait_with_output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }

@@ -224,7 +224,10 @@ mod tests {
     #[test]
     fn the_same_lines_are_quoted_once_unless_small() {
         let long = format!("{}\n", "<x>".repeat(80)).repeat(60);
-        let texts = HashMap::from([("big.js".to_string(), long), ("s.go".to_string(), "a\nb\nc\n".to_string())]);
+        let texts = HashMap::from([
+            ("big.js".to_string(), long),
+            ("s.go".to_string(), "a\nb\nc\n".to_string()),
+        ]);
         let mut sources = Sources::new(&texts);
         let first = sources.excerpt(&issue_with_id("Q1", "big.js", 10, 30));
         assert!(first.len() > MAX_REPEATED_BYTES && first.contains("<pre"), "{first}");
@@ -233,9 +236,16 @@ mod tests {
             again,
             "<p class=\"nocode\">The same code as issue <a href=\"#Q1\">Q1</a> quotes.</p>\n"
         );
-        assert!(sources.excerpt(&issue_with_id("Q3", "big.js", 11, 30)).contains("<pre"), "other lines");
+        assert!(
+            sources.excerpt(&issue_with_id("Q3", "big.js", 11, 30)).contains("<pre"),
+            "other lines"
+        );
         let small = sources.excerpt(&issue_with_id("Q4", "s.go", 2, 2));
-        assert_eq!(sources.excerpt(&issue_with_id("Q5", "s.go", 2, 2)), small, "a small one is repeated");
+        assert_eq!(
+            sources.excerpt(&issue_with_id("Q5", "s.go", 2, 2)),
+            small,
+            "a small one is repeated"
+        );
     }
 
     #[test]
@@ -252,7 +262,10 @@ mod tests {
         assert!(total <= QUOTE_BUDGET_BYTES + 200 * BUDGET_SPENT.len(), "{total} bytes");
         assert!(blocks[0].contains("<pre"));
         let last = blocks.last().unwrap();
-        assert!(last.contains("Code not shown: the report's quote budget is spent."), "{last}");
+        assert!(
+            last.contains("Code not shown: the report's quote budget is spent."),
+            "{last}"
+        );
         assert!(!last.contains("<pre"));
     }
 }

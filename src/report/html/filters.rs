@@ -132,7 +132,10 @@ mod tests {
         let safe = json_in_html(&json);
         assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
         assert!(!safe.chars().any(crate::sanitize::is_unsafe_char), "{safe:?}");
-        assert!(safe.contains("\\u2028 \\u0026 x\\u202e\\u009b\\u200b\\udb40\\udc41"), "{safe}");
+        assert!(
+            safe.contains("\\u2028 \\u0026 x\\u202e\\u009b\\u200b\\udb40\\udc41"),
+            "{safe}"
+        );
         let back: String = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, text);
     }
