@@ -15,6 +15,31 @@ pub fn terminal_safe(text: &str) -> String {
         .collect()
 }
 
+/// JSON text with every character [`is_unsafe_char`] flags written as a `\u` escape
+/// (a surrogate pair beyond the BMP), for a terminal: the same JSON value, none of its
+/// bidi controls or escape sequences acting on the screen. Raw, such a character can only
+/// stand inside a string, where the escape means the same; the whitespace JSON allows
+/// between tokens (line breaks, tabs) is kept, as serialisers escape it inside strings.
+pub fn json_terminal_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(c),
+            c if is_unsafe_char(c) => push_json_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes `c` as JSON `\uXXXX` escapes.
+pub fn push_json_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    for unit in c.encode_utf16(&mut [0; 2]) {
+        let _ = write!(out, "\\u{unit:04x}");
+    }
+}
+
 /// Line and paragraph breaks of every kind, and tabs.
 fn is_break(c: char) -> bool {
     matches!(
@@ -91,5 +116,23 @@ mod tests {
         );
         let kept = "café 名前 Ωmega — \"quoted\" `code` ✓";
         assert_eq!(terminal_safe(kept), kept, "ordinary text is untouched");
+    }
+
+    #[test]
+    fn json_for_a_terminal_escapes_what_it_must_not_show() {
+        let value = "a\u{202E}b\u{9B}c\u{1b}d\u{E0041}e\u{2028}f é";
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "file": value, "n": [1, 2] })).unwrap();
+        let safe = json_terminal_safe(&json);
+        assert!(
+            !safe.chars().any(|c| is_unsafe_char(c) && !matches!(c, '\n' | ' ')),
+            "{safe:?}"
+        );
+        assert!(
+            safe.contains("a\\u202eb\\u009bc\\u001bd\\udb40\\udc41e\\u2028f é"),
+            "{safe}"
+        );
+        assert!(safe.contains('\n'), "the layout is kept");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["file"], value);
     }
 }

@@ -245,3 +245,36 @@ async fn a_run_with_nothing_to_report_says_so_and_what_was_left_out() {
         "{html}"
     );
 }
+
+/// A file name with a bidi override and a C1 control (CSI): raw, a terminal would act on
+/// them.
+const BIDI_FILE: &str = "a\u{202E}og.b\u{9B}31m.go";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_printed_to_a_terminal_carry_no_raw_bidi_or_control_characters() {
+    let server = models(false).await;
+    let dir = project(&server, &[(BIDI_FILE, CODE)]);
+    ok(&review(dir.path()).await);
+    // report.json keeps the exact data.
+    assert!(read(dir.path(), "report.json").contains(BIDI_FILE));
+
+    // The page's data block escapes them, whatever stdout is.
+    let html_args = ["aggregate", "out", "--format", "html", "--out", "-", "--quiet"];
+    let html = support::stdout(&run(dir.path(), &html_args).await);
+    assert!(!html.contains('\u{202E}') && !html.contains('\u{9B}'), "{html}");
+    assert!(html.contains("a\\u202eog.b\\u009b31m.go"), "{html}");
+
+    // JSON on a terminal: the same value, with the characters as `\u` escapes.
+    let args = ["aggregate", "out", "--format", "json", "--out", "-", "--quiet"];
+    let Some(shown) = support::quorum_in_terminal(dir.path(), &args, &[], 200) else {
+        println!("skipped the terminal check: no `script` (util-linux) to make a terminal");
+        return;
+    };
+    assert!(!shown.contains('\u{202E}') && !shown.contains('\u{9B}'), "{shown}");
+    assert!(shown.contains("a\\u202eog.b\\u009b31m.go"), "{shown}");
+    let value: serde_json::Value = serde_json::from_str(&shown).expect("still one JSON document");
+    assert_eq!(value["issues"][0]["file"], BIDI_FILE);
+    // Piped, the bytes are the file's.
+    let piped = support::stdout(&run(dir.path(), &args).await);
+    assert!(piped.contains(BIDI_FILE));
+}

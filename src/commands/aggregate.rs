@@ -41,7 +41,7 @@ pub fn aggregate(
         out.write_meta(&meta)?;
         out.write_records(&records)?;
     }
-    let texts = read_unchanged_files(&meta);
+    let texts = read_unchanged_files(&meta, &secret_files(config, &meta)?);
     let settings = consensus_settings(config, &meta)?;
     let analysis = finish::analyze(meta, records, &texts, &settings, report, &decided);
     finish::write_reports(&out, analysis, report, &texts)
@@ -67,14 +67,24 @@ pub(crate) fn load_runs(folders: &[RunFolder]) -> Result<Loaded> {
 /// The consensus settings to rebuild a run's report with: those of `--config`, else of
 /// the configuration the run recorded (if it is still readable), else the defaults.
 pub(crate) fn consensus_settings(config: Option<&Path>, meta: &RunMeta) -> Result<Settings> {
+    Ok(run_config(config, meta)?.map(|c| c.consensus).unwrap_or_default())
+}
+
+/// The `review.secret_files` patterns of the same configuration (else the defaults): the
+/// files read again from the tree obey them as the walk did.
+pub(crate) fn secret_files(config: Option<&Path>, meta: &RunMeta) -> Result<Vec<String>> {
+    Ok(run_config(config, meta)?
+        .map(|c| c.review.secret_files)
+        .unwrap_or_else(|| crate::config::ReviewSettings::default().secret_files))
+}
+
+/// `--config`'s configuration, else the one the run recorded if it is still readable.
+fn run_config(config: Option<&Path>, meta: &RunMeta) -> Result<Option<Config>> {
     if let Some(path) = config {
-        return Ok(Config::load(path)?.consensus);
+        return Ok(Some(Config::load(path)?));
     }
     let recorded = meta.config.as_deref().map(Path::new).filter(|p| p.exists());
-    Ok(match recorded.map(Config::load) {
-        Some(Ok(config)) => config.consensus,
-        _ => Settings::default(),
-    })
+    Ok(recorded.map(Config::load).and_then(Result::ok))
 }
 
 /// One run description for several shards of a review.
@@ -139,26 +149,35 @@ fn merge_judges(metas: &[RunMeta]) -> Result<Option<JudgeRun>> {
     Ok(merged)
 }
 
-/// The texts of the run's files that are still unchanged on disk (for stable ids).
+/// The texts of the run's files that are still unchanged on disk (for stable ids, and
+/// the code `report.html` quotes).
 ///
 /// `run.json` may come from anywhere, so its root and paths are followed only to regular
 /// files (no link, pipe or device), each read up to [`MAX_REREAD_FILE_BYTES`]: a planted
-/// `"root": "/"` with a file `dev/zero` costs nothing.
-pub(crate) fn read_unchanged_files(meta: &RunMeta) -> HashMap<String, String> {
+/// `"root": "/"` with a file `dev/zero` costs nothing. A file the walk would keep home
+/// (`secret_files`, by name before it is read, or by its content) is left out even when
+/// `run.json` lists it with the right hash.
+pub(crate) fn read_unchanged_files(meta: &RunMeta, secret_files: &[String]) -> HashMap<String, String> {
     let root = Path::new(&meta.root);
     let base = if root.is_file() {
         root.parent().unwrap_or(Path::new("."))
     } else {
         root
     };
+    let Ok(secrets) = walk::SecretRule::new(secret_files, root) else {
+        // Patterns the walk itself would refuse: quote nothing rather than guess.
+        return HashMap::new();
+    };
     meta.files
         .iter()
+        .filter(|f| !secrets.by_name(Path::new(&f.path)))
         .filter_map(|f| {
             let bytes = read_bounded(&base.join(&f.path), MAX_REREAD_FILE_BYTES)?;
             if crate::hash::sha256_hex(&bytes) != f.content_hash {
                 return None;
             }
-            String::from_utf8(bytes).ok().map(|text| (f.path.clone(), text))
+            let text = String::from_utf8(bytes).ok()?;
+            (!secrets.by_content(Path::new(&f.path), &text)).then(|| (f.path.clone(), text))
         })
         .collect()
 }
@@ -175,4 +194,44 @@ fn read_bounded(path: &Path, max: u64) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(max + 1).read_to_end(&mut bytes).ok()?;
     (bytes.len() as u64 <= max).then_some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `run.json` listing `files` under `root` with their true hashes.
+    fn meta_listing(root: &Path, files: &[(&str, &str)]) -> RunMeta {
+        let files: Vec<_> = files
+            .iter()
+            .map(|(path, text)| {
+                std::fs::write(root.join(path), text).unwrap();
+                serde_json::json!({"path": path, "lines": 1, "content_hash": crate::hash::sha256_hex(text.as_bytes())})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "r", "root": root.to_str().unwrap(),
+            "started_at": "2026-01-01T00:00:00Z", "providers": [], "files": files, "skipped": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn files_the_walk_keeps_home_are_not_read_back_whatever_run_json_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAv7d2VfakeKeyDataForTheTest0123456789\n-----END RSA PRIVATE KEY-----\n";
+        let meta = meta_listing(
+            dir.path(),
+            &[
+                ("main.go", "package main\n"),
+                (".env", "TOKEN=s3cr3t\n"),
+                ("deploy_key", key),
+            ],
+        );
+        let defaults = crate::config::ReviewSettings::default().secret_files;
+        let texts = read_unchanged_files(&meta, &defaults);
+        assert_eq!(texts.keys().collect::<Vec<_>>(), ["main.go"], "{texts:?}");
+        // `secret_files = []` sends everything, so the run may have reviewed them.
+        assert_eq!(read_unchanged_files(&meta, &[]).len(), 3);
+    }
 }

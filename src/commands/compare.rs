@@ -8,7 +8,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use crate::analysis::compare::{compare as comparison, Comparison, ModelRow, AGREED, COMPARE_FILES};
 use crate::analysis::Analysis;
-use crate::commands::aggregate::{consensus_settings, load_runs, read_unchanged_files, Loaded};
+use crate::commands::aggregate::{consensus_settings, load_runs, read_unchanged_files, secret_files, Loaded};
 use crate::commands::finish::{self, ReportOptions};
 use crate::eval::Truth;
 use crate::report::{md_text, Format};
@@ -49,7 +49,7 @@ pub fn compare(dirs: &[PathBuf], truth: Option<&Path>, config: Option<&Path>, fo
     let Loaded { meta, records } = load_runs(&folders)?;
     let settings = consensus_settings(config, &meta)?;
     let decided = triage::Inputs::load(Path::new(&meta.root), None)?;
-    let texts = read_unchanged_files(&meta);
+    let texts = read_unchanged_files(&meta, &secret_files(config, &meta)?);
     let options = ReportOptions {
         formats: Vec::new(),
         min_agree: None,

@@ -7,7 +7,7 @@
 //! to the folder `--out` defaults to, `quorum-report`, with the same report files as
 //! `--out quorum-report` would write, and stderr says where it is.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -87,10 +87,26 @@ impl StdoutReport {
         Ok(text)
     }
 
+    /// What stdout gets of the report: its bytes, but on a terminal a JSON report's
+    /// bidi controls, C1 controls and the like (which only a file name or a model's text
+    /// can carry, inside strings) as `\u` escapes, so the same JSON value cannot act on
+    /// the screen. The file keeps the exact data. (Markdown and HTML text is sanitised
+    /// where it is written.)
+    fn for_stdout(&self, report: String, terminal: bool) -> String {
+        let is_json = matches!(
+            self.format,
+            Format::Json | Format::Sarif | Format::Rdjson | Format::Rdjsonl
+        );
+        match terminal && is_json {
+            true => crate::sanitize::json_terminal_safe(&report),
+            false => report,
+        }
+    }
+
     /// Prints the report to stdout and says on stderr where the run folder is; then,
     /// unless `quiet`, the run's summary (stderr).
     pub fn tell(&self, finished: &Finished, quiet: bool) -> Result<()> {
-        print_stdout(&self.written(finished)?)?;
+        print_stdout(&self.for_stdout(self.written(finished)?, std::io::stdout().is_terminal()))?;
         if quiet {
             return Ok(());
         }

@@ -43,6 +43,7 @@ use secrets::{skip_secret_by_name, SecretFiles, SECRET_REASON};
 use tracked::add_tracked_files;
 
 pub(crate) use secrets::check_secret_pattern;
+pub(crate) use secrets::SecretRule;
 pub use selection::Selection;
 
 /// A file that will be sent to the models.

@@ -498,4 +498,25 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
     }
+
+    #[test]
+    fn a_page_of_many_issues_in_one_big_file_stays_within_the_quote_budget() {
+        let mut a = run(false);
+        let text = format!("{}\n", "if (a < b && c > d) { x(); } ".repeat(8)).repeat(700);
+        let first = a.issues[0].clone();
+        a.issues = (1..=200u32)
+            .map(|n| {
+                let mut issue = first.clone();
+                issue.id = format!("Q{n}");
+                issue.start_line = Some(n * 3 % 650 + 1);
+                issue.end_line = Some(n * 3 % 650 + 41);
+                issue
+            })
+            .collect();
+        let texts = HashMap::from([("a.go".to_string(), text)]);
+        let page = html(&a, &texts);
+        let budget = code::QUOTE_BUDGET_BYTES;
+        assert!(page.len() < budget + budget / 4, "{} bytes", page.len());
+        assert!(page.contains("Code not shown: the report's quote budget is spent."));
+    }
 }

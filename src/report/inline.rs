@@ -133,4 +133,59 @@ mod tests {
         assert_eq!(markdown("``a`b``"), "`a'b`", "a backtick inside cannot close the span");
         assert_eq!(markdown("line\nbreak `a\nb`"), "line break `a b`");
     }
+
+    /// Titles where a bare URL runs into a code span (GFM's extended autolinks run on to
+    /// the next space, so they would swallow the span's opening backtick).
+    const AUTOLINK_INTO_SPAN: [&str; 4] = [
+        "see http://x.example` [click here](https://evil.example) ![](https://evil.example/beacon.png) <img src=https://evil.example/p.png>` now",
+        "see www.x.example`<b>bold</b> [l](https://evil.example)`",
+        "(WWW.x.example`<b>b</b>` and ftp://h.example`<i>i</i>` and a@b.example`<u>u</u>`",
+        "mailto:a@b.example`<b>m</b>` https://ok.example/ `x`",
+    ];
+
+    #[test]
+    fn a_url_cannot_reach_into_a_code_span() {
+        let md = markdown(AUTOLINK_INTO_SPAN[0]);
+        assert_eq!(
+            md,
+            "see http\\://x.example` [click here](https://evil.example) ![](https://evil.example/beacon.png) \
+             <img src=https://evil.example/p.png>` now"
+        );
+        assert_eq!(
+            markdown(AUTOLINK_INTO_SPAN[1]),
+            "see www\\.x.example`<b>bold</b> [l](https://evil.example)`"
+        );
+        assert!(markdown(AUTOLINK_INTO_SPAN[2]).starts_with("(WWW\\.x.example`"));
+        for title in AUTOLINK_INTO_SPAN {
+            let html = match gfm_html(&markdown(title)) {
+                Some(html) => html,
+                None => return eprintln!("skipped the GFM rendering check: python3 with cmarkgfm is not installed"),
+            };
+            for live in ["<a href=\"https://evil", "<img", "<b>", "<i>", "<u>"] {
+                assert!(!html.contains(live), "{live} is live in {html}");
+            }
+            assert!(html.contains("<code>"), "the span stays code: {html}");
+        }
+    }
+
+    /// `markdown` rendered by GitHub's own renderer (cmark-gfm with every extension, raw
+    /// HTML allowed so that any escape would show), when python3 has `cmarkgfm`.
+    fn gfm_html(markdown: &str) -> Option<String> {
+        const RENDER: &str = "import sys, cmarkgfm\n\
+            from cmarkgfm.cmark import Options\n\
+            sys.stdout.write(cmarkgfm.github_flavored_markdown_to_html(sys.stdin.read(), options=Options.CMARK_OPT_UNSAFE))";
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", RENDER])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        child.stdin.take()?.write_all(markdown.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
 }

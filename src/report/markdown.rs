@@ -304,16 +304,27 @@ fn markdown_providers(md: &mut String, providers: &[ProviderTotals]) {
 }
 
 /// Escapes untrusted text for a Markdown paragraph or table cell.
+///
+/// GFM's extended autolinks (`http://`, `https://`, `ftp://`, `www.`) run on to the next
+/// space or `<`, so a link written right before a code span would swallow its opening
+/// backtick and make the span's body live Markdown: the `:` of every `://` and the `.`
+/// after every `www` are escaped, which GFM shows as themselves and never links. Email
+/// and `mailto:` autolinks are found only inside plain text, after code spans are read,
+/// so they cannot reach into one.
 pub fn md_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in terminal_safe(text).chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
+    let safe = terminal_safe(text);
+    let mut out = String::with_capacity(safe.len());
+    for (at, c) in safe.char_indices() {
+        let escaped = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' | '&' => true,
+            ':' => safe[at + 1..].starts_with("//"),
+            '.' => at >= 3 && safe.as_bytes()[at - 3..at].eq_ignore_ascii_case(b"www"),
+            _ => false,
+        };
+        if escaped {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }

@@ -99,6 +99,39 @@ impl SecretFiles {
     }
 }
 
+/// The walk's secret-file rule for a file some other list names (`aggregate` reading
+/// again the files a `run.json` lists, which may come from anywhere): the same patterns,
+/// folders around the root and content checks as [`skip_secret_by_name`] and
+/// `rules::read_candidate` apply, so a file the walk would keep home is never read back.
+pub(crate) struct SecretRule {
+    files: SecretFiles,
+}
+
+impl SecretRule {
+    /// `patterns` as `review.secret_files`; `root` the review root.
+    pub(crate) fn new(patterns: &[String], root: &Path) -> Result<SecretRule> {
+        Ok(SecretRule {
+            files: SecretFiles::new(patterns)?.around(root),
+        })
+    }
+
+    /// Whether the file at `rel` (relative to the root) is a secret by its name: to ask
+    /// before reading it.
+    pub(crate) fn by_name(&self, rel: &Path) -> bool {
+        matches!(
+            self.files.by_name(rel),
+            SecretVerdict::Pattern(_) | SecretVerdict::Enclosed(_)
+        )
+    }
+
+    /// Whether `text`, the content of the file at `rel`, is a private key or a
+    /// service-account key the walk would keep home.
+    pub(crate) fn by_content(&self, rel: &Path, text: &str) -> bool {
+        let checks = self.files.by_content && self.files.by_name(rel) != SecretVerdict::Allowed;
+        checks && (is_service_account_key(text) || private_key_kind(text).is_some())
+    }
+}
+
 /// Whether `pattern` names a folder at any depth (`.aws/`): a trailing `/` and no other.
 fn is_folder_anywhere(pattern: &str) -> bool {
     pattern

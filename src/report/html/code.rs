@@ -4,10 +4,14 @@
 //! `review` passes the files exactly as it walked and sent them (bounded reads of regular
 //! files inside the review root); `aggregate` passes `read_unchanged_files`: each file
 //! `run.json` lists (plain relative paths, checked when it is read) read again below the
-//! root only as a bounded regular file, and kept only when its SHA-256 still equals the
-//! `content_hash` reviewed. So the report stage opens nothing, imports neither engine nor
-//! providers, and never shows code other than what the models saw: a file missing from
-//! the texts changed (or went) since the review, and the page says so instead.
+//! root only as a bounded regular file, kept only when its SHA-256 still equals the
+//! `content_hash` listed, and never when the walk's secret-file rule (`secret_files`, or
+//! a key found by its content) would keep it home. So the report stage opens nothing and
+//! imports neither engine nor providers. What it quotes is what `run.json` says was
+//! reviewed: for a run this Quorum wrote, the code the models saw; a `run.json` from
+//! elsewhere can name any other non-secret file below its root whose hash it knows. A
+//! file missing from the texts changed (or went) since the review, and the page says so
+//! instead.
 //!
 //! Secret-looking values are redacted here as for a hosted model (whatever the providers
 //! were): the report is a file people attach to tickets.
@@ -27,11 +31,39 @@ const MAX_MARKED_LINES: u32 = 40;
 const MAX_LINE_CHARS: usize = 240;
 /// Columns a tab takes (the sanitiser would turn it into one space).
 const TAB: &str = "    ";
+/// The most bytes of quoted code one page holds: one excerpt is bounded, but hundreds of
+/// issues in a file of long lines would make a page of tens of megabytes.
+pub const QUOTE_BUDGET_BYTES: usize = 2 * 1024 * 1024;
+/// An excerpt repeated for another issue on the same lines when it is no larger than
+/// this; a larger one is shown once and referred to.
+const MAX_REPEATED_BYTES: usize = 2 * 1024;
+/// What an issue shows once the budget is spent.
+const BUDGET_SPENT: &str = "<p class=\"nocode\">Code not shown: the report's quote budget is spent.</p>\n";
+
+/// The lines of one file an excerpt quotes, to quote them once.
+#[derive(PartialEq, Eq, Hash)]
+struct Range {
+    file: String,
+    start: u32,
+    end: u32,
+}
+
+/// An excerpt already on the page.
+struct Quoted {
+    /// The issue it is shown with (its section's anchor).
+    issue_id: String,
+    /// Its size in bytes.
+    bytes: usize,
+}
 
 /// The lines of the reviewed files, redacted, split once per file.
 pub struct Sources<'a> {
     texts: &'a HashMap<String, String>,
     lines: HashMap<&'a str, Vec<String>>,
+    /// The excerpts on the page so far, by the lines they quote.
+    quoted: HashMap<Range, Quoted>,
+    /// Bytes of quoted code on the page so far.
+    spent: usize,
 }
 
 impl<'a> Sources<'a> {
@@ -39,6 +71,8 @@ impl<'a> Sources<'a> {
         Sources {
             texts,
             lines: HashMap::new(),
+            quoted: HashMap::new(),
+            spent: 0,
         }
     }
 
@@ -53,8 +87,33 @@ impl<'a> Sources<'a> {
     }
 
     /// The HTML block quoting the code around `issue`'s lines; empty for an issue with
-    /// no lines.
+    /// no lines. Lines already quoted for an earlier issue are repeated only when the
+    /// excerpt is small, else referred to; past [`QUOTE_BUDGET_BYTES`] of quoted code, an
+    /// issue says the budget is spent.
     pub fn excerpt(&mut self, issue: &Issue) -> String {
+        let range = Range {
+            file: issue.file.clone(),
+            start: issue.start_line.unwrap_or(0),
+            end: issue.end_line.max(issue.start_line).unwrap_or(0),
+        };
+        if let Some(first) = self.quoted.get(&range).filter(|q| q.bytes > MAX_REPEATED_BYTES) {
+            let id = escape(&first.issue_id);
+            return format!("<p class=\"nocode\">The same code as issue <a href=\"#{id}\">{id}</a> quotes.</p>\n");
+        }
+        let block = self.block(issue);
+        if self.spent + block.len() > QUOTE_BUDGET_BYTES && block.contains("<pre") {
+            return BUDGET_SPENT.to_string();
+        }
+        self.spent += block.len();
+        self.quoted.entry(range).or_insert_with(|| Quoted {
+            issue_id: issue.id.clone(),
+            bytes: block.len(),
+        });
+        block
+    }
+
+    /// The excerpt of `issue`'s lines, whatever was quoted before.
+    fn block(&mut self, issue: &Issue) -> String {
         let Some(start) = issue.start_line else {
             return String::new();
         };
@@ -154,5 +213,59 @@ mod tests {
         let block = Sources::new(&texts).excerpt(&issue("m.js", 1, 500));
         assert!(block.len() < 20_000, "{} bytes", block.len());
         assert!(block.contains("460 more lines of the issue (to line 500)"), "{block}");
+    }
+
+    fn issue_with_id(id: &str, file: &str, start: u32, end: u32) -> Issue {
+        let mut issue = issue(file, start, end);
+        issue.id = id.to_string();
+        issue
+    }
+
+    #[test]
+    fn the_same_lines_are_quoted_once_unless_small() {
+        let long = format!("{}\n", "<x>".repeat(80)).repeat(60);
+        let texts = HashMap::from([
+            ("big.js".to_string(), long),
+            ("s.go".to_string(), "a\nb\nc\n".to_string()),
+        ]);
+        let mut sources = Sources::new(&texts);
+        let first = sources.excerpt(&issue_with_id("Q1", "big.js", 10, 30));
+        assert!(first.len() > MAX_REPEATED_BYTES && first.contains("<pre"), "{first}");
+        let again = sources.excerpt(&issue_with_id("Q2", "big.js", 10, 30));
+        assert_eq!(
+            again,
+            "<p class=\"nocode\">The same code as issue <a href=\"#Q1\">Q1</a> quotes.</p>\n"
+        );
+        assert!(
+            sources.excerpt(&issue_with_id("Q3", "big.js", 11, 30)).contains("<pre"),
+            "other lines"
+        );
+        let small = sources.excerpt(&issue_with_id("Q4", "s.go", 2, 2));
+        assert_eq!(
+            sources.excerpt(&issue_with_id("Q5", "s.go", 2, 2)),
+            small,
+            "a small one is repeated"
+        );
+    }
+
+    #[test]
+    fn quoted_code_stops_at_the_budget() {
+        // One file of 165 kB of long lines, and 200 issues on different lines of it.
+        let text = format!("{}\n", "if (a < b && c > d) { x(); } ".repeat(8)).repeat(700);
+        assert!(text.len() > 160_000);
+        let texts = HashMap::from([("app.js".to_string(), text)]);
+        let mut sources = Sources::new(&texts);
+        let blocks: Vec<String> = (1..=200)
+            .map(|n| sources.excerpt(&issue_with_id(&format!("Q{n}"), "app.js", n * 3, n * 3 + 40)))
+            .collect();
+        let total: usize = blocks.iter().map(String::len).sum();
+        assert!(total <= QUOTE_BUDGET_BYTES + 200 * BUDGET_SPENT.len(), "{total} bytes");
+        assert!(blocks[0].contains("<pre"));
+        let last = blocks.last().unwrap();
+        assert!(
+            last.contains("Code not shown: the report's quote budget is spent."),
+            "{last}"
+        );
+        assert!(!last.contains("<pre"));
     }
 }

@@ -70,8 +70,9 @@ fn issue_data(issue: &Issue) -> IssueData<'_> {
 }
 
 /// JSON that can sit inside a `<script>` element: `<`, `>` and `&` (which could end the
-/// element or open a comment) and the line separators U+2028/U+2029 are written as
-/// `\u` escapes. They occur only inside strings, where an escape means the same.
+/// element or open a comment) and every character the sanitiser flags (bidi controls, C1
+/// controls, line separators: `--out -` may print the page to a terminal) are written
+/// as `\u` escapes. They occur only inside strings, where an escape means the same.
 pub fn json_in_html(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -79,8 +80,7 @@ pub fn json_in_html(json: &str) -> String {
             '<' => out.push_str("\\u003c"),
             '>' => out.push_str("\\u003e"),
             '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
+            c if crate::sanitize::is_unsafe_char(c) => crate::sanitize::push_json_escape(&mut out, c),
             _ => out.push(c),
         }
     }
@@ -127,12 +127,17 @@ mod tests {
 
     #[test]
     fn json_cannot_end_its_element() {
-        let json = serde_json::to_string("</script><!-- \u{2028} & x").unwrap();
+        let text = "</script><!-- \u{2028} & x\u{202E}\u{9B}\u{200B}\u{E0041}";
+        let json = serde_json::to_string(text).unwrap();
         let safe = json_in_html(&json);
         assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
-        assert!(!safe.contains('\u{2028}'));
+        assert!(!safe.chars().any(crate::sanitize::is_unsafe_char), "{safe:?}");
+        assert!(
+            safe.contains("\\u2028 \\u0026 x\\u202e\\u009b\\u200b\\udb40\\udc41"),
+            "{safe}"
+        );
         let back: String = serde_json::from_str(&safe).unwrap();
-        assert_eq!(back, "</script><!-- \u{2028} & x");
+        assert_eq!(back, text);
     }
 
     #[test]
