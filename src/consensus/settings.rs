@@ -24,8 +24,10 @@ pub struct Settings {
     /// near-duplicates. A model that lists two problems meant two problems.
     pub same_provider_threshold: f64,
     /// Minimum similarity for two findings of the same model to merge when they are in
-    /// the same enclosing function (known from the code) and CWE family: facets of one
-    /// problem. One model's findings in different functions never merge.
+    /// the same enclosing function (known from the code, scoped to the file) and CWE
+    /// family, and near (within 30 lines) or, without lines, share some wording: facets
+    /// of one problem. One model's findings in different functions never merge; far
+    /// apart in one function they merge only as near-duplicates.
     pub same_function_threshold: f64,
     /// Minimum mean similarity between every member of two groups for the groups to
     /// become one (0 = plain single link).
