@@ -35,7 +35,8 @@ pub(super) fn rank(
             .collect::<Vec<_>>()
     };
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let demoted = DemotedPaths::new(&settings.demote_paths);
+    // Validated settings always compile (check_globs); unvalidated ones demote nothing.
+    let demoted = DemotedPaths::new(&settings.demote_paths).unwrap_or_else(|_| DemotedPaths::none());
     let mut ranked: Vec<(Issue, Vec<usize>)> = groups
         .into_iter()
         .map(|(group, votes, of)| {

@@ -55,8 +55,9 @@ pub struct Settings {
     #[serde(skip)]
     pub confidence_weight: f64,
     /// Globs (globset syntax, `**` for any folders; relative to the review root) of
-    /// test, fixture, example, documentation, vendored and build-tooling files: an issue
-    /// in such a file ranks `demote_weight` lower.
+    /// test, fixture, example, documentation, vendored and build-script files: an issue
+    /// in such a file ranks `demote_weight` lower. Case is ignored unless the glob holds
+    /// a capital letter (`**/*Test.java`).
     /// Setting it replaces the default list; `[]` demotes nothing.
     pub demote_paths: Vec<String>,
     /// How much an issue in a `demote_paths` file loses from its score. Like the other

@@ -21,7 +21,7 @@ mod priors;
 mod ranking;
 
 pub use data::{default_dir, load, locate, to_finding, to_place, Dataset, Record, Split};
-pub use priors::{cwe_priors, render as render_priors, CwePrior};
+pub use priors::{cwe_priors, render as render_priors, CwePrior, SHRINKAGE};
 pub use ranking::{baseline_order, measure, Ranking, RankingMeasures, DISTINCT_TOP_N};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
