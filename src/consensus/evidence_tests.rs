@@ -159,3 +159,37 @@ fn every_family_an_issue_counts_adds_to_its_score() {
     // The fourth family is counted, so it backs the issue: no vote of 0.
     assert!(issue("four.go").score > issue("three.go").score, "{issues:#?}");
 }
+
+#[test]
+fn scores_stay_within_0_and_1_whatever_the_weights() {
+    let extreme = Settings {
+        agreement_weight: 5.0,
+        severity_weight: 5.0,
+        confidence_weight: 5.0,
+        cwe_prior_weight: 50.0,
+        demote_weight: 50.0,
+        provider_weights: BTreeMap::from([("a".to_string(), 100.0), ("b".to_string(), 100.0)]),
+        ..Settings::default()
+    };
+    let mut best = [
+        at("a", "src/app.go", 1321, "Prototype pollution in merge"),
+        at("b", "src/app.go", 1321, "Prototype pollution in merge"),
+    ];
+    for f in &mut best {
+        f.severity = Severity::Critical;
+        f.confidence = Some(1.0);
+    }
+    let worst = at("a", "tests/app_test.go", 330, "Weak random number");
+    let findings: Vec<Finding> = best.into_iter().chain([worst]).collect();
+    for settings in [Settings::default(), extreme] {
+        let issues = build_issues(
+            findings.clone(),
+            &reviewed(&["src/app.go", "tests/app_test.go"]),
+            &HashMap::new(),
+            &settings,
+        );
+        assert_eq!(issues.len(), 2);
+        assert!(issues.iter().all(|i| (0.0..=1.0).contains(&i.score)), "{issues:#?}");
+        assert_eq!(issues[0].file, "src/app.go");
+    }
+}
