@@ -468,7 +468,7 @@ impl Evaluation {
 fn ranking_table(out: &mut String, quorum: &RankingMeasures, baseline: &RankingMeasures) {
     let _ = writeln!(
         out,
-        "\nRanking measures splitting cannot inflate (judged findings; ties as one block)"
+        "\nRanking measures neither splitting nor merging can inflate (judged findings; one CVE per issue; ties as one block)"
     );
     let _ = writeln!(out, "  {:<40} {:>9} {:>9}", "measure", "QUORUM", "BASELINE");
     let _ = writeln!(
