@@ -210,9 +210,15 @@ fn issues_of_two_models(at_places: [(&str, &str); 2]) -> usize {
             function: Some(function.to_string()),
         })
         .collect();
-    build_issues_at(findings, &places, &BTreeMap::new(), &HashMap::new(), &Settings::default())
-        .issues
-        .len()
+    build_issues_at(
+        findings,
+        &places,
+        &BTreeMap::new(),
+        &HashMap::new(),
+        &Settings::default(),
+    )
+    .issues
+    .len()
 }
 
 #[test]

@@ -93,8 +93,24 @@ impl FunctionKey {
 
 /// What models write where they know no function (eyeballvul: `N/A` 104 times, `None` 54).
 const NO_FUNCTION: &[&str] = &[
-    "", "-", "--", "n/a", "na", "none", "null", "nil", "unknown", "undefined", "not applicable",
-    "global", "<global>", "(global)", "<module>", "module", "top-level", "toplevel",
+    "",
+    "-",
+    "--",
+    "n/a",
+    "na",
+    "none",
+    "null",
+    "nil",
+    "unknown",
+    "undefined",
+    "not applicable",
+    "global",
+    "<global>",
+    "(global)",
+    "<module>",
+    "module",
+    "top-level",
+    "toplevel",
 ];
 
 /// The key of function `name` in `file`; `None` for a placeholder or for the file's own
@@ -113,7 +129,12 @@ pub(super) fn function_key(file: &str, name: &str) -> Option<FunctionKey> {
     }
     let components: Vec<String> = name
         .split(['.', ':', '#', '>', ' '])
-        .map(|c| c.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>())
+        .map(|c| {
+            c.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
         .filter(|c| !c.is_empty())
         .collect();
     let last = components.last()?;
@@ -165,7 +186,10 @@ mod tests {
     #[test]
     fn only_an_unqualified_name_matches_a_qualified_one() {
         assert!(same(("a.js", "Handlers.exportNote"), ("a.js", "exportNote()")));
-        assert!(same(("a.rs", "Search::render_results"), ("a.rs", "search.renderResults")));
+        assert!(same(
+            ("a.rs", "Search::render_results"),
+            ("a.rs", "search.renderResults")
+        ));
         assert!(!same(("a.py", "A.run"), ("a.py", "B.run")));
         assert!(!same(("a.py", "run"), ("a.py", "runner")));
     }

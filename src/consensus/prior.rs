@@ -236,7 +236,10 @@ mod tests {
         let globs: Vec<String> = (0..4).map(|n| format!("**/{n}{}", "?".repeat(60_000))).collect();
         assert!(globs.iter().all(|g| demote_glob(g).is_ok()));
         let err = check_globs(&globs).expect_err("too large");
-        assert!(err.contains("demote_paths") && err.contains("compiled together"), "{err}");
+        assert!(
+            err.contains("demote_paths") && err.contains("compiled together"),
+            "{err}"
+        );
         let settings = crate::consensus::Settings {
             demote_paths: globs,
             ..Default::default()
@@ -265,6 +268,9 @@ mod tests {
             assert!((shrunk / OVERALL - relative).abs() < 0.01, "CWE-{family}: {relative}");
             assert!(judged >= 30 && labelled <= judged, "CWE-{family}");
         }
-        assert!(PRIORS.windows(2).all(|w| w[0].0 < w[1].0), "one row per family, in order");
+        assert!(
+            PRIORS.windows(2).all(|w| w[0].0 < w[1].0),
+            "one row per family, in order"
+        );
     }
 }
