@@ -124,31 +124,72 @@ fn demote_paths_are_a_configuration_key_and_the_weights_are_not() {
 }
 
 #[test]
-fn a_vote_is_as_firm_as_its_location_is_close() {
-    // The same lines: a sibling CWE backs the issue as firmly as the same CWE.
-    let same_cwe = [
-        at("a", "a.go", 89, "SQL injection in search"),
-        at("b", "a.go", 89, "SQL injection in search query"),
+fn every_family_an_issue_counts_adds_to_its_score() {
+    // One wording on lines 10, 14, 18 and 22: a chain (plain single link) whose ends are
+    // beyond line_tolerance of the representative in the middle, and share no function.
+    let chain = |file: &str, providers: &[&str]| -> Vec<Finding> {
+        providers
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let mut f = at(p, file, 89, "SQL injection in search");
+                f.start_line = Some(10 + 4 * k as u32);
+                f.end_line = f.start_line.map(|l| l + 1);
+                f
+            })
+            .collect()
+    };
+    let four: Vec<Finding> = chain("four.go", &["a", "b", "c", "d"])
+        .into_iter()
+        .chain(chain("three.go", &["a", "b", "c"]))
+        .collect();
+    let families = BTreeSet::from(["a", "b", "c", "d"].map(String::from));
+    let reviewed = BTreeMap::from([
+        ("four.go".to_string(), families.clone()),
+        ("three.go".to_string(), families),
+    ]);
+    let single_link = Settings {
+        group_threshold: 0.0,
+        ..Settings::default()
+    };
+    let issues = build_issues(four, &reviewed, &HashMap::new(), &single_link);
+    let issue = |file: &str| issues.iter().find(|i| i.file == file).expect(file);
+    assert_eq!(issue("four.go").agreement.count, 4, "{issues:#?}");
+    assert_eq!(issue("three.go").agreement.count, 3, "{issues:#?}");
+    // The fourth family is counted, so it backs the issue: no vote of 0.
+    assert!(issue("four.go").score > issue("three.go").score, "{issues:#?}");
+}
+
+#[test]
+fn scores_stay_within_0_and_1_whatever_the_weights() {
+    let extreme = Settings {
+        agreement_weight: 5.0,
+        severity_weight: 5.0,
+        confidence_weight: 5.0,
+        cwe_prior_weight: 50.0,
+        demote_weight: 50.0,
+        provider_weights: BTreeMap::from([("a".to_string(), 100.0), ("b".to_string(), 100.0)]),
+        ..Settings::default()
+    };
+    let mut best = [
+        at("a", "src/app.go", 1321, "Prototype pollution in merge"),
+        at("b", "src/app.go", 1321, "Prototype pollution in merge"),
     ];
-    let sibling_cwe = [
-        at("a", "b.go", 89, "SQL injection in search"),
-        at("b", "b.go", 564, "SQL injection in search query"),
-    ];
-    let mut nearby = [
-        at("a", "c.go", 89, "SQL injection in search"),
-        at("b", "c.go", 89, "SQL injection in search query"),
-    ];
-    nearby[1].start_line = Some(14);
-    nearby[1].end_line = Some(15);
-    let findings: Vec<Finding> = same_cwe.into_iter().chain(sibling_cwe).chain(nearby).collect();
-    let issues = build_issues(
-        findings,
-        &reviewed(&["a.go", "b.go", "c.go"]),
-        &HashMap::new(),
-        &Settings::default(),
-    );
-    let score = |file: &str| issues.iter().find(|i| i.file == file).map(|i| i.score);
-    assert!(issues.iter().all(|i| i.agreement.count == 2), "{issues:#?}");
-    assert_eq!(score("a.go"), score("b.go"));
-    assert!(score("c.go") < score("a.go"), "{issues:#?}");
+    for f in &mut best {
+        f.severity = Severity::Critical;
+        f.confidence = Some(1.0);
+    }
+    let worst = at("a", "tests/app_test.go", 330, "Weak random number");
+    let findings: Vec<Finding> = best.into_iter().chain([worst]).collect();
+    for settings in [Settings::default(), extreme] {
+        let issues = build_issues(
+            findings.clone(),
+            &reviewed(&["src/app.go", "tests/app_test.go"]),
+            &HashMap::new(),
+            &settings,
+        );
+        assert_eq!(issues.len(), 2);
+        assert!(issues.iter().all(|i| (0.0..=1.0).contains(&i.score)), "{issues:#?}");
+        assert_eq!(issues[0].file, "src/app.go");
+    }
 }

@@ -1,5 +1,6 @@
 //! One model's two findings in one function: facets of one problem, or two problems.
 
+use super::similarity::FACET_MAX_LINES;
 use super::*;
 
 fn at(line: u32, cwe: u32, title: &str, description: &str) -> Finding {
@@ -24,6 +25,11 @@ fn at(line: u32, cwe: u32, title: &str, description: &str) -> Finding {
 
 /// How many issues the findings become when each is in the given enclosing function.
 fn issues_in(findings: &[Finding], functions: &[Option<&str>]) -> usize {
+    issues_in_with(findings, functions, Settings::default().same_function_threshold)
+}
+
+/// [`issues_in`] with another `same_function_threshold`.
+fn issues_in_with(findings: &[Finding], functions: &[Option<&str>], threshold: f64) -> usize {
     let places: Vec<Place> = findings
         .iter()
         .zip(functions)
@@ -37,7 +43,10 @@ fn issues_in(findings: &[Finding], functions: &[Option<&str>]) -> usize {
         &places,
         &BTreeMap::new(),
         &HashMap::new(),
-        &Settings::default(),
+        &Settings {
+            same_function_threshold: threshold,
+            ..Settings::default()
+        },
     )
     .issues
     .len()
@@ -63,7 +72,66 @@ fn two_facets() -> [Finding; 2] {
 #[test]
 fn one_model_s_facets_of_one_problem_in_one_function_join() {
     let findings = two_facets();
-    assert_eq!(issues_in(&findings, &[Some("convert"), Some("Converter.convert")]), 1);
+    let convert = [Some("convert"), Some("Converter.convert")];
+    assert_eq!(issues_in(&findings, &convert), 1);
+    // The same two wordings, one moved out of reach: one function and family alone are
+    // not enough, whatever same_function_threshold says.
+    let mut far = two_facets();
+    far[1].start_line = Some(20 + FACET_MAX_LINES + 10);
+    far[1].end_line = far[1].start_line.map(|l| l + 1);
+    assert_eq!(issues_in(&far, &convert), 2);
+    assert_eq!(issues_in_with(&far, &convert, 0.0), 2);
+    // The threshold decides between facets in reach: above their similarity they part.
+    assert_eq!(issues_in_with(&findings, &convert, 0.95), 2);
+}
+
+#[test]
+fn two_distant_sql_injections_in_one_long_function_stay_apart() {
+    let findings = [
+        at(
+            20,
+            89,
+            "SQL injection in the user lookup",
+            "The user id from the query string is formatted into SELECT.",
+        ),
+        at(
+            400,
+            89,
+            "SQL injection in the report export",
+            "The report name is concatenated into a DELETE statement.",
+        ),
+    ];
+    assert_eq!(issues_in(&findings, &[Some("main"), Some("main")]), 2);
+}
+
+#[test]
+fn without_lines_one_function_and_family_join_only_with_shared_wording() {
+    let lineless = |mut f: Finding| {
+        f.start_line = None;
+        f.end_line = None;
+        f
+    };
+    let lookup = lineless(at(
+        0,
+        89,
+        "SQL injection in the user lookup",
+        "The user id from the query string is formatted into the SELECT statement.",
+    ));
+    let facet = lineless(at(
+        0,
+        89,
+        "Unescaped user id reaches the SELECT statement",
+        "The user id is formatted into the query string without escaping.",
+    ));
+    let other = lineless(at(
+        0,
+        89,
+        "Report export deletes by name",
+        "The report name is concatenated into a DELETE.",
+    ));
+    let main = [Some("main"), Some("main")];
+    assert_eq!(issues_in(&[lookup.clone(), facet], &main), 1);
+    assert_eq!(issues_in(&[lookup, other], &main), 2);
 }
 
 #[test]
@@ -112,4 +180,54 @@ fn the_facet_threshold_is_a_checked_setting() {
         ..Settings::default()
     };
     assert!(bad.validate().unwrap_err().contains("same_function_threshold"));
+}
+
+/// How many issues two models' findings without lines become, each in `(file, function)`
+/// of one block (as in the evaluation, where a block is a revision).
+fn issues_of_two_models(at_places: [(&str, &str); 2]) -> usize {
+    let findings: Vec<Finding> = at_places
+        .iter()
+        .zip(["a", "b"])
+        .zip([
+            ("Command injection in the build step", "The tag is passed to a shell."),
+            ("Unsanitised argument reaches os.system", "A user value is run."),
+        ])
+        .map(|(((file, _), provider), (title, description))| Finding {
+            provider: provider.into(),
+            family: provider.into(),
+            file: file.to_string(),
+            start_line: None,
+            end_line: None,
+            ..at(0, 78, title, description)
+        })
+        .collect();
+    let places: Vec<Place> = at_places
+        .iter()
+        .map(|(file, function)| Place {
+            block: "revision".into(),
+            files: vec![file.to_string()],
+            functions: vec![function.to_string()],
+            function: Some(function.to_string()),
+        })
+        .collect();
+    build_issues_at(
+        findings,
+        &places,
+        &BTreeMap::new(),
+        &HashMap::new(),
+        &Settings::default(),
+    )
+    .issues
+    .len()
+}
+
+#[test]
+fn a_function_name_shared_by_two_files_or_a_placeholder_is_no_shared_function() {
+    assert_eq!(issues_of_two_models([("build.py", "main"), ("build.py", "main")]), 1);
+    assert_eq!(issues_of_two_models([("build.py", "main"), ("serve.py", "main")]), 2);
+    assert_eq!(issues_of_two_models([("build.py", "N/A"), ("build.py", "N/A")]), 2);
+    assert_eq!(
+        issues_of_two_models([("ci/deploy-docs.sh", "deploy-docs.sh"), ("ci/publish.sh", "publish.sh")]),
+        2
+    );
 }

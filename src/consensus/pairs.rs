@@ -33,7 +33,7 @@ pub(super) fn candidate_pairs(members: &[usize], profiles: &[Profile], tolerance
             None => lineless.push(k),
         }
         for &f in &profile.functions {
-            by_function.entry(f).or_default().push(k);
+            by_function.entry(f.bucket()).or_default().push(k);
         }
     }
     lined.sort_unstable();

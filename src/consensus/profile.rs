@@ -3,7 +3,7 @@
 use std::cell::OnceCell;
 
 use super::cwe::cwe_family;
-use super::hashing::{function_hash, hash, hash_path};
+use super::hashing::{function_key, hash, hash_path, FunctionKey};
 use super::similarity::dice;
 use super::words::{content_words, Scratch};
 use super::Place;
@@ -21,10 +21,11 @@ pub(super) struct Profile<'a> {
     pub(super) file: u64,
     pub(super) lines: Option<(u32, u32)>,
     pub(super) files: Vec<u64>,
-    pub(super) functions: Vec<u64>,
+    /// The functions named, scoped to the finding's file.
+    pub(super) functions: Vec<FunctionKey>,
     /// The enclosing function from the code ([`Place::function`]), when known; it is in
     /// `functions` too.
-    pub(super) enclosing: Option<u64>,
+    pub(super) enclosing: Option<FunctionKey>,
     pub(super) cwe: Option<u32>,
     pub(super) cwe_family: Option<u32>,
     pub(super) category: Category,
@@ -49,20 +50,23 @@ pub(super) fn profile_all<'a>(findings: &'a [Finding], places: Option<&[Place]>)
 impl<'a> Profile<'a> {
     /// Profiles a finding at `place`, or (in a review) in its own file and function.
     fn new(f: &'a Finding, place: Option<&Place>) -> Profile<'a> {
+        let key = |name: &String| function_key(&f.file, name);
         let (block, files, functions, enclosing) = match place {
             Some(p) => {
-                let enclosing = p.function.as_deref().and_then(function_hash);
+                let enclosing = p.function.as_ref().and_then(key);
+                let mut functions: Vec<FunctionKey> = p.functions.iter().filter_map(key).chain(enclosing).collect();
+                functions.dedup();
                 (
                     hash(p.block.as_bytes()),
                     sorted_set(p.files.iter().map(|f| hash_path(f))),
-                    sorted_set(p.functions.iter().filter_map(|s| function_hash(s)).chain(enclosing)),
+                    functions,
                     enclosing,
                 )
             }
             None => (
                 hash(f.file.as_bytes()),
                 vec![hash_path(&f.file)],
-                f.function.as_deref().and_then(function_hash).into_iter().collect(),
+                f.function.as_ref().and_then(key).into_iter().collect(),
                 None,
             ),
         };

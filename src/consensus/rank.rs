@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::cluster::{cluster_profiles, Group};
 use super::cwe::is_generic_cwe;
 use super::id::assign_ids;
-use super::prior::{cwe_prior, DemotedPaths};
+use super::prior::{cwe_prior, DemotedPaths, NEUTRAL_PRIOR};
 use super::profile::{profile_all, Profile};
-use super::similarity::location_similarity;
+use super::similarity::{location_similarity, weakness_similarity};
 use super::{block_of, Agreement, Issue, Place, Ranked, Settings, Source};
 use crate::normalize::finding::{Category, Finding, Severity};
 
@@ -35,7 +35,8 @@ pub(super) fn rank(
             .collect::<Vec<_>>()
     };
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let demoted = DemotedPaths::new(&settings.demote_paths);
+    // Validated settings always compile (check_globs); unvalidated ones demote nothing.
+    let demoted = DemotedPaths::new(&settings.demote_paths).unwrap_or_else(|_| DemotedPaths::none());
     let mut ranked: Vec<(Issue, Vec<usize>)> = groups
         .into_iter()
         .map(|(group, votes, of)| {
@@ -127,10 +128,11 @@ const UNKNOWN_CONFIDENCE: f64 = 0.5;
 /// issues that differ only in it tie (and are then ordered by their other keys).
 const SCORE_PRECISION: f64 = 1000.0;
 
-/// The weighted sum (the score weights of [`Settings`]) of agreement, the share of the
-/// families that reviewed the file, each family counted by its firmest vote times its
-/// provider's weight; the median severity; and the models' mean confidence (0.5 when
-/// none gave one). By default agreement dominates.
+/// The weighted mean (the score weights of [`Settings`], divided by their sum when it
+/// is above 1, so the score stays within 0..1) of agreement, the share of the families
+/// that reviewed the file, each family counted by its firmest vote times its provider's
+/// weight; the median severity; and the models' mean confidence (0.5 when none gave
+/// one). By default agreement dominates.
 fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, settings: &Settings) -> f64 {
     let mut family_votes: Vec<(&str, f64)> = members
         .iter()
@@ -141,33 +143,43 @@ fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, sett
     family_votes.dedup_by(|later, first| later.0 == first.0);
     // Weights above 1 may not make one family outvote unanimity.
     let agreement = (family_votes.iter().map(|(_, v)| v).sum::<f64>() / of as f64).min(1.0);
-    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from))).unwrap_or(UNKNOWN_CONFIDENCE);
+    let confidence = mean(members.iter().filter_map(|f| f.confidence.map(f64::from)))
+        .unwrap_or(UNKNOWN_CONFIDENCE)
+        .clamp(0.0, 1.0);
     let severity = f64::from(severity as u8) / SEVERITY_SCALE;
-    let score = settings.agreement_weight * agreement
+    let weights = (settings.agreement_weight + settings.severity_weight + settings.confidence_weight).max(1.0);
+    let score = (settings.agreement_weight * agreement
         + settings.severity_weight * severity
-        + settings.confidence_weight * confidence;
+        + settings.confidence_weight * confidence)
+        / weights;
     (score * SCORE_PRECISION).round() / SCORE_PRECISION
 }
 
-/// `score` moved by what the issue itself shows: up or down by its CWE family's prior
-/// (`cwe_prior_weight`), down by `demote_weight` in a test, fixture, example or docs
-/// path; never below 0, rounded like the score.
+/// `score` moved by what the issue itself shows: its CWE family's prior moves it towards
+/// 1 (a family that holds up more often than average) or towards 0 (less often) by
+/// `cwe_prior_weight` × |prior − 1| of the way, at most all of it; a test, fixture,
+/// example or docs path takes `demote_weight` off, down to 0. A score within 0..1 stays
+/// within 0..1 however large the weights, so no model's issue outranks Quorum's own
+/// (scored 1); rounded like the score.
 fn with_evidence(score: f64, issue: &Issue, demoted: &DemotedPaths, settings: &Settings) -> f64 {
-    let prior = settings.cwe_prior_weight * (cwe_prior(issue.cwe) - 1.0);
+    let pull = (settings.cwe_prior_weight * (cwe_prior(issue.cwe) - NEUTRAL_PRIOR)).clamp(-1.0, 1.0);
+    let moved = if pull >= 0.0 {
+        score + pull * (1.0 - score)
+    } else {
+        score + pull * score
+    };
     let demotion = if demoted.contains(&issue.file) {
         settings.demote_weight
     } else {
         0.0
     };
-    ((score + prior - demotion).max(0.0) * SCORE_PRECISION).round() / SCORE_PRECISION
+    ((moved - demotion).clamp(0.0, 1.0) * SCORE_PRECISION).round() / SCORE_PRECISION
 }
 
-/// How firmly each member backs the issue: its location similarity to the
-/// representative member (1 for the representative). Two models that name the same
-/// lines or function agree more firmly than two whose wordings merely merged; on
-/// eyeballvul's tuning half location alone ranks real problems higher than location and
-/// weakness together (distinct CVEs in the top 100 44 -> 50), the weakness having
-/// already decided the merge.
+/// How firmly each member backs the issue: the mean of its location and weakness
+/// similarity to the representative member (1 for the representative). Two models that
+/// name the same lines or function and the same weakness agree more firmly than two
+/// whose wordings merely merged; on eyeballvul this ranks real problems higher.
 fn votes(group: &Group, profiles: &[Profile], settings: &Settings) -> Vec<f64> {
     let anchor = &profiles[group.members[group.medoid]];
     group
@@ -178,7 +190,9 @@ fn votes(group: &Group, profiles: &[Profile], settings: &Settings) -> Vec<f64> {
             if k == group.medoid {
                 return 1.0;
             }
-            location_similarity(&profiles[i], anchor, settings.line_tolerance).unwrap_or(0.0)
+            let p = &profiles[i];
+            let location = location_similarity(p, anchor, settings.line_tolerance).unwrap_or(0.0);
+            (location + weakness_similarity(p, anchor)) / 2.0
         })
         .collect()
 }

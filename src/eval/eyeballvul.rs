@@ -21,7 +21,7 @@ mod priors;
 mod ranking;
 
 pub use data::{default_dir, load, locate, to_finding, to_place, Dataset, Record, Split};
-pub use priors::{cwe_priors, render as render_priors, CwePrior};
+pub use priors::{cwe_priors, render as render_priors, CwePrior, SHRINKAGE};
 pub use ranking::{baseline_order, measure, Ranking, RankingMeasures, DISTINCT_TOP_N};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -468,7 +468,7 @@ impl Evaluation {
 fn ranking_table(out: &mut String, quorum: &RankingMeasures, baseline: &RankingMeasures) {
     let _ = writeln!(
         out,
-        "\nRanking measures splitting cannot inflate (judged findings; ties as one block)"
+        "\nRanking measures neither splitting nor merging can inflate (judged findings; one CVE per issue; ties as one block)"
     );
     let _ = writeln!(out, "  {:<40} {:>9} {:>9}", "measure", "QUORUM", "BASELINE");
     let _ = writeln!(

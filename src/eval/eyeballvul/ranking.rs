@@ -1,11 +1,13 @@
-//! Measures of a ranking that splitting cannot inflate.
+//! Measures of a ranking that neither splitting nor merging can inflate.
 //!
 //! Precision of the top k counts issues: one true problem split into three issues counts
 //! three times, and pushes other problems out of the top. These measures count distinct
-//! gold clusters (revision, CVE) instead: how many of them the top issues reach, and the
-//! average precision when an issue is a hit only the first time one of its CVEs appears.
+//! gold clusters (revision, CVE) instead, each issue crediting one: its majority CVE
+//! (the label most of its labelled findings carry). A split CVE is credited once, by the
+//! first of its issues; an issue that merges two CVEs is credited with one, so merging
+//! unrelated problems gains nothing either.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
@@ -17,14 +19,16 @@ pub const DISTINCT_TOP_N: usize = 100;
 /// The ranking measures of one grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RankingMeasures {
-    /// Distinct gold clusters (revision, CVE) among the first [`DISTINCT_TOP_N`] issues.
+    /// Distinct gold clusters (revision, CVE) credited to the first [`DISTINCT_TOP_N`]
+    /// issues, one (the majority CVE) per issue.
     pub distinct_top: usize,
     /// Average precision over the whole ranking, an issue being a hit when it holds a
     /// labelled finding: the mean, over the hits, of the precision at each hit's rank.
     pub average_precision: f64,
-    /// Average precision over distinct CVEs: an issue is a hit only when it brings a
-    /// CVE no earlier issue held; the sum of the (distinct) precision at each hit,
-    /// divided by the gold clusters of the records, so a CVE never reached costs too.
+    /// Average precision over distinct CVEs: an issue is a hit only when its majority
+    /// CVE was credited to no earlier issue; the sum of the precision at each hit,
+    /// divided by the gold clusters the labelled records name (every (revision, CVE)
+    /// some judged finding of the split was linked to), so a CVE never reached costs too.
     pub distinct_average_precision: f64,
 }
 
@@ -36,12 +40,25 @@ pub struct Ranking {
     pub scores: Vec<f64>,
 }
 
-/// The gold clusters an issue holds.
-fn labels_of<'a>(records: &[&'a Record], group: &[usize]) -> BTreeSet<(&'a str, &'a str)> {
-    group
-        .iter()
-        .filter_map(|&i| records[i].label.as_deref().map(|l| (records[i].revision.as_str(), l)))
-        .collect()
+/// Whether an issue holds a labelled finding, and the gold cluster it is credited with:
+/// the label most of its labelled findings carry (ties to the smallest).
+struct IssueLabel<'a> {
+    labelled: bool,
+    credited: Option<(&'a str, &'a str)>,
+}
+
+fn label_of<'a>(records: &[&'a Record], group: &[usize]) -> IssueLabel<'a> {
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for &i in group {
+        if let Some(label) = records[i].label.as_deref() {
+            *counts.entry((records[i].revision.as_str(), label)).or_default() += 1;
+        }
+    }
+    let top = counts.values().max().copied();
+    IssueLabel {
+        labelled: !counts.is_empty(),
+        credited: counts.into_iter().find(|(_, n)| Some(*n) == top).map(|(cve, _)| cve),
+    }
 }
 
 /// Measures `ranking` against the labels of `records`.
@@ -55,8 +72,8 @@ pub fn measure(records: &[&Record], ranking: &Ranking) -> RankingMeasures {
         .iter()
         .filter_map(|r| r.label.as_deref().map(|l| (r.revision.as_str(), l)))
         .collect();
-    let labels: Vec<BTreeSet<(&str, &str)>> = ranking.groups.iter().map(|g| labels_of(records, g)).collect();
-    let true_issues = labels.iter().filter(|l| !l.is_empty()).count();
+    let labels: Vec<IssueLabel> = ranking.groups.iter().map(|g| label_of(records, g)).collect();
+    let true_issues = labels.iter().filter(|l| l.labelled).count();
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
     let (mut hits, mut ap, mut distinct_ap) = (0usize, 0.0, 0.0);
     let mut distinct_top = 0;
@@ -65,16 +82,15 @@ pub fn measure(records: &[&Record], ranking: &Ranking) -> RankingMeasures {
         let end = block_end(&ranking.scores, start);
         let (hits_before, seen_before) = (hits, seen.len());
         for (k, issue) in labels.iter().enumerate().take(end).skip(start) {
-            hits += usize::from(!issue.is_empty());
-            seen.extend(issue.iter().copied());
+            hits += usize::from(issue.labelled);
+            seen.extend(issue.credited);
             if k + 1 == DISTINCT_TOP_N {
                 distinct_top = seen.len();
             }
         }
         ap += (hits - hits_before) as f64 * hits as f64 / end as f64;
-        // A distinct hit is a CVE reached for the first time; precision counts them
-        // against the issues so far (at most one per issue in all but merged issues).
-        distinct_ap += (seen.len() - seen_before) as f64 * (seen.len() as f64 / end as f64).min(1.0);
+        // A distinct hit is a CVE credited for the first time (at most one per issue).
+        distinct_ap += (seen.len() - seen_before) as f64 * seen.len() as f64 / end as f64;
         start = end;
     }
     if labels.len() < DISTINCT_TOP_N {
@@ -157,6 +173,25 @@ mod tests {
         // Merged, x counts once and y comes second.
         let merged = measure(&refs, &ranking(&[vec![0, 1], vec![3], vec![2]], &[3.0, 2.0, 1.0]));
         assert_eq!(merged.distinct_average_precision, 1.0);
+    }
+
+    #[test]
+    fn an_issue_merging_two_cves_is_credited_with_one() {
+        let rs = [
+            record("a", Some("x")),
+            record("b", Some("y")),
+            record("c", Some("y")),
+            record("d", None),
+        ];
+        let refs: Vec<&Record> = rs.iter().collect();
+        // Everything merged into one issue: its majority CVE, y, is the only one reached.
+        let merged = measure(&refs, &ranking(&[vec![0, 1, 2, 3]], &[1.0]));
+        assert_eq!(merged.distinct_top, 1);
+        assert_eq!(merged.distinct_average_precision, 0.5);
+        assert_eq!(merged.average_precision, 1.0);
+        // Kept apart, both CVEs are reached: merging cannot do better than that.
+        let apart = measure(&refs, &ranking(&[vec![1, 2], vec![0], vec![3]], &[3.0, 2.0, 1.0]));
+        assert_eq!((apart.distinct_top, apart.distinct_average_precision), (2, 1.0));
     }
 
     #[test]
