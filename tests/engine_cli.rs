@@ -658,3 +658,38 @@ async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
         "the right model's answer is cached; the wrong one is asked again"
     );
 }
+
+/// A second Ctrl-C quits at once (130) instead of waiting for the answers in flight; what
+/// was recorded stays whole.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_quits_with_130_without_waiting_for_answers() {
+    let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4)).set_delay(Duration::from_secs(30))).await;
+    let project = Project::new(3, &provider("slow", &server, "max_concurrency = 1"));
+    let child = support::quorum_cmd(project.path())
+        .args(["review", "src", "--no-cache"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen.count() < 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..2 {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", support::stderr(&out));
+    assert!(
+        project.records("quorum-report").is_empty(),
+        "no answer came back to record"
+    );
+}
