@@ -20,7 +20,6 @@ pub enum DefKind {
 
 /// A grammar and the node kinds the index reads in its trees.
 pub struct LangSpec {
-    pub name: &'static str,
     pub language: fn() -> Language,
     /// Node kinds that define something, with what.
     pub defs: &'static [(&'static str, DefKind)],
@@ -37,7 +36,6 @@ pub struct LangSpec {
 const C_LIKE_NAMES: &[&str] = &["identifier", "field_identifier", "type_identifier"];
 
 const GO: LangSpec = LangSpec {
-    name: "Go",
     language: || tree_sitter_go::LANGUAGE.into(),
     defs: &[
         ("function_declaration", DefKind::Function),
@@ -51,7 +49,6 @@ const GO: LangSpec = LangSpec {
 };
 
 const RUST: LangSpec = LangSpec {
-    name: "Rust",
     language: || tree_sitter_rust::LANGUAGE.into(),
     defs: &[
         ("function_item", DefKind::Function),
@@ -66,7 +63,6 @@ const RUST: LangSpec = LangSpec {
 };
 
 const PYTHON: LangSpec = LangSpec {
-    name: "Python",
     language: || tree_sitter_python::LANGUAGE.into(),
     defs: &[
         ("function_definition", DefKind::Function),
@@ -99,7 +95,6 @@ const JS_NAMES: &[&str] = &[
 ];
 
 const JAVASCRIPT: LangSpec = LangSpec {
-    name: "JavaScript",
     language: || tree_sitter_javascript::LANGUAGE.into(),
     defs: JS_DEFS,
     calls: JS_CALLS,
@@ -109,19 +104,16 @@ const JAVASCRIPT: LangSpec = LangSpec {
 };
 
 const TYPESCRIPT: LangSpec = LangSpec {
-    name: "TypeScript",
     language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
     ..JAVASCRIPT
 };
 
 const TSX: LangSpec = LangSpec {
-    name: "TSX",
     language: || tree_sitter_typescript::LANGUAGE_TSX.into(),
     ..JAVASCRIPT
 };
 
 const JAVA: LangSpec = LangSpec {
-    name: "Java",
     language: || tree_sitter_java::LANGUAGE.into(),
     defs: &[
         ("method_declaration", DefKind::Function),
@@ -138,7 +130,6 @@ const JAVA: LangSpec = LangSpec {
 };
 
 const PHP: LangSpec = LangSpec {
-    name: "PHP",
     language: || tree_sitter_php::LANGUAGE_PHP.into(),
     defs: &[
         ("function_definition", DefKind::Function),
@@ -159,7 +150,6 @@ const PHP: LangSpec = LangSpec {
 };
 
 const C: LangSpec = LangSpec {
-    name: "C",
     language: || tree_sitter_c::LANGUAGE.into(),
     defs: &[
         ("function_definition", DefKind::Function),

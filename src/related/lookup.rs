@@ -194,18 +194,19 @@ impl Index {
         let mut spent = 0u64;
         for c in found {
             let file = &self.files[c.file as usize];
-            let end_line = c.end_line.min(file.line_count());
-            let in_region = c.file == id && c.start_line >= region.start_line && end_line <= region.end_line;
+            let Some((start_line, end_line)) = outside_region(&c, id, region, file.line_count()) else {
+                continue;
+            };
             let covered = kept
                 .iter()
-                .any(|k| k.path == file.path && k.start_line <= c.start_line && k.end_line >= end_line);
-            if in_region || covered || c.start_line > end_line {
+                .any(|k| k.path == file.path && k.start_line <= start_line && k.end_line >= end_line);
+            if covered {
                 continue;
             }
-            let text: String = file.lines(c.start_line, end_line).map(|l| format!("{l}\n")).collect();
+            let text: String = file.lines(start_line, end_line).map(|l| format!("{l}\n")).collect();
             let excerpt = CodeExcerpt {
                 path: file.path.clone(),
-                start_line: c.start_line,
+                start_line,
                 end_line,
                 text,
                 why: c.why,
@@ -219,6 +220,23 @@ impl Index {
         }
         kept
     }
+}
+
+/// The lines of `c` that are in its file and not in the region (which the prompt or
+/// the judge already shows): `None` when none are.
+fn outside_region(c: &Candidate, id: u32, region: Region<'_>, line_count: u32) -> Option<(u32, u32)> {
+    let (mut start, mut end) = (c.start_line.max(1), c.end_line.min(line_count));
+    let overlaps = c.file == id && start <= region.end_line && end >= region.start_line;
+    if overlaps {
+        if start < region.start_line {
+            end = region.start_line - 1;
+        } else if end > region.end_line {
+            start = region.end_line + 1;
+        } else {
+            return None;
+        }
+    }
+    (start <= end).then_some((start, end))
 }
 
 /// Tokens an excerpt takes in a prompt, as [`super::render`] shows it.

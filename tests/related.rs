@@ -1,0 +1,132 @@
+//! Related code on the cross-file traps (examples/cross-file-traps, TRAPS.md): the
+//! index built over the project as a review walks it returns, for each trap's region,
+//! the code in another file that makes it safe, within 2000 tokens; and the control
+//! (the same code with nothing making it safe) gets no such code.
+
+mod support;
+
+use quorum::config::ReviewSettings;
+use quorum::input::walk;
+use quorum::related::{CodeExcerpt, Index, Region, RelatedCode};
+
+/// The token budget the README's measurement uses (and `related_tokens`' default).
+const BUDGET: u64 = 2000;
+
+/// A trap: the function that looks vulnerable, and what in another file makes it safe.
+struct Trap {
+    id: &'static str,
+    file: &'static str,
+    /// A line that starts the function reviewed.
+    function: &'static str,
+    /// The file and a line of the code that makes it safe.
+    safe_file: &'static str,
+    safe_line: &'static str,
+}
+
+const TRAPS: [Trap; 3] = [
+    Trap {
+        id: "T1",
+        file: "server/reports.go",
+        function: "func exportReport(",
+        safe_file: "server/middleware.go",
+        safe_line: "if !reportFormat.MatchString(r.URL.Query().Get(\"format\")) {",
+    },
+    Trap {
+        id: "T2",
+        file: "app/repo.py",
+        function: "def list_items(",
+        safe_file: "app/columns.py",
+        safe_line: "if requested in SORTABLE:",
+    },
+    Trap {
+        id: "T3",
+        file: "web/files.js",
+        function: "function sendUpload(",
+        safe_file: "web/sanitize.js",
+        safe_line: "const base = path.basename(String(name));",
+    },
+];
+
+fn index() -> (Vec<walk::SourceFile>, Index) {
+    let root = support::fixture::repo_root().join("examples/cross-file-traps");
+    let walked = walk::walk(&root, &ReviewSettings::default(), &[]).unwrap();
+    let index = Index::build(&walked.files);
+    (walked.files, index)
+}
+
+/// The lines of the function starting with `start` in `file`: to the first line that
+/// closes it (`}` or a blank line before the next top-level one).
+fn function_region<'a>(files: &'a [walk::SourceFile], path: &'a str, start: &str) -> Region<'a> {
+    let file = files.iter().find(|f| f.path == path).unwrap();
+    let lines: Vec<&str> = file.text.lines().collect();
+    let first = lines.iter().position(|l| l.starts_with(start)).unwrap();
+    let last = (first + 1..lines.len())
+        .find(|&i| lines[i] == "}" || lines.get(i + 1).is_none_or(|n| n.is_empty()))
+        .unwrap();
+    Region {
+        path,
+        start_line: first as u32 + 1,
+        end_line: last as u32 + 1,
+    }
+}
+
+/// The 1-based rank of the first excerpt holding `line` of `file`.
+fn rank_of(excerpts: &[CodeExcerpt], file: &str, line: &str) -> Option<usize> {
+    excerpts
+        .iter()
+        .position(|e| e.path == file && e.text.lines().any(|l| l.trim() == line.trim()))
+        .map(|i| i + 1)
+}
+
+#[test]
+fn each_trap_gets_the_code_that_makes_it_safe_within_the_budget() {
+    let (files, index) = index();
+    for trap in &TRAPS {
+        let region = function_region(&files, trap.file, trap.function);
+        let excerpts = index.related(region, BUDGET);
+        let spent: u64 = excerpts.iter().map(quorum::related::excerpt_tokens).sum();
+        assert!(spent <= BUDGET, "{}: {spent} tokens", trap.id);
+        let rank = rank_of(&excerpts, trap.safe_file, trap.safe_line);
+        let listing: Vec<String> = excerpts
+            .iter()
+            .map(|e| format!("{}:{}-{} {}", e.path, e.start_line, e.end_line, e.why))
+            .collect();
+        // The measurement the README reports (`cargo test --test related -- --nocapture`).
+        println!("{}: safe-making code at rank {rank:?} of {}: {listing:#?}", trap.id, excerpts.len());
+        assert!(rank.is_some(), "{}: not found in {listing:#?}", trap.id);
+        for e in &excerpts {
+            assert!(e.start_line >= 1 && e.start_line <= e.end_line, "{e:?}");
+            let outside = e.path != trap.file || e.end_line < region.start_line || e.start_line > region.end_line;
+            assert!(outside, "{}: an excerpt repeats the region: {e:?}", trap.id);
+        }
+    }
+}
+
+#[test]
+fn the_control_route_without_the_middleware_gets_no_validation() {
+    let (files, index) = index();
+    let region = function_region(&files, "server/reports.go", "func previewReport(");
+    let excerpts = index.related(region, BUDGET);
+    assert!(
+        excerpts.iter().any(|e| e.path == "server/router.go" && e.why == "use of `previewReport`"),
+        "{excerpts:#?}"
+    );
+    assert_eq!(rank_of(&excerpts, "server/middleware.go", TRAPS[0].safe_line), None, "{excerpts:#?}");
+}
+
+#[test]
+fn a_small_budget_keeps_the_nearest_and_nothing_past_it() {
+    let (files, index) = index();
+    let region = function_region(&files, "server/reports.go", "func exportReport(");
+    let all = index.related(region, BUDGET);
+    let first_cost = quorum::related::excerpt_tokens(&all[0]);
+    let few = index.related(region, first_cost);
+    assert_eq!(few, all[..1].to_vec());
+    assert!(index.related(region, 0).is_empty());
+    let unknown = Region {
+        path: "nowhere.go",
+        start_line: 1,
+        end_line: 3,
+    };
+    assert!(index.related(unknown, BUDGET).is_empty());
+}
