@@ -130,3 +130,57 @@ fn a_small_budget_keeps_the_nearest_and_nothing_past_it() {
     };
     assert!(index.related(unknown, BUDGET).is_empty());
 }
+
+/// The traps project with two providers on `base`: `plain` sees each file alone,
+/// `wide` gets related code.
+fn traps_project(base: &str) -> tempfile::TempDir {
+    let config = support::fixture::openai_provider("plain", base, "plain-model", "")
+        + &support::fixture::openai_provider("wide", base, "wide-model", "context = \"related\"\nrelated_tokens = 2000");
+    let dir = support::fixture::project(&[], &config);
+    support::fixture::copy_tree(
+        &support::fixture::repo_root().join("examples/cross-file-traps"),
+        &dir.path().join("traps"),
+    );
+    dir
+}
+
+/// The user prompts `model` was sent about `file`.
+fn prompts_about(seen: &support::server::Seen, model: &str, file: &str) -> Vec<String> {
+    seen.chats()
+        .into_iter()
+        .filter(|c| c.model == model && c.file == file)
+        .map(|c| c.user)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_with_context_related_sees_the_middleware_and_its_cache_key_covers_it() {
+    use support::chat::{reply, NO_FINDINGS};
+    let (server, seen) = support::server::chat_server(|_| reply(NO_FINDINGS, (100, 10))).await;
+    let dir = traps_project(&format!("{}/v1", server.uri()));
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    let out = support::quorum_async(dir.path(), &["review", "traps"], &[]).await;
+    let stderr = support::ok(&out);
+    assert!(
+        stderr.contains("related code: indexed 9 files (9 with a grammar, the rest lexically) in "),
+        "{stderr}"
+    );
+    let wide = prompts_about(&seen, "wide-model", "server/reports.go");
+    assert_eq!(wide.len(), 1);
+    let related = &wide[0][wide[0].find("-----BEGIN RELATED CODE").expect("a related section")..];
+    assert!(related.contains("server/router.go lines 6-10 (use of `exportReport`):"), "{related}");
+    assert!(related.contains("13| \t\tif !reportFormat.MatchString("), "{related}");
+    assert!(wide[0].find("-----END CODE").unwrap() < wide[0].find("-----BEGIN RELATED").unwrap());
+    let plain = prompts_about(&seen, "plain-model", "server/reports.go");
+    assert_eq!(plain.len(), 1);
+    assert!(!plain[0].contains("RELATED"), "context defaults to none: {}", plain[0]);
+
+    // The middleware's body changes: the prompt `wide` gets for reports.go changes with it, so
+    // its cached answer is not reused; `plain`'s prompt for reports.go is the same.
+    let middleware = dir.path().join("traps/server/middleware.go");
+    let text = std::fs::read_to_string(&middleware).unwrap();
+    std::fs::write(&middleware, text.replace("unknown format", "unsupported format")).unwrap();
+    support::ok(&support::quorum_async(dir.path(), &["review", "traps", "--out", "again"], &[]).await);
+    assert_eq!(prompts_about(&seen, "wide-model", "server/reports.go").len(), 2);
+    assert_eq!(prompts_about(&seen, "plain-model", "server/reports.go").len(), 1);
+}

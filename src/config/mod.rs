@@ -27,7 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use error::ConfigError;
-pub use provider::{ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
+pub use provider::{ContextMode, ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
 pub use review::{ReviewSettings, DEFAULT_SECRET_FILES};
 
 use error::{find_line, toml_error, Locator};
