@@ -184,3 +184,30 @@ async fn a_provider_with_context_related_sees_the_middleware_and_its_cache_key_c
     assert_eq!(prompts_about(&seen, "wide-model", "server/reports.go").len(), 2);
     assert_eq!(prompts_about(&seen, "plain-model", "server/reports.go").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_code_is_redacted_for_a_redacting_provider() {
+    use support::chat::{reply, NO_FINDINGS};
+    let (server, seen) = support::server::chat_server(|_| reply(NO_FINDINGS, (100, 10))).await;
+    let base = format!("{}/v1", server.uri());
+    let config = support::fixture::openai_provider(
+        "wide",
+        &base,
+        "wide-model",
+        "context = \"related\"\nredact = \"always\"",
+    );
+    let files = [
+        ("handler.py", "def handle(req):\n    return sign(req.body)\n"),
+        (
+            "keys.py",
+            "def sign(body):\n    aws_key = \"AKIAABCDEFGHIJKLMNOP\"\n    return hmac(aws_key, body)\n",
+        ),
+    ];
+    let dir = support::fixture::project(&files, &config);
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    support::ok(&support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await);
+    let prompt = &prompts_about(&seen, "wide-model", "handler.py")[0];
+    assert!(prompt.contains("keys.py lines 1-3 (definition of `sign`):"), "{prompt}");
+    assert!(prompt.contains("2|     aws_key = \"«redacted:aws-access-key»\""), "{prompt}");
+    assert!(!prompt.contains("AKIAABCDEFGHIJKLMNOP"), "{prompt}");
+}
