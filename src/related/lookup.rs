@@ -71,7 +71,7 @@ impl Index {
                     !(l.file == id && d.start_line <= end && d.end_line >= start)
                 })
                 .collect();
-            locs.sort_by_key(|l| (l.file != id, self.distance(id, l.file)));
+            locs.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
             for l in locs.into_iter().take(MAX_DEFS_PER_NAME) {
                 let d = self.def(l);
                 let kind = if d.kind == DefKind::Function { "definition" } else { "type" };
@@ -113,7 +113,7 @@ impl Index {
                     !(l.file == id && line >= function.start_line && line <= function.end_line)
                 })
                 .collect();
-            uses.sort_by_key(|l| (l.file != id, self.distance(id, l.file)));
+            uses.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
             for l in uses {
                 if shown >= MAX_CALLERS {
                     return;
@@ -158,7 +158,7 @@ impl Index {
                     !(l.file == id && line >= region.start_line && line <= region.end_line)
                 })
                 .collect();
-            sets.sort_by_key(|l| (l.file != id, self.distance(id, l.file)));
+            sets.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
             for l in sets.into_iter().take(MAX_SETS_PER_FIELD) {
                 let line = self.files[l.file as usize].facts.sets[l.item as usize].line;
                 found.push(Candidate {
