@@ -95,7 +95,11 @@ fn each_trap_gets_the_code_that_makes_it_safe_within_the_budget() {
             .map(|e| format!("{}:{}-{} {}", e.path, e.start_line, e.end_line, e.why))
             .collect();
         // The measurement the README reports (`cargo test --test related -- --nocapture`).
-        println!("{}: safe-making code at rank {rank:?} of {}: {listing:#?}", trap.id, excerpts.len());
+        println!(
+            "{}: safe-making code at rank {rank:?} of {}: {listing:#?}",
+            trap.id,
+            excerpts.len()
+        );
         assert!(rank.is_some(), "{}: not found in {listing:#?}", trap.id);
         for e in &excerpts {
             assert!(e.start_line >= 1 && e.start_line <= e.end_line, "{e:?}");
@@ -111,10 +115,16 @@ fn the_control_route_without_the_middleware_gets_no_validation() {
     let region = function_region(&files, "server/reports.go", "func previewReport(");
     let excerpts = index.related(region, BUDGET);
     assert!(
-        excerpts.iter().any(|e| e.path == "server/router.go" && e.why == "use of `previewReport`"),
+        excerpts
+            .iter()
+            .any(|e| e.path == "server/router.go" && e.why == "use of `previewReport`"),
         "{excerpts:#?}"
     );
-    assert_eq!(rank_of(&excerpts, "server/middleware.go", TRAPS[0].safe_line), None, "{excerpts:#?}");
+    assert_eq!(
+        rank_of(&excerpts, "server/middleware.go", TRAPS[0].safe_line),
+        None,
+        "{excerpts:#?}"
+    );
 }
 
 #[test]
@@ -138,12 +148,19 @@ fn a_small_budget_keeps_the_nearest_and_nothing_past_it() {
 /// `wide` gets related code.
 fn traps_project(base: &str) -> tempfile::TempDir {
     let config = support::fixture::openai_provider("plain", base, "plain-model", "")
-        + &support::fixture::openai_provider("wide", base, "wide-model", "context = \"related\"\nrelated_tokens = 2000");
+        + &support::fixture::openai_provider(
+            "wide",
+            base,
+            "wide-model",
+            "context = \"related\"\nrelated_tokens = 2000",
+        );
     let dir = support::fixture::project(&[], &config);
     // The code only: TRAPS.md tells the answers.
     for folder in ["server", "app", "web"] {
         support::fixture::copy_tree(
-            &support::fixture::repo_root().join("examples/cross-file-traps").join(folder),
+            &support::fixture::repo_root()
+                .join("examples/cross-file-traps")
+                .join(folder),
             &dir.path().join("traps").join(folder),
         );
     }
@@ -174,7 +191,10 @@ async fn a_provider_with_context_related_sees_the_middleware_and_its_cache_key_c
     let wide = prompts_about(&seen, "wide-model", "server/reports.go");
     assert_eq!(wide.len(), 1);
     let related = &wide[0][wide[0].find("-----BEGIN RELATED CODE").expect("a related section")..];
-    assert!(related.contains("server/router.go lines 6-10 (use of `exportReport`):"), "{related}");
+    assert!(
+        related.contains("server/router.go lines 6-10 (use of `exportReport`):"),
+        "{related}"
+    );
     assert!(related.contains("13| \t\tif !reportFormat.MatchString("), "{related}");
     assert!(wide[0].find("-----END CODE").unwrap() < wide[0].find("-----BEGIN RELATED").unwrap());
     let plain = prompts_about(&seen, "plain-model", "server/reports.go");
@@ -214,6 +234,9 @@ async fn related_code_is_redacted_for_a_redacting_provider() {
     support::ok(&support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await);
     let prompt = &prompts_about(&seen, "wide-model", "handler.py")[0];
     assert!(prompt.contains("keys.py lines 1-3 (definition of `sign`):"), "{prompt}");
-    assert!(prompt.contains("2|     aws_key = \"«redacted:aws-access-key»\""), "{prompt}");
+    assert!(
+        prompt.contains("2|     aws_key = \"«redacted:aws-access-key»\""),
+        "{prompt}"
+    );
     assert!(!prompt.contains("AKIAABCDEFGHIJKLMNOP"), "{prompt}");
 }

@@ -11,8 +11,8 @@ use toml::Spanned;
 mod limits;
 
 use limits::{
-    context_tokens, max_attempts, max_concurrency, max_output_tokens, max_response_bytes, price, temperature,
-    related_tokens, timeout_secs, weight,
+    context_tokens, max_attempts, max_concurrency, max_output_tokens, max_response_bytes, price, related_tokens,
+    temperature, timeout_secs, weight,
 };
 
 use super::error::{ConfigError, Locator, Span};

@@ -377,7 +377,10 @@ mod tests {
         };
         let section = related_section(&f, std::slice::from_ref(&hostile));
         let lines: Vec<&str> = section.lines().collect();
-        let begin = lines.iter().position(|l| l.starts_with("-----BEGIN RELATED CODE ")).unwrap();
+        let begin = lines
+            .iter()
+            .position(|l| l.starts_with("-----BEGIN RELATED CODE "))
+            .unwrap();
         let token = &lines[begin]["-----BEGIN RELATED CODE ".len()..][..12];
         assert_eq!(
             lines[begin + 1],

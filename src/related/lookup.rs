@@ -52,7 +52,14 @@ impl RelatedCode for Index {
 impl Index {
     /// The definitions of the names the lines `start..=end` of `file` use (other than
     /// those defined in those lines), nearest first.
-    fn definitions_of_names(&self, id: u32, file: &IndexedFile, start: u32, end: u32, second_hand: bool) -> Vec<Candidate> {
+    fn definitions_of_names(
+        &self,
+        id: u32,
+        file: &IndexedFile,
+        start: u32,
+        end: u32,
+        second_hand: bool,
+    ) -> Vec<Candidate> {
         let mut seen = HashSet::new();
         let names = file
             .facts
@@ -74,11 +81,15 @@ impl Index {
             locs.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
             for l in locs.into_iter().take(MAX_DEFS_PER_NAME) {
                 let d = self.def(l);
-                let kind = if d.kind == DefKind::Function { "definition" } else { "type" };
+                let kind = if d.kind == DefKind::Function {
+                    "definition"
+                } else {
+                    "type"
+                };
                 out.push(Candidate {
                     file: l.file,
                     start_line: d.start_line.saturating_sub(CONTEXT_LINES).max(1),
-                    end_line: d.end_line.min(d.start_line + MAX_DEF_LINES - 1),
+                    end_line: d.end_line.min(d.start_line.saturating_add(MAX_DEF_LINES - 1)),
                     why: format!("{kind} of `{}`", r.name),
                     second_hand,
                 });
@@ -93,7 +104,10 @@ impl Index {
 
     /// The functions the region is in or defines.
     fn subject_functions<'a>(&self, file: &'a IndexedFile, region: Region<'_>) -> Vec<&'a Definition> {
-        let enclosing = file.facts.enclosing_function(region.start_line).map(|i| &file.facts.defs[i]);
+        let enclosing = file
+            .facts
+            .enclosing_function(region.start_line)
+            .map(|i| &file.facts.defs[i]);
         let inside = file.facts.defs.iter().filter(|d| {
             d.kind == DefKind::Function && d.start_line >= region.start_line && d.start_line <= region.end_line
         });
@@ -105,7 +119,9 @@ impl Index {
     fn callers(&self, id: u32, file: &IndexedFile, region: Region<'_>, found: &mut Vec<Candidate>) {
         let mut shown = 0;
         for function in self.subject_functions(file, region) {
-            let Some(locs) = self.refs.get(&function.name) else { continue };
+            let Some(locs) = self.refs.get(&function.name) else {
+                continue;
+            };
             let mut uses: Vec<&Loc> = locs
                 .iter()
                 .filter(|l| {
@@ -125,7 +141,7 @@ impl Index {
                 found.push(Candidate {
                     file: l.file,
                     start_line: r.line.saturating_sub(CONTEXT_LINES).max(1),
-                    end_line: r.line + CONTEXT_LINES,
+                    end_line: r.line.saturating_add(CONTEXT_LINES),
                     why: format!("{verb} `{}`", function.name),
                     second_hand: false,
                 });
@@ -150,7 +166,9 @@ impl Index {
             .filter(|r| seen.insert(r.name.as_str()))
             .take(MAX_NAMES);
         for field in fields {
-            let Some(locs) = self.sets.get(&field.name) else { continue };
+            let Some(locs) = self.sets.get(&field.name) else {
+                continue;
+            };
             let mut sets: Vec<&Loc> = locs
                 .iter()
                 .filter(|l| {
@@ -164,7 +182,7 @@ impl Index {
                 found.push(Candidate {
                     file: l.file,
                     start_line: line.saturating_sub(CONTEXT_LINES).max(1),
-                    end_line: line + CONTEXT_LINES,
+                    end_line: line.saturating_add(CONTEXT_LINES),
                     why: format!("where field `{}` is set", field.name),
                     second_hand: false,
                 });

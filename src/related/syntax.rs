@@ -148,8 +148,8 @@ impl Walk<'_> {
             self.facts.sets.push(FieldSet { name, line });
             return;
         }
-        let is_member = node.parent().is_some_and(|p| self.spec.members.contains(&p.kind()))
-            && node.next_named_sibling().is_none();
+        let is_member =
+            node.parent().is_some_and(|p| self.spec.members.contains(&p.kind())) && node.next_named_sibling().is_none();
         if is_member && !call {
             self.facts.reads.push(Reference {
                 name: name.clone(),

@@ -85,7 +85,10 @@ fn javascript_and_typescript() {
         assert!(f.refs.iter().any(|r| r.name == "requireAuth" && r.line == 2 && !r.call));
         assert_eq!(sets(&f), vec![("done", 7)], "{path}");
     }
-    let ts = read_file("t.ts", "interface Opts { safe: boolean }\nexport function mk(o: Opts) { return o; }\n");
+    let ts = read_file(
+        "t.ts",
+        "interface Opts { safe: boolean }\nexport function mk(o: Opts) { return o; }\n",
+    );
     assert_eq!(def(&ts, "Opts"), (DefKind::Type, 1, 1));
     assert_eq!(def(&ts, "mk"), (DefKind::Function, 2, 2));
 }
@@ -133,7 +136,9 @@ fn c() {
 fn every_grammar_loads() {
     for (i, spec) in ALL.iter().enumerate() {
         let mut parser = tree_sitter::Parser::new();
-        parser.set_language(&(spec.language)()).unwrap_or_else(|e| panic!("grammar {i}: {e}"));
+        parser
+            .set_language(&(spec.language)())
+            .unwrap_or_else(|e| panic!("grammar {i}: {e}"));
     }
 }
 
@@ -163,4 +168,14 @@ fn hostile_input_is_read_without_panicking() {
             let _ = read_file(path, text);
         }
     }
+}
+
+#[test]
+fn a_file_too_large_to_parse_is_read_lexically() {
+    let big = "func f() {\n\tg()\n}\n".repeat(60_000);
+    assert!(big.len() > 1 << 20);
+    let f = read_file("big.go", &big);
+    assert!(!f.parsed);
+    assert_eq!(def(&f, "f"), (DefKind::Function, 1, 3));
+    assert!(read_file("small.go", "func f() {\n\tg()\n}\n").parsed);
 }

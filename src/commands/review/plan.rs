@@ -433,7 +433,10 @@ fn attach_related(files: &[walk::SourceFile], reviewers: &mut [Reviewer], quiet:
             started.elapsed().as_millis()
         );
     }
-    for reviewer in reviewers.iter_mut().filter(|r| r.config.context == ContextMode::Related) {
+    for reviewer in reviewers
+        .iter_mut()
+        .filter(|r| r.config.context == ContextMode::Related)
+    {
         reviewer.related = Some(index.clone());
     }
 }

@@ -126,7 +126,10 @@ pub(super) fn related_tokens(t: &Table, value: &Option<Spanned<u64>>) -> Result<
     match value {
         Some(r) if *r.get_ref() < MIN_RELATED_TOKENS => Err(t.error(
             r.span(),
-            format!("{} must be at least {MIN_RELATED_TOKENS} tokens", t.key("related_tokens")),
+            format!(
+                "{} must be at least {MIN_RELATED_TOKENS} tokens",
+                t.key("related_tokens")
+            ),
         )),
         Some(r) => Ok(*r.get_ref()),
         None => Ok(DEFAULT_RELATED_TOKENS),
