@@ -136,6 +136,10 @@ fn a_small_budget_keeps_the_nearest_and_nothing_past_it() {
     let few = index.related(region, first_cost);
     assert_eq!(few, all[..1].to_vec());
     assert!(index.related(region, 0).is_empty());
+    // Shared behind an Arc (as reviewers and the judge hold it), it answers the same.
+    let shared: std::sync::Arc<dyn RelatedCode + Send + Sync> = std::sync::Arc::new(index);
+    assert_eq!(shared.related(region, BUDGET), all);
+    let index = &shared;
     let unknown = Region {
         path: "nowhere.go",
         start_line: 1,

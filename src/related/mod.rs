@@ -52,6 +52,14 @@ pub trait RelatedCode {
     fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt>;
 }
 
+/// A shared index (the one a review builds once) answers as the index itself: reviewers
+/// and the judge hold it behind an `Arc`.
+impl<T: RelatedCode + ?Sized> RelatedCode for std::sync::Arc<T> {
+    fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt> {
+        (**self).related(region, budget_tokens)
+    }
+}
+
 /// `context = "none"`: a reviewer or judge that gets no related code.
 pub struct NoRelatedCode;
 
