@@ -244,3 +244,27 @@ async fn related_code_is_redacted_for_a_redacting_provider() {
     );
     assert!(!prompt.contains("AKIAABCDEFGHIJKLMNOP"), "{prompt}");
 }
+
+#[test]
+fn the_same_file_comes_first_then_direct_uses_then_what_is_used_beside_them() {
+    let (files, index) = index();
+    let region = function_region(&files, "app/repo.py", "def list_items(");
+    let order: Vec<(String, String)> = index
+        .related(region, BUDGET)
+        .into_iter()
+        .map(|e| (e.path, e.why))
+        .collect();
+    let expected = [
+        (
+            "app/repo.py",
+            "definition of `connect`, used where `list_items` is used",
+        ),
+        ("app/views.py", "call of `list_items`"),
+        (
+            "app/columns.py",
+            "definition of `sort_column`, used where `list_items` is used",
+        ),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(p, w)| (p.to_string(), w.to_string())).collect();
+    assert_eq!(order, expected);
+}
