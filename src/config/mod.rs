@@ -29,7 +29,7 @@ use toml::Spanned;
 
 pub use error::ConfigError;
 pub use judge::{JudgeMode, JudgeSettings, DEFAULT_JUDGE_TOP};
-pub use provider::{ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
+pub use provider::{ContextMode, ProviderConfig, ProviderKind, RedactMode, StructuredOutputMode, TokenLimitFieldName};
 pub use review::{ReviewSettings, DEFAULT_SECRET_FILES};
 
 use error::{find_line, toml_error, Locator};

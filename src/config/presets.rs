@@ -108,6 +108,9 @@ impl RawProvider {
             tokens_per_minute: self.tokens_per_minute.or(preset.tokens_per_minute),
             context_tokens: pick(self.context_tokens, preset.context_tokens, &at),
             weight: self.weight,
+            // What is sent with each file is the user's choice, not a preset's.
+            context: self.context,
+            related_tokens: self.related_tokens,
             // Never from a preset: naming the host is the user's own explicit choice.
             send_key_to: self.send_key_to,
             max_response_bytes: pick(self.max_response_bytes, preset.max_response_bytes, &at),

@@ -45,6 +45,18 @@ pub enum RedactMode {
     Never,
 }
 
+/// What a provider sees besides its file (`context`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextMode {
+    /// The file (or part) alone.
+    #[default]
+    None,
+    /// The file, then code from other files that bears on it (`crate::related`): the
+    /// definitions it uses, its callers, where its fields are set, within `related_tokens`.
+    Related,
+}
+
 /// How the answer is constrained to JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -129,6 +141,12 @@ pub struct ProviderConfig {
     pub context_tokens: Option<u64>,
     /// How much this provider's vote counts in the consensus score (default 1).
     pub weight: f64,
+    /// Whether related code from other files goes with each file (`context`).
+    pub context: ContextMode,
+    /// With `context = "related"`: the most tokens of related code in one request. Not
+    /// `context_tokens`, which is the model's whole window: this is a share of it, taken
+    /// from the room the file's code gets (so a file is cut smaller to make room).
+    pub related_tokens: u64,
     /// The host the user explicitly allows a well-known vendor key to go to, other than
     /// the vendor's own (`OPENAI_API_KEY` and the like); always equal to the `base_url`'s host.
     pub send_key_to: Option<String>,
@@ -167,6 +185,8 @@ pub(super) struct RawProvider {
     pub(super) tokens_per_minute: Option<u64>,
     pub(super) context_tokens: Option<Spanned<u64>>,
     pub(super) weight: Option<Spanned<f64>>,
+    pub(super) context: Option<ContextMode>,
+    pub(super) related_tokens: Option<Spanned<u64>>,
     pub(super) send_key_to: Option<Spanned<String>>,
     pub(super) max_response_bytes: Option<Spanned<u64>>,
     pub(super) redact: Option<RedactMode>,

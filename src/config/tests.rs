@@ -472,3 +472,30 @@ provider = "big"
     let e = parse(&only_judges).unwrap_err();
     assert!(e.message.contains("review = false"), "{e}");
 }
+
+#[test]
+fn related_context_is_off_by_default_and_its_budget_is_checked() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.providers[0].context, ContextMode::None);
+    assert_eq!(c.providers[0].related_tokens, 2000);
+    let provider = "[providers.a]\npreset = \"lmstudio\"\nmodel = \"m\"\ncontext_tokens = 16000\n";
+    let c = parse(&format!("{provider}context = \"related\"\nrelated_tokens = 3000\n")).unwrap();
+    assert_eq!(c.providers[0].context, ContextMode::Related);
+    assert_eq!(c.providers[0].related_tokens, 3000);
+    assert_eq!(
+        c.providers[0].context_tokens,
+        Some(16000),
+        "the window is a setting apart"
+    );
+    let small = parse(&format!("{provider}context = \"related\"\nrelated_tokens = 10\n")).unwrap_err();
+    assert!(
+        small.to_string().contains("related_tokens must be at least 100 tokens"),
+        "{small}"
+    );
+    assert!(
+        small.to_string().contains("quorum.toml:6:"),
+        "points at the line: {small}"
+    );
+    let unknown = parse(&format!("{provider}context = \"everything\"\n")).unwrap_err();
+    assert!(unknown.to_string().contains("related"), "{unknown}");
+}

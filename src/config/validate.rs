@@ -11,8 +11,8 @@ use toml::Spanned;
 mod limits;
 
 use limits::{
-    context_tokens, max_attempts, max_concurrency, max_output_tokens, max_response_bytes, price, temperature,
-    timeout_secs, weight,
+    context_tokens, max_attempts, max_concurrency, max_output_tokens, max_response_bytes, price, related_tokens,
+    temperature, timeout_secs, weight,
 };
 
 use super::error::{ConfigError, Locator, Span};
@@ -119,6 +119,7 @@ pub(super) fn validate_provider(
     let context_tokens = context_tokens(&t, &p.context_tokens)?;
     let max_output_tokens = max_output_tokens(&t, p.max_output_tokens, &kind_span)?;
     let weight = weight(&t, &p.weight)?;
+    let related_tokens = related_tokens(&t, &p.related_tokens)?;
     let extra_body = p
         .extra_body
         .as_ref()
@@ -146,6 +147,8 @@ pub(super) fn validate_provider(
         extra_body,
         preset: preset_name,
         weight,
+        context: p.context.unwrap_or_default(),
+        related_tokens,
         requests_per_minute: p.requests_per_minute.filter(|n| *n > 0),
         tokens_per_minute: p.tokens_per_minute.filter(|n| *n > 0),
         context_tokens,

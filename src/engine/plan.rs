@@ -6,6 +6,7 @@ use crate::engine::Reviewer;
 use crate::input::chunk;
 use crate::input::prompt;
 use crate::input::walk::SourceFile;
+use crate::related::Region;
 use crate::store::LineRange;
 
 /// One request to make: a file, or a part of it, for one reviewer.
@@ -57,11 +58,20 @@ pub(super) fn job(
 
 /// The user prompt as `reviewer` receives it: for a provider off the local network
 /// (or one set to `redact = "always"`), secret-looking values are replaced on their
-/// own lines, so line numbers, parts and findings stay the same.
+/// own lines, so line numbers, parts and findings stay the same. A provider with
+/// `context = "related"` gets the related code after the file, redacted the same way.
 pub(super) fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>) -> String {
-    if !crate::checks::redact::applies(&reviewer.config) {
-        return prompt::user_prompt(file, range);
-    }
+    let redacting = crate::checks::redact::applies(&reviewer.config);
+    let mut user = if redacting {
+        redacted_prompt(file, range)
+    } else {
+        prompt::user_prompt(file, range)
+    };
+    user.push_str(&related_part(file, reviewer, range, redacting));
+    user
+}
+
+fn redacted_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
     let redacted = crate::checks::redact::redact(&file.text);
     if redacted.secrets.is_empty() {
         return prompt::user_prompt(file, range);
@@ -71,6 +81,25 @@ pub(super) fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<
         ..file.clone()
     };
     prompt::user_prompt(&file, range)
+}
+
+/// The related code of the lines sent, within the reviewer's budget (empty without one).
+fn related_part(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>, redacting: bool) -> String {
+    let (Some(budget), Some(related)) = (reviewer.related_budget(), &reviewer.related) else {
+        return String::new();
+    };
+    let region = Region {
+        path: &file.path,
+        start_line: range.map_or(1, |r| r.start_line),
+        end_line: range.map_or(file.line_count(), |r| r.end_line),
+    };
+    let mut excerpts = related.related(region, budget);
+    if redacting {
+        for e in &mut excerpts {
+            e.text = crate::checks::redact::redact(&e.text).text;
+        }
+    }
+    prompt::related_section(file, &excerpts)
 }
 
 /// Hashes everything that can change an answer.

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use providers::Provider;
 
-use crate::config::ProviderConfig;
+use crate::config::{ContextMode, ProviderConfig};
 use crate::input::chunk;
 use crate::input::prompt;
+use crate::related::RelatedCode;
 
 /// Tokens kept free besides the system prompt and the answer's reserve: token counts are
 /// estimates, and a request that overflows the window by a few tokens fails outright.
@@ -31,17 +32,27 @@ pub struct Reviewer {
     pub provider: Arc<dyn Provider>,
     /// The context window to plan for: configured, or learned from the server.
     pub context_tokens: Option<u64>,
+    /// Where related code comes from, for a provider with `context = "related"` (the
+    /// run's index); `None` sends each file alone.
+    pub related: Option<Arc<dyn RelatedCode + Send + Sync>>,
 }
 
 impl Reviewer {
     /// Tokens of code one request may carry: the window less the answer's reserve, the
-    /// system prompt and a margin. `None` when the window is unknown.
+    /// system prompt, the related code's share and a margin. `None` when the window is
+    /// unknown.
     pub fn code_budget(&self) -> Option<u64> {
         let context = self.context_tokens?;
         let fixed = u64::from(self.config.max_output_tokens)
             + chunk::estimate_tokens(&prompt::system_prompt())
+            + self.related_budget().unwrap_or(0)
             + PROMPT_MARGIN_TOKENS;
         Some(context.saturating_sub(fixed).max(MIN_CODE_BUDGET_TOKENS))
+    }
+
+    /// Tokens of related code one request carries at most, when it carries any.
+    pub fn related_budget(&self) -> Option<u64> {
+        (self.config.context == ContextMode::Related && self.related.is_some()).then_some(self.config.related_tokens)
     }
 
     /// Estimated output tokens of one answer (for budgets and rate limits; labelled

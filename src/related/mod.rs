@@ -6,7 +6,21 @@
 //! This module holds only the contract the stages share; the index that answers it
 //! is built once per run from the reviewed files.
 
+mod facts;
+mod index;
+mod lang;
+mod lexical;
+mod lookup;
+mod syntax;
+#[cfg(test)]
+mod tests;
+
 use serde::{Deserialize, Serialize};
+
+pub use facts::{Definition, FieldSet, FileFacts, Reference};
+pub use index::{read_file, Index, IndexStats};
+pub use lang::DefKind;
+pub use lookup::excerpt_tokens;
 
 /// A piece of code with where it came from, as a prompt shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +52,14 @@ pub trait RelatedCode {
     fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt>;
 }
 
+/// A shared index (the one a review builds once) answers as the index itself: reviewers
+/// and the judge hold it behind an `Arc`.
+impl<T: RelatedCode + ?Sized> RelatedCode for std::sync::Arc<T> {
+    fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt> {
+        (**self).related(region, budget_tokens)
+    }
+}
+
 /// `context = "none"`: a reviewer or judge that gets no related code.
 pub struct NoRelatedCode;
 
@@ -45,4 +67,15 @@ impl RelatedCode for NoRelatedCode {
     fn related(&self, _region: Region<'_>, _budget_tokens: u64) -> Vec<CodeExcerpt> {
         Vec::new()
     }
+}
+
+/// An excerpt as a prompt shows it: a heading naming `shown_path` (the path as the
+/// prompt may write it), its lines and why it is related, then its lines numbered.
+pub fn render(e: &CodeExcerpt, shown_path: &str) -> String {
+    let width = e.end_line.to_string().len();
+    let mut out = format!("{shown_path} lines {}-{} ({}):\n", e.start_line, e.end_line, e.why);
+    for (n, line) in (e.start_line..).zip(e.text.lines()) {
+        out.push_str(&format!("{n:>width$}| {line}\n"));
+    }
+    out
 }

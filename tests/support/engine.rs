@@ -46,6 +46,7 @@ pub fn reviewers(server: &str, specs: &[(&str, usize)], extra: &str) -> Vec<Revi
             config: p.clone(),
             provider: quorum::engine::backend::build(p, path).unwrap(),
             context_tokens: None,
+            related: None,
         })
         .collect()
 }

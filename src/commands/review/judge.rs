@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Result;
 use tokio::sync::watch;
@@ -17,7 +18,7 @@ use crate::engine::cache::Cache;
 use crate::engine::{self, question_job, Job, Reviewer, Summary};
 use crate::input::walk::SourceFile;
 use crate::judge::{self, Evidence, JudgeRun};
-use crate::related::{NoRelatedCode, RelatedCode};
+use crate::related::{Index, RelatedCode};
 use crate::store::seal::RunMac;
 use crate::store::{ResponseRecord, RunFolder, RunMeta, StoreWriter};
 use crate::triage;
@@ -30,10 +31,17 @@ pub(super) const MAX_PEERS_PER_ISSUE: usize = 4;
 /// Tokens of related code a judge gets when its context window is unknown.
 const DEFAULT_RELATED_TOKENS: u64 = 2000;
 
-/// The related code the judge is shown with each issue. Today none: the index of
-/// related code (issue 10) replaces this one function when it lands.
-pub(super) fn related_code_for_judge(_files: &[SourceFile]) -> Box<dyn RelatedCode> {
-    Box::new(NoRelatedCode)
+/// The related code the judge is shown with each issue: the run's index when a reviewer
+/// already has one (`context = "related"`), else one built now from the walked files.
+/// The judge always gets it: a cross-file trap is exactly what it is there to see through.
+pub(super) fn related_code_for_judge(
+    reviewers: &[Reviewer],
+    files: &[SourceFile],
+) -> Arc<dyn RelatedCode + Send + Sync> {
+    match reviewers.iter().find_map(|r| r.related.clone()) {
+        Some(index) => index,
+        None => Arc::new(Index::build(files)),
+    }
 }
 
 /// Everything the judge pass reads and writes.
@@ -146,7 +154,7 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         &report,
         pass.decided,
     );
-    let related = related_code_for_judge(pass.files);
+    let related = related_code_for_judge(pass.reviewers, pass.files);
     // The named judge's window sets the budget: the question is the same for every judge.
     let budget = related_budget(&judges[judges.len() - 1]);
     let by_path: HashMap<&str, usize> = pass
@@ -238,6 +246,8 @@ fn judges(pass: &JudgePass, settings: &JudgeSettings) -> Result<Vec<Reviewer>> {
                 config: r.config.clone(),
                 provider: r.provider.clone(),
                 context_tokens: r.context_tokens,
+                // The question carries the related code; the judge's own budget is its window.
+                related: None,
             })
             .collect(),
     };
@@ -264,5 +274,6 @@ fn build_judge(config: &Config, settings: &JudgeSettings) -> Result<Reviewer> {
         context_tokens: provider_config.context_tokens,
         config: provider_config,
         provider,
+        related: None,
     })
 }

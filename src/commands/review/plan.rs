@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -18,12 +19,13 @@ use crate::commands::paths::review_tree;
 use crate::commands::providers::load_config;
 use crate::commands::Shard;
 use crate::config::trust;
-use crate::config::{Config, ProviderConfig, ProviderKind};
+use crate::config::{Config, ContextMode, ProviderConfig, ProviderKind};
 use crate::engine::cache::Cache;
 use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::changes::{changes_since, ChangeSet, Since};
 use crate::input::walk::{self, Selection};
+use crate::related::Index;
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
 
 /// How long a local server may take to say its context window.
@@ -123,7 +125,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         start.selected = preflight(&start.selected, &start.config.path).await?;
     }
     let ask_servers = start.untrusted.is_none();
-    let reviewers = build_reviewers(
+    let mut reviewers = build_reviewers(
         &start.selected,
         &start.config.path,
         &known_windows(start.previous.as_ref()),
@@ -131,6 +133,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         ask_servers,
     )
     .await?;
+    attach_related(&walked.files, &mut reviewers, opts.quiet);
     let jobs = engine::plan(&walked.files, &reviewers);
     let lock = match early_lock {
         None if !opts.dry_run => Some(folder.lock()?),
@@ -417,11 +420,39 @@ async fn build_reviewers(
             config: config.clone(),
             provider,
             context_tokens,
+            related: None,
         };
         check_window(&reviewer)?;
         reviewers.push(reviewer);
     }
     Ok(reviewers)
+}
+
+/// Builds the index of the walked files once, if a provider wants related code
+/// (`context = "related"`), and hands it to those providers; says how long it took
+/// unless `quiet`.
+fn attach_related(files: &[walk::SourceFile], reviewers: &mut [Reviewer], quiet: bool) {
+    let wanted = reviewers.iter().any(|r| r.config.context == ContextMode::Related);
+    if !wanted {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let index = Arc::new(Index::build(files));
+    if !quiet {
+        let stats = index.stats();
+        eprintln!(
+            "related code: indexed {} files ({} with a grammar, the rest lexically) in {} ms",
+            stats.files,
+            stats.parsed,
+            started.elapsed().as_millis()
+        );
+    }
+    for reviewer in reviewers
+        .iter_mut()
+        .filter(|r| r.config.context == ContextMode::Related)
+    {
+        reviewer.related = Some(index.clone());
+    }
 }
 
 /// Refuses a context window too small for the answer's reserve: every request would

@@ -70,6 +70,9 @@ fn any_setting_beyond_the_harmless_provider_keys_needs_trust() {
         "send_key_to = \"127.0.0.1\"",
         "max_response_bytes = 99999999",
         "price_input_per_mtok = 1.0",
+        // Sends code of other files with each file.
+        "context = \"related\"",
+        "related_tokens = 9000",
     ] {
         assert!(!local(&format!("{LOCAL}{key}\n")), "{key}");
     }

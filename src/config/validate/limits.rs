@@ -115,6 +115,27 @@ pub(super) fn max_output_tokens(t: &Table, value: Option<u32>, kind_span: &Span)
     Ok(max_output_tokens)
 }
 
+/// Tokens of related code a request carries unless `related_tokens` says otherwise:
+/// room for a few definitions and callers.
+const DEFAULT_RELATED_TOKENS: u64 = 2000;
+/// Fewer would not hold one excerpt with its heading.
+const MIN_RELATED_TOKENS: u64 = 100;
+
+/// `related_tokens`: at least [`MIN_RELATED_TOKENS`].
+pub(super) fn related_tokens(t: &Table, value: &Option<Spanned<u64>>) -> Result<u64, ConfigError> {
+    match value {
+        Some(r) if *r.get_ref() < MIN_RELATED_TOKENS => Err(t.error(
+            r.span(),
+            format!(
+                "{} must be at least {MIN_RELATED_TOKENS} tokens",
+                t.key("related_tokens")
+            ),
+        )),
+        Some(r) => Ok(*r.get_ref()),
+        None => Ok(DEFAULT_RELATED_TOKENS),
+    }
+}
+
 /// `weight`: a number of at least 0.
 pub(super) fn weight(t: &Table, value: &Option<Spanned<f64>>) -> Result<f64, ConfigError> {
     match value {

@@ -1,0 +1,173 @@
+//! Issue 10's end to end: reviewers that read one file at a time report the three
+//! cross-file traps of `examples/cross-file-traps` (and the real vulnerability beside
+//! them); the judge, a loopback server, gets each issue with the related code the run's
+//! index finds, and decides only from what its question shows. The related code must
+//! carry what makes each trap safe, so the judge rejects the traps; they sink below the
+//! true issue and stay listed.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use support::chat::{chat_completion, is_judge_question, verdict};
+use support::fixture::{self, openai_provider};
+use support::server::chat_server;
+use wiremock::ResponseTemplate;
+
+/// One trap (or the control): the finding the reviewers make, and the code from other
+/// files that makes it safe (two pieces, both needed: the use and the check).
+struct Case {
+    file: &'static str,
+    line: u32,
+    severity: &'static str,
+    cwe: u32,
+    title: &'static str,
+    safe_because: &'static [&'static str],
+}
+
+/// As `examples/cross-file-traps/TRAPS.md` documents them; the control is reported at a
+/// lower severity, so unjudged it ranks below every trap.
+const CASES: [Case; 4] = [
+    Case {
+        file: "server/reports.go",
+        line: 10,
+        severity: "critical",
+        cwe: 78,
+        title: "T1 command injection in exportReport",
+        safe_because: &[
+            "requireReportFormat(http.HandlerFunc(exportReport))",
+            "reportFormat.MatchString",
+        ],
+    },
+    Case {
+        file: "app/repo.py",
+        line: 5,
+        severity: "critical",
+        cwe: 89,
+        title: "T2 SQL injection in list_items",
+        safe_because: &["sort_column(request.args.get(\"sort\"))", "if requested in SORTABLE"],
+    },
+    Case {
+        file: "web/files.js",
+        line: 7,
+        severity: "critical",
+        cwe: 22,
+        title: "T3 path traversal in sendUpload",
+        safe_because: &["safeFileName(req.query.name)", "base.replace(/[^A-Za-z0-9._-]/g, '')"],
+    },
+    Case {
+        file: "server/reports.go",
+        line: 20,
+        severity: "medium",
+        cwe: 78,
+        title: "C1 command injection in previewReport",
+        safe_because: &[],
+    },
+];
+
+/// A reviewer's answer on `file`: the cases in it.
+fn findings(file: &str) -> String {
+    let found: Vec<Value> = CASES
+        .iter()
+        .filter(|c| c.file == file)
+        .map(|c| {
+            json!({"file": c.file, "start_line": c.line, "end_line": c.line, "severity": c.severity,
+                   "category": "injection", "cwe": c.cwe, "title": c.title,
+                   "description": "User input reaches a dangerous call.", "confidence": 0.9})
+        })
+        .collect();
+    json!({ "findings": found }).to_string()
+}
+
+/// The judge: it rejects an issue only when its question shows every piece of code that
+/// makes it safe; the control has none, so it is confirmed.
+fn judge(question: &str) -> String {
+    let case = CASES
+        .iter()
+        .find(|c| question.contains(c.title))
+        .expect("the question names a reported issue");
+    let shown = !case.safe_because.is_empty() && case.safe_because.iter().all(|code| question.contains(code));
+    match shown {
+        true => verdict(
+            "rejected",
+            "the related code shows the input checked before it gets here",
+        ),
+        false => verdict("confirmed", "nothing shown checks the input"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_true_issue() {
+    let (server, seen) = chat_server(|ask| {
+        let content = match is_judge_question(&ask.user) {
+            true => judge(&ask.user),
+            false => findings(&ask.file),
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await;
+    let url = format!("{}/v1", server.uri());
+    let mut config: String = ["alpha", "beta"]
+        .iter()
+        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
+        .collect();
+    config.push_str(&openai_provider(
+        "judge",
+        &url,
+        "judge",
+        "review = false\ncontext_tokens = 32000",
+    ));
+    config.push_str("[judge]\nprovider = \"judge\"\ntop = 10\n");
+    let dir = fixture::project(&[], &config);
+    let traps = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cross-file-traps");
+    for part in ["server", "app", "web"] {
+        fixture::copy_tree(&traps.join(part), &dir.path().join("repo").join(part));
+    }
+    let review = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
+    let out = support::quorum_async(dir.path(), &review, &[]).await;
+    support::ok(&out);
+
+    let report = fixture::report(&dir.path().join("out"));
+    let ranked: Vec<(String, String)> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let title = i["title"].as_str().unwrap().to_string();
+            (title, i["judge"]["verdict"].as_str().unwrap_or("-").to_string())
+        })
+        .collect();
+    assert_eq!(ranked.len(), 4, "no issue disappears: {ranked:?}");
+    assert_eq!(
+        ranked[0],
+        (CASES[3].title.to_string(), "confirmed".to_string()),
+        "the true issue comes first: {ranked:?}"
+    );
+    for (title, verdict) in &ranked[1..] {
+        assert!(title.starts_with('T'), "{ranked:?}");
+        assert_eq!(verdict, "rejected", "{title}: {ranked:?}");
+    }
+    // Each trap's question carried the code from other files that makes it safe.
+    let questions: Vec<String> = seen.prompts().into_iter().filter(|p| is_judge_question(p)).collect();
+    assert_eq!(questions.len(), 4, "one question per issue");
+    for case in &CASES[..3] {
+        let question = questions.iter().find(|q| q.contains(case.title)).unwrap();
+        for code in case.safe_because {
+            assert!(
+                question.contains(code),
+                "{}: {code} not shown in\n{question}",
+                case.title
+            );
+        }
+    }
+}
