@@ -23,6 +23,7 @@ mod answer;
 mod changed;
 pub mod compare;
 mod parts;
+mod places;
 mod tally;
 
 pub(crate) use answer::usable_text;
@@ -175,7 +176,8 @@ pub fn analyze(
     let findings = merge_part_overlaps(findings);
     // Quorum's own issues are certain and high severity: they come first.
     let mut issues = checks::issues(&meta.checks, &outcomes, texts);
-    issues.extend(consensus::build_issues(findings, &reviewed, texts, settings));
+    let places = places::places(&findings, texts);
+    issues.extend(consensus::build_issues_at(findings, &places, &reviewed, texts, settings).issues);
     changed::mark_pre_existing(&mut issues, &meta.files);
     let reviewers = meta.providers.iter().map(|p| p.name.clone()).collect();
     // The judge's requests are no review, but they are spent: priced apart.
