@@ -171,3 +171,71 @@ async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_t
         }
     }
 }
+
+/// The demo (four recorded reviewers on `examples/vulnerable-app`) with a judge: every
+/// issue chosen is asked about once, each question carries related code from the run's
+/// index, and a judge that confirms everything keeps every issue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_demo_the_judge_gets_each_top_issue_with_related_code() {
+    let (server, seen) = chat_server(|ask| {
+        assert!(is_judge_question(&ask.user), "replayed reviewers ask no server");
+        let content = verdict("confirmed", "the code shows it");
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await;
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let demo = std::fs::read_to_string(examples.join("demo.toml")).unwrap().replace(
+        "demo/responses.jsonl",
+        &examples.join("demo/responses.jsonl").display().to_string(),
+    );
+    let url = format!("{}/v1", server.uri());
+    let config = format!(
+        "{demo}\n{}[judge]\nprovider = \"judge\"\ntop = 10\n",
+        openai_provider("judge", &url, "judge", "review = false\ncontext_tokens = 32000")
+    );
+    let dir = fixture::project(&[], &config);
+    fixture::copy_tree(&examples.join("vulnerable-app"), &dir.path().join("repo"));
+    let review = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
+    support::ok(&support::quorum_async(dir.path(), &review, &[]).await);
+
+    let report = fixture::report(&dir.path().join("out"));
+    let issues = report["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 16, "no issue disappears");
+    let judged: Vec<&Value> = issues.iter().filter(|i| i["judge"]["verdict"] == "confirmed").collect();
+    let questions: Vec<String> = seen.prompts();
+    assert_eq!(judged.len(), questions.len(), "one question per judged issue");
+    assert!(judged.len() >= 10, "the top 10 at least: {}", judged.len());
+    for (rank, issue) in issues.iter().take(10).enumerate() {
+        assert_eq!(issue["judge"]["verdict"], "confirmed", "issue {} was judged", rank + 1);
+    }
+    let with_related: Vec<&String> = questions
+        .iter()
+        .filter(|q| q.contains("Related code from other files, nearest first:"))
+        .collect();
+    eprintln!(
+        "{} of {} questions carry related code",
+        with_related.len(),
+        questions.len()
+    );
+    for question in &questions {
+        assert!(
+            with_related.contains(&question) || question.contains("No related code from other files is available."),
+            "{question}"
+        );
+    }
+    // The command injection's handler is registered in the router: the judge sees where.
+    let injection = questions.iter().find(|q| q.contains("CWE-78")).unwrap();
+    assert!(
+        injection.contains("Related code from other files, nearest first:"),
+        "{injection}"
+    );
+}
