@@ -351,8 +351,9 @@ fn progress_counts(stderr: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
+/// A model that refuses prompts over 60 lines as OpenAI does (context_length_exceeded),
+/// and a project of two short files and `src/long.go` (100 lines), which it must split.
+async fn a_project_with_a_file_too_long_for_the_model() -> (MockServer, Project) {
     let (server, _seen) = chat_server(|ask| {
         if ask.user.lines().count() > 60 {
             ResponseTemplate::new(400).set_body_json(openai_error(
@@ -369,6 +370,12 @@ async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
     let project = Project::new(2, &provider("tiny", &server, ""));
     let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
     std::fs::write(project.path().join("src/long.go"), long).unwrap();
+    (server, project)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
+    let (_server, project) = a_project_with_a_file_too_long_for_the_model().await;
     let out = project.run(&["review", "src", "--no-cache"]).await;
     let stderr = ok(&out);
     let records = project.records("quorum-report");
@@ -397,22 +404,7 @@ async fn progress_counts_the_parts_of_a_split_file_as_the_report_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_split_file_counts_only_the_parts_left_to_ask() {
-    let (server, _seen) = chat_server(|ask| {
-        if ask.user.lines().count() > 60 {
-            ResponseTemplate::new(400).set_body_json(openai_error(
-                "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
-                "invalid_request_error",
-                Some("messages"),
-                Some("context_length_exceeded"),
-            ))
-        } else {
-            answer(NO_FINDINGS)
-        }
-    })
-    .await;
-    let project = Project::new(2, &provider("tiny", &server, ""));
-    let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
-    std::fs::write(project.path().join("src/long.go"), long).unwrap();
+    let (_server, project) = a_project_with_a_file_too_long_for_the_model().await;
     ok(&project.run(&["review", "src", "--quiet", "--no-cache"]).await);
     // The answer to one part of the long file is lost, as after `kill -9`.
     let responses = project.path().join("quorum-report/responses.jsonl");

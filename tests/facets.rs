@@ -31,17 +31,7 @@ async fn one_models_facets_in_one_function_join_and_another_function_stays_apart
     let url = format!("{}/v1", server.uri());
     let config = openai_provider("alpha", &url, "alpha", "context_tokens = 32000");
     let dir = fixture::project(&[("repo/app.go", APP_GO)], &config);
-    let review = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--out",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    support::ok(&support::quorum_async(dir.path(), &review, &[]).await);
+    support::ok(&support::review_repo(dir.path(), &[]).await);
     let report = fixture::report(&dir.path().join("out"));
     let mut members: Vec<Vec<u64>> = report["issues"]
         .as_array()

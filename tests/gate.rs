@@ -162,17 +162,7 @@ fn project(server: &MockServer) -> tempfile::TempDir {
 
 /// `quorum review repo` into `out`, without the cache, with `args`.
 async fn review(dir: &Path, args: &[&str]) -> Output {
-    let review = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--out",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    support::quorum_async(dir, &[&review[..], args].concat(), &[]).await
+    support::review_repo(dir, args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -96,17 +96,7 @@ async fn quorum(dir: &Path, args: &[&str]) -> Output {
 }
 
 async fn review(dir: &Path, args: &[&str]) -> Output {
-    let review = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--out",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    quorum(dir, &[&review[..], args].concat()).await
+    support::review_repo(dir, args).await
 }
 
 /// The report's issues as (title, verdict or "-").

@@ -124,18 +124,7 @@ async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_t
     for part in ["server", "app", "web"] {
         fixture::copy_tree(&traps.join(part), &dir.path().join("repo").join(part));
     }
-    let review = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--out",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    let out = support::quorum_async(dir.path(), &review, &[]).await;
-    support::ok(&out);
+    support::ok(&support::review_repo(dir.path(), &[]).await);
 
     let report = fixture::report(&dir.path().join("out"));
     let ranked: Vec<(String, String)> = report["issues"]
@@ -195,17 +184,7 @@ async fn on_the_demo_the_judge_gets_each_top_issue_with_related_code() {
     );
     let dir = fixture::project(&[], &config);
     fixture::copy_tree(&examples.join("vulnerable-app"), &dir.path().join("repo"));
-    let review = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--out",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    support::ok(&support::quorum_async(dir.path(), &review, &[]).await);
+    support::ok(&support::review_repo(dir.path(), &[]).await);
 
     let report = fixture::report(&dir.path().join("out"));
     let issues = report["issues"].as_array().unwrap();

@@ -98,6 +98,22 @@ pub fn quorum(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the quorum binary runs")
 }
 
+/// `quorum review repo --config quorum.toml --out out --no-cache --quiet ARGS` in `dir`:
+/// the review of a `fixture::project` whose tree is under `repo/`.
+pub async fn review_repo(dir: &Path, args: &[&str]) -> Output {
+    let review = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
+    quorum_async(dir, &[&review[..], args].concat(), &[]).await
+}
+
 /// [`quorum`] from an async test: on a blocking thread, so the loopback servers of the
 /// test's runtime keep answering meanwhile.
 pub async fn quorum_async(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
