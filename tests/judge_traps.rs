@@ -218,3 +218,71 @@ async fn on_the_demo_the_judge_gets_each_top_issue_with_related_code() {
         "{injection}"
     );
 }
+
+/// In a `--since` review only the changed handler is sent, but the index covers the whole
+/// tree: the judge still sees the unchanged router and middleware that make it safe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_since_review_the_judge_sees_safe_making_code_that_did_not_change() {
+    let (server, seen) = chat_server(|ask| {
+        let content = match is_judge_question(&ask.user) {
+            true => judge(&ask.user),
+            false => findings(&ask.file),
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await;
+    let url = format!("{}/v1", server.uri());
+    let mut config = openai_provider("alpha", &url, "alpha", "context_tokens = 32000");
+    config.push_str(&openai_provider(
+        "judge",
+        &url,
+        "judge",
+        "review = false\ncontext_tokens = 32000",
+    ));
+    config.push_str("[judge]\nprovider = \"judge\"\ntop = 10\n");
+    let dir = fixture::project(&[], &config);
+    let repo = dir.path().join("repo");
+    let traps = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cross-file-traps");
+    for part in ["server", "app", "web"] {
+        fixture::copy_tree(&traps.join(part), &repo.join(part));
+    }
+    let committed = fixture::git(&repo, &["init", "-q"])
+        && fixture::git(&repo, &["add", "."])
+        && fixture::git(&repo, &["commit", "-qm", "first"]);
+    if !committed {
+        eprintln!("skipped: git is not on PATH");
+        return;
+    }
+    let reports = repo.join("server/reports.go");
+    let changed = std::fs::read_to_string(&reports).unwrap().replace(
+        "format := r.URL.Query().Get(\"format\")",
+        "format := r.URL.Query().Get(\"format\") // the report's format",
+    );
+    std::fs::write(&reports, changed).unwrap();
+    support::ok(&support::review_repo(dir.path(), &["--since", "HEAD"]).await);
+
+    let sent: Vec<String> = seen
+        .chats()
+        .into_iter()
+        .filter(|c| !is_judge_question(&c.user))
+        .map(|c| c.file)
+        .collect();
+    assert_eq!(sent, ["server/reports.go"], "only the changed file is reviewed");
+    let report = fixture::report(&dir.path().join("out"));
+    let verdicts: Vec<(&str, &str)> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap(),
+                i["judge"]["verdict"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [(CASES[3].title, "confirmed"), (CASES[0].title, "rejected")],
+        "the trap's router and middleware, unchanged, reached the judge"
+    );
+}

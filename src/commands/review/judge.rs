@@ -31,14 +31,15 @@ pub(super) const MAX_PEERS_PER_ISSUE: usize = 4;
 /// Tokens of related code a judge gets when its context window is unknown.
 const DEFAULT_RELATED_TOKENS: u64 = 2000;
 
-/// The related code the judge is shown with each issue: the run's index when a reviewer
-/// already has one (`context = "related"`), else one built now from the walked files.
-/// The judge always gets it: a cross-file trap is exactly what it is there to see through.
+/// The related code the judge is shown with each issue: the run's index (over the whole
+/// tree, shared with the reviewers that have `context = "related"`), or one built now
+/// from the files at hand when the plan made none. The judge always gets it: a
+/// cross-file trap is exactly what it is there to see through.
 pub(super) fn related_code_for_judge(
-    reviewers: &[Reviewer],
+    related: Option<Arc<Index>>,
     files: &[SourceFile],
 ) -> Arc<dyn RelatedCode + Send + Sync> {
-    match reviewers.iter().find_map(|r| r.related.clone()) {
+    match related {
         Some(index) => index,
         None => Arc::new(Index::build(files)),
     }
@@ -53,6 +54,8 @@ pub(super) struct JudgePass<'a> {
     pub run_mac: &'a RunMac,
     pub meta: &'a mut RunMeta,
     pub files: &'a [SourceFile],
+    /// The run's index of related code (see `plan::attach_related`).
+    pub related: Option<Arc<Index>>,
     pub texts: &'a HashMap<String, String>,
     pub settings: &'a Settings,
     pub report: &'a ReportOptions,
@@ -154,7 +157,7 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         &report,
         pass.decided,
     );
-    let related = related_code_for_judge(pass.reviewers, pass.files);
+    let related = related_code_for_judge(pass.related.clone(), pass.files);
     // The named judge's window sets the budget: the question is the same for every judge.
     let budget = related_budget(&judges[judges.len() - 1]);
     let by_path: HashMap<&str, usize> = pass

@@ -44,6 +44,9 @@ pub(super) struct Plan {
     /// With `--since`: the commit compared with.
     pub since: Option<Since>,
     pub reviewers: Vec<Reviewer>,
+    /// The index of related code, when a reviewer (`context = "related"`) or the judge
+    /// wants one: over the whole tree, whatever part of it is reviewed.
+    pub related: Option<Arc<Index>>,
     pub jobs: Vec<Job>,
     pub checks: Vec<CheckFinding>,
     /// What the checks tell about redacted requests (empty, or a line of its own).
@@ -133,7 +136,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         ask_servers,
     )
     .await?;
-    attach_related(&walked.files, &mut reviewers, opts.quiet);
+    let related = attach_related(&start, &never, &walked, &mut reviewers, opts.quiet)?;
     let jobs = engine::plan(&walked.files, &reviewers);
     let lock = match early_lock {
         None if !opts.dry_run => Some(folder.lock()?),
@@ -153,6 +156,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         walked,
         since,
         reviewers,
+        related,
         jobs,
         checks: checked.findings,
         redaction_note,
@@ -428,16 +432,31 @@ async fn build_reviewers(
     Ok(reviewers)
 }
 
-/// Builds the index of the walked files once, if a provider wants related code
-/// (`context = "related"`), and hands it to those providers; says how long it took
-/// unless `quiet`.
-fn attach_related(files: &[walk::SourceFile], reviewers: &mut [Reviewer], quiet: bool) {
-    let wanted = reviewers.iter().any(|r| r.config.context == ContextMode::Related);
+/// Builds the index of related code once, if a provider wants related code
+/// (`context = "related"`) or a judge is configured, and hands it to those providers;
+/// says how long it took unless `quiet`. The index covers the whole tree under the root
+/// (walked by the same rules), not only the files reviewed: in a `--since`, `--shard` or
+/// path-limited review the middleware that makes a changed handler safe usually did not
+/// change.
+fn attach_related(
+    start: &Start,
+    never: &[PathBuf],
+    walked: &walk::Walked,
+    reviewers: &mut [Reviewer],
+    quiet: bool,
+) -> Result<Option<Arc<Index>>> {
+    let wanted = reviewers.iter().any(|r| r.config.context == ContextMode::Related) || start.config.judge.is_some();
     if !wanted {
-        return;
+        return Ok(None);
     }
     let started = std::time::Instant::now();
-    let index = Arc::new(Index::build(files));
+    let partial = start.since.is_some() || start.selection.is_some() || start.shard.is_some();
+    let index = match partial {
+        true => Arc::new(Index::build(
+            &walk::walk_selected(&start.root, &start.config.review, never, None)?.files,
+        )),
+        false => Arc::new(Index::build(&walked.files)),
+    };
     if !quiet {
         let stats = index.stats();
         eprintln!(
@@ -453,6 +472,7 @@ fn attach_related(files: &[walk::SourceFile], reviewers: &mut [Reviewer], quiet:
     {
         reviewer.related = Some(index.clone());
     }
+    Ok(Some(index))
 }
 
 /// Refuses a context window too small for the answer's reserve: every request would
