@@ -268,3 +268,68 @@ fn the_same_file_comes_first_then_direct_uses_then_what_is_used_beside_them() {
     let expected: Vec<(String, String)> = expected.iter().map(|(p, w)| (p.to_string(), w.to_string())).collect();
     assert_eq!(order, expected);
 }
+
+/// A private key in a string whose last body line sits just above a function another
+/// file calls (the layout of the review that found the leak): an excerpt of that
+/// function starts inside the key's body.
+const KEYS_PY: &str = "KEY = \"\"\"-----BEGIN RSA PRIVATE KEY-----\n\
+MIIEowIBAAKCAQEAx8Qp3pZ9G1sN0vYb2cXkq7Jd4mR1tU8wLz6yHhP0aQeVfTg\n\
+Q2lW9bYx3nK8dF5rT1uP7cJ0sM4vH6gE2yA9iL3oN5qR8wZ1xC4bV7mK0jD6fS\n\
+Zm9yZ2V0IGl0IHRoaXMgaXMgbm90IGEgcmVhbCBrZXkgYnV0IGxvb2tzIGxpa2U\n\
+LASTBODYLINEsecretmaterialQ2lW9bYx3nK8dF5rT1uP7cJ0sM4vH6gE2yA9iL3\n\
+-----END RSA PRIVATE KEY-----\"\"\"\n\
+def load_signing_key():\n    return KEY\n";
+const MAIN_PY: &str =
+    "from keys import load_signing_key\n\ndef sign(msg):\n    k = load_signing_key()\n    return hmac(k, msg)\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_body_above_a_related_function_reaches_no_redacting_prompt_nor_judge() {
+    use serde_json::json;
+    use support::chat::{chat_completion, is_judge_question, verdict};
+    let finding = json!({"findings": [
+        {"file": "main.py", "start_line": 4, "end_line": 4, "severity": "high", "category": "secrets",
+         "cwe": 798, "title": "Signing key from source", "description": "The key is in the code.",
+         "confidence": 0.9}
+    ]})
+    .to_string();
+    let (server, seen) = support::server::chat_server(move |ask| {
+        let content = match is_judge_question(&ask.user) {
+            true => verdict("confirmed", "the key is in keys.py"),
+            false if ask.file == "main.py" => finding.clone(),
+            false => support::chat::NO_FINDINGS.to_string(),
+        };
+        wiremock::ResponseTemplate::new(200).set_body_json(chat_completion(
+            &content,
+            json!({}),
+            Some(&ask.model),
+            (100, 10),
+        ))
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let mut config: String = ["alpha", "beta"]
+        .iter()
+        .map(|name| support::fixture::openai_provider(name, &base, name, "context = \"related\"\nredact = \"always\""))
+        .collect();
+    config += &support::fixture::openai_provider("judge", &base, "judge", "review = false\nredact = \"always\"");
+    config += "[judge]\nprovider = \"judge\"\ntop = 5\n";
+    let dir = support::fixture::project(&[("keys.py", KEYS_PY), ("main.py", MAIN_PY)], &config);
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    support::ok(&support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await);
+    let main = prompts_about(&seen, "alpha", "main.py");
+    assert_eq!(main.len(), 1);
+    assert!(main[0].contains("keys.py lines "), "related code is sent: {}", main[0]);
+    assert!(main[0].contains("def load_signing_key():"), "{}", main[0]);
+    let judged: Vec<String> = seen
+        .chats()
+        .into_iter()
+        .filter(|c| c.model == "judge")
+        .map(|c| c.user)
+        .collect();
+    assert_eq!(judged.len(), 1, "the judge is asked about the issue in main.py");
+    assert!(judged[0].contains("def load_signing_key():"), "{}", judged[0]);
+    for prompt in seen.prompts() {
+        assert!(!prompt.contains("LASTBODYLINE"), "{prompt}");
+        assert!(!prompt.contains("Zm9yZ2V0IGl0"), "{prompt}");
+    }
+}

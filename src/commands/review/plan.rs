@@ -25,7 +25,7 @@ use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::changes::{changes_since, ChangeSet, Since};
 use crate::input::walk::{self, Selection};
-use crate::related::Index;
+use crate::related::{Index, RedactedIndex, RelatedCode};
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
 
 /// How long a local server may take to say its context window.
@@ -466,11 +466,17 @@ fn attach_related(
             started.elapsed().as_millis()
         );
     }
+    // A redacting provider's related code is cut from redacted files (see
+    // `related::RedactedIndex`), one shared view for all of them.
+    let redacted: Arc<dyn RelatedCode + Send + Sync> = Arc::new(RedactedIndex::new(index.clone()));
     for reviewer in reviewers
         .iter_mut()
         .filter(|r| r.config.context == ContextMode::Related)
     {
-        reviewer.related = Some(index.clone());
+        reviewer.related = Some(match crate::checks::redact::applies(&reviewer.config) {
+            true => redacted.clone(),
+            false => index.clone(),
+        });
     }
     Ok(Some(index))
 }
