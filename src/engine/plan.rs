@@ -6,7 +6,7 @@ use crate::engine::Reviewer;
 use crate::input::chunk;
 use crate::input::prompt;
 use crate::input::walk::SourceFile;
-use crate::related::Region;
+use crate::related::{CodeExcerpt, Region};
 use crate::store::LineRange;
 
 /// One request to make: a file, or a part of it, for one reviewer.
@@ -62,31 +62,27 @@ pub(super) fn job(
 /// `context = "related"` gets the related code after the file, redacted the same way.
 pub(super) fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>) -> String {
     let redacting = crate::checks::redact::applies(&reviewer.config);
-    let mut user = if redacting {
-        redacted_prompt(file, range)
-    } else {
-        prompt::user_prompt(file, range)
-    };
-    user.push_str(&related_part(file, reviewer, range, redacting));
-    user
-}
-
-fn redacted_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
+    let related = related_code(file, reviewer, range, redacting);
+    if !redacting {
+        return prompt::review_prompt(file, range, &related);
+    }
     let redacted = crate::checks::redact::redact(&file.text);
     if redacted.secrets.is_empty() {
-        return prompt::user_prompt(file, range);
+        return prompt::review_prompt(file, range, &related);
     }
     let file = SourceFile {
         text: redacted.text,
         ..file.clone()
     };
-    prompt::user_prompt(&file, range)
+    prompt::review_prompt(&file, range, &related)
 }
 
-/// The related code of the lines sent, within the reviewer's budget (empty without one).
-fn related_part(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>, redacting: bool) -> String {
+/// The related code of the lines sent, within the reviewer's budget (none without one).
+/// A redacting reviewer's comes cut from redacted files (`related::RedactedIndex`);
+/// each excerpt is redacted again here, in case another source answers.
+fn related_code(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>, redacting: bool) -> Vec<CodeExcerpt> {
     let (Some(budget), Some(related)) = (reviewer.related_budget(), &reviewer.related) else {
-        return String::new();
+        return Vec::new();
     };
     let region = Region {
         path: &file.path,
@@ -99,7 +95,7 @@ fn related_part(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>
             e.text = crate::checks::redact::redact(&e.text).text;
         }
     }
-    prompt::related_section(file, &excerpts)
+    excerpts
 }
 
 /// Hashes everything that can change an answer.
