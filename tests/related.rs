@@ -333,3 +333,63 @@ async fn a_key_body_above_a_related_function_reaches_no_redacting_prompt_nor_jud
         assert!(!prompt.contains("Zm9yZ2V0IGl0"), "{prompt}");
     }
 }
+
+/// The window of the review that overflowed: 4096 tokens, 1024 of them for the answer,
+/// and related code asked for far past what is left.
+const SMALL_WINDOW: &str =
+    "context = \"related\"\ncontext_tokens = 4096\nmax_output_tokens = 1024\nrelated_tokens = 8000";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_code_too_large_for_the_window_is_capped_so_every_request_fits_and_says_so() {
+    use support::chat::{reply, NO_FINDINGS};
+    let (server, seen) = support::server::chat_server(|_| reply(NO_FINDINGS, (100, 10))).await;
+    let base = format!("{}/v1", server.uri());
+    let config = support::fixture::openai_provider("loc", &base, "m", SMALL_WINDOW);
+    // main.py calls helpers of 60 lines each, defined in three other files: far more
+    // related code than the window holds.
+    let main: String = std::iter::once("def main(req):\n".to_string())
+        .chain((0..30).map(|i| format!("    helper_{i}(req)\n")))
+        .collect();
+    let lib = |part: usize| -> String {
+        (0..10)
+            .map(|h| {
+                let body: String = (0..60)
+                    .map(|x| format!("    x{x} = compute_value_{x}(arg)\n"))
+                    .collect();
+                format!("def helper_{}(arg):\n{body}    return arg\n\n", part * 10 + h)
+            })
+            .collect()
+    };
+    let (a, b, c) = (lib(0), lib(1), lib(2));
+    let files = [
+        ("main.py", main.as_str()),
+        ("a/lib.py", &a),
+        ("b/lib.py", &b),
+        ("c/lib.py", &c),
+    ];
+    let dir = support::fixture::project(&files, &config);
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    let out = support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await;
+    let stderr = support::ok(&out);
+    let notice =
+        "loc: related_tokens = 8000 does not fit a context window of 4096 tokens with max_output_tokens = 1024; \
+                  related code gets at most ";
+    assert!(stderr.contains(notice), "{stderr}");
+    assert!(stderr.contains("set related_tokens = "), "{stderr}");
+    let prompts = prompts_about(&seen, "m", "main.py");
+    assert!(!prompts.is_empty());
+    assert!(
+        prompts.iter().any(|p| p.contains("-----BEGIN RELATED CODE")),
+        "related code is still sent"
+    );
+    // Tokens as Quorum estimates them (3.5 characters each): every request fits.
+    let tokens = |text: &str| (text.chars().count() as f64 / 3.5).ceil() as u64;
+    let system = tokens(&quorum::input::prompt::system_prompt());
+    for p in &prompts {
+        assert!(
+            system + tokens(p) + 1024 <= 4096,
+            "{} tokens: {p}",
+            system + tokens(p) + 1024
+        );
+    }
+}

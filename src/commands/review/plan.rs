@@ -477,8 +477,24 @@ fn attach_related(
             true => redacted.clone(),
             false => index.clone(),
         });
+        if let (Some(capped), false) = (reviewer.related_capped(), quiet) {
+            eprintln!("{}", related_capped_notice(reviewer, capped));
+        }
     }
     Ok(Some(index))
+}
+
+/// Says that `related_tokens` does not fit the provider's window and what it gets.
+fn related_capped_notice(reviewer: &Reviewer, capped: u64) -> String {
+    format!(
+        "{}: related_tokens = {} does not fit a context window of {} tokens with max_output_tokens = {}; \
+         related code gets at most {capped} tokens per request so the file's code keeps the rest \
+         (set related_tokens = {capped} or less to silence this, or load the model with a larger context)",
+        crate::sanitize::terminal_safe(&reviewer.config.name),
+        reviewer.config.related_tokens,
+        reviewer.context_tokens.unwrap_or_default(),
+        reviewer.config.max_output_tokens,
+    )
 }
 
 /// Refuses a context window too small for the answer's reserve: every request would
