@@ -268,3 +268,128 @@ fn the_same_file_comes_first_then_direct_uses_then_what_is_used_beside_them() {
     let expected: Vec<(String, String)> = expected.iter().map(|(p, w)| (p.to_string(), w.to_string())).collect();
     assert_eq!(order, expected);
 }
+
+/// A private key in a string whose last body line sits just above a function another
+/// file calls (the layout of the review that found the leak): an excerpt of that
+/// function starts inside the key's body.
+const KEYS_PY: &str = "KEY = \"\"\"-----BEGIN RSA PRIVATE KEY-----\n\
+MIIEowIBAAKCAQEAx8Qp3pZ9G1sN0vYb2cXkq7Jd4mR1tU8wLz6yHhP0aQeVfTg\n\
+Q2lW9bYx3nK8dF5rT1uP7cJ0sM4vH6gE2yA9iL3oN5qR8wZ1xC4bV7mK0jD6fS\n\
+Zm9yZ2V0IGl0IHRoaXMgaXMgbm90IGEgcmVhbCBrZXkgYnV0IGxvb2tzIGxpa2U\n\
+LASTBODYLINEsecretmaterialQ2lW9bYx3nK8dF5rT1uP7cJ0sM4vH6gE2yA9iL3\n\
+-----END RSA PRIVATE KEY-----\"\"\"\n\
+def load_signing_key():\n    return KEY\n";
+const MAIN_PY: &str =
+    "from keys import load_signing_key\n\ndef sign(msg):\n    k = load_signing_key()\n    return hmac(k, msg)\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_body_above_a_related_function_reaches_no_redacting_prompt_nor_judge() {
+    use serde_json::json;
+    use support::chat::{chat_completion, is_judge_question, verdict};
+    let finding = json!({"findings": [
+        {"file": "main.py", "start_line": 4, "end_line": 4, "severity": "high", "category": "secrets",
+         "cwe": 798, "title": "Signing key from source", "description": "The key is in the code.",
+         "confidence": 0.9}
+    ]})
+    .to_string();
+    let (server, seen) = support::server::chat_server(move |ask| {
+        let content = match is_judge_question(&ask.user) {
+            true => verdict("confirmed", "the key is in keys.py"),
+            false if ask.file == "main.py" => finding.clone(),
+            false => support::chat::NO_FINDINGS.to_string(),
+        };
+        wiremock::ResponseTemplate::new(200).set_body_json(chat_completion(
+            &content,
+            json!({}),
+            Some(&ask.model),
+            (100, 10),
+        ))
+    })
+    .await;
+    let base = format!("{}/v1", server.uri());
+    let mut config: String = ["alpha", "beta"]
+        .iter()
+        .map(|name| support::fixture::openai_provider(name, &base, name, "context = \"related\"\nredact = \"always\""))
+        .collect();
+    config += &support::fixture::openai_provider("judge", &base, "judge", "review = false\nredact = \"always\"");
+    config += "[judge]\nprovider = \"judge\"\ntop = 5\n";
+    let dir = support::fixture::project(&[("keys.py", KEYS_PY), ("main.py", MAIN_PY)], &config);
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    support::ok(&support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await);
+    let main = prompts_about(&seen, "alpha", "main.py");
+    assert_eq!(main.len(), 1);
+    assert!(main[0].contains("keys.py lines "), "related code is sent: {}", main[0]);
+    assert!(main[0].contains("def load_signing_key():"), "{}", main[0]);
+    let judged: Vec<String> = seen
+        .chats()
+        .into_iter()
+        .filter(|c| c.model == "judge")
+        .map(|c| c.user)
+        .collect();
+    assert_eq!(judged.len(), 1, "the judge is asked about the issue in main.py");
+    assert!(judged[0].contains("def load_signing_key():"), "{}", judged[0]);
+    for prompt in seen.prompts() {
+        assert!(!prompt.contains("LASTBODYLINE"), "{prompt}");
+        assert!(!prompt.contains("Zm9yZ2V0IGl0"), "{prompt}");
+    }
+}
+
+/// The window of the review that overflowed: 4096 tokens, 1024 of them for the answer,
+/// and related code asked for far past what is left.
+const SMALL_WINDOW: &str =
+    "context = \"related\"\ncontext_tokens = 4096\nmax_output_tokens = 1024\nrelated_tokens = 8000";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_code_too_large_for_the_window_is_capped_so_every_request_fits_and_says_so() {
+    use support::chat::{reply, NO_FINDINGS};
+    let (server, seen) = support::server::chat_server(|_| reply(NO_FINDINGS, (100, 10))).await;
+    let base = format!("{}/v1", server.uri());
+    let config = support::fixture::openai_provider("loc", &base, "m", SMALL_WINDOW);
+    // main.py calls helpers of 60 lines each, defined in three other files: far more
+    // related code than the window holds.
+    let main: String = std::iter::once("def main(req):\n".to_string())
+        .chain((0..30).map(|i| format!("    helper_{i}(req)\n")))
+        .collect();
+    let lib = |part: usize| -> String {
+        (0..10)
+            .map(|h| {
+                let body: String = (0..60)
+                    .map(|x| format!("    x{x} = compute_value_{x}(arg)\n"))
+                    .collect();
+                format!("def helper_{}(arg):\n{body}    return arg\n\n", part * 10 + h)
+            })
+            .collect()
+    };
+    let (a, b, c) = (lib(0), lib(1), lib(2));
+    let files = [
+        ("main.py", main.as_str()),
+        ("a/lib.py", &a),
+        ("b/lib.py", &b),
+        ("c/lib.py", &c),
+    ];
+    let dir = support::fixture::project(&files, &config);
+    support::ok(&support::quorum_async(dir.path(), &["trust", "quorum.toml"], &[]).await);
+    let out = support::quorum_async(dir.path(), &["review", ".", "--no-cache"], &[]).await;
+    let stderr = support::ok(&out);
+    let notice =
+        "loc: related_tokens = 8000 does not fit a context window of 4096 tokens with max_output_tokens = 1024; \
+                  related code gets at most ";
+    assert!(stderr.contains(notice), "{stderr}");
+    assert!(stderr.contains("set related_tokens = "), "{stderr}");
+    let prompts = prompts_about(&seen, "m", "main.py");
+    assert!(!prompts.is_empty());
+    assert!(
+        prompts.iter().any(|p| p.contains("-----BEGIN RELATED CODE")),
+        "related code is still sent"
+    );
+    // Tokens as Quorum estimates them (3.5 characters each): every request fits.
+    let tokens = |text: &str| (text.chars().count() as f64 / 3.5).ceil() as u64;
+    let system = tokens(&quorum::input::prompt::system_prompt());
+    for p in &prompts {
+        assert!(
+            system + tokens(p) + 1024 <= 4096,
+            "{} tokens: {p}",
+            system + tokens(p) + 1024
+        );
+    }
+}

@@ -225,7 +225,12 @@ impl Ctx<'_> {
         Request {
             id: self.files[job.file].path.clone(),
             system: prompt::system_prompt(),
-            user: user_prompt(&self.files[job.file], reviewer, job.range),
+            user: user_prompt(
+                &self.files[job.file],
+                reviewer,
+                job.range,
+                job.related.as_deref().unwrap_or_default(),
+            ),
             schema: (config.structured_output != StructuredOutputMode::None).then(prompt::finding_schema),
             max_output_tokens: config.max_output_tokens,
             temperature: config.temperature,

@@ -6,7 +6,7 @@ use crate::engine::Reviewer;
 use crate::input::chunk;
 use crate::input::prompt;
 use crate::input::walk::SourceFile;
-use crate::related::Region;
+use crate::related::{CodeExcerpt, Region};
 use crate::store::LineRange;
 
 /// One request to make: a file, or a part of it, for one reviewer.
@@ -20,6 +20,9 @@ pub struct Job {
     pub input_tokens: u64,
     /// A question other than a review of the file (a judge's), asked instead.
     pub question: Option<std::sync::Arc<crate::engine::Question>>,
+    /// The related code found when the job was planned (`context = "related"`), sent as
+    /// it was keyed: the lookup runs once per job, not again when the request is made.
+    pub related: Option<std::sync::Arc<[CodeExcerpt]>>,
 }
 
 /// Plans every job: each file (split where a reviewer's context window requires) for
@@ -45,7 +48,14 @@ pub(super) fn job(
     reviewer: usize,
     range: Option<LineRange>,
 ) -> Job {
-    let user = user_prompt(&files[file], &reviewers[reviewer], range);
+    let (file_, reviewer_) = (&files[file], &reviewers[reviewer]);
+    let related = related_code(
+        file_,
+        reviewer_,
+        range,
+        crate::checks::redact::applies(&reviewer_.config),
+    );
+    let user = user_prompt(file_, reviewer_, range, &related);
     Job {
         file,
         reviewer,
@@ -53,40 +63,41 @@ pub(super) fn job(
         key: job_key(&reviewers[reviewer].config, &prompt::system_prompt(), &user),
         input_tokens: chunk::estimate_tokens(&user) + chunk::estimate_tokens(&prompt::system_prompt()),
         question: None,
+        related: (!related.is_empty()).then(|| related.into()),
     }
 }
 
 /// The user prompt as `reviewer` receives it: for a provider off the local network
 /// (or one set to `redact = "always"`), secret-looking values are replaced on their
 /// own lines, so line numbers, parts and findings stay the same. A provider with
-/// `context = "related"` gets the related code after the file, redacted the same way.
-pub(super) fn user_prompt(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>) -> String {
-    let redacting = crate::checks::redact::applies(&reviewer.config);
-    let mut user = if redacting {
-        redacted_prompt(file, range)
-    } else {
-        prompt::user_prompt(file, range)
-    };
-    user.push_str(&related_part(file, reviewer, range, redacting));
-    user
-}
-
-fn redacted_prompt(file: &SourceFile, range: Option<LineRange>) -> String {
+/// `context = "related"` gets the `related` code (the job's, see [`related_code`])
+/// after the file.
+pub(super) fn user_prompt(
+    file: &SourceFile,
+    reviewer: &Reviewer,
+    range: Option<LineRange>,
+    related: &[CodeExcerpt],
+) -> String {
+    if !crate::checks::redact::applies(&reviewer.config) {
+        return prompt::review_prompt(file, range, related);
+    }
     let redacted = crate::checks::redact::redact(&file.text);
     if redacted.secrets.is_empty() {
-        return prompt::user_prompt(file, range);
+        return prompt::review_prompt(file, range, related);
     }
     let file = SourceFile {
         text: redacted.text,
         ..file.clone()
     };
-    prompt::user_prompt(&file, range)
+    prompt::review_prompt(&file, range, related)
 }
 
-/// The related code of the lines sent, within the reviewer's budget (empty without one).
-fn related_part(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>, redacting: bool) -> String {
+/// The related code of the lines sent, within the reviewer's budget (none without one).
+/// A redacting reviewer's comes cut from redacted files (`related::RedactedIndex`);
+/// each excerpt is redacted again here, in case another source answers.
+fn related_code(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>, redacting: bool) -> Vec<CodeExcerpt> {
     let (Some(budget), Some(related)) = (reviewer.related_budget(), &reviewer.related) else {
-        return String::new();
+        return Vec::new();
     };
     let region = Region {
         path: &file.path,
@@ -99,7 +110,7 @@ fn related_part(file: &SourceFile, reviewer: &Reviewer, range: Option<LineRange>
             e.text = crate::checks::redact::redact(&e.text).text;
         }
     }
-    prompt::related_section(file, &excerpts)
+    excerpts
 }
 
 /// Hashes everything that can change an answer.
@@ -111,4 +122,95 @@ pub(super) fn job_key(c: &ProviderConfig, system: &str, user_prompt: &str) -> St
         "extra_body": c.extra_body, "system": system, "user": user_prompt,
     });
     crate::hash::sha256_hex(identity.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::related::RelatedCode;
+
+    /// Related code that counts how often it is asked.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl RelatedCode for Counting {
+        fn related(&self, region: Region<'_>, _budget: u64) -> Vec<CodeExcerpt> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            vec![CodeExcerpt {
+                path: "lib.py".into(),
+                start_line: 1,
+                end_line: 1,
+                text: format!("def helper(): pass  # for {}\n", region.path),
+                why: "definition of `helper`".into(),
+            }]
+        }
+    }
+
+    fn reviewer(extra: &str, related: Arc<Counting>) -> Reviewer {
+        let toml = format!(
+            "[providers.p]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:1234/v1\"\nmodel = \"m\"\n\
+             context = \"related\"\n{extra}\n"
+        );
+        let config = crate::config::Config::parse(Path::new("quorum.toml"), &toml)
+            .unwrap()
+            .providers
+            .remove(0);
+        Reviewer {
+            provider: crate::engine::backend::build_without_key(&config, Path::new("quorum.toml")).unwrap(),
+            context_tokens: config.context_tokens,
+            config,
+            related: Some(related),
+        }
+    }
+
+    fn file() -> SourceFile {
+        let text = "def main():\n    helper()\n".to_string();
+        SourceFile {
+            path: "main.py".into(),
+            content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            text,
+            changed: None,
+        }
+    }
+
+    #[test]
+    fn a_job_carries_the_related_code_it_was_keyed_with_found_once() {
+        let counting = Arc::new(Counting::default());
+        let reviewers = [reviewer("", counting.clone())];
+        let files = [file()];
+        let jobs = plan(&files, &reviewers);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 1);
+        let related = jobs[0].related.as_deref().expect("the job carries its related code");
+        let sent = user_prompt(&files[0], &reviewers[0], None, related);
+        assert!(sent.contains("def helper(): pass  # for main.py"), "{sent}");
+        assert_eq!(
+            jobs[0].key,
+            job_key(&reviewers[0].config, &prompt::system_prompt(), &sent)
+        );
+        assert_eq!(counting.0.load(Ordering::SeqCst), 1, "sending asks no second lookup");
+    }
+
+    #[test]
+    fn related_tokens_past_the_window_is_capped_to_half_the_room_and_the_code_keeps_the_rest() {
+        let small = reviewer(
+            "context_tokens = 4096\nmax_output_tokens = 1024\nrelated_tokens = 8000",
+            Arc::default(),
+        );
+        let related = small.related_budget().unwrap();
+        assert_eq!(small.related_capped(), Some(related));
+        let code = small.code_budget().unwrap();
+        assert!(code >= related, "{code} {related}");
+        let system = crate::input::chunk::estimate_tokens(&prompt::system_prompt());
+        assert!(code + related + prompt::related_frame_tokens() + system + 1024 <= 4096);
+        let roomy = reviewer(
+            "context_tokens = 128000\nmax_output_tokens = 1024\nrelated_tokens = 8000",
+            Arc::default(),
+        );
+        assert_eq!((roomy.related_budget(), roomy.related_capped()), (Some(8000), None));
+    }
 }

@@ -41,5 +41,6 @@ pub fn question_job(reviewers: &[Reviewer], reviewer: usize, file: usize, questi
         key,
         input_tokens: chunk::estimate_tokens(&question.user) + chunk::estimate_tokens(&question.system),
         question: Some(Arc::new(question)),
+        related: None,
     }
 }

@@ -18,6 +18,10 @@ const PROMPT_MARGIN_TOKENS: u64 = 128;
 /// reviewed. A part that then proves too long for the server is split on its word.
 const MIN_CODE_BUDGET_TOKENS: u64 = 256;
 
+/// Related code takes at most this fraction (1/n) of the room a window leaves besides
+/// the answer and the system prompt: the file's own code keeps at least as much.
+pub const RELATED_SHARE_DIVISOR: u64 = 2;
+
 /// The output tokens one answer is expected to use, at most: answers that list findings
 /// rarely come near a generous `max_output_tokens`, so budgets and rate limits count this
 /// instead. The `--dry-run` text states it.
@@ -39,20 +43,42 @@ pub struct Reviewer {
 
 impl Reviewer {
     /// Tokens of code one request may carry: the window less the answer's reserve, the
-    /// system prompt, the related code's share and a margin. `None` when the window is
-    /// unknown.
+    /// system prompt, the related code's share (with its section's own lines) and a
+    /// margin. `None` when the window is unknown.
     pub fn code_budget(&self) -> Option<u64> {
-        let context = self.context_tokens?;
-        let fixed = u64::from(self.config.max_output_tokens)
-            + chunk::estimate_tokens(&prompt::system_prompt())
-            + self.related_budget().unwrap_or(0)
-            + PROMPT_MARGIN_TOKENS;
-        Some(context.saturating_sub(fixed).max(MIN_CODE_BUDGET_TOKENS))
+        let room = self.room()?;
+        let related = self.related_budget().map_or(0, |b| b + prompt::related_frame_tokens());
+        Some(room.saturating_sub(related).max(MIN_CODE_BUDGET_TOKENS))
     }
 
-    /// Tokens of related code one request carries at most, when it carries any.
+    /// Tokens of related code one request carries at most, when it carries any:
+    /// `related_tokens`, capped in a known window to [`RELATED_SHARE_DIVISOR`]th of the
+    /// room left after the answer's reserve, the system prompt and the section's own
+    /// lines, so the file's code keeps the rest.
     pub fn related_budget(&self) -> Option<u64> {
-        (self.config.context == ContextMode::Related && self.related.is_some()).then_some(self.config.related_tokens)
+        if self.config.context != ContextMode::Related || self.related.is_none() {
+            return None;
+        }
+        let configured = self.config.related_tokens;
+        Some(match self.room() {
+            Some(room) => configured.min(room.saturating_sub(prompt::related_frame_tokens()) / RELATED_SHARE_DIVISOR),
+            None => configured,
+        })
+    }
+
+    /// The related code's budget when the window cut it below `related_tokens` (for the
+    /// notice that says so).
+    pub fn related_capped(&self) -> Option<u64> {
+        self.related_budget().filter(|&b| b < self.config.related_tokens)
+    }
+
+    /// The window less the answer's reserve, the system prompt and the margin: what the
+    /// code and its related code share. `None` when the window is unknown.
+    fn room(&self) -> Option<u64> {
+        let fixed = u64::from(self.config.max_output_tokens)
+            + chunk::estimate_tokens(&prompt::system_prompt())
+            + PROMPT_MARGIN_TOKENS;
+        Some(self.context_tokens?.saturating_sub(fixed))
     }
 
     /// Estimated output tokens of one answer (for budgets and rate limits; labelled

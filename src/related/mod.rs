@@ -11,6 +11,7 @@ mod index;
 mod lang;
 mod lexical;
 mod lookup;
+mod redacted;
 mod syntax;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ pub use facts::{Definition, FieldSet, FileFacts, Reference};
 pub use index::{read_file, Index, IndexStats};
 pub use lang::DefKind;
 pub use lookup::excerpt_tokens;
+pub use redacted::RedactedIndex;
 
 /// A piece of code with where it came from, as a prompt shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use crate::engine::cache::Cache;
 use crate::engine::{self, question_job, Job, Reviewer, Summary};
 use crate::input::walk::SourceFile;
 use crate::judge::{self, Evidence, JudgeRun};
-use crate::related::{Index, RelatedCode};
+use crate::related::{Index, RedactedIndex};
 use crate::store::seal::RunMac;
 use crate::store::{ResponseRecord, RunFolder, RunMeta, StoreWriter};
 use crate::triage;
@@ -35,14 +35,8 @@ const DEFAULT_RELATED_TOKENS: u64 = 2000;
 /// tree, shared with the reviewers that have `context = "related"`), or one built now
 /// from the files at hand when the plan made none. The judge always gets it: a
 /// cross-file trap is exactly what it is there to see through.
-pub(super) fn related_code_for_judge(
-    related: Option<Arc<Index>>,
-    files: &[SourceFile],
-) -> Arc<dyn RelatedCode + Send + Sync> {
-    match related {
-        Some(index) => index,
-        None => Arc::new(Index::build(files)),
-    }
+pub(super) fn related_code_for_judge(related: Option<Arc<Index>>, files: &[SourceFile]) -> Arc<Index> {
+    related.unwrap_or_else(|| Arc::new(Index::build(files)))
 }
 
 /// Everything the judge pass reads and writes.
@@ -158,6 +152,8 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         pass.decided,
     );
     let related = related_code_for_judge(pass.related.clone(), pass.files);
+    // A redacting judge's related code is cut from redacted files, as the reviewers' is.
+    let redacted_related = RedactedIndex::new(related.clone());
     // The named judge's window sets the budget: the question is the same for every judge.
     let budget = related_budget(&judges[judges.len() - 1]);
     let by_path: HashMap<&str, usize> = pass
@@ -181,7 +177,10 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
                 judge::question(&Evidence {
                     issue,
                     file: &pass.files[file],
-                    related: related.as_ref(),
+                    related: match redact {
+                        true => &redacted_related,
+                        false => related.as_ref(),
+                    },
                     related_budget: budget,
                     redact,
                 })

@@ -25,7 +25,7 @@ use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::changes::{changes_since, ChangeSet, Since};
 use crate::input::walk::{self, Selection};
-use crate::related::Index;
+use crate::related::{Index, RedactedIndex, RelatedCode};
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
 
 /// How long a local server may take to say its context window.
@@ -466,13 +466,35 @@ fn attach_related(
             started.elapsed().as_millis()
         );
     }
+    // A redacting provider's related code is cut from redacted files (see
+    // `related::RedactedIndex`), one shared view for all of them.
+    let redacted: Arc<dyn RelatedCode + Send + Sync> = Arc::new(RedactedIndex::new(index.clone()));
     for reviewer in reviewers
         .iter_mut()
         .filter(|r| r.config.context == ContextMode::Related)
     {
-        reviewer.related = Some(index.clone());
+        reviewer.related = Some(match crate::checks::redact::applies(&reviewer.config) {
+            true => redacted.clone(),
+            false => index.clone(),
+        });
+        if let (Some(capped), false) = (reviewer.related_capped(), quiet) {
+            eprintln!("{}", related_capped_notice(reviewer, capped));
+        }
     }
     Ok(Some(index))
+}
+
+/// Says that `related_tokens` does not fit the provider's window and what it gets.
+fn related_capped_notice(reviewer: &Reviewer, capped: u64) -> String {
+    format!(
+        "{}: related_tokens = {} does not fit a context window of {} tokens with max_output_tokens = {}; \
+         related code gets at most {capped} tokens per request so the file's code keeps the rest \
+         (set related_tokens = {capped} or less to silence this, or load the model with a larger context)",
+        crate::sanitize::terminal_safe(&reviewer.config.name),
+        reviewer.config.related_tokens,
+        reviewer.context_tokens.unwrap_or_default(),
+        reviewer.config.max_output_tokens,
+    )
 }
 
 /// Refuses a context window too small for the answer's reserve: every request would

@@ -1,0 +1,107 @@
+//! Related code as a redacting provider (`checks::redact::applies`) is sent it: each
+//! excerpt cut from its file's redacted text, never redacted on its own. Redaction
+//! follows state across lines (an open private-key block), so an excerpt that starts
+//! inside a key's body would not see the BEGIN line and would keep the key in clear.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{CodeExcerpt, Index, Region, RelatedCode};
+
+/// The run's index, answering with excerpts of the redacted files. Each file is
+/// redacted once, when an excerpt of it is first asked for (most are never shown).
+pub struct RedactedIndex {
+    index: Arc<Index>,
+    /// The redacted text of each file asked for so far, by its id in the index.
+    redacted: Mutex<HashMap<u32, Arc<String>>>,
+}
+
+impl RedactedIndex {
+    pub fn new(index: Arc<Index>) -> RedactedIndex {
+        RedactedIndex {
+            index,
+            redacted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The redacted text of the indexed file at `path`; `None` for a file the index
+    /// does not hold.
+    fn redacted_file(&self, path: &str) -> Option<Arc<String>> {
+        let (id, file) = self.index.file(path)?;
+        let mut cache = self.redacted.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let text = cache
+            .entry(id)
+            .or_insert_with(|| Arc::new(crate::checks::redact::redact(&file.text).text));
+        Some(text.clone())
+    }
+
+    /// `e` with its lines taken from its file's redacted text (redaction keeps the line
+    /// count, so the numbers hold); `None` when its file is unknown.
+    fn redacted_excerpt(&self, e: CodeExcerpt) -> Option<CodeExcerpt> {
+        let text = self.redacted_file(&e.path)?;
+        let lines: String = text
+            .lines()
+            .skip(e.start_line.saturating_sub(1) as usize)
+            .take((e.end_line + 1).saturating_sub(e.start_line) as usize)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        Some(CodeExcerpt { text: lines, ..e })
+    }
+}
+
+impl RelatedCode for RedactedIndex {
+    fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt> {
+        // An excerpt whose file cannot be redacted whole is left out rather than sent
+        // redacted on its own.
+        self.index
+            .related(region, budget_tokens)
+            .into_iter()
+            .filter_map(|e| self.redacted_excerpt(e))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::walk::SourceFile;
+
+    fn source(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+            content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            changed: None,
+        }
+    }
+
+    #[test]
+    fn an_excerpt_that_starts_inside_a_key_body_keeps_no_line_of_it() {
+        let keys = "KEY = \"\"\"-----BEGIN RSA PRIVATE KEY-----\n\
+                    MIIEowIBAAKCAQEAx8Qp3pZ9G1sN0vYb2cXkq7Jd4mR1tU8wLz6yHhP0aQeVfTg\n\
+                    LASTBODYLINEsecretmaterialQ2lW9bYx3nK8dF5rT1uP7cJ0sM4vH6gE2yA9iL3\n\
+                    -----END RSA PRIVATE KEY-----\"\"\"\n\
+                    def load_signing_key():\n    return KEY\n";
+        let main = "from keys import load_signing_key\n\ndef sign(msg):\n    k = load_signing_key()\n    return k\n";
+        let index = Arc::new(Index::build(&[source("keys.py", keys), source("main.py", main)]));
+        let region = Region {
+            path: "main.py",
+            start_line: 1,
+            end_line: 5,
+        };
+        let plain = index.related(region, 1000);
+        let redacted = RedactedIndex::new(index).related(region, 1000);
+        assert!(!redacted.is_empty());
+        assert_eq!(redacted.len(), plain.len());
+        for (p, r) in plain.iter().zip(&redacted) {
+            assert_eq!((p.start_line, p.end_line), (r.start_line, r.end_line));
+            assert_eq!(p.text.lines().count(), r.text.lines().count(), "{r:?}");
+            assert!(!r.text.contains("LASTBODYLINE"), "{r:?}");
+        }
+        // The layout is the one that leaked: an excerpt cut inside the key's body,
+        // where redacting the excerpt alone keeps the body line.
+        assert!(plain
+            .iter()
+            .any(|p| crate::checks::redact::redact(&p.text).text.contains("LASTBODYLINE")));
+    }
+}
