@@ -11,6 +11,8 @@ mod index;
 mod lang;
 mod lexical;
 mod lookup;
+#[cfg(test)]
+mod lookup_tests;
 mod syntax;
 #[cfg(test)]
 mod tests;

@@ -58,6 +58,8 @@ pub fn read(spec: &LangSpec, text: &str) -> Option<FileFacts> {
 /// A walk's result: the facts and how many nodes it visited.
 struct Walked {
     facts: FileFacts,
+    /// Nodes visited: what the tests bound.
+    #[cfg_attr(not(test), expect(dead_code))]
     visits: usize,
     end: WalkEnd,
 }
