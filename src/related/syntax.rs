@@ -116,7 +116,9 @@ impl Walk<'_> {
         let mut ancestors: Vec<Frame<'_>> = Vec::new();
         for _ in 0..MAX_NODES {
             self.visits += 1;
-            if ancestors.len() > MAX_DEPTH || (self.visits % CLOCK_EVERY == 0 && started.elapsed() > WALK_TIME_LIMIT) {
+            if ancestors.len() > MAX_DEPTH
+                || (self.visits.is_multiple_of(CLOCK_EVERY) && started.elapsed() > WALK_TIME_LIMIT)
+            {
                 return WalkEnd::GivenUp;
             }
             let node = cursor.node();
