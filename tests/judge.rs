@@ -527,3 +527,37 @@ async fn the_judge_gets_only_the_budget_the_review_left() {
         "{reason}"
     );
 }
+
+/// The review without `--quiet`, which says when the index of related code is built.
+async fn review_saying_progress(dir: &Path) -> String {
+    let args = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "out",
+        "--no-cache",
+    ];
+    ok(&quorum(dir, &args).await)
+}
+
+#[tokio::test]
+async fn the_index_of_related_code_is_built_for_the_judge_only_when_it_has_an_issue_to_ask_about() {
+    let (quiet_server, seen) = chat_server(|ask| {
+        assert!(!is_judge_question(&ask.user), "no issue, no question");
+        let nothing = json!({"findings": []}).to_string();
+        ResponseTemplate::new(200).set_body_json(chat_completion(&nothing, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await;
+    let err = review_saying_progress(project(&quiet_server).path()).await;
+    assert_eq!(seen.asked("Judge this reported issue."), 0);
+    assert!(
+        !err.contains("related code: indexed"),
+        "nothing to judge, nothing indexed: {err}"
+    );
+
+    let (server, _) = server(Trap::Rejected, Arc::default()).await;
+    let err = review_saying_progress(project(&server).path()).await;
+    assert!(err.contains("related code: indexed 1 files"), "{err}");
+}

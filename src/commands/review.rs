@@ -11,6 +11,7 @@ mod judge;
 mod meta;
 mod plan;
 mod resume;
+mod run_index;
 mod target;
 
 use std::collections::HashMap;
@@ -175,7 +176,7 @@ async fn run(
         run_mac: &run_mac,
         meta: &mut meta,
         files: &walked.files,
-        related,
+        related: &related,
         texts: &texts,
         settings: &config.consensus,
         report: &opts.report,

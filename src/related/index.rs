@@ -3,6 +3,7 @@
 //! used and set.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 
 use super::facts::{meaningful, FileFacts};
 use super::{lang, lexical, syntax};
@@ -49,6 +50,11 @@ pub struct Index {
     pub(super) defs: HashMap<String, Vec<Loc>>,
     pub(super) refs: HashMap<String, Vec<Loc>>,
     pub(super) sets: HashMap<String, Vec<Loc>>,
+    /// Places looked at by the lookups so far (each bounded per name: see
+    /// `lookup::MAX_CANDIDATES_PER_NAME`).
+    pub(super) examined: AtomicUsize,
+    /// Lookups of one name's places so far.
+    pub(super) lookups: AtomicUsize,
 }
 
 /// How many files the index reads with a grammar, and how many lexically.
@@ -62,6 +68,8 @@ pub struct IndexStats {
 
 impl Index {
     /// Reads every file (on all cores: each file is read alone) and maps its names.
+    /// Files are added in the walk's order (sorted by path), so each name's places are
+    /// in file order and a file's neighbours in that order share its folders.
     pub fn build(files: &[SourceFile]) -> Index {
         let facts = read_all(files);
         let mut index = Index::default();

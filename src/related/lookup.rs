@@ -4,7 +4,8 @@
 //! middleware); where the fields it reads are set. Nearest first, without repeats, cut
 //! to the budget.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 
 use super::facts::{meaningful, Definition};
 use super::index::{Index, IndexedFile, Loc};
@@ -23,8 +24,13 @@ const MAX_DEFS_PER_NAME: usize = 3;
 const MAX_CALLERS: usize = 8;
 /// Places shown that set one field, at most.
 const MAX_SETS_PER_FIELD: usize = 4;
-/// Names of the region looked up, at most (a whole file names many).
-const MAX_NAMES: usize = 200;
+/// Names of the region looked up, at most (a whole file names many): the rarest are
+/// kept, being the most specific.
+const MAX_NAMES: usize = 64;
+/// Places of one name looked at, at most: those of the region's file and of the files
+/// next to it in path order. A name used in every file of a large tree would otherwise
+/// make each lookup cost the size of the tree.
+pub(super) const MAX_CANDIDATES_PER_NAME: usize = 256;
 
 /// A piece of code found, before ranking.
 struct Candidate {
@@ -60,26 +66,19 @@ impl Index {
         end: u32,
         second_hand: bool,
     ) -> Vec<Candidate> {
-        let mut seen = HashSet::new();
         let names = file
             .facts
             .refs
             .iter()
-            .filter(|r| r.line >= start && r.line <= end && meaningful(&r.name))
-            .filter(|r| seen.insert(r.name.as_str()))
-            .take(MAX_NAMES);
+            .filter(|r| r.line >= start && r.line <= end)
+            .map(|r| r.name.as_str());
         let mut out = Vec::new();
-        for r in names {
-            let Some(locs) = self.defs.get(&r.name) else { continue };
-            let mut locs: Vec<&Loc> = locs
-                .iter()
-                .filter(|l| {
-                    let d = self.def(l);
-                    !(l.file == id && d.start_line <= end && d.end_line >= start)
-                })
-                .collect();
-            locs.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
-            for l in locs.into_iter().take(MAX_DEFS_PER_NAME) {
+        for (name, locs) in rarest(names, &self.defs) {
+            let outside = |l: &Loc| {
+                let d = self.def(l);
+                !(l.file == id && d.start_line <= end && d.end_line >= start)
+            };
+            for l in self.nearest(locs, id, MAX_DEFS_PER_NAME, outside) {
                 let d = self.def(l);
                 let kind = if d.kind == DefKind::Function {
                     "definition"
@@ -90,7 +89,7 @@ impl Index {
                     file: l.file,
                     start_line: d.start_line.saturating_sub(CONTEXT_LINES).max(1),
                     end_line: d.end_line.min(d.start_line.saturating_add(MAX_DEF_LINES - 1)),
-                    why: format!("{kind} of `{}`", r.name),
+                    why: format!("{kind} of `{name}`"),
                     second_hand,
                 });
             }
@@ -122,15 +121,11 @@ impl Index {
             let Some(locs) = self.refs.get(&function.name) else {
                 continue;
             };
-            let mut uses: Vec<&Loc> = locs
-                .iter()
-                .filter(|l| {
-                    let line = self.files[l.file as usize].facts.refs[l.item as usize].line;
-                    !(l.file == id && line >= function.start_line && line <= function.end_line)
-                })
-                .collect();
-            uses.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
-            for l in uses {
+            let outside = |l: &Loc| {
+                let line = self.files[l.file as usize].facts.refs[l.item as usize].line;
+                !(l.file == id && line >= function.start_line && line <= function.end_line)
+            };
+            for l in self.nearest(locs, id, MAX_CALLERS, outside) {
                 if shown >= MAX_CALLERS {
                     return;
                 }
@@ -157,37 +152,51 @@ impl Index {
 
     /// Where the fields the region reads are set, outside the region.
     fn field_sets(&self, id: u32, file: &IndexedFile, region: Region<'_>, found: &mut Vec<Candidate>) {
-        let mut seen = HashSet::new();
         let fields = file
             .facts
             .reads
             .iter()
-            .filter(|r| r.line >= region.start_line && r.line <= region.end_line && meaningful(&r.name))
-            .filter(|r| seen.insert(r.name.as_str()))
-            .take(MAX_NAMES);
-        for field in fields {
-            let Some(locs) = self.sets.get(&field.name) else {
-                continue;
+            .filter(|r| r.line >= region.start_line && r.line <= region.end_line)
+            .map(|r| r.name.as_str());
+        for (field, locs) in rarest(fields, &self.sets) {
+            let outside = |l: &Loc| {
+                let line = self.files[l.file as usize].facts.sets[l.item as usize].line;
+                !(l.file == id && line >= region.start_line && line <= region.end_line)
             };
-            let mut sets: Vec<&Loc> = locs
-                .iter()
-                .filter(|l| {
-                    let line = self.files[l.file as usize].facts.sets[l.item as usize].line;
-                    !(l.file == id && line >= region.start_line && line <= region.end_line)
-                })
-                .collect();
-            sets.sort_by_cached_key(|l| (l.file != id, self.distance(id, l.file)));
-            for l in sets.into_iter().take(MAX_SETS_PER_FIELD) {
+            for l in self.nearest(locs, id, MAX_SETS_PER_FIELD, outside) {
                 let line = self.files[l.file as usize].facts.sets[l.item as usize].line;
                 found.push(Candidate {
                     file: l.file,
                     start_line: line.saturating_sub(CONTEXT_LINES).max(1),
                     end_line: line.saturating_add(CONTEXT_LINES),
-                    why: format!("where field `{}` is set", field.name),
+                    why: format!("where field `{field}` is set"),
                     second_hand: false,
                 });
             }
         }
+    }
+
+    /// The `keep` places of `locs` (one name's, in file order) nearest file `id` that
+    /// `wanted` accepts, nearest first: its own file's, then by the folders apart. Only
+    /// [`MAX_CANDIDATES_PER_NAME`] places are looked at, around `id`'s in file order.
+    fn nearest<'l>(&self, locs: &'l [Loc], id: u32, keep: usize, wanted: impl Fn(&Loc) -> bool) -> Vec<&'l Loc> {
+        let window = candidate_window(locs, id);
+        self.examined.fetch_add(window.len(), Ordering::Relaxed);
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        let mut ranked: Vec<RankedLoc<'l>> = window
+            .iter()
+            .filter(|l| wanted(l))
+            .map(|loc| RankedLoc {
+                key: (loc.file != id, self.distance(id, loc.file), loc.file, loc.item),
+                loc,
+            })
+            .collect();
+        if ranked.len() > keep && keep > 0 {
+            ranked.select_nth_unstable_by_key(keep - 1, |r| r.key);
+        }
+        ranked.truncate(keep);
+        ranked.sort_unstable_by_key(|r| r.key);
+        ranked.into_iter().map(|r| r.loc).collect()
     }
 
     fn def(&self, l: &Loc) -> &Definition {
@@ -238,6 +247,46 @@ impl Index {
         }
         kept
     }
+}
+
+/// A place with what orders it: in the file asked about first, then the folders apart,
+/// then file order (for a stable result).
+struct RankedLoc<'l> {
+    key: (bool, usize, u32, u32),
+    loc: &'l Loc,
+}
+
+/// At most [`MAX_CANDIDATES_PER_NAME`] of `locs` (sorted by file): from half that before
+/// file `id`'s first place on, so `id`'s own and its neighbours' in path order.
+fn candidate_window(locs: &[Loc], id: u32) -> &[Loc] {
+    let at = locs.partition_point(|l| l.file < id);
+    let end = (at.saturating_sub(MAX_CANDIDATES_PER_NAME / 2) + MAX_CANDIDATES_PER_NAME).min(locs.len());
+    &locs[end.saturating_sub(MAX_CANDIDATES_PER_NAME)..end]
+}
+
+/// The distinct meaningful `names` that `places` has, each with its places, in the
+/// order first named; past [`MAX_NAMES`], only the rarest (fewest places) are kept.
+fn rarest<'n, 'i>(
+    names: impl Iterator<Item = &'n str>,
+    places: &'i HashMap<String, Vec<Loc>>,
+) -> Vec<(&'n str, &'i [Loc])> {
+    let mut seen = HashSet::new();
+    let mut found: Vec<(&'n str, &'i [Loc])> = names
+        .filter(|n| meaningful(n) && seen.insert(*n))
+        .filter_map(|n| places.get(n).map(|locs| (n, locs.as_slice())))
+        .collect();
+    if found.len() > MAX_NAMES {
+        let mut by_rarity: Vec<usize> = (0..found.len()).collect();
+        by_rarity.sort_by_key(|&i| (found[i].1.len(), i));
+        let kept: HashSet<usize> = by_rarity.into_iter().take(MAX_NAMES).collect();
+        found = found
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| kept.contains(i))
+            .map(|(_, f)| f)
+            .collect();
+    }
+    found
 }
 
 /// The lines of `c` that are in its file and not in the region (which the prompt or

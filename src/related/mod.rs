@@ -11,6 +11,8 @@ mod index;
 mod lang;
 mod lexical;
 mod lookup;
+#[cfg(test)]
+mod lookup_tests;
 mod redacted;
 mod syntax;
 #[cfg(test)]

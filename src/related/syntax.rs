@@ -3,7 +3,11 @@
 //! The tree is hostile: a file may be built to make a parser slow or a tree deep. The
 //! parse is cancelled past [`PARSE_TIME_LIMIT`], the walk is iterative (no recursion to
 //! overflow the stack) and stops after [`MAX_NODES`]; a file over [`MAX_PARSE_BYTES`] is
-//! not parsed. Whatever is not parsed is read lexically instead.
+//! not parsed. The walk keeps its own stack of ancestors: in tree-sitter a node's
+//! `parent()` or `next_named_sibling()` walks down from the root, so calling them per
+//! node costs the depth each time (quadratic on a deeply nested file). A tree deeper
+//! than [`MAX_DEPTH`], or a walk past [`WALK_TIME_LIMIT`], gives the file up. Whatever is
+//! not parsed is read lexically instead.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -20,10 +24,47 @@ const PARSE_TIME_LIMIT: Duration = Duration::from_millis(200);
 const MAX_PARSE_BYTES: usize = 1 << 20;
 /// The most nodes of one tree walked.
 const MAX_NODES: usize = 1_000_000;
+/// Deeper trees are not code a person wrote (a long `a + b + …` chain nests a level
+/// per term, so this is well above the deepest real code).
+const MAX_DEPTH: usize = 2_000;
+/// Longest the walk of one tree may take; checked every [`CLOCK_EVERY`] nodes.
+const WALK_TIME_LIMIT: Duration = Duration::from_millis(200);
+const CLOCK_EVERY: usize = 1024;
+
+/// How the walk of a tree ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WalkEnd {
+    /// Every node visited (or [`MAX_NODES`] of them).
+    Done,
+    /// The tree is deeper than [`MAX_DEPTH`] or took longer than [`WALK_TIME_LIMIT`].
+    GivenUp,
+}
+
+/// One ancestor of the node visited, with how many of its named children the walk has
+/// reached (to know, without asking tree-sitter, whether a node is the last of them).
+#[derive(Clone, Copy)]
+struct Frame<'t> {
+    node: Node<'t>,
+    named_seen: usize,
+}
 
 /// The file's facts as its grammar reads them, `None` when it could not be parsed in
 /// time (or at all) or is too large.
 pub fn read(spec: &LangSpec, text: &str) -> Option<FileFacts> {
+    let walked = walk_file(spec, text)?;
+    (walked.end == WalkEnd::Done).then_some(walked.facts)
+}
+
+/// A walk's result: the facts and how many nodes it visited.
+struct Walked {
+    facts: FileFacts,
+    /// Nodes visited: what the tests bound.
+    #[cfg_attr(not(test), expect(dead_code))]
+    visits: usize,
+    end: WalkEnd,
+}
+
+fn walk_file(spec: &LangSpec, text: &str) -> Option<Walked> {
     if text.len() > MAX_PARSE_BYTES {
         return None;
     }
@@ -45,9 +86,14 @@ pub fn read(spec: &LangSpec, text: &str) -> Option<FileFacts> {
         },
         callees: HashSet::new(),
         assigned: HashSet::new(),
+        visits: 0,
     };
-    walk.run(tree.walk());
-    Some(walk.facts)
+    let end = walk.run(tree.walk());
+    Some(Walked {
+        visits: walk.visits,
+        facts: walk.facts,
+        end,
+    })
 }
 
 struct Walk<'a> {
@@ -58,28 +104,54 @@ struct Walk<'a> {
     callees: HashSet<(usize, usize)>,
     /// Byte ranges of the member names that are assigned.
     assigned: HashSet<(usize, usize)>,
+    /// Nodes visited.
+    visits: usize,
 }
 
 impl Walk<'_> {
-    /// Visits every node in document order, parents before children.
-    fn run(&mut self, mut cursor: TreeCursor<'_>) {
+    /// Visits every node in document order, parents before children, keeping the
+    /// ancestors of the node visited on a stack.
+    fn run(&mut self, mut cursor: TreeCursor<'_>) -> WalkEnd {
+        let started = Instant::now();
+        let mut ancestors: Vec<Frame<'_>> = Vec::new();
         for _ in 0..MAX_NODES {
-            self.visit(cursor.node());
-            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+            self.visits += 1;
+            if ancestors.len() > MAX_DEPTH
+                || (self.visits.is_multiple_of(CLOCK_EVERY) && started.elapsed() > WALK_TIME_LIMIT)
+            {
+                return WalkEnd::GivenUp;
+            }
+            let node = cursor.node();
+            let last_named = match ancestors.last_mut() {
+                Some(parent) if node.is_named() => {
+                    parent.named_seen += 1;
+                    parent.named_seen == parent.node.named_child_count()
+                }
+                _ => false,
+            };
+            self.visit(node, ancestors.last().map(|f| f.node), last_named);
+            if cursor.goto_first_child() {
+                ancestors.push(Frame { node, named_seen: 0 });
+                continue;
+            }
+            if cursor.goto_next_sibling() {
                 continue;
             }
             loop {
                 if !cursor.goto_parent() {
-                    return;
+                    return WalkEnd::Done;
                 }
+                ancestors.pop();
                 if cursor.goto_next_sibling() {
                     break;
                 }
             }
         }
+        WalkEnd::Done
     }
 
-    fn visit(&mut self, node: Node<'_>) {
+    /// `parent` is the node's parent; `last_named` whether it is its last named child.
+    fn visit(&mut self, node: Node<'_>, parent: Option<Node<'_>>, last_named: bool) {
         let kind = node.kind();
         if let Some(def_kind) = self.definition_kind(node) {
             if let Some(name) = definition_name(node).and_then(|n| self.text_of(n)) {
@@ -102,7 +174,8 @@ impl Walk<'_> {
             }
         }
         if node.child_count() == 0 && self.spec.names.contains(&kind) {
-            self.name_leaf(node);
+            let in_member = parent.is_some_and(|p| self.spec.members.contains(&p.kind()));
+            self.name_leaf(node, in_member && last_named);
         }
     }
 
@@ -138,7 +211,8 @@ impl Walk<'_> {
         }
     }
 
-    fn name_leaf(&mut self, node: Node<'_>) {
+    /// `member_name`: the node is the name a member access ends with (`x.name`).
+    fn name_leaf(&mut self, node: Node<'_>, member_name: bool) {
         let Some(name) = self.text_of(node) else { return };
         let name = name.trim_start_matches('$').to_string();
         let range = (node.start_byte(), node.end_byte());
@@ -148,9 +222,7 @@ impl Walk<'_> {
             self.facts.sets.push(FieldSet { name, line });
             return;
         }
-        let is_member =
-            node.parent().is_some_and(|p| self.spec.members.contains(&p.kind())) && node.next_named_sibling().is_none();
-        if is_member && !call {
+        if member_name && !call {
             self.facts.reads.push(Reference {
                 name: name.clone(),
                 line,
@@ -204,4 +276,35 @@ fn last_name(node: Node<'_>) -> Option<Node<'_>> {
 
 fn line_of(row: usize) -> u32 {
     u32::try_from(row).unwrap_or(u32::MAX - 1) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::related::lang;
+
+    /// `x=aa(aa(…1…))`: a call nested `levels` deep, two tree levels a call.
+    pub(crate) fn nested_calls(levels: usize) -> String {
+        format!("x={}1{};\n", "aa(".repeat(levels), ")".repeat(levels))
+    }
+
+    #[test]
+    fn a_deeply_nested_file_is_given_up_after_a_bounded_walk() {
+        let spec = lang::for_path("a.js").unwrap();
+        let walked = walk_file(spec, &nested_calls(5_000)).expect("parsed in time");
+        assert_eq!(walked.end, WalkEnd::GivenUp);
+        // The walk goes down (visiting each level's `aa` and `(` on the way) and stops
+        // one level past the cap: about twice the cap, not the tree's 25,000 nodes.
+        assert!(walked.visits <= 2 * MAX_DEPTH + 4, "{} visits", walked.visits);
+        assert!(read(spec, &nested_calls(5_000)).is_none());
+    }
+
+    #[test]
+    fn a_nested_file_under_the_depth_cap_is_walked_whole() {
+        let spec = lang::for_path("a.js").unwrap();
+        let walked = walk_file(spec, &nested_calls(200)).expect("parsed");
+        assert_eq!(walked.end, WalkEnd::Done);
+        let calls = walked.facts.refs.iter().filter(|r| r.name == "aa" && r.call).count();
+        assert_eq!(calls, 200);
+    }
 }

@@ -168,6 +168,15 @@ fn hostile_input_is_read_without_panicking() {
             let _ = read_file(path, text);
         }
     }
+    // Calls nested 5,000 deep: every walk of the tree used to ask each name's parent,
+    // which tree-sitter finds by walking down from the root (seconds for this file).
+    // Past the depth cap the file is read lexically (which skips the one long line).
+    let calls = format!("x={}1{};\n", "aa(".repeat(5_000), ")".repeat(5_000));
+    assert!(!read_file("d.js", &calls).parsed, "a tree 10,000 deep is given up");
+    let lines = format!("x=\n{}1{};\n", "aa(\n".repeat(5_000), ")".repeat(5_000));
+    let f = read_file("d.js", &lines);
+    assert!(!f.parsed, "a tree 10,000 deep is given up");
+    assert_eq!(f.refs.iter().filter(|r| r.name == "aa" && r.call).count(), 5_000);
 }
 
 #[test]

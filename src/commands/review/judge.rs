@@ -18,7 +18,9 @@ use crate::engine::cache::Cache;
 use crate::engine::{self, question_job, Job, Reviewer, Summary};
 use crate::input::walk::SourceFile;
 use crate::judge::{self, Evidence, JudgeRun};
-use crate::related::{Index, RedactedIndex};
+use crate::related::{RedactedIndex, RelatedCode};
+
+use super::run_index::RunIndex;
 use crate::store::seal::RunMac;
 use crate::store::{ResponseRecord, RunFolder, RunMeta, StoreWriter};
 use crate::triage;
@@ -31,14 +33,6 @@ pub(super) const MAX_PEERS_PER_ISSUE: usize = 4;
 /// Tokens of related code a judge gets when its context window is unknown.
 const DEFAULT_RELATED_TOKENS: u64 = 2000;
 
-/// The related code the judge is shown with each issue: the run's index (over the whole
-/// tree, shared with the reviewers that have `context = "related"`), or one built now
-/// from the files at hand when the plan made none. The judge always gets it: a
-/// cross-file trap is exactly what it is there to see through.
-pub(super) fn related_code_for_judge(related: Option<Arc<Index>>, files: &[SourceFile]) -> Arc<Index> {
-    related.unwrap_or_else(|| Arc::new(Index::build(files)))
-}
-
 /// Everything the judge pass reads and writes.
 pub(super) struct JudgePass<'a> {
     pub config: &'a Config,
@@ -48,8 +42,10 @@ pub(super) struct JudgePass<'a> {
     pub run_mac: &'a RunMac,
     pub meta: &'a mut RunMeta,
     pub files: &'a [SourceFile],
-    /// The run's index of related code (see `plan::attach_related`).
-    pub related: Option<Arc<Index>>,
+    /// The run's index of related code (see `plan::attach_related`), built here if
+    /// not yet and an issue is asked about. The judge always gets related code: a
+    /// cross-file trap is exactly what it is there to see through.
+    pub related: &'a RunIndex,
     pub texts: &'a HashMap<String, String>,
     pub settings: &'a Settings,
     pub report: &'a ReportOptions,
@@ -151,9 +147,6 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         &report,
         pass.decided,
     );
-    let related = related_code_for_judge(pass.related.clone(), pass.files);
-    // A redacting judge's related code is cut from redacted files, as the reviewers' is.
-    let redacted_related = RedactedIndex::new(related.clone());
     // The named judge's window sets the budget: the question is the same for every judge.
     let budget = related_budget(&judges[judges.len() - 1]);
     let by_path: HashMap<&str, usize> = pass
@@ -164,6 +157,16 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         .collect();
     let mut jobs = Vec::new();
     let selection = judge::select(&analysis.issues, settings.top);
+    if selection.chosen.is_empty() {
+        return Ok(Planned {
+            jobs: Vec::new(),
+            capped: selection.capped,
+        });
+    }
+    let index = pass.related.get(pass.files)?;
+    let related: Arc<dyn RelatedCode + Send + Sync> = index.clone();
+    // A redacting judge's related code is cut from redacted files, as the reviewers' is.
+    let redacted_related = RedactedIndex::new(index);
     for issue in selection.chosen {
         let Some(&file) = by_path.get(issue.file.as_str()) else {
             continue;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use super::resume::{answered, resumed_root};
+use super::run_index::RunIndex;
 use super::target::{root_of, target};
 use super::ReviewOptions;
 use crate::checks::CheckFinding;
@@ -25,7 +26,7 @@ use crate::engine::preflight::{self, NoProviderLeft, Preflight};
 use crate::engine::{self, Job, Reviewer};
 use crate::input::changes::{changes_since, ChangeSet, Since};
 use crate::input::walk::{self, Selection};
-use crate::related::{Index, RedactedIndex, RelatedCode};
+use crate::related::{RedactedIndex, RelatedCode};
 use crate::store::{OutLock, ResponseRecord, RunFolder, RunMeta};
 
 /// How long a local server may take to say its context window.
@@ -46,7 +47,7 @@ pub(super) struct Plan {
     pub reviewers: Vec<Reviewer>,
     /// The index of related code, when a reviewer (`context = "related"`) or the judge
     /// wants one: over the whole tree, whatever part of it is reviewed.
-    pub related: Option<Arc<Index>>,
+    pub related: RunIndex,
     pub jobs: Vec<Job>,
     pub checks: Vec<CheckFinding>,
     /// What the checks tell about redacted requests (empty, or a line of its own).
@@ -432,9 +433,9 @@ async fn build_reviewers(
     Ok(reviewers)
 }
 
-/// Builds the index of related code once, if a provider wants related code
-/// (`context = "related"`) or a judge is configured, and hands it to those providers;
-/// says how long it took unless `quiet`. The index covers the whole tree under the root
+/// The run's index of related code: built now if a provider wants related code
+/// (`context = "related"`) and handed to those providers; else left for the judge pass
+/// to build if it asks about an issue. The index covers the whole tree under the root
 /// (walked by the same rules), not only the files reviewed: in a `--since`, `--shard` or
 /// path-limited review the middleware that makes a changed handler safe usually did not
 /// change.
@@ -444,44 +445,28 @@ fn attach_related(
     walked: &walk::Walked,
     reviewers: &mut [Reviewer],
     quiet: bool,
-) -> Result<Option<Arc<Index>>> {
-    let wanted = reviewers.iter().any(|r| r.config.context == ContextMode::Related) || start.config.judge.is_some();
-    if !wanted {
-        return Ok(None);
-    }
-    let started = std::time::Instant::now();
+) -> Result<RunIndex> {
     let partial = start.since.is_some() || start.selection.is_some() || start.shard.is_some();
-    let index = match partial {
-        true => Arc::new(Index::build(
-            &walk::walk_selected(&start.root, &start.config.review, never, None)?.files,
-        )),
-        false => Arc::new(Index::build(&walked.files)),
-    };
-    if !quiet {
-        let stats = index.stats();
-        eprintln!(
-            "related code: indexed {} files ({} with a grammar, the rest lexically) in {} ms",
-            stats.files,
-            stats.parsed,
-            started.elapsed().as_millis()
-        );
-    }
-    // A redacting provider's related code is cut from redacted files (see
-    // `related::RedactedIndex`), one shared view for all of them.
-    let redacted: Arc<dyn RelatedCode + Send + Sync> = Arc::new(RedactedIndex::new(index.clone()));
-    for reviewer in reviewers
-        .iter_mut()
-        .filter(|r| r.config.context == ContextMode::Related)
-    {
-        reviewer.related = Some(match crate::checks::redact::applies(&reviewer.config) {
-            true => redacted.clone(),
-            false => index.clone(),
-        });
-        if let (Some(capped), false) = (reviewer.related_capped(), quiet) {
-            eprintln!("{}", related_capped_notice(reviewer, capped));
+    let index = RunIndex::new(start.root.clone(), start.config.review.clone(), never, partial, quiet);
+    if reviewers.iter().any(|r| r.config.context == ContextMode::Related) {
+        let built = index.get(&walked.files)?;
+        // A redacting provider's related code is cut from redacted files (see
+        // `related::RedactedIndex`), one shared view for all of them.
+        let redacted: Arc<dyn RelatedCode + Send + Sync> = Arc::new(RedactedIndex::new(built.clone()));
+        for reviewer in reviewers
+            .iter_mut()
+            .filter(|r| r.config.context == ContextMode::Related)
+        {
+            reviewer.related = Some(match crate::checks::redact::applies(&reviewer.config) {
+                true => redacted.clone(),
+                false => built.clone(),
+            });
+            if let (Some(capped), false) = (reviewer.related_capped(), quiet) {
+                eprintln!("{}", related_capped_notice(reviewer, capped));
+            }
         }
     }
-    Ok(Some(index))
+    Ok(index)
 }
 
 /// Says that `related_tokens` does not fit the provider's window and what it gets.
