@@ -30,7 +30,7 @@ const MAX_NAMES: usize = 64;
 /// Places of one name looked at, at most: those of the region's file and of the files
 /// next to it in path order. A name used in every file of a large tree would otherwise
 /// make each lookup cost the size of the tree.
-pub(super) const MAX_CANDIDATES_PER_NAME: usize = 256;
+pub(super) const MAX_CANDIDATES_PER_NAME: usize = 64;
 
 /// A piece of code found, before ranking.
 struct Candidate {
@@ -118,6 +118,9 @@ impl Index {
     fn callers(&self, id: u32, file: &IndexedFile, region: Region<'_>, found: &mut Vec<Candidate>) {
         let mut shown = 0;
         for function in self.subject_functions(file, region) {
+            if shown >= MAX_CALLERS {
+                return;
+            }
             let Some(locs) = self.refs.get(&function.name) else {
                 continue;
             };
@@ -205,10 +208,9 @@ impl Index {
 
     /// How far apart two files are in the tree: the folders not shared.
     fn distance(&self, a: u32, b: u32) -> usize {
-        let a: Vec<&str> = self.files[a as usize].path.split('/').collect();
-        let b: Vec<&str> = self.files[b as usize].path.split('/').collect();
-        let shared = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-        a.len() + b.len() - 2 * shared
+        let (a, b) = (&self.files[a as usize].path, &self.files[b as usize].path);
+        let shared = a.split('/').zip(b.split('/')).take_while(|(x, y)| x == y).count();
+        a.split('/').count() + b.split('/').count() - 2 * shared
     }
 
     /// Orders the pieces (same file first, then direct before second-hand, then as
