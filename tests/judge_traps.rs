@@ -12,8 +12,8 @@ use std::path::Path;
 use serde_json::{json, Value};
 use support::chat::{chat_completion, is_judge_question, verdict};
 use support::fixture::{self, openai_provider};
-use support::server::chat_server;
-use wiremock::ResponseTemplate;
+use support::server::{chat_server, Seen};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// One trap (or the control): the finding the reviewers make, and the code from other
 /// files that makes it safe (two pieces, both needed: the use and the check).
@@ -97,16 +97,22 @@ fn judge(question: &str) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_true_issue() {
-    let (server, seen) = chat_server(|ask| {
+/// The reviewers report the cases of each file they are asked about; the judge decides
+/// from its question alone (see [`judge`]).
+async fn traps_server() -> (MockServer, Seen) {
+    chat_server(|ask| {
         let content = match is_judge_question(&ask.user) {
             true => judge(&ask.user),
             false => findings(&ask.file),
         };
         ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_true_issue() {
+    let (server, seen) = traps_server().await;
     let url = format!("{}/v1", server.uri());
     let mut config: String = ["alpha", "beta"]
         .iter()
@@ -223,14 +229,7 @@ async fn on_the_demo_the_judge_gets_each_top_issue_with_related_code() {
 /// tree: the judge still sees the unchanged router and middleware that make it safe.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_since_review_the_judge_sees_safe_making_code_that_did_not_change() {
-    let (server, seen) = chat_server(|ask| {
-        let content = match is_judge_question(&ask.user) {
-            true => judge(&ask.user),
-            false => findings(&ask.file),
-        };
-        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
-    })
-    .await;
+    let (server, seen) = traps_server().await;
     let url = format!("{}/v1", server.uri());
     let mut config = openai_provider("alpha", &url, "alpha", "context_tokens = 32000");
     config.push_str(&openai_provider(
