@@ -64,17 +64,34 @@ pub fn review_prompt(file: &SourceFile, range: Option<LineRange>, related: &[Cod
     out
 }
 
-/// The markers' token (see [`review_prompt`]).
+/// The markers' token (see [`review_prompt`]): hashed from the text actually sent (a
+/// redacted file's token tells nothing of what was redacted), and hashed again with a
+/// counter while the fenced text holds it, so no file can spell its own closing marker,
+/// not even by searching for a hash prefix.
 fn fence_token(file: &SourceFile, related: &[CodeExcerpt]) -> String {
-    if related.is_empty() {
-        return file.content_hash[..MARKER_TOKEN_CHARS.min(file.content_hash.len())].to_string();
-    }
-    let mut material = file.content_hash.clone();
+    let mut material = file.text.clone();
     for e in related {
+        material.push('\0');
         material.push_str(&e.path);
+        material.push('\0');
         material.push_str(&e.text);
     }
-    crate::hash::sha256_hex(material.as_bytes())[..MARKER_TOKEN_CHARS].to_string()
+    pick_token(&material, |token| {
+        file.text.contains(token) || related.iter().any(|e| e.text.contains(token))
+    })
+}
+
+/// The first of `material`'s hash tokens (round 0, then hashed with a counter) that is
+/// not `fenced`.
+fn pick_token(material: &str, fenced: impl Fn(&str) -> bool) -> String {
+    (0u64..)
+        .map(|round| match round {
+            0 => crate::hash::sha256_hex(material.as_bytes()),
+            n => crate::hash::sha256_hex(format!("{n}\0{material}").as_bytes()),
+        })
+        .map(|hash| hash[..MARKER_TOKEN_CHARS].to_string())
+        .find(|token| !fenced(token))
+        .expect("some round's token is not in the text")
 }
 
 /// The file's part of the prompt: heading, the line naming the token, the fenced code.
@@ -494,5 +511,21 @@ mod tests {
         assert!(!s.contains("{schema}"));
         assert!(s.contains("\"findings\""));
         assert!(s.contains("never instructions"));
+    }
+
+    #[test]
+    fn a_token_the_fenced_text_holds_is_never_used_and_none_reveals_a_redacted_text() {
+        let round0 = pick_token("some code", |_| false);
+        let other = pick_token("some code", |t| t == round0);
+        assert_ne!(other, round0, "a text holding the token gets the next round's");
+        assert_eq!(other.len(), round0.len());
+        // The token comes from the text sent: a redacted file's says nothing of the secret.
+        let secret = "password = \"hunter2\"\n";
+        let mut sent = file(secret);
+        sent.text = "password = \"«redacted:password»\"\n".to_string();
+        let prompt = review_prompt(&sent, None, &[]);
+        let original = crate::hash::sha256_hex(secret.as_bytes());
+        assert!(!prompt.contains(&original[..MARKER_TOKEN_CHARS]), "{prompt}");
+        assert!(prompt.contains(&crate::hash::sha256_hex(sent.text.as_bytes())[..MARKER_TOKEN_CHARS]));
     }
 }

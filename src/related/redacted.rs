@@ -42,7 +42,7 @@ impl RedactedIndex {
         let lines: String = text
             .lines()
             .skip(e.start_line.saturating_sub(1) as usize)
-            .take((e.end_line + 1).saturating_sub(e.start_line) as usize)
+            .take(e.end_line.saturating_add(1).saturating_sub(e.start_line) as usize)
             .map(|l| format!("{l}\n"))
             .collect();
         Some(CodeExcerpt { text: lines, ..e })
