@@ -77,7 +77,12 @@ fn fence_token(file: &SourceFile, related: &[CodeExcerpt]) -> String {
         material.push_str(&e.text);
     }
     pick_token(&material, |token| {
-        file.text.contains(token) || related.iter().any(|e| e.text.contains(token))
+        // Everything inside the fences: the code, and each excerpt's heading (its path
+        // and why it is shown, both from the tree) and text.
+        file.text.contains(token)
+            || related
+                .iter()
+                .any(|e| e.text.contains(token) || e.path.contains(token) || e.why.contains(token))
     })
 }
 
