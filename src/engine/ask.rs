@@ -89,6 +89,17 @@ impl Tries {
             kind => kind.is_retryable() && self.attempts - self.rate_limited < max_attempts,
         }
     }
+
+    /// Which retry of its kind the next one is, for the backoff to double on: a 429
+    /// counts the 429s so far, any other failure the requests that were not refused
+    /// for the rate. Each kind backs off on its own count, so a run of 5xx doubles the
+    /// wait even when no 429 came, and 429s do not inflate the wait after one 5xx.
+    fn backoff_step(&self, kind: ErrorKind) -> u32 {
+        match kind {
+            ErrorKind::RateLimited => self.rate_limited,
+            _ => self.attempts - self.rate_limited,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -186,11 +197,10 @@ impl Ctx<'_> {
                             parsed: None,
                         });
                     }
-                    let wait = self.options.backoff.delay(
-                        tries.attempts.min(tries.rate_limited.max(1)),
-                        err.retry_after,
-                        seed,
-                    );
+                    let wait = self
+                        .options
+                        .backoff
+                        .delay(tries.backoff_step(err.kind), err.retry_after, seed);
                     log_decision(
                         config,
                         &request,
@@ -299,4 +309,38 @@ fn add_usage(total: &mut Usage, more: Usage) {
 fn jitter_seed(provider: &str, file: &str, range: Option<LineRange>, attempt: u32) -> u64 {
     let digest = crate::hash::sha256_hex(format!("{provider}\0{file}\0{range:?}\0{attempt}").as_bytes());
     u64::from_str_radix(&digest[..JITTER_SEED_HEX_DIGITS], 16).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts the failures `kinds` as `ask` does (a request, then `retry`) and returns the
+    /// backoff step of each retry granted.
+    fn steps(kinds: &[ErrorKind]) -> Vec<u32> {
+        let mut tries = Tries::default();
+        let mut out = Vec::new();
+        for &kind in kinds {
+            tries.attempts += 1;
+            if tries.retry(kind, 10, 10) {
+                out.push(tries.backoff_step(kind));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn server_errors_back_off_longer_each_time() {
+        // Was 1, 1, 1: without a 429 the step never grew past the first.
+        assert_eq!(steps(&[ErrorKind::Server; 3]), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn each_kind_of_failure_backs_off_on_its_own_count() {
+        use ErrorKind::{RateLimited, Server};
+        assert_eq!(
+            steps(&[RateLimited, RateLimited, Server, RateLimited, Server]),
+            vec![1, 2, 1, 3, 2]
+        );
+    }
 }
