@@ -561,3 +561,44 @@ async fn the_index_of_related_code_is_built_for_the_judge_only_when_it_has_an_is
     let err = review_saying_progress(project(&server).path()).await;
     assert!(err.contains("related code: indexed 1 files"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_judge_that_rejects_every_issue_is_named_as_suspect_at_the_top_of_every_report() {
+    // Three issues on app.go, each rejected: what a model too weak to judge does.
+    let server = chat_server(|ask| {
+        let content = if is_judge_question(&ask.user) {
+            verdict("rejected", "looks fine")
+        } else {
+            let mut answer: Value = serde_json::from_str(&findings()).unwrap();
+            answer["findings"].as_array_mut().unwrap().push(json!({
+                "file": "app.go", "start_line": 10, "end_line": 10, "severity": "medium",
+                "category": "other", "title": "Empty tail function", "description": "tail does nothing."
+            }));
+            answer.to_string()
+        };
+        ResponseTemplate::new(200).set_body_json(chat_completion(&content, json!({}), Some(&ask.model), (100, 10)))
+    })
+    .await
+    .0;
+    let dir = project(&server);
+    let root = dir.path();
+    let out = root.join("out");
+    ok(&review(root, &["--format", "json,md,sarif,rdjson,html"]).await);
+    let caution = "Caution: the judge rejected all 3 issues it gave a verdict on";
+    // The terminal (review is quiet here; aggregate prints what review prints).
+    let err = ok(&quorum(root, &["aggregate", "out"]).await);
+    assert!(err.contains(caution), "{err}");
+    let report = fixture::report(&out);
+    assert!(
+        report["run"]["judge"]["caution"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(caution)),
+        "{report:#}"
+    );
+    for file in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(text.contains(caution), "{file}: {text}");
+    }
+    // Nothing is hidden: all three stay listed.
+    assert_eq!(report["issues"].as_array().unwrap().len(), 3);
+}

@@ -409,3 +409,47 @@ fn the_unjudged_summary_is_short_however_many_answers_were_nonsense() {
     );
     assert!(line.contains("2 more kinds (see each issue)"), "{line}");
 }
+
+/// What `judge_issues` makes of the judge's `answers`, one per issue `Q0`, `Q1`, ….
+fn judged_by(answers: &[Option<&str>]) -> Judged {
+    let mut issues: Vec<Issue> = (0..answers.len())
+        .map(|n| issue(&format!("Q{n}"), 1, "high", 10 * n as u32 + 1))
+        .collect();
+    let records = answers
+        .iter()
+        .enumerate()
+        .map(|(n, answer)| {
+            let mut r = record("judge", *answer);
+            r.issue = Some(format!("Q{n}"));
+            r
+        })
+        .collect();
+    let run = JudgeRun {
+        issues: (0..answers.len()).map(|n| format!("Q{n}")).collect(),
+        ..run("single")
+    };
+    judge_issues(&mut issues, records, Some(&run), &Default::default())
+}
+
+#[test]
+fn a_judge_that_rejects_everything_it_judged_earns_a_caution_in_the_summary() {
+    let rejected = Some(r#"{"verdict": "rejected", "reason": "no"}"#);
+    let confirmed = Some(r#"{"verdict": "confirmed", "reason": "yes"}"#);
+    // Three rejections and a failed request: all it gave a verdict on.
+    let judged = judged_by(&[rejected, rejected, None, rejected]);
+    let line = judged.summary_line().unwrap();
+    assert!(
+        line.contains("Caution: the judge rejected all 3 issues it gave a verdict on"),
+        "{line}"
+    );
+    assert!(judged.caution.is_some());
+    // One confirmation, or too few verdicts to tell: no caution.
+    for answers in [
+        vec![rejected, confirmed, rejected, rejected],
+        vec![rejected, rejected, None],
+    ] {
+        let judged = judged_by(&answers);
+        assert_eq!(judged.caution, None, "{answers:?}");
+        assert!(!judged.summary_line().unwrap().contains("Caution"));
+    }
+}

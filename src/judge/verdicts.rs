@@ -31,7 +31,17 @@ pub struct Judged {
     /// What the judge pass sent and cost, per provider.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub usage: Vec<super::JudgeSpend>,
+    /// A warning about the verdicts as a whole, when they look like a judge too weak
+    /// for the task (it rejected everything it judged): shown at the top of every report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caution: Option<String>,
 }
+
+/// The fewest verdicts, all rejections, that earn the judge a [`Judged::caution`]: one
+/// or two rejected issues are an ordinary outcome, every one of three or more is how a
+/// small model answers whatever it is shown (a tiny local model rejected all six issues
+/// of the demo).
+pub const ALL_REJECTED_CAUTION_MIN: usize = 3;
 
 /// `peers` mode: what the families that did not report an issue said of it. The issue is
 /// "reported or confirmed by `count` of `of`": both counts are kept.
@@ -99,11 +109,31 @@ impl Judged {
         let spend = super::spend_sentence(&self.usage)
             .map(|s| format!(" {s}"))
             .unwrap_or_default();
+        let caution = self.caution.as_ref().map(|c| format!(" {c}")).unwrap_or_default();
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}",
+            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}{caution}",
             self.confirmed, self.rejected, self.uncertain
         ))
     }
+}
+
+/// The caution a judge earns by rejecting every issue it gave a verdict on (at least
+/// [`ALL_REJECTED_CAUTION_MIN`]); peers' checks do not count: they are the reviewers.
+fn caution(verdicts: &BTreeMap<String, Judgement>) -> Option<String> {
+    let given: Vec<Verdict> = verdicts
+        .values()
+        .map(|j| j.verdict)
+        .filter(|v| *v != Verdict::Unjudged)
+        .collect();
+    let all_rejected = given.len() >= ALL_REJECTED_CAUTION_MIN && given.iter().all(|v| *v == Verdict::Rejected);
+    all_rejected.then(|| {
+        format!(
+            "Caution: the judge rejected all {} issues it gave a verdict on, as a model too weak \
+             to judge tends to; they rank last only because of it: read its reasons, or judge with \
+             a stronger model.",
+            given.len()
+        )
+    })
 }
 
 /// The most kinds of unjudged reason the summary names, and the characters of the
@@ -209,6 +239,7 @@ pub fn judge_issues(
     rank_by_peers(issues, &peers);
     rank_by_verdicts(issues, &verdicts, &peers);
     let mut judged = Judged {
+        caution: caution(&verdicts),
         verdicts,
         peers,
         capped: run.capped,

@@ -72,6 +72,9 @@ pub fn html(a: &Analysis, texts: &HashMap<String, String>) -> String {
     }
     page.push_str(&banner(a));
     page.push_str("<h2 id=\"issues\">Issues</h2>\n");
+    if let Some(judged) = super::judge_summary(a) {
+        let _ = writeln!(page, "<p>{}</p>", escape(&judged));
+    }
     page.push_str(&no_issues(a));
     if !a.issues.is_empty() {
         page.push_str(&filters::form(a));
