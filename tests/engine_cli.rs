@@ -294,10 +294,14 @@ async fn a_file_too_big_for_the_context_is_split_and_findings_keep_real_lines() 
         .all(|r| r["chunk"]["start_line"].is_u64()));
 }
 
+/// Prompts longer than this many lines are refused by the overflow tests' server.
+const PROMPT_LINES_REFUSED: usize = 80;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_context_overflow_error_retries_with_smaller_parts() {
     let (server, seen) = chat_server(|ask| {
-        if ask.user.lines().count() > 60 {
+        // The whole file's prompt (100 lines of code) is refused, a half's (about 50) is not.
+        if ask.user.lines().count() > PROMPT_LINES_REFUSED {
             ResponseTemplate::new(400).set_body_json(openai_error(
                 "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
                 "invalid_request_error",
@@ -351,11 +355,12 @@ fn progress_counts(stderr: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// A model that refuses prompts over 60 lines as OpenAI does (context_length_exceeded),
+/// A model that refuses prompts over `PROMPT_LINES_REFUSED` lines as OpenAI does (context_length_exceeded),
 /// and a project of two short files and `src/long.go` (100 lines), which it must split.
 async fn a_project_with_a_file_too_long_for_the_model() -> (MockServer, Project) {
     let (server, _seen) = chat_server(|ask| {
-        if ask.user.lines().count() > 60 {
+        // The whole file's prompt (100 lines of code) is refused, a half's (about 50) is not.
+        if ask.user.lines().count() > PROMPT_LINES_REFUSED {
             ResponseTemplate::new(400).set_body_json(openai_error(
                 "This model's maximum context length is 512 tokens. However, your messages resulted in 900 tokens.",
                 "invalid_request_error",

@@ -150,7 +150,7 @@ impl wiremock::Respond for Selective {
         }
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         let user = body["messages"][1]["content"].as_str().unwrap_or_default();
-        if user.lines().next().unwrap_or_default().ends_with(".min.js") {
+        if support::chat::prompt_file(user).ends_with(".min.js") {
             return wiremock::ResponseTemplate::new(400).set_body_json(openai_error(
                 "This model's maximum context length is 4096 tokens.",
                 "invalid_request_error",

@@ -11,12 +11,12 @@ use wiremock::ResponseTemplate;
 /// The answer of a model that found nothing.
 pub const NO_FINDINGS: &str = r#"{"findings": []}"#;
 
-/// The file a review prompt is about: Quorum's user prompt opens with `File: PATH`.
+/// The file a review prompt is about: the first `File: PATH` line of Quorum's user prompt
+/// (its second line, after the one naming the markers' token).
 pub fn prompt_file(user: &str) -> String {
     user.lines()
-        .next()
+        .find_map(|l| l.strip_prefix("File: "))
         .unwrap_or_default()
-        .trim_start_matches("File: ")
         .to_string()
 }
 
