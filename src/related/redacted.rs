@@ -52,11 +52,21 @@ impl RedactedIndex {
 impl RelatedCode for RedactedIndex {
     fn related(&self, region: Region<'_>, budget_tokens: u64) -> Vec<CodeExcerpt> {
         // An excerpt whose file cannot be redacted whole is left out rather than sent
-        // redacted on its own.
+        // redacted on its own. A placeholder can be longer than the secret it hides
+        // (`«redacted:password»` for a 4-character password), so the budget is kept
+        // again on the redacted text: an excerpt that no longer fits is left out, as
+        // the index leaves out one that does not fit.
+        let mut spent = 0u64;
         self.index
             .related(region, budget_tokens)
             .into_iter()
             .filter_map(|e| self.redacted_excerpt(e))
+            .filter(|e| {
+                let cost = super::lookup::excerpt_tokens(e);
+                let fits = spent + cost <= budget_tokens;
+                spent += if fits { cost } else { 0 };
+                fits
+            })
             .collect()
     }
 }
@@ -103,5 +113,35 @@ mod tests {
         assert!(plain
             .iter()
             .any(|p| crate::checks::redact::redact(&p.text).text.contains("LASTBODYLINE")));
+    }
+
+    #[test]
+    fn placeholders_longer_than_their_secrets_do_not_overrun_the_budget() {
+        // Each 6-character password becomes a placeholder of about 20 characters.
+        let creds: String = (0..30)
+            .map(|i| format!("    user{i}_password = \"Zq9x{i:02}\"\n"))
+            .collect();
+        let far: String = (0..30).map(|i| format!("    width{i} = {i}\n")).collect();
+        let conf = format!("def settings():\n{creds}    return 1\n\ndef layout():\n{far}    return 2\n");
+        let main = "from conf import settings, layout\n\ndef run():\n    settings()\n    layout()\n";
+        let index = Arc::new(Index::build(&[source("conf.py", &conf), source("main.py", main)]));
+        let region = Region {
+            path: "main.py",
+            start_line: 3,
+            end_line: 5,
+        };
+        let all = index.related(region, 100_000);
+        assert_eq!(all.len(), 2, "{all:?}");
+        // A budget both plain excerpts fit in, exactly.
+        let budget: u64 = all.iter().map(crate::related::lookup::excerpt_tokens).sum();
+        let redacted = RedactedIndex::new(index).related(region, budget);
+        assert!(redacted.iter().any(|e| e.text.contains("«redacted:")), "{redacted:?}");
+        let spent: u64 = redacted.iter().map(crate::related::lookup::excerpt_tokens).sum();
+        assert!(spent <= budget, "{spent} tokens sent for a budget of {budget}");
+        assert_eq!(
+            redacted.len(),
+            1,
+            "the excerpt that no longer fits is left out: {redacted:?}"
+        );
     }
 }
