@@ -44,6 +44,12 @@ fn main() -> anyhow::Result<()> {
         print!("{}", eyeballvul::render_priors(&rows, overall));
         return Ok(());
     }
+    if args.iter().any(|a| a == "--merge-bound") {
+        for split in [Split::Tune, Split::Holdout] {
+            println!("{}", eyeballvul::render_merge_bounds(&data, split, &Settings::default()));
+        }
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--tune-rank") {
         search_rank(&data);
         return Ok(());

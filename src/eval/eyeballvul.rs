@@ -16,10 +16,12 @@
 //! The data has no licence to be redistributed, so it never enters the repository:
 //! everything here finds it by path and says so when it is absent.
 
+mod bound;
 mod data;
 mod priors;
 mod ranking;
 
+pub use bound::{merge_bounds, oracle_groups, render_merge_bounds, MergeBound, OracleJoin};
 pub use data::{default_dir, load, locate, to_finding, to_place, Dataset, Record, Split};
 pub use priors::{cwe_priors, render as render_priors, CwePrior, SHRINKAGE};
 pub use ranking::{baseline_order, measure, Ranking, RankingMeasures, DISTINCT_TOP_N};
