@@ -46,7 +46,10 @@ fn main() -> anyhow::Result<()> {
     }
     if args.iter().any(|a| a == "--merge-bound") {
         for split in [Split::Tune, Split::Holdout] {
-            println!("{}", eyeballvul::render_merge_bounds(&data, split, &Settings::default()));
+            println!(
+                "{}",
+                eyeballvul::render_merge_bounds(&data, split, &Settings::default())
+            );
         }
         return Ok(());
     }

@@ -69,17 +69,20 @@ struct Tries {
     attempts: u32,
     timeouts: u32,
     rate_limited: u32,
+    /// Failures other than 429s (5xx, timeouts, …): what their backoff doubles on.
+    other_failures: u32,
 }
 
 impl Tries {
     /// Counts a failed request and says whether to try again. Rate-limited requests do
     /// not use up `max_attempts`.
     fn retry(&mut self, kind: ErrorKind, max_attempts: u32, rate_limit_retries: u32) -> bool {
+        if kind == ErrorKind::RateLimited {
+            self.rate_limited += 1;
+            return self.rate_limited <= rate_limit_retries;
+        }
+        self.other_failures += 1;
         match kind {
-            ErrorKind::RateLimited => {
-                self.rate_limited += 1;
-                self.rate_limited <= rate_limit_retries
-            }
             // A timeout is retried once: a model that is still loading gets
             // a second chance, a server that hangs does not eat the run.
             ErrorKind::Timeout => {
@@ -90,14 +93,14 @@ impl Tries {
         }
     }
 
-    /// Which retry of its kind the next one is, for the backoff to double on: a 429
-    /// counts the 429s so far, any other failure the requests that were not refused
-    /// for the rate. Each kind backs off on its own count, so a run of 5xx doubles the
-    /// wait even when no 429 came, and 429s do not inflate the wait after one 5xx.
+    /// Which retry the next one is, for the backoff to double on: after a 429 the
+    /// 429s so far, after any other failure the other failures so far. So a run of 5xx
+    /// doubles the wait even when no 429 came, 429s do not lengthen the wait after one
+    /// 5xx, and an answer asked again (a request that succeeded) counts for neither.
     fn backoff_step(&self, kind: ErrorKind) -> u32 {
         match kind {
             ErrorKind::RateLimited => self.rate_limited,
-            _ => self.attempts - self.rate_limited,
+            _ => self.other_failures,
         }
     }
 }
@@ -315,15 +318,17 @@ fn jitter_seed(provider: &str, file: &str, range: Option<LineRange>, attempt: u3
 mod tests {
     use super::*;
 
-    /// Counts the failures `kinds` as `ask` does (a request, then `retry`) and returns the
-    /// backoff step of each retry granted.
-    fn steps(kinds: &[ErrorKind]) -> Vec<u32> {
+    /// Counts the outcomes as `ask` does (a request, then `retry` for a failure; `None`
+    /// is an answer asked again) and returns the backoff step of each retry granted.
+    fn steps(outcomes: &[Option<ErrorKind>]) -> Vec<u32> {
         let mut tries = Tries::default();
         let mut out = Vec::new();
-        for &kind in kinds {
+        for &outcome in outcomes {
             tries.attempts += 1;
-            if tries.retry(kind, 10, 10) {
-                out.push(tries.backoff_step(kind));
+            if let Some(kind) = outcome {
+                if tries.retry(kind, 10, 10) {
+                    out.push(tries.backoff_step(kind));
+                }
             }
         }
         out
@@ -332,15 +337,18 @@ mod tests {
     #[test]
     fn server_errors_back_off_longer_each_time() {
         // Was 1, 1, 1: without a 429 the step never grew past the first.
-        assert_eq!(steps(&[ErrorKind::Server; 3]), vec![1, 2, 3]);
+        assert_eq!(steps(&[Some(ErrorKind::Server); 3]), vec![1, 2, 3]);
     }
 
     #[test]
-    fn each_kind_of_failure_backs_off_on_its_own_count() {
-        use ErrorKind::{RateLimited, Server};
+    fn rate_limits_and_other_failures_back_off_on_their_own_counts() {
+        use ErrorKind::{RateLimited, Server, Timeout};
+        let (limited, server, timeout) = (Some(RateLimited), Some(Server), Some(Timeout));
         assert_eq!(
-            steps(&[RateLimited, RateLimited, Server, RateLimited, Server]),
+            steps(&[limited, limited, server, limited, timeout]),
             vec![1, 2, 1, 3, 2]
         );
+        // An unusable answer asked again is no failure: the 5xx after it waits the first step.
+        assert_eq!(steps(&[None, server, server]), vec![1, 2]);
     }
 }

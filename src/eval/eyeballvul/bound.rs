@@ -138,7 +138,9 @@ struct DisjointSets {
 
 impl DisjointSets {
     fn new(n: usize) -> DisjointSets {
-        DisjointSets { parent: (0..n).collect() }
+        DisjointSets {
+            parent: (0..n).collect(),
+        }
     }
 
     fn find(&mut self, mut x: usize) -> usize {
