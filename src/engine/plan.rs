@@ -30,8 +30,16 @@ pub struct Job {
 pub fn plan(files: &[SourceFile], reviewers: &[Reviewer]) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (f, file) in files.iter().enumerate() {
+        // A redacting reviewer's parts are measured on the text it is sent: a placeholder
+        // can be longer than the secret it hides. Redaction keeps every line, so the
+        // parts' line numbers hold for the file as it is. Redacted once per file.
+        let redacted = std::cell::OnceCell::new();
         for (r, reviewer) in reviewers.iter().enumerate() {
-            match chunk::plan(&file.text, reviewer.code_budget()) {
+            let text = match crate::checks::redact::applies(&reviewer.config) {
+                true => redacted.get_or_init(|| crate::checks::redact::redact(&file.text).text),
+                false => &file.text,
+            };
+            match chunk::plan(text, reviewer.code_budget()) {
                 None => jobs.push(job(files, reviewers, f, r, None)),
                 Some(ranges) => jobs.extend(ranges.into_iter().map(|range| job(files, reviewers, f, r, Some(range)))),
             }
@@ -212,5 +220,33 @@ mod tests {
             Arc::default(),
         );
         assert_eq!((roomy.related_budget(), roomy.related_capped()), (Some(8000), None));
+    }
+
+    #[test]
+    fn a_redacting_reviewers_parts_fit_its_window_as_sent_with_placeholders() {
+        // 6-character passwords, each sent as a placeholder three times as long.
+        let text: String = (0..400)
+            .map(|i| format!("user{i}_password = \"Zq9x{:02}\"\n", i % 100))
+            .collect();
+        let file = SourceFile {
+            path: "settings.py".into(),
+            content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            text,
+            changed: None,
+        };
+        let window = "context_tokens = 4096\nmax_output_tokens = 512\nredact = \"always\"";
+        let redacting = reviewer(window, Arc::default());
+        let budget = redacting.code_budget().unwrap();
+        let files = [file];
+        let jobs = plan(&files, &[redacting]);
+        assert!(jobs.len() > 1, "the file is split");
+        let reviewers = [reviewer(window, Arc::default())];
+        for job in &jobs {
+            let sent = user_prompt(&files[0], &reviewers[0], job.range, &[]);
+            assert!(sent.contains("«redacted:"), "{sent}");
+            let code = crate::input::chunk::estimate_tokens(&sent);
+            // The prompt's own lines (heading, markers) besides the code are few.
+            assert!(code <= budget + 100, "{code} tokens sent for a code budget of {budget}");
+        }
     }
 }
