@@ -563,7 +563,7 @@ async fn the_index_of_related_code_is_built_for_the_judge_only_when_it_has_an_is
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_judge_that_rejects_every_issue_is_named_as_suspect_at_the_top_of_every_report() {
+async fn a_judge_that_rejects_every_issue_is_named_as_suspect_and_its_rejections_pass_no_gate() {
     // Three issues on app.go, each rejected: what a model too weak to judge does.
     let server = chat_server(|ask| {
         let content = if is_judge_question(&ask.user) {
@@ -597,8 +597,21 @@ async fn a_judge_that_rejects_every_issue_is_named_as_suspect_at_the_top_of_ever
     );
     for file in ["report.md", "report.html"] {
         let text = std::fs::read_to_string(out.join(file)).unwrap();
-        assert!(text.contains(caution), "{file}: {text}");
+        // At the top, before the first issue is named.
+        let at = text.find(caution);
+        assert!(
+            at.is_some_and(|at| text.find("injection in").is_some_and(|issue| at < issue)),
+            "{file}: {text}"
+        );
     }
     // Nothing is hidden: all three stay listed.
     assert_eq!(report["issues"].as_array().unwrap().len(), 3);
+    // Its rejections pass no gate: the critical one fails it, even with --quiet.
+    let gated = quorum(root, &["aggregate", "out", "--quiet", "--fail-on", "critical"]).await;
+    assert_eq!(gated.status.code(), Some(1), "{}", stderr(&gated));
+    let err = stderr(&gated);
+    assert!(
+        err.contains(caution) && err.contains("The gate counts the issues it rejected."),
+        "{err}"
+    );
 }

@@ -151,6 +151,9 @@ impl Finished {
         if let Some(line) = a.judge.summary_line() {
             eprintln!("{}", terminal_safe(&line));
         }
+        if let Some(caution) = &a.judge.caution {
+            eprintln!("{}", terminal_safe(caution));
+        }
         for path in &self.reports {
             eprintln!("Wrote {}", terminal_safe(&path.display().to_string()));
         }

@@ -39,10 +39,13 @@ impl Gate {
 
     /// The issues of `analysis` that fail the gate, in report order.
     pub fn failing<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
-        // An issue the judge rejected stays listed, ranked last, but fails no build.
+        // An issue the judge rejected stays listed, ranked last, but fails no build;
+        // unless the judge rejected everything it judged (its caution): code under review
+        // that talks a judge into rejecting every issue must not pass CI with it.
+        let trusted = analysis.judge.caution.is_none();
         analysis
             .new_issues()
-            .filter(|i| self.trips(i, analysis.judge.agreement(i)) && !analysis.judge.is_rejected(&i.id))
+            .filter(|i| self.trips(i, analysis.judge.agreement(i)) && !(trusted && analysis.judge.is_rejected(&i.id)))
             .collect()
     }
 }
@@ -92,6 +95,9 @@ pub fn conclude(analysis: &Analysis, gate: Option<&Gate>, allow_partial: bool) -
     }
     let mut lines = Vec::new();
     let failing = gate.map(|g| (g, g.failing(analysis)));
+    if let (Some(_), Some(caution)) = (&failing, &analysis.judge.caution) {
+        lines.push(format!("{caution} The gate counts the issues it rejected."));
+    }
     if let Some((g, failing)) = &failing {
         lines.push(gate_line(g, failing));
     }

@@ -437,12 +437,13 @@ fn a_judge_that_rejects_everything_it_judged_earns_a_caution_in_the_summary() {
     let confirmed = Some(r#"{"verdict": "confirmed", "reason": "yes"}"#);
     // Three rejections and a failed request: all it gave a verdict on.
     let judged = judged_by(&[rejected, rejected, None, rejected]);
-    let line = judged.summary_line().unwrap();
+    let caution = judged.caution.as_deref().unwrap_or_default();
     assert!(
-        line.contains("Caution: the judge rejected all 3 issues it gave a verdict on"),
-        "{line}"
+        caution.starts_with("Caution: the judge rejected all 3 issues it gave a verdict on"),
+        "{caution}"
     );
-    assert!(judged.caution.is_some());
+    let line = judged.summary_line().unwrap();
+    assert!(line.contains("3 rejected (ranked last)"), "not \"not gated\": {line}");
     // One confirmation, or too few verdicts to tell: no caution.
     for answers in [
         vec![rejected, confirmed, rejected, rejected],
@@ -450,6 +451,6 @@ fn a_judge_that_rejects_everything_it_judged_earns_a_caution_in_the_summary() {
     ] {
         let judged = judged_by(&answers);
         assert_eq!(judged.caution, None, "{answers:?}");
-        assert!(!judged.summary_line().unwrap().contains("Caution"));
+        assert!(judged.summary_line().unwrap().contains("(ranked last, not gated)"));
     }
 }

@@ -31,8 +31,10 @@ pub struct Judged {
     /// What the judge pass sent and cost, per provider.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub usage: Vec<super::JudgeSpend>,
-    /// A warning about the verdicts as a whole, when they look like a judge too weak
-    /// for the task (it rejected everything it judged): shown at the top of every report.
+    /// A warning about the verdicts as a whole, when they look like a judge too weak for
+    /// the task (it rejected everything it judged): said on the terminal (even with
+    /// `--quiet` when a gate is set), at the top of the Markdown and HTML reports; its
+    /// rejections then pass no gate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caution: Option<String>,
 }
@@ -109,9 +111,10 @@ impl Judged {
         let spend = super::spend_sentence(&self.usage)
             .map(|s| format!(" {s}"))
             .unwrap_or_default();
-        let caution = self.caution.as_ref().map(|c| format!(" {c}")).unwrap_or_default();
+        // Under caution the gate counts rejected issues (`commands::gate`).
+        let gated = if self.caution.is_some() { "" } else { ", not gated" };
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last, not gated), {} uncertain{unjudged}{capped}.{spend}{caution}",
+            "Judge: {} confirmed, {} rejected (ranked last{gated}), {} uncertain{unjudged}{capped}.{spend}",
             self.confirmed, self.rejected, self.uncertain
         ))
     }

@@ -71,6 +71,13 @@ pub fn html(a: &Analysis, texts: &HashMap<String, String>) -> String {
         );
     }
     page.push_str(&banner(a));
+    if let Some(caution) = &a.judge.caution {
+        let _ = writeln!(
+            page,
+            "<div class=\"banner\" role=\"alert\"><p><b>{}</b></p></div>",
+            escape(caution)
+        );
+    }
     page.push_str("<h2 id=\"issues\">Issues</h2>\n");
     if let Some(judged) = super::judge_summary(a) {
         let _ = writeln!(page, "<p>{}</p>", escape(&judged));

@@ -44,6 +44,9 @@ pub fn markdown(a: &Analysis) -> String {
             md_text(why)
         );
     }
+    if let Some(caution) = &a.judge.caution {
+        let _ = writeln!(md, "**{}**\n", md_text(caution));
+    }
     markdown_summary(&mut md, a);
     markdown_issues(&mut md, a);
     markdown_triage(&mut md, &a.triage);
