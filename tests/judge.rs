@@ -615,3 +615,38 @@ async fn a_judge_that_rejects_every_issue_is_named_as_suspect_and_its_rejections
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_judge_that_cannot_be_reached_is_said_before_the_review_and_its_issues_stay_unjudged() {
+    let (server, seen) = server(Trap::Rejected, Arc::default()).await;
+    let dir = project(&server);
+    let root = dir.path();
+    // The judge-only provider now points at a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = std::fs::read_to_string(root.join("quorum.toml")).unwrap();
+    let judge_at = format!("[providers.judge]\nkind = \"openai\"\nbase_url = \"http://{closed}/v1\"");
+    let config = config.replacen(
+        &format!(
+            "[providers.judge]\nkind = \"openai\"\nbase_url = \"{}/v1\"",
+            server.uri()
+        ),
+        &judge_at,
+        1,
+    );
+    assert!(config.contains(&judge_at), "{config}");
+    std::fs::write(root.join("quorum.toml"), config).unwrap();
+
+    let err = ok(&review(root, &[]).await);
+    let dropped = err.find("judge: dropped: ");
+    let named = err.find("judge is the judge: the issues it is to judge will be left unjudged");
+    assert!(dropped.is_some() && named.is_some(), "{err}");
+    // Both reviewers still reviewed; every issue is listed, unjudged, saying why.
+    assert_eq!(seen.asked("Judge this reported issue."), 0);
+    let report = fixture::report(&root.join("out"));
+    let issues = report["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 2, "{report:#}");
+    assert!(issues.iter().all(|i| i["judge"]["verdict"] == "unjudged"), "{report:#}");
+}

@@ -126,7 +126,9 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     // After the trust check (in `start`): an untrusted configuration sends nothing, not
     // even a model-list request. A dry run sends nothing at all.
     if !opts.dry_run {
-        start.selected = preflight(&start.selected, &start.config.path).await?;
+        let kept = preflight(&start.selected, &start.config.path).await?;
+        preflight_judge(&start.config, &start.selected, &kept).await?;
+        start.selected = kept;
     }
     let ask_servers = start.untrusted.is_none();
     let mut reviewers = build_reviewers(
@@ -298,6 +300,37 @@ async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Ve
     // In the configuration's order, as without the checks.
     kept.sort_by_key(|k| selected.iter().position(|c| c.name == k.name));
     Ok(kept)
+}
+
+/// The judge's cheap checks, said before the review spends anything rather than learnt
+/// when every verdict fails after it: a judge that reviews nothing is checked here (a
+/// reviewer was checked with the others, in `before`), and a judge dropped either way
+/// is named as the judge. The run goes on: its issues are left unjudged, saying why, and
+/// `--resume` asks the judge again.
+async fn preflight_judge(config: &Config, before: &[ProviderConfig], kept: &[ProviderConfig]) -> Result<()> {
+    let Some(judge) = config
+        .judge
+        .as_ref()
+        .and_then(|j| config.providers.iter().find(|p| p.name == j.provider))
+    else {
+        return Ok(());
+    };
+    if judge.kind == ProviderKind::Replay || kept.iter().any(|p| p.name == judge.name) {
+        return Ok(());
+    }
+    let name = crate::sanitize::terminal_safe(&judge.name);
+    if !before.iter().any(|p| p.name == judge.name) {
+        let built = crate::engine::backend::build(judge, &config.path)?;
+        match preflight::preflight_all(&[(judge, built.as_ref())]).await.remove(0) {
+            Preflight::Kept => return Ok(()),
+            Preflight::Dropped(why) => eprintln!("{name}: dropped: {}", crate::sanitize::terminal_safe(&why)),
+        }
+    }
+    eprintln!(
+        "{name} is the judge: the issues it is to judge will be left unjudged; once it works, \
+         `quorum review --resume` asks it about them."
+    );
+    Ok(())
 }
 
 /// The context windows the run being resumed planned with, by provider.
