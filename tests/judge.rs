@@ -649,4 +649,33 @@ async fn a_judge_that_cannot_be_reached_is_said_before_the_review_and_its_issues
     let issues = report["issues"].as_array().unwrap();
     assert_eq!(issues.len(), 2, "{report:#}");
     assert!(issues.iter().all(|i| i["judge"]["verdict"] == "unjudged"), "{report:#}");
+
+    // Once the judge works, --resume asks it about them, and nothing else.
+    let config = std::fs::read_to_string(root.join("quorum.toml")).unwrap();
+    std::fs::write(
+        root.join("quorum.toml"),
+        config.replace(&closed.to_string(), &server.address().to_string()),
+    )
+    .unwrap();
+    let before = seen.count();
+    let args = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--resume",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
+    ok(&quorum(root, &args).await);
+    assert_eq!(seen.count(), before + 2, "the two questions, no review");
+    assert_eq!(seen.asked("Judge this reported issue."), 2);
+    assert_eq!(
+        verdicts(&fixture::report(&root.join("out"))),
+        pairs(&[
+            ("SQL injection in lookup", "confirmed"),
+            ("Command injection in run", "rejected")
+        ])
+    );
 }
