@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 
-use super::facts::{meaningful, FileFacts};
+use super::facts::{meaningful, Definition, FieldSet, FileFacts, Reference};
 use super::{lang, lexical, syntax};
 use crate::input::walk::SourceFile;
 
@@ -17,13 +17,21 @@ pub(super) struct Loc {
     pub item: u32,
 }
 
-/// One reviewed file as the index keeps it.
+/// A name as the index keeps it: its place in [`Index::names`]. A tree names the same
+/// identifiers over and over; each is kept once (a reference is 12 bytes, not a string).
+pub(super) type NameId = u32;
+
+/// Files read (on all cores) before their facts are added to the index.
+const READ_BATCH_FILES: usize = 256;
+
+/// One reviewed file as the index keeps it: of its uses and sets, only the names worth
+/// looking up ([`meaningful`]), which are all the lookups ever read.
 pub(super) struct IndexedFile {
     pub path: String,
     pub text: String,
     /// Byte offset where each line starts.
     pub line_starts: Vec<usize>,
-    pub facts: FileFacts,
+    pub facts: FileFacts<NameId>,
 }
 
 impl IndexedFile {
@@ -47,9 +55,12 @@ impl IndexedFile {
 pub struct Index {
     pub(super) files: Vec<IndexedFile>,
     pub(super) by_path: HashMap<String, u32>,
-    pub(super) defs: HashMap<String, Vec<Loc>>,
-    pub(super) refs: HashMap<String, Vec<Loc>>,
-    pub(super) sets: HashMap<String, Vec<Loc>>,
+    /// Every name, once: a [`NameId`] is a place here.
+    pub(super) names: Vec<Box<str>>,
+    name_ids: HashMap<Box<str>, NameId>,
+    pub(super) defs: HashMap<NameId, Vec<Loc>>,
+    pub(super) refs: HashMap<NameId, Vec<Loc>>,
+    pub(super) sets: HashMap<NameId, Vec<Loc>>,
     /// Places looked at by the lookups so far (each bounded per name: see
     /// `lookup::MAX_CANDIDATES_PER_NAME`).
     pub(super) examined: AtomicUsize,
@@ -71,10 +82,13 @@ impl Index {
     /// Files are added in the walk's order (sorted by path), so each name's places are
     /// in file order and a file's neighbours in that order share its folders.
     pub fn build(files: &[SourceFile]) -> Index {
-        let facts = read_all(files);
         let mut index = Index::default();
-        for (file, facts) in files.iter().zip(facts) {
-            index.add(file, facts);
+        // In batches: a file's facts as read (a string per name) are many times its
+        // size, and only one batch of them is held before its names are numbered.
+        for batch in files.chunks(READ_BATCH_FILES) {
+            for (file, facts) in batch.iter().zip(read_all(batch)) {
+                index.add(file, facts);
+            }
         }
         index
     }
@@ -85,14 +99,17 @@ impl Index {
             file: id,
             item: item as u32,
         };
-        for (i, d) in facts.defs.iter().enumerate().filter(|(_, d)| meaningful(&d.name)) {
-            self.defs.entry(d.name.clone()).or_default().push(at(i));
+        let facts = self.interned(facts);
+        for (i, d) in facts.defs.iter().enumerate() {
+            if meaningful(self.name(d.name)) {
+                self.defs.entry(d.name).or_default().push(at(i));
+            }
         }
-        for (i, r) in facts.refs.iter().enumerate().filter(|(_, r)| meaningful(&r.name)) {
-            self.refs.entry(r.name.clone()).or_default().push(at(i));
+        for (i, r) in facts.refs.iter().enumerate() {
+            self.refs.entry(r.name).or_default().push(at(i));
         }
-        for (i, s) in facts.sets.iter().enumerate().filter(|(_, s)| meaningful(&s.name)) {
-            self.sets.entry(s.name.clone()).or_default().push(at(i));
+        for (i, s) in facts.sets.iter().enumerate() {
+            self.sets.entry(s.name).or_default().push(at(i));
         }
         self.by_path.insert(file.path.clone(), id);
         let line_starts = std::iter::once(0)
@@ -119,6 +136,69 @@ impl Index {
     pub(super) fn file(&self, path: &str) -> Option<(u32, &IndexedFile)> {
         let id = *self.by_path.get(path)?;
         Some((id, &self.files[id as usize]))
+    }
+
+    pub(super) fn name(&self, id: NameId) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// The number of `name`, given it the first time.
+    fn intern(&mut self, name: String) -> NameId {
+        if let Some(&id) = self.name_ids.get(name.as_str()) {
+            return id;
+        }
+        let id = self.names.len() as NameId;
+        let name: Box<str> = name.into_boxed_str();
+        self.names.push(name.clone());
+        self.name_ids.insert(name, id);
+        id
+    }
+
+    /// `facts` with each name a number: every definition (the enclosing function of a
+    /// line is looked for among all of them), and the uses, reads and sets whose names
+    /// are worth looking up.
+    fn interned(&mut self, facts: FileFacts) -> FileFacts<NameId> {
+        let FileFacts {
+            defs,
+            refs,
+            reads,
+            sets,
+            parsed,
+        } = facts;
+        let mut out = FileFacts {
+            parsed,
+            ..FileFacts::default()
+        };
+        out.defs = defs
+            .into_iter()
+            .map(|d| Definition {
+                name: self.intern(d.name),
+                kind: d.kind,
+                start_line: d.start_line,
+                end_line: d.end_line,
+            })
+            .collect();
+        let references = |list: Vec<Reference>, this: &mut Index| -> Vec<Reference<NameId>> {
+            list.into_iter()
+                .filter(|r| meaningful(&r.name))
+                .map(|r| Reference {
+                    name: this.intern(r.name),
+                    line: r.line,
+                    call: r.call,
+                })
+                .collect()
+        };
+        out.refs = references(refs, self);
+        out.reads = references(reads, self);
+        out.sets = sets
+            .into_iter()
+            .filter(|s| meaningful(&s.name))
+            .map(|s| FieldSet {
+                name: self.intern(s.name),
+                line: s.line,
+            })
+            .collect();
+        out
     }
 }
 

@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use super::facts::{meaningful, Definition};
-use super::index::{Index, IndexedFile, Loc};
+use super::facts::Definition;
+use super::index::{Index, IndexedFile, Loc, NameId};
 use super::lang::DefKind;
 use super::{CodeExcerpt, Region, RelatedCode};
 use crate::input::chunk::estimate_tokens;
@@ -71,9 +71,10 @@ impl Index {
             .refs
             .iter()
             .filter(|r| r.line >= start && r.line <= end)
-            .map(|r| r.name.as_str());
+            .map(|r| r.name);
         let mut out = Vec::new();
         for (name, locs) in rarest(names, &self.defs) {
+            let name = self.name(name);
             let outside = |l: &Loc| {
                 let d = self.def(l);
                 !(l.file == id && d.start_line <= end && d.end_line >= start)
@@ -102,7 +103,7 @@ impl Index {
     }
 
     /// The functions the region is in or defines.
-    fn subject_functions<'a>(&self, file: &'a IndexedFile, region: Region<'_>) -> Vec<&'a Definition> {
+    fn subject_functions<'a>(&self, file: &'a IndexedFile, region: Region<'_>) -> Vec<&'a Definition<NameId>> {
         let enclosing = file
             .facts
             .enclosing_function(region.start_line)
@@ -124,6 +125,7 @@ impl Index {
             let Some(locs) = self.refs.get(&function.name) else {
                 continue;
             };
+            let name = self.name(function.name);
             let outside = |l: &Loc| {
                 let line = self.files[l.file as usize].facts.refs[l.item as usize].line;
                 !(l.file == id && line >= function.start_line && line <= function.end_line)
@@ -140,13 +142,13 @@ impl Index {
                     file: l.file,
                     start_line: r.line.saturating_sub(CONTEXT_LINES).max(1),
                     end_line: r.line.saturating_add(CONTEXT_LINES),
-                    why: format!("{verb} `{}`", function.name),
+                    why: format!("{verb} `{name}`"),
                     second_hand: false,
                 });
                 let mut beside = self.definitions_of_names(l.file, user, r.line, r.line, true);
-                beside.retain(|c| !c.why.ends_with(&format!("`{}`", function.name)));
+                beside.retain(|c| !c.why.ends_with(&format!("`{name}`")));
                 for c in &mut beside {
-                    c.why = format!("{}, used where `{}` is used", c.why, function.name);
+                    c.why = format!("{}, used where `{name}` is used", c.why);
                 }
                 found.extend(beside);
             }
@@ -160,8 +162,9 @@ impl Index {
             .reads
             .iter()
             .filter(|r| r.line >= region.start_line && r.line <= region.end_line)
-            .map(|r| r.name.as_str());
+            .map(|r| r.name);
         for (field, locs) in rarest(fields, &self.sets) {
+            let field = self.name(field);
             let outside = |l: &Loc| {
                 let line = self.files[l.file as usize].facts.sets[l.item as usize].line;
                 !(l.file == id && line >= region.start_line && line <= region.end_line)
@@ -202,7 +205,7 @@ impl Index {
         ranked.into_iter().map(|r| r.loc).collect()
     }
 
-    fn def(&self, l: &Loc) -> &Definition {
+    fn def(&self, l: &Loc) -> &Definition<NameId> {
         &self.files[l.file as usize].facts.defs[l.item as usize]
     }
 
@@ -268,14 +271,12 @@ fn candidate_window(locs: &[Loc], id: u32) -> &[Loc] {
 
 /// The distinct meaningful `names` that `places` has, each with its places, in the
 /// order first named; past [`MAX_NAMES`], only the rarest (fewest places) are kept.
-fn rarest<'n, 'i>(
-    names: impl Iterator<Item = &'n str>,
-    places: &'i HashMap<String, Vec<Loc>>,
-) -> Vec<(&'n str, &'i [Loc])> {
+/// Only names worth looking up have places (see `Index::add`).
+fn rarest<'i>(names: impl Iterator<Item = NameId>, places: &'i HashMap<NameId, Vec<Loc>>) -> Vec<(NameId, &'i [Loc])> {
     let mut seen = HashSet::new();
-    let mut found: Vec<(&'n str, &'i [Loc])> = names
-        .filter(|n| meaningful(n) && seen.insert(*n))
-        .filter_map(|n| places.get(n).map(|locs| (n, locs.as_slice())))
+    let mut found: Vec<(NameId, &'i [Loc])> = names
+        .filter(|n| seen.insert(*n))
+        .filter_map(|n| places.get(&n).map(|locs| (n, locs.as_slice())))
         .collect();
     if found.len() > MAX_NAMES {
         let mut by_rarity: Vec<usize> = (0..found.len()).collect();
