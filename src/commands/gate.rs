@@ -37,18 +37,38 @@ impl Gate {
         issue.severity >= self.severity && (issue.source == Source::Quorum || agreement >= self.min_agree)
     }
 
-    /// The issues of `analysis` that fail the gate, in report order.
+    /// The issues of `analysis` that fail the gate, in report order. An issue the judge
+    /// rejected stays listed, ranked last, and fails no build, for at most
+    /// [`MAX_REJECTIONS_TRUSTED`] issues: past that, the rejections count.
     pub fn failing<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
-        // An issue the judge rejected stays listed, ranked last, but fails no build;
-        // unless the judge rejected everything it judged (its caution): code under review
-        // that talks a judge into rejecting every issue must not pass CI with it.
-        let trusted = analysis.judge.caution.is_none();
+        let trusted = self.rejected(analysis).len() <= MAX_REJECTIONS_TRUSTED;
+        self.tripping(analysis)
+            .filter(|i| !(trusted && analysis.judge.is_rejected(&i.id)))
+            .collect()
+    }
+
+    /// The issues left to act on that reach the gate, whatever the judge said.
+    fn tripping<'a>(&self, analysis: &'a Analysis) -> impl Iterator<Item = &'a Issue> + 'a {
+        let gate = *self;
         analysis
             .new_issues()
-            .filter(|i| self.trips(i, analysis.judge.agreement(i)) && !(trusted && analysis.judge.is_rejected(&i.id)))
+            .filter(move |i| gate.trips(i, analysis.judge.agreement(i)))
+    }
+
+    /// The issues that reach the gate and that the judge rejected.
+    fn rejected<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
+        self.tripping(analysis)
+            .filter(|i| analysis.judge.is_rejected(&i.id))
             .collect()
     }
 }
+
+/// The most issues that would fail the gate that the judge's rejections keep out of it.
+/// A judge can be too weak for the task (a small model rejects whatever it is shown) or
+/// talked round by the code it reads; whatever it answers, it silences at most this many,
+/// and past that its rejections count for the gate (they still rank last). An honest
+/// judge that rejects more is told apart by a person, with `quorum suppress`.
+pub const MAX_REJECTIONS_TRUSTED: usize = 2;
 
 /// Reads `--fail-on`'s value: one of the severities, lower case.
 pub fn parse_severity(word: &str) -> Result<Severity> {
@@ -95,8 +115,15 @@ pub fn conclude(analysis: &Analysis, gate: Option<&Gate>, allow_partial: bool) -
     }
     let mut lines = Vec::new();
     let failing = gate.map(|g| (g, g.failing(analysis)));
-    if let (Some(_), Some(caution)) = (&failing, &analysis.judge.caution) {
-        lines.push(format!("{caution} The gate counts the issues it rejected."));
+    if let Some(g) = gate {
+        let rejected = g.rejected(analysis).len();
+        if rejected > MAX_REJECTIONS_TRUSTED {
+            lines.push(format!(
+                "The judge rejected {rejected} issues that reach the gate: its rejections keep at most \
+                 {MAX_REJECTIONS_TRUSTED} out of it (a judge too weak for the task, or talked round by the \
+                 code it reads, rejects them all), so they count."
+            ));
+        }
     }
     if let Some((g, failing)) = &failing {
         lines.push(gate_line(g, failing));

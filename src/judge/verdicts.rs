@@ -32,9 +32,9 @@ pub struct Judged {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub usage: Vec<super::JudgeSpend>,
     /// A warning about the verdicts as a whole, when they look like a judge too weak for
-    /// the task (it rejected everything it judged): said on the terminal (even with
-    /// `--quiet` when a gate is set), at the top of the Markdown and HTML reports; its
-    /// rejections then pass no gate.
+    /// the task (it rejected everything it judged): said on the terminal and at the top
+    /// of the Markdown and HTML reports. (The gate has its own bound on what rejections
+    /// keep out of it: `commands::gate::MAX_REJECTIONS_TRUSTED`.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caution: Option<String>,
 }
@@ -111,10 +111,8 @@ impl Judged {
         let spend = super::spend_sentence(&self.usage)
             .map(|s| format!(" {s}"))
             .unwrap_or_default();
-        // Under caution the gate counts rejected issues (`commands::gate`).
-        let gated = if self.caution.is_some() { "" } else { ", not gated" };
         Some(format!(
-            "Judge: {} confirmed, {} rejected (ranked last{gated}), {} uncertain{unjudged}{capped}.{spend}",
+            "Judge: {} confirmed, {} rejected (ranked last), {} uncertain{unjudged}{capped}.{spend}",
             self.confirmed, self.rejected, self.uncertain
         ))
     }
