@@ -621,46 +621,51 @@ async fn a_judge_that_rejects_every_issue_is_named_as_suspect_and_keeps_at_most_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_judge_that_cannot_be_reached_is_said_before_the_review_and_its_issues_stay_unjudged() {
+async fn a_judge_that_fails_its_checks_is_said_before_the_review_asked_nothing_and_resume_asks_it() {
     let (server, seen) = server(Trap::Rejected, Arc::default()).await;
     let dir = project(&server);
     let root = dir.path();
-    // The judge-only provider now points at a port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let config = std::fs::read_to_string(root.join("quorum.toml")).unwrap();
-    let judge_at = format!("[providers.judge]\nkind = \"openai\"\nbase_url = \"http://{closed}/v1\"");
-    let config = config.replacen(
-        &format!(
-            "[providers.judge]\nkind = \"openai\"\nbase_url = \"{}/v1\"",
-            server.uri()
-        ),
-        &judge_at,
-        1,
-    );
-    assert!(config.contains(&judge_at), "{config}");
-    std::fs::write(root.join("quorum.toml"), config).unwrap();
+    // The server's model list lacks the judge's model (until `listed`): it fails its
+    // cheap checks.
+    let listed = Arc::new(AtomicBool::new(false));
+    let judge_listed = listed.clone();
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/v1/models"))
+        .respond_with(move |_: &wiremock::Request| {
+            let mut models = vec!["alpha", "beta"];
+            if judge_listed.load(Ordering::SeqCst) {
+                models.push("judge");
+            }
+            let data: Vec<Value> = models.iter().map(|m| json!({"id": m, "object": "model"})).collect();
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": data}))
+        })
+        .with_priority(1)
+        .mount(&server)
+        .await;
 
     let err = ok(&review(root, &[]).await);
-    let dropped = err.find("judge: dropped: ");
-    let named = err.find("judge is the judge: the issues it is to judge will be left unjudged");
-    assert!(dropped.is_some() && named.is_some(), "{err}");
-    // Both reviewers still reviewed; every issue is listed, unjudged, saying why.
+    assert!(
+        err.contains("judge: dropped: ")
+            && err
+                .contains("judge is the judge: it is asked nothing, and the issues it was to judge are left unjudged"),
+        "{err}"
+    );
+    // The reviewers reviewed; the judge, though its server would answer, was asked nothing.
     assert_eq!(seen.asked("Judge this reported issue."), 0);
     let report = fixture::report(&root.join("out"));
     let issues = report["issues"].as_array().unwrap();
     assert_eq!(issues.len(), 2, "{report:#}");
-    assert!(issues.iter().all(|i| i["judge"]["verdict"] == "unjudged"), "{report:#}");
+    for issue in issues {
+        assert_eq!(issue["judge"]["verdict"], "unjudged", "{report:#}");
+        let reason = issue["judge"]["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("not asked: the judge failed its checks before the run ("),
+            "{reason}"
+        );
+    }
 
     // Once the judge works, --resume asks it about them, and nothing else.
-    let config = std::fs::read_to_string(root.join("quorum.toml")).unwrap();
-    std::fs::write(
-        root.join("quorum.toml"),
-        config.replace(&closed.to_string(), &server.address().to_string()),
-    )
-    .unwrap();
+    listed.store(true, Ordering::SeqCst);
     let before = seen.count();
     let args = [
         "review",
@@ -674,7 +679,6 @@ async fn a_judge_that_cannot_be_reached_is_said_before_the_review_and_its_issues
     ];
     ok(&quorum(root, &args).await);
     assert_eq!(seen.count(), before + 2, "the two questions, no review");
-    assert_eq!(seen.asked("Judge this reported issue."), 2);
     assert_eq!(
         verdicts(&fixture::report(&root.join("out"))),
         pairs(&[

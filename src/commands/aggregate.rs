@@ -143,6 +143,10 @@ fn merge_judges(metas: &[RunMeta]) -> Result<Option<JudgeRun>> {
             );
         }
         into.issues.extend(run.issues.iter().cloned());
+        // A judge dropped in any of the runs left its issues there unasked, and says why.
+        if into.dropped.is_none() {
+            into.dropped = run.dropped.clone();
+        }
         into.issues.sort();
         into.issues.dedup();
     }

@@ -138,6 +138,7 @@ async fn run(
         jobs,
         prior,
         mut cache,
+        judge_dropped,
         ..
     } = plan;
     let options = engine::Options {
@@ -188,6 +189,7 @@ async fn run(
         stop,
         quiet: opts.quiet,
         review_stopped: summary.stopped_early.is_some(),
+        judge_dropped: judge_dropped.as_deref(),
     }));
     let Some(judged) = judged.await else {
         return Ok(None);

@@ -76,6 +76,10 @@ pub struct JudgeRun {
     pub price_input_per_mtok: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_output_per_mtok: Option<f64>,
+    /// Why the named judge failed its cheap checks before the run, when it did: it was
+    /// asked nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -315,6 +315,7 @@ fn run(mode: &str) -> JudgeRun {
         capped: 0,
         price_input_per_mtok: None,
         price_output_per_mtok: None,
+        dropped: None,
     }
 }
 

@@ -296,10 +296,17 @@ fn settled(records: &[ResponseRecord]) -> Judgement {
 
 /// The verdict of an issue chosen but never asked about.
 fn never_asked(run: &JudgeRun) -> Judgement {
+    let reason = match &run.dropped {
+        Some(why) => format!(
+            "not asked: the judge failed its checks before the run ({why}); once it works, \
+             `quorum review --resume` asks it"
+        ),
+        None => "not asked: the run stopped before the judge answered; `quorum review --resume` asks it".to_string(),
+    };
     Judgement {
         provider: run.provider.clone(),
         verdict: Verdict::Unjudged,
-        reason: "not asked: the run stopped before the judge answered; `quorum review --resume` asks it".to_string(),
+        reason,
     }
 }
 

@@ -59,6 +59,9 @@ pub(super) struct JudgePass<'a> {
     /// The review stopped early (interrupted, budget spent): no judging then; a resumed
     /// run judges once every review answer is in.
     pub review_stopped: bool,
+    /// Why the named judge failed its cheap checks: it is asked nothing (peers still are),
+    /// and the issues it was to judge are recorded as not asked, with why.
+    pub judge_dropped: Option<&'a str>,
 }
 
 /// Asks the judge about the chosen issues; `None` without `[judge]` or when the run was
@@ -71,7 +74,7 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
         return Ok(None);
     }
     let judges = judges(&pass, settings)?;
-    let Planned { jobs, capped } = jobs(&pass, &judges, settings)?;
+    let Planned { mut jobs, capped } = jobs(&pass, &judges, settings)?;
     let named = &judges[judges.len() - 1].config;
     pass.meta.judge = Some(JudgeRun {
         capped,
@@ -85,7 +88,11 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
             .collect::<BTreeSet<String>>()
             .into_iter()
             .collect(),
+        dropped: pass.judge_dropped.map(str::to_string),
     });
+    if pass.judge_dropped.is_some() {
+        jobs.retain(|j| j.reviewer != judges.len() - 1);
+    }
     pass.folder.write_meta(pass.meta)?;
     if !pass.quiet {
         let who = match settings.mode {

@@ -55,6 +55,8 @@ pub(super) struct Plan {
     /// Answers (and splits) of the run being resumed, by job key: not asked again.
     pub prior: HashMap<String, ResponseRecord>,
     pub cache: Option<Cache>,
+    /// Why the judge failed its cheap checks (the judge pass then asks it nothing).
+    pub judge_dropped: Option<String>,
 }
 
 /// The configuration a review may use, and what it reviews with it.
@@ -125,10 +127,11 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
     let (walked, since) = walk_files(&start, &never)?;
     // After the trust check (in `start`): an untrusted configuration sends nothing, not
     // even a model-list request. A dry run sends nothing at all.
+    let mut judge_dropped = None;
     if !opts.dry_run {
-        let kept = preflight(&start.selected, &start.config.path).await?;
-        preflight_judge(&start.config, &start.selected, &kept).await?;
-        start.selected = kept;
+        let checked = preflight(&start.selected, judge_config(&start.config), &start.config.path).await?;
+        start.selected = checked.kept;
+        judge_dropped = checked.judge_dropped;
     }
     let ask_servers = start.untrusted.is_none();
     let mut reviewers = build_reviewers(
@@ -165,6 +168,7 @@ pub(super) async fn plan(opts: &ReviewOptions) -> Result<Plan> {
         redaction_note,
         prior,
         cache,
+        judge_dropped,
     })
 }
 
@@ -271,12 +275,33 @@ fn mark_changes(walked: &mut walk::Walked, changes: &ChangeSet) {
     }
 }
 
-/// The providers that pass the cheap checks (`engine::preflight`); each one dropped is
-/// said in one line, and none left is [`NoProviderLeft`].
-/// Recorded answers (`replay`) are not checked: there is no server to ask.
-async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Vec<ProviderConfig>> {
-    let (recorded, served): (Vec<&ProviderConfig>, Vec<&ProviderConfig>) =
+/// What the cheap checks left.
+struct Checked {
+    /// The reviewers that passed, in the configuration's order.
+    kept: Vec<ProviderConfig>,
+    /// Why the judge failed, when it did.
+    judge_dropped: Option<String>,
+}
+
+/// The `[judge]`'s provider, when there is one.
+fn judge_config(config: &Config) -> Option<&ProviderConfig> {
+    let judge = config.judge.as_ref()?;
+    config.providers.iter().find(|p| p.name == judge.provider)
+}
+
+/// The reviewers and the judge that pass the cheap checks (`engine::preflight`), all
+/// checked at once; each one dropped is said in one line, and no reviewer left is
+/// [`NoProviderLeft`]. A judge that fails is named as the judge, said before the review
+/// spends anything rather than learnt when every verdict fails after it; the review goes
+/// on without it. Recorded answers (`replay`) are not checked: there is no server to ask.
+async fn preflight(selected: &[ProviderConfig], judge: Option<&ProviderConfig>, config_path: &Path) -> Result<Checked> {
+    let (recorded, mut served): (Vec<&ProviderConfig>, Vec<&ProviderConfig>) =
         selected.iter().partition(|c| c.kind == ProviderKind::Replay);
+    // A judge that reviews nothing is checked with the reviewers (one that reviews is
+    // among them already).
+    let judge = judge.filter(|j| j.kind != ProviderKind::Replay);
+    let judge_only = judge.filter(|j| !selected.iter().any(|p| p.name == j.name));
+    served.extend(judge_only);
     let built = served
         .iter()
         .map(|config| crate::engine::backend::build(config, config_path))
@@ -284,14 +309,23 @@ async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Ve
     let pairs: Vec<_> = served.iter().zip(&built).map(|(c, p)| (*c, p.as_ref())).collect();
     let verdicts = preflight::preflight_all(&pairs).await;
     let mut kept: Vec<ProviderConfig> = recorded.into_iter().cloned().collect();
+    let mut judge_dropped = None;
     for (config, verdict) in served.into_iter().zip(verdicts) {
+        let is_judge = judge.is_some_and(|j| j.name == config.name);
         match verdict {
+            Preflight::Kept if judge_only.is_some() && is_judge => {}
             Preflight::Kept => kept.push(config.clone()),
-            Preflight::Dropped(why) => eprintln!(
-                "{}: dropped: {}",
-                crate::sanitize::terminal_safe(&config.name),
-                crate::sanitize::terminal_safe(&why)
-            ),
+            Preflight::Dropped(why) => {
+                let name = crate::sanitize::terminal_safe(&config.name);
+                eprintln!("{name}: dropped: {}", crate::sanitize::terminal_safe(&why));
+                if is_judge {
+                    eprintln!(
+                        "{name} is the judge: it is asked nothing, and the issues it was to judge are left \
+                         unjudged; once it works, `quorum review --resume` asks it about them."
+                    );
+                    judge_dropped = Some(why);
+                }
+            }
         }
     }
     if kept.is_empty() {
@@ -299,38 +333,7 @@ async fn preflight(selected: &[ProviderConfig], config_path: &Path) -> Result<Ve
     }
     // In the configuration's order, as without the checks.
     kept.sort_by_key(|k| selected.iter().position(|c| c.name == k.name));
-    Ok(kept)
-}
-
-/// The judge's cheap checks, said before the review spends anything rather than learnt
-/// when every verdict fails after it: a judge that reviews nothing is checked here (a
-/// reviewer was checked with the others, in `before`), and a judge dropped either way
-/// is named as the judge. The run goes on: its issues are left unjudged, saying why, and
-/// `--resume` asks the judge again.
-async fn preflight_judge(config: &Config, before: &[ProviderConfig], kept: &[ProviderConfig]) -> Result<()> {
-    let Some(judge) = config
-        .judge
-        .as_ref()
-        .and_then(|j| config.providers.iter().find(|p| p.name == j.provider))
-    else {
-        return Ok(());
-    };
-    if judge.kind == ProviderKind::Replay || kept.iter().any(|p| p.name == judge.name) {
-        return Ok(());
-    }
-    let name = crate::sanitize::terminal_safe(&judge.name);
-    if !before.iter().any(|p| p.name == judge.name) {
-        let built = crate::engine::backend::build(judge, &config.path)?;
-        match preflight::preflight_all(&[(judge, built.as_ref())]).await.remove(0) {
-            Preflight::Kept => return Ok(()),
-            Preflight::Dropped(why) => eprintln!("{name}: dropped: {}", crate::sanitize::terminal_safe(&why)),
-        }
-    }
-    eprintln!(
-        "{name} is the judge: the issues it is to judge will be left unjudged; once it works, \
-         `quorum review --resume` asks it about them."
-    );
-    Ok(())
+    Ok(Checked { kept, judge_dropped })
 }
 
 /// The context windows the run being resumed planned with, by provider.
