@@ -285,3 +285,27 @@ async fn in_a_since_review_the_judge_sees_safe_making_code_that_did_not_change()
         "the trap's router and middleware, unchanged, reached the judge"
     );
 }
+
+#[test]
+fn the_with_and_without_configuration_reviews_the_traps_twice_and_never_their_answers() {
+    // What a user with a model of their own runs to measure the false positives related
+    // code removes; a dry run sends nothing.
+    let out = support::quorum(
+        fixture::repo_root(),
+        &[
+            "review",
+            "examples/cross-file-traps",
+            "--config",
+            "examples/cross-file-traps/with-and-without.toml",
+            "--dry-run",
+        ],
+        &[],
+    );
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), support::stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    for provider in ["alone", "related"] {
+        let row = said.lines().find(|l| l.contains(&format!(" {provider} ")));
+        assert!(row.is_some_and(|r| r.split_whitespace().any(|w| w == "9")), "{said}");
+    }
+    assert!(said.contains("TRAPS.md: not matched by review.include"), "{said}");
+}
