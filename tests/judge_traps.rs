@@ -296,7 +296,7 @@ fn the_with_and_without_configuration_reviews_the_traps_twice_and_never_their_an
             "review",
             "examples/cross-file-traps",
             "--config",
-            "examples/cross-file-traps/with-and-without.toml",
+            "examples/cross-file-traps.toml",
             "--dry-run",
         ],
         &[],

@@ -650,3 +650,20 @@ async fn a_run_json_whose_times_carry_text_is_refused() {
     assert!(stderr.contains("RFC 3339"), "{stderr}");
     assert!(!dir.path().join("run-out/report.md").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_json_whose_judge_was_dropped_for_a_reason_too_long_to_quote_is_refused() {
+    // Quoted in every chosen issue's reason: 3 MB times 500 issues would be 1.5 GB.
+    let dir = tempfile::tempdir().unwrap();
+    let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+    let issues: Vec<String> = (0..500).map(|n| format!("Q{n:08x}")).collect();
+    meta["judge"] = json!({"provider": "judge", "mode": "single", "issues": issues, "dropped": "x".repeat(3_000_000)});
+    planted_run(&dir.path().join("run"), meta);
+    let out = run(dir.path(), &["aggregate", "run", "--out", "run-out", "--quiet"]).await;
+    let stderr = refused(&out);
+    assert!(
+        stderr.contains("judge.dropped is longer than 2000 characters"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("run-out/report.md").exists());
+}

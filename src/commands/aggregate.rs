@@ -143,9 +143,10 @@ fn merge_judges(metas: &[RunMeta]) -> Result<Option<JudgeRun>> {
             );
         }
         into.issues.extend(run.issues.iter().cloned());
-        // A judge dropped in any of the runs left its issues there unasked, and says why.
-        if into.dropped.is_none() {
-            into.dropped = run.dropped.clone();
+        // Why the judge asked nothing holds for the merge only when it holds for every
+        // run (else an issue of a run that merely stopped early would be said dropped).
+        if run.dropped.is_none() {
+            into.dropped = None;
         }
         into.issues.sort();
         into.issues.dedup();

@@ -40,8 +40,9 @@ impl Gate {
     /// The issues of `analysis` that fail the gate, in report order. An issue the judge
     /// rejected stays listed, ranked last, and fails no build, for at most
     /// [`MAX_REJECTIONS_TRUSTED`] issues: past that, the rejections count.
+    /// A judge under caution (it rejected everything it judged) keeps none out.
     pub fn failing<'a>(&self, analysis: &'a Analysis) -> Vec<&'a Issue> {
-        let trusted = self.rejected(analysis).len() <= MAX_REJECTIONS_TRUSTED;
+        let trusted = self.rejected(analysis).len() <= MAX_REJECTIONS_TRUSTED && analysis.judge.caution.is_none();
         self.tripping(analysis)
             .filter(|i| !(trusted && analysis.judge.is_rejected(&i.id)))
             .collect()
@@ -117,7 +118,9 @@ pub fn conclude(analysis: &Analysis, gate: Option<&Gate>, allow_partial: bool) -
     let failing = gate.map(|g| (g, g.failing(analysis)));
     if let Some(g) = gate {
         let rejected = g.rejected(analysis).len();
-        if rejected > MAX_REJECTIONS_TRUSTED {
+        if let (Some(caution), 1..) = (&analysis.judge.caution, rejected) {
+            lines.push(format!("{caution} The gate counts the issues it rejected."));
+        } else if rejected > MAX_REJECTIONS_TRUSTED {
             lines.push(format!(
                 "The judge rejected {rejected} issues that reach the gate: its rejections keep at most \
                  {MAX_REJECTIONS_TRUSTED} out of it (a judge too weak for the task, or talked round by the \

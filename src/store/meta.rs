@@ -155,6 +155,15 @@ impl RunMeta {
         if let Some(since) = self.since.as_ref().filter(|s| !is_commit_id(&s.commit)) {
             return Err(format!("since.commit {:?} is not a commit id", since.commit));
         }
+        // Quoted in the reason of every issue the judge was to judge: a planted run.json
+        // may not make that cost its own length times the issues.
+        let dropped = self.judge.as_ref().and_then(|j| j.dropped.as_deref());
+        if dropped.is_some_and(|why| why.chars().count() > crate::judge::MAX_REASON_CHARS) {
+            return Err(format!(
+                "judge.dropped is longer than {} characters",
+                crate::judge::MAX_REASON_CHARS
+            ));
+        }
         let paths = self.files.iter().map(|f| &f.path).chain(&self.selection);
         match paths.into_iter().find(|p| !is_plain_relative(p)) {
             Some(p) => Err(format!("file path {p:?} leaves the review root")),

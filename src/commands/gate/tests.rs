@@ -162,3 +162,67 @@ fn fail_on_takes_a_severity_word_only() {
     assert_eq!(Gate::new(None, Some(2)), None);
     assert_eq!(gate("low", Some(0)).min_agree, 1);
 }
+
+/// `a` with the judge's `verdicts` (issue id, verdict) and, when `caution`, its caution.
+fn judged(mut a: Analysis, verdicts: &[(&str, crate::judge::Verdict)], caution: bool) -> Analysis {
+    for (id, verdict) in verdicts {
+        a.judge.verdicts.insert(
+            id.to_string(),
+            crate::judge::Judgement {
+                provider: "judge".into(),
+                verdict: *verdict,
+                reason: "r".into(),
+            },
+        );
+    }
+    a.judge.caution = caution.then(|| "Caution: the judge rejected all 3 issues.".into());
+    a
+}
+
+#[test]
+fn the_judges_rejections_keep_at_most_two_issues_out_of_the_gate_and_none_under_caution() {
+    use crate::judge::Verdict::{Confirmed, Rejected};
+    let issues = || {
+        vec![
+            issue("Q1", "critical", 2, "models", false),
+            issue("Q2", "high", 2, "models", false),
+            issue("Q3", "high", 2, "models", false),
+            issue("Q4", "low", 2, "models", false),
+        ]
+    };
+    let ids = |a: &Analysis, g: Gate| g.failing(a).iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+    // Two rejected of those that reach the gate (the confirmed low one does not): kept out.
+    let two = judged(
+        analysis(issues(), 1),
+        &[("Q1", Rejected), ("Q2", Rejected), ("Q3", Confirmed), ("Q4", Confirmed)],
+        false,
+    );
+    assert_eq!(ids(&two, gate("high", None)), ["Q3"]);
+    assert!(conclude(&two, Some(&gate("high", None)), false)
+        .lines
+        .iter()
+        .all(|l| !l.contains("The judge rejected")));
+    // Three rejected that reach it, whatever else the judge confirmed: all count.
+    let three = judged(
+        analysis(issues(), 1),
+        &[("Q1", Rejected), ("Q2", Rejected), ("Q3", Rejected), ("Q4", Confirmed)],
+        false,
+    );
+    assert_eq!(ids(&three, gate("high", None)), ["Q1", "Q2", "Q3"]);
+    let c = conclude(&three, Some(&gate("high", None)), false);
+    assert_eq!(c.outcome, Outcome::GateFailed);
+    assert!(
+        c.lines[0].starts_with("The judge rejected 3 issues that reach the gate: its rejections keep at most 2"),
+        "{:?}",
+        c.lines
+    );
+    // A judge under caution keeps even one out no more.
+    let one = judged(analysis(issues(), 1), &[("Q1", Rejected)], true);
+    assert_eq!(ids(&one, gate("critical", None)), ["Q1"]);
+    let c = conclude(&one, Some(&gate("critical", None)), false);
+    assert!(
+        c.lines[0].ends_with("The gate counts the issues it rejected."),
+        "{:?}",
+        c.lines
+    );
+}

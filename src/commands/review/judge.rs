@@ -74,7 +74,7 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
         return Ok(None);
     }
     let judges = judges(&pass, settings)?;
-    let Planned { mut jobs, capped } = jobs(&pass, &judges, settings)?;
+    let Planned { jobs, chosen, capped } = jobs(&pass, &judges, settings)?;
     let named = &judges[judges.len() - 1].config;
     pass.meta.judge = Some(JudgeRun {
         capped,
@@ -82,18 +82,16 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
         price_output_per_mtok: named.price_output_per_mtok,
         provider: settings.provider.clone(),
         mode: settings.mode.as_str().to_string(),
-        issues: jobs
-            .iter()
-            .filter_map(|j| j.question.as_ref().map(|q| q.issue.clone()))
-            .collect::<BTreeSet<String>>()
-            .into_iter()
-            .collect(),
-        dropped: pass.judge_dropped.map(str::to_string),
+        issues: chosen,
+        dropped: pass
+            .judge_dropped
+            .map(|why| crate::normalize::finding::shortened(why, judge::MAX_REASON_CHARS)),
     });
-    if pass.judge_dropped.is_some() {
-        jobs.retain(|j| j.reviewer != judges.len() - 1);
-    }
     pass.folder.write_meta(pass.meta)?;
+    if jobs.is_empty() && pass.judge_dropped.is_some() {
+        // Said when the judge was dropped; its issues read "not asked", with why.
+        return Ok(None);
+    }
     if !pass.quiet {
         let who = match settings.mode {
             JudgeMode::Single => settings.provider.clone(),
@@ -129,9 +127,11 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
     Ok(Some(summary))
 }
 
-/// The judge pass's requests, and the issues the cap left unjudged.
+/// The judge pass's requests, the issues chosen (sorted ids; a dropped judge's too,
+/// though nobody is asked about them), and the issues the cap left unjudged.
 struct Planned {
     jobs: Vec<Job>,
+    chosen: Vec<String>,
     capped: usize,
 }
 
@@ -163,32 +163,47 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
         .map(|(i, f)| (f.path.as_str(), i))
         .collect();
     let mut jobs = Vec::new();
+    let mut chosen = BTreeSet::new();
     let selection = judge::select(&analysis.issues, settings.top);
-    if selection.chosen.is_empty() {
-        return Ok(Planned {
-            jobs: Vec::new(),
-            capped: selection.capped,
-        });
-    }
-    let index = pass.related.get(pass.files)?;
-    let related: Arc<dyn RelatedCode + Send + Sync> = index.clone();
-    // A redacting judge's related code is cut from redacted files, as the reviewers' is.
-    let redacted_related = RedactedIndex::new(index);
+    // Built when a first question needs it (a dropped judge with no peer asks none).
+    let mut sources: Option<RelatedSources> = None;
+    let named = judges.len() - 1;
     for issue in selection.chosen {
         let Some(&file) = by_path.get(issue.file.as_str()) else {
             continue;
         };
+        chosen.insert(issue.id.clone());
+        let asked: Vec<usize> = asked_about(issue, &analysis, judges, settings)
+            .into_iter()
+            .filter(|&judge| !(judge == named && pass.judge_dropped.is_some()))
+            .collect();
+        if asked.is_empty() {
+            continue;
+        }
+        let (related, redacted_related) = match &mut sources {
+            Some(built) => (&built.plain, &built.redacted),
+            none => {
+                let index = pass.related.get(pass.files)?;
+                let built = none.insert(RelatedSources {
+                    plain: index.clone(),
+                    // A redacting judge's related code is cut from redacted files, as the
+                    // reviewers' is.
+                    redacted: RedactedIndex::new(index),
+                });
+                (&built.plain, &built.redacted)
+            }
+        };
         // Each judge gets the question as the review prompt reaches its provider: redacted
         // or not by the same policy (asked once per policy).
         let mut by_policy: BTreeMap<bool, crate::engine::Question> = BTreeMap::new();
-        for judge in asked_about(issue, &analysis, judges, settings) {
+        for judge in asked {
             let redact = crate::checks::redact::applies(&judges[judge].config);
             let question = by_policy.entry(redact).or_insert_with(|| {
                 judge::question(&Evidence {
                     issue,
                     file: &pass.files[file],
                     related: match redact {
-                        true => &redacted_related,
+                        true => redacted_related,
                         false => related.as_ref(),
                     },
                     related_budget: budget,
@@ -200,8 +215,15 @@ fn jobs(pass: &JudgePass, judges: &[Reviewer], settings: &JudgeSettings) -> Resu
     }
     Ok(Planned {
         jobs,
+        chosen: chosen.into_iter().collect(),
         capped: selection.capped,
     })
+}
+
+/// Where the judge's related code comes from: the run's index, plain and redacted.
+struct RelatedSources {
+    plain: Arc<dyn RelatedCode + Send + Sync>,
+    redacted: RedactedIndex,
 }
 
 /// Who is asked about `issue`, as indexes into `judges`: the named judge (the last); in
