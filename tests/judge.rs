@@ -99,6 +99,21 @@ async fn review(dir: &Path, args: &[&str]) -> Output {
     support::review_repo(dir, args).await
 }
 
+/// `quorum review --resume out` of the project's run.
+async fn resume(dir: &Path) -> Output {
+    let args = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--resume",
+        "out",
+        "--no-cache",
+        "--quiet",
+    ];
+    quorum(dir, &args).await
+}
+
 /// The report's issues as (title, verdict or "-").
 fn verdicts(report: &Value) -> Vec<(String, String)> {
     report["issues"]
@@ -242,20 +257,7 @@ async fn a_failing_judge_leaves_the_issue_unjudged_and_resume_asks_only_that_que
     fixed.store(true, Ordering::SeqCst);
     let before = seen.count();
     let confirmed_before = seen.asked("SQL injection in lookup");
-    ok(&quorum(
-        root,
-        &[
-            "review",
-            "repo",
-            "--config",
-            "quorum.toml",
-            "--resume",
-            "out",
-            "--no-cache",
-            "--quiet",
-        ],
-    )
-    .await);
+    ok(&resume(root).await);
     assert_eq!(seen.count(), before + 1, "one question asked again");
     assert_eq!(
         seen.asked("SQL injection in lookup"),
@@ -664,17 +666,7 @@ async fn a_judge_that_fails_its_checks_is_said_before_the_review_asked_nothing_a
     // Once the judge works, --resume asks it about them, and nothing else.
     listed.store(true, Ordering::SeqCst);
     let before = seen.count();
-    let args = [
-        "review",
-        "repo",
-        "--config",
-        "quorum.toml",
-        "--resume",
-        "out",
-        "--no-cache",
-        "--quiet",
-    ];
-    ok(&quorum(root, &args).await);
+    ok(&resume(root).await);
     assert_eq!(seen.count(), before + 2, "the two questions, no review");
     assert_eq!(
         verdicts(&fixture::report(&root.join("out"))),

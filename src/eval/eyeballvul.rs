@@ -183,11 +183,7 @@ pub struct Headline {
 
 /// Computes the [`Headline`] of `settings` on one split.
 pub fn headline(data: &Dataset, split: Split, settings: &Settings) -> Headline {
-    let judged: Vec<&Record> = data
-        .records
-        .iter()
-        .filter(|r| r.judge.is_some() && split.contains(&r.revision))
-        .collect();
+    let judged = judged_records(data, split);
     let quorum = rank(&judged, data, settings);
     let baseline = baseline_groups(&judged);
     let top = mean_row(&top_rows(
@@ -207,6 +203,15 @@ pub fn headline(data: &Dataset, split: Split, settings: &Settings) -> Headline {
         quorum_ranking: measure(&judged, &ranking_of(&quorum)),
         baseline_ranking: measure(&judged, &baseline_order(&judged, &baseline)),
     }
+}
+
+/// The findings of one split that were shown to the dataset's judge (the ones labelled
+/// or judged false), in file order.
+pub fn judged_records(data: &Dataset, split: Split) -> Vec<&Record> {
+    data.records
+        .iter()
+        .filter(|r| r.judge.is_some() && split.contains(&r.revision))
+        .collect()
 }
 
 /// Per-model weights from a split: each model's precision (labelled ÷ judged) relative
@@ -524,16 +529,8 @@ mod tests {
 
     fn record(revision: &str, model: &str, judged: bool, label: Option<&str>) -> Record {
         Record {
-            revision: revision.into(),
-            model: model.into(),
-            headline: "h".into(),
-            analysis: "a".into(),
-            cwe: None,
-            files: vec![],
-            functions: vec![],
-            classification: "very promising".into(),
             judge: judged.then(|| "judge".into()),
-            label: label.map(String::from),
+            ..Record::judged(revision, model, label)
         }
     }
 

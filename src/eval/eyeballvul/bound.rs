@@ -74,11 +74,7 @@ pub fn merge_bounds(records: &[&Record], groups: &[Vec<usize>]) -> Vec<MergeBoun
 /// The oracle bounds from Quorum's grouping (with `settings`) of the judged findings of
 /// one split, as a table: Quorum's own row first.
 pub fn render_merge_bounds(data: &Dataset, split: Split, settings: &Settings) -> String {
-    let judged: Vec<&Record> = data
-        .records
-        .iter()
-        .filter(|r| r.judge.is_some() && split.contains(&r.revision))
-        .collect();
+    let judged = super::judged_records(data, split);
     let groups = rank(&judged, data, settings).members;
     let own = (bcubed(&judged, &groups, false), bcubed(&judged, &groups, true));
     let mut out = format!(
@@ -165,16 +161,9 @@ mod tests {
 
     fn record(file: &str, cwe: u32, label: Option<&str>) -> Record {
         Record {
-            revision: "r".into(),
-            model: "m".into(),
-            headline: "h".into(),
-            analysis: "a".into(),
             cwe: Some(cwe),
             files: vec![file.into(), "shared.js".into()],
-            functions: vec![],
-            classification: "very promising".into(),
-            judge: Some("judge".into()),
-            label: label.map(String::from),
+            ..Record::judged("r", "m", label)
         }
     }
 

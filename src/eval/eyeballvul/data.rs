@@ -30,6 +30,25 @@ pub struct Record {
     pub label: Option<String>,
 }
 
+#[cfg(test)]
+impl Record {
+    /// A judged finding of `model` on `revision`, labelled `label`, naming nothing else.
+    pub fn judged(revision: &str, model: &str, label: Option<&str>) -> Record {
+        Record {
+            revision: revision.into(),
+            model: model.into(),
+            headline: "h".into(),
+            analysis: "a".into(),
+            cwe: None,
+            files: vec![],
+            functions: vec![],
+            classification: "very promising".into(),
+            judge: Some("judge".into()),
+            label: label.map(String::from),
+        }
+    }
+}
+
 /// One line of `revisions.jsonl`: which models attempted the revision.
 #[derive(Debug, Clone, Deserialize)]
 struct RevisionLine {

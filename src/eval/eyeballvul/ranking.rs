@@ -137,18 +137,7 @@ mod tests {
     use super::*;
 
     fn record(model: &str, label: Option<&str>) -> Record {
-        Record {
-            revision: "r".into(),
-            model: model.into(),
-            headline: "h".into(),
-            analysis: "a".into(),
-            cwe: None,
-            files: vec![],
-            functions: vec![],
-            classification: "very promising".into(),
-            judge: Some("judge".into()),
-            label: label.map(String::from),
-        }
+        Record::judged("r", model, label)
     }
 
     #[test]
