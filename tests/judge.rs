@@ -494,6 +494,52 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
         .map(|(t, _)| t)
         .collect();
     assert_eq!(titles, ["Unbounded work in tail", "SQL injection in lookup"]);
+
+    // The named judge fails its checks (nothing listens where it now points): the peers
+    // still judge, and the issue only it could judge is left unjudged, saying why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config = std::fs::read_to_string(root.join("quorum.toml")).unwrap();
+    let moved = config.replace(
+        &format!("[providers.judge]\nkind = \"openai\"\nbase_url = \"{url}\""),
+        &format!("[providers.judge]\nkind = \"openai\"\nbase_url = \"http://{closed}/v1\""),
+    );
+    assert_ne!(moved, config);
+    std::fs::write(root.join("quorum.toml"), moved).unwrap();
+    let gamma = seen.count_of("gamma");
+    let args = [
+        "review",
+        "repo",
+        "--config",
+        "quorum.toml",
+        "--out",
+        "dropped",
+        "--no-cache",
+        "--quiet",
+    ];
+    ok(&quorum(root, &args).await);
+    assert_eq!(
+        seen.count_of("gamma"),
+        gamma + 1 + 2,
+        "gamma reviewed, then judged the two issues it missed"
+    );
+    let report = fixture::report(&root.join("dropped"));
+    let tail = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Unbounded work in tail")
+        .unwrap();
+    assert_eq!(tail["judge"]["verdict"], "unjudged");
+    assert!(
+        tail["judge"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not asked: the judge failed its checks before the run ("),
+        "{tail:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -614,7 +660,8 @@ async fn a_judge_that_rejects_every_issue_is_named_as_suspect_and_keeps_at_most_
     assert_eq!(gated.status.code(), Some(1), "{}", stderr(&gated));
     let err = stderr(&gated);
     assert!(
-        err.contains(caution) && err.contains("The gate counts the issues it rejected.") && err.contains("Gate failed"),
+        err.contains("The judge is under caution (it rejected every issue it gave a verdict on): the 1 rejected")
+            && err.contains("Gate failed"),
         "{err}"
     );
 }
@@ -631,7 +678,10 @@ async fn a_judge_that_fails_its_checks_is_said_before_the_review_asked_nothing_a
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .and(wiremock::matchers::path("/v1/models"))
         .respond_with(move |_: &wiremock::Request| {
-            let mut models = vec!["alpha", "beta"];
+            // A model list of long names makes a long reason to drop the judge: it is
+            // recorded shortened, so the run folder stays readable.
+            let long = "m".repeat(3000);
+            let mut models = vec!["alpha", "beta", long.as_str()];
             if judge_listed.load(Ordering::SeqCst) {
                 models.push("judge");
             }
@@ -661,7 +711,9 @@ async fn a_judge_that_fails_its_checks_is_said_before_the_review_asked_nothing_a
             reason.starts_with("not asked: the judge failed its checks before the run ("),
             "{reason}"
         );
+        assert!(reason.chars().count() < 2200, "{} characters", reason.chars().count());
     }
+    ok(&quorum(root, &["aggregate", "out", "--out", "merged", "--quiet"]).await);
 
     // Once the judge works, --resume asks it about them, and nothing else.
     listed.store(true, Ordering::SeqCst);

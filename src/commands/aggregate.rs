@@ -239,4 +239,35 @@ mod tests {
         // `secret_files = []` sends everything, so the run may have reviewed them.
         assert_eq!(read_unchanged_files(&meta, &[]).len(), 3);
     }
+
+    /// A run judged by `judge`, choosing `issues`, its judge dropped for `dropped`.
+    fn judged_run(issues: &[&str], dropped: Option<&str>) -> RunMeta {
+        let mut meta = meta_listing(Path::new("."), &[]);
+        meta.judge = Some(JudgeRun {
+            provider: "judge".into(),
+            mode: "single".into(),
+            issues: issues.iter().map(|i| i.to_string()).collect(),
+            capped: 0,
+            price_input_per_mtok: None,
+            price_output_per_mtok: None,
+            dropped: dropped.map(String::from),
+        });
+        meta
+    }
+
+    #[test]
+    fn why_the_judge_was_dropped_survives_a_merge_only_when_every_judged_run_says_it() {
+        let dropped = |metas: &[RunMeta]| merge_judges(metas).unwrap().unwrap().dropped;
+        let (a, b) = (judged_run(&["Q1"], Some("no model")), judged_run(&["Q2"], Some("401")));
+        let unjudged = meta_listing(Path::new("."), &[]);
+        assert_eq!(dropped(&[a.clone(), b.clone(), unjudged]), Some("no model".into()));
+        for order in [[a.clone(), judged_run(&["Q3"], None)], [judged_run(&["Q3"], None), a]] {
+            let merged = merge_judges(&order).unwrap().unwrap();
+            assert_eq!(
+                merged.dropped, None,
+                "a run that asked its judge has issues merely unasked"
+            );
+            assert_eq!(merged.issues, ["Q1", "Q3"]);
+        }
+    }
 }

@@ -118,8 +118,11 @@ pub fn conclude(analysis: &Analysis, gate: Option<&Gate>, allow_partial: bool) -
     let failing = gate.map(|g| (g, g.failing(analysis)));
     if let Some(g) = gate {
         let rejected = g.rejected(analysis).len();
-        if let (Some(caution), 1..) = (&analysis.judge.caution, rejected) {
-            lines.push(format!("{caution} The gate counts the issues it rejected."));
+        if let (Some(_), 1..) = (&analysis.judge.caution, rejected) {
+            lines.push(format!(
+                "The judge is under caution (it rejected every issue it gave a verdict on): the {rejected} \
+                 rejected issues that reach the gate count."
+            ));
         } else if rejected > MAX_REJECTIONS_TRUSTED {
             lines.push(format!(
                 "The judge rejected {rejected} issues that reach the gate: its rejections keep at most \

@@ -221,7 +221,8 @@ fn the_judges_rejections_keep_at_most_two_issues_out_of_the_gate_and_none_under_
     assert_eq!(ids(&one, gate("critical", None)), ["Q1"]);
     let c = conclude(&one, Some(&gate("critical", None)), false);
     assert!(
-        c.lines[0].ends_with("The gate counts the issues it rejected."),
+        c.lines[0]
+            .starts_with("The judge is under caution (it rejected every issue it gave a verdict on): the 1 rejected"),
         "{:?}",
         c.lines
     );
