@@ -88,8 +88,10 @@ pub(super) async fn judge_pass(pass: JudgePass<'_>) -> Result<Option<Summary>> {
             .map(|why| crate::normalize::finding::shortened(why, judge::MAX_REASON_CHARS)),
     });
     pass.folder.write_meta(pass.meta)?;
-    if jobs.is_empty() && pass.judge_dropped.is_some() {
-        // Said when the judge was dropped; its issues read "not asked", with why.
+    // Nothing to ask: no issue was chosen (said by the report: no verdict), or only the
+    // dropped judge could have been asked (said when it was dropped; its issues read
+    // "not asked", with why).
+    if jobs.is_empty() {
         return Ok(None);
     }
     if !pass.quiet {
