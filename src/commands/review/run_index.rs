@@ -2,6 +2,7 @@
 //! the plan for the reviewers with `context = "related"`, else by the judge pass once it
 //! has chosen an issue to ask about (a run whose reviewers report nothing never pays for it).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -51,7 +52,10 @@ impl RunIndex {
         }
         let started = std::time::Instant::now();
         let index = Arc::new(match &self.whole_tree {
-            Some(tree) => Index::build(&walk::walk_selected(&tree.root, &tree.settings, &tree.never, None)?.files),
+            Some(tree) => {
+                let walked = walk::walk_selected(&tree.root, &tree.settings, &tree.never, None)?.files;
+                Index::build(&as_reviewed(walked, reviewed))
+            }
             None => Index::build(reviewed),
         });
         if !self.quiet {
@@ -64,5 +68,48 @@ impl RunIndex {
             );
         }
         Ok(self.built.get_or_init(|| index).clone())
+    }
+}
+
+/// The tree as walked now, with each reviewed file as it was reviewed: the judge pass may
+/// walk it long after the review read its files, and its regions are lines of what was
+/// reviewed (a file edited or deleted since would otherwise show other lines, or none).
+/// In path order, as the walk gives them.
+fn as_reviewed(mut walked: Vec<SourceFile>, reviewed: &[SourceFile]) -> Vec<SourceFile> {
+    let by_path: HashMap<&str, &SourceFile> = reviewed.iter().map(|f| (f.path.as_str(), f)).collect();
+    walked.retain(|f| !by_path.contains_key(f.path.as_str()));
+    walked.extend(reviewed.iter().cloned());
+    walked.sort_by(|a, b| a.path.cmp(&b.path));
+    walked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+            content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            changed: None,
+        }
+    }
+
+    #[test]
+    fn the_whole_tree_holds_the_reviewed_files_as_they_were_reviewed() {
+        // a.go was edited and c.go deleted after the review read them; b.go is unreviewed.
+        let walked = vec![file("a.go", "edited since\n"), file("b.go", "middleware\n")];
+        let reviewed = [file("c.go", "deleted since\n"), file("a.go", "as reviewed\n")];
+        let files = as_reviewed(walked, &reviewed);
+        let seen: Vec<(&str, &str)> = files.iter().map(|f| (f.path.as_str(), f.text.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("a.go", "as reviewed\n"),
+                ("b.go", "middleware\n"),
+                ("c.go", "deleted since\n")
+            ]
+        );
     }
 }
