@@ -126,27 +126,30 @@ fn search(data: &Dataset) -> Settings {
 /// `cwe_prior_weight`) on the tune split, by average precision over distinct CVEs.
 fn search_rank(data: &Dataset) {
     let mut results = Vec::new();
-    for demote in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
-        for prior in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
-            let settings = Settings {
-                demote_weight: demote,
-                cwe_prior_weight: prior,
-                ..Settings::default()
-            };
-            let h = eyeballvul::headline(data, Split::Tune, &settings);
-            results.push((demote, prior, h));
+    for demote in [0.0, 0.1, 0.15, 0.2, 0.3] {
+        for prior in [0.0, 0.1, 0.15, 0.2, 0.3] {
+            for unplaced in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3] {
+                let settings = Settings {
+                    demote_weight: demote,
+                    cwe_prior_weight: prior,
+                    unplaced_weight: unplaced,
+                    ..Settings::default()
+                };
+                let h = eyeballvul::headline(data, Split::Tune, &settings);
+                results.push(((demote, prior, unplaced), h));
+            }
         }
     }
     results.sort_by(|a, b| {
-        b.2.quorum_ranking
+        b.1.quorum_ranking
             .distinct_average_precision
-            .total_cmp(&a.2.quorum_ranking.distinct_average_precision)
+            .total_cmp(&a.1.quorum_ranking.distinct_average_precision)
     });
     println!("evidence weights on the tune split, by average precision over distinct CVEs:");
-    for (demote, prior, h) in &results {
+    for ((demote, prior, unplaced), h) in results.iter().take(20) {
         let r = h.quorum_ranking;
         println!(
-            "  demote {demote:<4} prior {prior:<4}  distinct AP {:.3}  AP {:.3}  distinct top {}  top mean {:.3}",
+            "  demote {demote:<4} prior {prior:<4} unplaced {unplaced:<4}  distinct AP {:.4}  AP {:.4}  distinct top {}  top mean {:.3}",
             r.distinct_average_precision, r.average_precision, r.distinct_top, h.quorum_top_mean
         );
     }

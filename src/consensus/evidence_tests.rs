@@ -111,6 +111,7 @@ fn demote_paths_are_a_configuration_key_and_the_weights_are_not() {
     assert_eq!(s.demote_paths, ["qa/**"]);
     assert!(toml::from_str::<Settings>("demote_weight = 0.5").is_err());
     assert!(toml::from_str::<Settings>("cwe_prior_weight = 0.5").is_err());
+    assert!(toml::from_str::<Settings>("unplaced_weight = 0.5").is_err());
     let bad = Settings {
         demote_paths: vec!["src/[".into()],
         ..Settings::default()
@@ -121,6 +122,35 @@ fn demote_paths_are_a_configuration_key_and_the_weights_are_not() {
         ..Settings::default()
     };
     assert!(negative.validate().unwrap_err().contains("demote_weight"));
+    let negative = Settings {
+        unplaced_weight: -0.1,
+        ..Settings::default()
+    };
+    assert!(negative.validate().unwrap_err().contains("unplaced_weight"));
+}
+
+#[test]
+fn an_issue_that_says_nowhere_in_its_file_ranks_below_one_that_points_at_its_place() {
+    // Equal otherwise; ties go to the first file by name, so a.go would lead.
+    let nowhere = |function: Option<&str>| Finding {
+        start_line: None,
+        end_line: None,
+        function: function.map(String::from),
+        ..at("a", "a.go", 89, "SQL injection in search")
+    };
+    let placed = at("a", "b.go", 89, "SQL injection in search");
+    for unplaced in [nowhere(None), nowhere(Some("N/A")), nowhere(Some("a.go"))] {
+        let findings = [unplaced, placed.clone()];
+        assert_eq!(files_in_order(&findings, &Settings::default()), ["b.go", "a.go"]);
+        let off = Settings {
+            unplaced_weight: 0.0,
+            ..Settings::default()
+        };
+        assert_eq!(files_in_order(&findings, &off), ["a.go", "b.go"]);
+    }
+    // A function is a place, lines or not.
+    let in_function = [nowhere(Some("search")), placed.clone()];
+    assert_eq!(files_in_order(&in_function, &Settings::default()), ["a.go", "b.go"]);
 }
 
 #[test]

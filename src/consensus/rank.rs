@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::cluster::{cluster_profiles, Group};
 use super::cwe::is_generic_cwe;
+use super::hashing::function_key;
 use super::id::assign_ids;
 use super::prior::{cwe_prior, DemotedPaths, NEUTRAL_PRIOR};
 use super::profile::{profile_all, Profile};
@@ -158,7 +159,8 @@ fn score(members: &[Finding], votes: &[f64], of: usize, severity: Severity, sett
 /// `score` moved by what the issue itself shows: its CWE family's prior moves it towards
 /// 1 (a family that holds up more often than average) or towards 0 (less often) by
 /// `cwe_prior_weight` × |prior − 1| of the way, at most all of it; a test, fixture,
-/// example or docs path takes `demote_weight` off, down to 0. A score within 0..1 stays
+/// example or docs path takes `demote_weight` off, and findings that say nowhere in their
+/// file take `unplaced_weight` times their share, down to 0. A score within 0..1 stays
 /// within 0..1 however large the weights, so no model's issue outranks Quorum's own
 /// (scored 1); rounded like the score.
 fn with_evidence(score: f64, issue: &Issue, demoted: &DemotedPaths, settings: &Settings) -> f64 {
@@ -173,7 +175,26 @@ fn with_evidence(score: f64, issue: &Issue, demoted: &DemotedPaths, settings: &S
     } else {
         0.0
     };
-    ((moved - demotion).clamp(0.0, 1.0) * SCORE_PRECISION).round() / SCORE_PRECISION
+    let unplaced = settings.unplaced_weight * unplaced_share(&issue.findings);
+    ((moved - demotion - unplaced).clamp(0.0, 1.0) * SCORE_PRECISION).round() / SCORE_PRECISION
+}
+
+/// The share of `findings` that say nowhere in their file: no lines, and no function (or
+/// a placeholder such as `N/A`, or the file's own name).
+fn unplaced_share(findings: &[Finding]) -> f64 {
+    if findings.is_empty() {
+        return 0.0;
+    }
+    let unplaced = findings
+        .iter()
+        .filter(|f| {
+            f.start_line.is_none()
+                && f.function
+                    .as_deref()
+                    .is_none_or(|name| function_key(&f.file, name).is_none())
+        })
+        .count();
+    unplaced as f64 / findings.len() as f64
 }
 
 /// How firmly each member backs the issue: the mean of its location and weakness
