@@ -70,9 +70,10 @@ pub struct Settings {
     /// lacks, at most 2). Not part of `[consensus]`.
     #[serde(skip)]
     pub cwe_prior_weight: f64,
-    /// How much an issue loses when none of its findings says where in the file it is
-    /// (no lines, no function), times the share of such findings: "the app lacks input
-    /// validation" is less often a real problem than a report that points at its place.
+    /// An issue loses this times the share of its findings that say nowhere in their file
+    /// (no lines, no function): "the app lacks input validation" is less often a real
+    /// problem than a report that points at its place. Tuned on eyeballvul, whose findings
+    /// never have lines: what was measured is "no function named".
     /// Like the other score weights, not part of `[consensus]`.
     #[serde(skip)]
     pub unplaced_weight: f64,
