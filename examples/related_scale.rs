@@ -83,12 +83,7 @@ fn generated(i: usize, n: usize) -> SourceFile {
         let far = format!("fn_{}_{}", (i + 100) % n, (f + 1) % FUNCTIONS);
         text.push_str(&function(ext, &format!("fn_{i}_{f}"), &callee, &far));
     }
-    SourceFile {
-        path: format!("pkg{}/mod{i}.{ext}", i % 50),
-        content_hash: quorum::hash::sha256_hex(text.as_bytes()),
-        text,
-        changed: None,
-    }
+    SourceFile::new(format!("pkg{}/mod{i}.{ext}", i % 50), text)
 }
 
 fn header(ext: &str, i: usize) -> String {

@@ -127,6 +127,12 @@ fn verdicts(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The report's issue titled `title`.
+fn titled<'r>(report: &'r Value, title: &str) -> &'r Value {
+    let issues = report["issues"].as_array().unwrap();
+    issues.iter().find(|i| i["title"] == title).unwrap()
+}
+
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
@@ -288,12 +294,7 @@ async fn a_judge_answering_nonsense_leaves_the_issue_unjudged_and_says_why() {
     );
     let report = fixture::report(&root.join("out"));
     assert_eq!(report["issues"].as_array().unwrap().len(), 2, "no issue hidden");
-    let trap = report["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["title"] == "Command injection in run")
-        .unwrap();
+    let trap = titled(&report, "Command injection in run");
     assert_eq!(trap["judge"]["verdict"], "unjudged");
     let reason = trap["judge"]["reason"].as_str().unwrap();
     assert!(
@@ -419,15 +420,7 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
         "the named judge only for the issue every family reported"
     );
     let report = fixture::report(&root.join("out"));
-    let issue = |title: &str| {
-        report["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["title"] == title)
-            .unwrap()
-            .clone()
-    };
+    let issue = |title: &str| titled(&report, title).clone();
     let sql = issue("SQL injection in lookup");
     assert_eq!(sql["agreement"]["count"], 2, "the consensus count is kept");
     assert_eq!(
@@ -526,12 +519,7 @@ async fn in_peers_mode_the_families_that_did_not_report_an_issue_judge_it_and_ag
         "gamma reviewed, then judged the two issues it missed"
     );
     let report = fixture::report(&root.join("dropped"));
-    let tail = report["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["title"] == "Unbounded work in tail")
-        .unwrap();
+    let tail = titled(&report, "Unbounded work in tail");
     assert_eq!(tail["judge"]["verdict"], "unjudged");
     assert!(
         tail["judge"]["reason"]

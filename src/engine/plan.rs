@@ -176,13 +176,7 @@ mod tests {
     }
 
     fn file() -> SourceFile {
-        let text = "def main():\n    helper()\n".to_string();
-        SourceFile {
-            path: "main.py".into(),
-            content_hash: crate::hash::sha256_hex(text.as_bytes()),
-            text,
-            changed: None,
-        }
+        SourceFile::new("main.py", "def main():\n    helper()\n")
     }
 
     #[test]
@@ -228,12 +222,7 @@ mod tests {
         let text: String = (0..400)
             .map(|i| format!("user{i}_password = \"Zq9x{:02}\"\n", i % 100))
             .collect();
-        let file = SourceFile {
-            path: "settings.py".into(),
-            content_hash: crate::hash::sha256_hex(text.as_bytes()),
-            text,
-            changed: None,
-        };
+        let file = SourceFile::new("settings.py", text);
         let window = "context_tokens = 4096\nmax_output_tokens = 512\nredact = \"always\"";
         let redacting = reviewer(window, Arc::default());
         let budget = redacting.code_budget().unwrap();

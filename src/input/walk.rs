@@ -60,6 +60,17 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// The file at `path` holding `text`, with its hash, no changed lines known.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        SourceFile {
+            path: path.into(),
+            content_hash: crate::hash::sha256_hex(text.as_bytes()),
+            text,
+            changed: None,
+        }
+    }
+
     pub fn line_count(&self) -> u32 {
         self.text.lines().count().max(1) as u32
     }

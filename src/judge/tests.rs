@@ -204,12 +204,7 @@ impl RelatedCode for Fixed {
 
 fn source(lines: u32) -> SourceFile {
     let text: String = (1..=lines).map(|n| format!("line {n}\n")).collect();
-    SourceFile {
-        path: "app.go".into(),
-        content_hash: crate::hash::sha256_hex(text.as_bytes()),
-        text,
-        changed: None,
-    }
+    SourceFile::new("app.go", text)
 }
 
 #[test]

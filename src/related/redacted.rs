@@ -77,12 +77,7 @@ mod tests {
     use crate::input::walk::SourceFile;
 
     fn source(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-            content_hash: crate::hash::sha256_hex(text.as_bytes()),
-            changed: None,
-        }
+        SourceFile::new(path, text)
     }
 
     #[test]

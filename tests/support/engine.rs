@@ -15,12 +15,7 @@ pub fn go_files(n: usize, path: impl Fn(usize) -> String) -> Vec<SourceFile> {
     (0..n)
         .map(|i| {
             let text = format!("package p\n\nfunc F{i}(db *sql.DB, x string) {{\n\tdb.Query(\"SELECT \" + x)\n}}\n");
-            SourceFile {
-                path: path(i),
-                content_hash: quorum::hash::sha256_hex(text.as_bytes()),
-                text,
-                changed: None,
-            }
+            SourceFile::new(path(i), text)
         })
         .collect()
 }

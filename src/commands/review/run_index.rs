@@ -88,12 +88,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            text: text.into(),
-            content_hash: crate::hash::sha256_hex(text.as_bytes()),
-            changed: None,
-        }
+        SourceFile::new(path, text)
     }
 
     #[test]
