@@ -667,3 +667,30 @@ async fn a_run_json_whose_judge_was_dropped_for_a_reason_too_long_to_quote_is_re
     );
     assert!(!dir.path().join("run-out/report.md").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_json_naming_a_provider_the_configuration_could_not_is_refused() {
+    // A judge's name is copied into each issue it was to judge; a provider's is printed in
+    // every table: both follow the configuration's rule for names.
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "j".repeat(3_000_000);
+    let forged = "judge\n| forged | row |";
+    for (n, name) in [huge.as_str(), forged].into_iter().enumerate() {
+        let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+        meta["judge"] = json!({"provider": name, "mode": "single", "issues": ["Q00000001"]});
+        let run_dir = format!("run{n}");
+        planted_run(&dir.path().join(&run_dir), meta);
+        let out = run(dir.path(), &["aggregate", &run_dir, "--out", "run-out", "--quiet"]).await;
+        let stderr = refused(&out);
+        assert!(stderr.contains("is not 1 to 64 letters, digits"), "{stderr}");
+        assert!(
+            stderr.len() < 1000 && !stderr.lines().any(|l| l.starts_with("| forged")),
+            "{stderr}"
+        );
+    }
+    let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+    meta["providers"] = json!([{"name": "a\u{1b}[2Jb", "kind": "openai", "model": "m", "family": "f"}]);
+    planted_run(&dir.path().join("run2"), meta);
+    let out = run(dir.path(), &["aggregate", "run2", "--out", "run-out", "--quiet"]).await;
+    assert!(refused(&out).contains("is not 1 to 64 letters, digits"));
+}

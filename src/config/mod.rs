@@ -20,6 +20,7 @@ mod provider;
 mod review;
 pub mod trust;
 mod validate;
+pub(crate) use validate::valid_provider_name;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -26,7 +26,7 @@ pub(super) const MAX_PROVIDER_NAME: usize = 64;
 /// A provider name is 1 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
 /// letter or digit: it is printed in tables, reports and errors, where anything else
 /// could draw on the terminal or forge a line.
-pub(super) fn valid_provider_name(name: &str) -> bool {
+pub(crate) fn valid_provider_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.len() <= MAX_PROVIDER_NAME

@@ -155,6 +155,19 @@ impl RunMeta {
         if let Some(since) = self.since.as_ref().filter(|s| !is_commit_id(&s.commit)) {
             return Err(format!("since.commit {:?} is not a commit id", since.commit));
         }
+        // Provider names are printed in every table and report, and the judge's is copied
+        // into each issue it was to judge: they follow the configuration's rule.
+        let names = self
+            .providers
+            .iter()
+            .map(|p| &p.name)
+            .chain(self.judge.as_ref().map(|j| &j.provider));
+        if let Some(bad) = names.into_iter().find(|n| !crate::config::valid_provider_name(n)) {
+            return Err(format!(
+                "provider name {:?} is not 1 to 64 letters, digits, '_', '.' or '-'",
+                crate::normalize::finding::shortened(bad, 80)
+            ));
+        }
         // Quoted in the reason of every issue the judge was to judge: a planted run.json
         // may not make that cost its own length times the issues.
         let dropped = self.judge.as_ref().and_then(|j| j.dropped.as_deref());
