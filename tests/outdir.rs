@@ -693,4 +693,10 @@ async fn a_run_json_naming_a_provider_the_configuration_could_not_is_refused() {
     planted_run(&dir.path().join("run2"), meta);
     let out = run(dir.path(), &["aggregate", "run2", "--out", "run-out", "--quiet"]).await;
     assert!(refused(&out).contains("is not 1 to 64 letters, digits"));
+    // A model name is copied into each of the provider's findings.
+    let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+    meta["providers"] = json!([{"name": "a", "kind": "openai", "model": "m".repeat(200_000), "family": "f"}]);
+    planted_run(&dir.path().join("run3"), meta);
+    let out = run(dir.path(), &["aggregate", "run3", "--out", "run-out", "--quiet"]).await;
+    assert!(refused(&out).contains("a provider's model or family is longer than 256 characters"));
 }

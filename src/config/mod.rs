@@ -20,7 +20,7 @@ mod provider;
 mod review;
 pub mod trust;
 mod validate;
-pub(crate) use validate::valid_provider_name;
+pub(crate) use validate::{valid_provider_name, MAX_MODEL_NAME_CHARS};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use super::keys::VENDOR_KEYS;
 use super::presets::PRESETS;
-use super::validate::{valid_provider_name, MAX_PROVIDER_NAME};
+use super::validate::{valid_provider_name, MAX_MODEL_NAME_CHARS, MAX_PROVIDER_NAME};
 use super::*;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -498,4 +498,31 @@ fn related_context_is_off_by_default_and_its_budget_is_checked() {
     );
     let unknown = parse(&format!("{provider}context = \"everything\"\n")).unwrap_err();
     assert!(unknown.to_string().contains("related"), "{unknown}");
+}
+
+#[test]
+fn a_model_or_family_name_longer_than_any_real_one_is_refused() {
+    let long = "m".repeat(MAX_MODEL_NAME_CHARS + 1);
+    let e = parse(&format!(
+        "[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"{long}\"\n"
+    ))
+    .unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(
+        e.message.contains("providers.a.model is longer than 256 characters"),
+        "{e}"
+    );
+    let e = parse(&format!(
+        "[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nfamily = \"{long}\"\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.message.contains("providers.a.family is longer than 256 characters"),
+        "{e}"
+    );
+    let fits = "m".repeat(MAX_MODEL_NAME_CHARS);
+    assert!(parse(&format!(
+        "[providers.a]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"{fits}\"\n"
+    ))
+    .is_ok());
 }

@@ -23,6 +23,11 @@ use super::provider::{ProviderConfig, ProviderKind, RawProvider, StructuredOutpu
 /// The longest provider name: it appears in every report, table and file name.
 pub(super) const MAX_PROVIDER_NAME: usize = 64;
 
+/// The longest `model` or `family`: each finding carries both, so a run folder holding a
+/// longer one (planted: run.json is untrusted) would cost its length times the findings.
+/// Real model names (`openrouter/anthropic/claude-3.5-sonnet:beta`) are far shorter.
+pub(crate) const MAX_MODEL_NAME_CHARS: usize = 256;
+
 /// A provider name is 1 to 64 ASCII letters, digits, `_`, `.` or `-`, starting with a
 /// letter or digit: it is printed in tables, reports and errors, where anything else
 /// could draw on the terminal or forge a line.
@@ -125,12 +130,19 @@ pub(super) fn validate_provider(
         .as_ref()
         .map(|t| serde_json::to_value(t).expect("TOML tables are JSON-representable"));
     let is_openai_proper = base_url.as_deref().is_some_and(|u| u.contains("api.openai.com"));
+    let family = p
+        .family
+        .clone()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| model.clone());
+    if family.chars().count() > MAX_MODEL_NAME_CHARS {
+        return Err(t.error(
+            kind_span.clone(),
+            format!("{} is longer than {MAX_MODEL_NAME_CHARS} characters", t.key("family")),
+        ));
+    }
     Ok(ProviderConfig {
-        family: p
-            .family
-            .clone()
-            .filter(|f| !f.trim().is_empty())
-            .unwrap_or_else(|| model.clone()),
+        family,
         kind,
         base_url,
         model,
@@ -191,6 +203,10 @@ fn model(
     kind_span: &Span,
 ) -> Result<String, ConfigError> {
     match (model, kind) {
+        (Some(m), _) if m.get_ref().trim().chars().count() > MAX_MODEL_NAME_CHARS => Err(t.error(
+            m.span(),
+            format!("{} is longer than {MAX_MODEL_NAME_CHARS} characters", t.key("model")),
+        )),
         (Some(m), _) if !m.get_ref().trim().is_empty() => Ok(m.get_ref().trim().to_string()),
         (Some(m), _) => Err(t.error(m.span(), format!("{} must not be empty", t.key("model")))),
         (None, ProviderKind::Replay) => Ok(t.name.to_string()),

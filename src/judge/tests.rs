@@ -449,3 +449,23 @@ fn a_judge_that_rejects_everything_it_judged_earns_a_caution_in_the_summary() {
         assert!(!judged.summary_line().unwrap().contains("Caution"));
     }
 }
+
+#[test]
+fn only_the_judge_and_the_runs_reviewers_spend_for_the_judge_pass() {
+    let peer: crate::store::ProviderMeta = serde_json::from_value(json!({
+        "name": "gemma", "kind": "openai", "model": "g", "family": "gemma",
+        "price_input_per_mtok": 1.0, "price_output_per_mtok": 1.0
+    }))
+    .unwrap();
+    let verdict = Some(r#"{"verdict": "rejected", "reason": "no"}"#);
+    // A planted record naming no provider of the run counts for nothing.
+    let records = [
+        record("judge", verdict),
+        record("gemma", verdict),
+        record("evil\n| forged |", verdict),
+    ];
+    let spent = spend(&records, &run("peers"), &[peer]);
+    let names: Vec<&str> = spent.iter().map(|s| s.provider.as_str()).collect();
+    assert_eq!(names, ["gemma", "judge"]);
+    assert!(spent.iter().all(|s| s.requests == 1));
+}

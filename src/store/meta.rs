@@ -168,6 +168,17 @@ impl RunMeta {
                 crate::normalize::finding::shortened(bad, 80)
             ));
         }
+        // Each finding carries its provider's model and family.
+        let models = self.providers.iter().flat_map(|p| [&p.model, &p.family]);
+        if models
+            .into_iter()
+            .any(|m| m.chars().count() > crate::config::MAX_MODEL_NAME_CHARS)
+        {
+            return Err(format!(
+                "a provider's model or family is longer than {} characters",
+                crate::config::MAX_MODEL_NAME_CHARS
+            ));
+        }
         // Quoted in the reason of every issue the judge was to judge: a planted run.json
         // may not make that cost its own length times the issues.
         let dropped = self.judge.as_ref().and_then(|j| j.dropped.as_deref());
