@@ -669,7 +669,7 @@ async fn a_run_json_whose_judge_was_dropped_for_a_reason_too_long_to_quote_is_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_json_naming_a_provider_the_configuration_could_not_is_refused() {
+async fn a_run_json_holding_what_no_configuration_could_is_refused_before_it_costs_per_finding() {
     // A judge's name is copied into each issue it was to judge; a provider's is printed in
     // every table: both follow the configuration's rule for names.
     let dir = tempfile::tempdir().unwrap();
@@ -699,4 +699,23 @@ async fn a_run_json_naming_a_provider_the_configuration_could_not_is_refused() {
     planted_run(&dir.path().join("run3"), meta);
     let out = run(dir.path(), &["aggregate", "run3", "--out", "run-out", "--quiet"]).await;
     assert!(refused(&out).contains("a provider's model or family is longer than 256 characters"));
+    // The comparison of models is made pair by pair: no more providers than a configuration.
+    let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+    let many: Vec<Value> = (0..3000)
+        .map(|n| json!({"name": format!("p{n}"), "kind": "openai", "model": "m", "family": format!("f{n}")}))
+        .collect();
+    meta["providers"] = json!(many);
+    planted_run(&dir.path().join("run4"), meta);
+    let out = run(dir.path(), &["aggregate", "run4", "--out", "run-out", "--quiet"]).await;
+    assert!(refused(&out).contains("3000 providers, more than a configuration may have (64)"));
+    // Each finding carries its file's path: none longer than a system opens.
+    let long = format!("{}.go", "d/".repeat(3000));
+    let meta = run_json(
+        ".",
+        "2026-12-01T08:46:18Z",
+        json!([{"path": long, "lines": 1, "content_hash": "0"}]),
+    );
+    planted_run(&dir.path().join("run5"), meta);
+    let out = run(dir.path(), &["aggregate", "run5", "--out", "run-out", "--quiet"]).await;
+    assert!(refused(&out).contains("is longer than 4096 characters"));
 }

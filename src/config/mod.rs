@@ -22,6 +22,11 @@ pub mod trust;
 mod validate;
 pub(crate) use validate::{valid_provider_name, MAX_MODEL_NAME_CHARS};
 
+/// The most providers one configuration (and so one run) has: the comparison of models
+/// is made pair by pair, so a run folder naming thousands (run.json is untrusted when
+/// read back) would cost their square.
+pub const MAX_PROVIDERS: usize = 64;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -131,6 +136,17 @@ impl Config {
                 path: path.to_path_buf(),
                 line: find_line(text, "max_file_bytes"),
                 message: "review.max_file_bytes must be greater than 0".into(),
+            });
+        }
+        if raw.providers.len() > MAX_PROVIDERS {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: None,
+                message: format!(
+                    "{} providers are configured: at most {MAX_PROVIDERS} (the comparison of models is \
+                     made pair by pair); split them over several configurations",
+                    raw.providers.len()
+                ),
             });
         }
         let base_dir = path.parent().unwrap_or(Path::new("."));

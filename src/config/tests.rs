@@ -526,3 +526,12 @@ fn a_model_or_family_name_longer_than_any_real_one_is_refused() {
     ))
     .is_ok());
 }
+
+#[test]
+fn more_providers_than_a_run_may_have_are_refused() {
+    let table = |n: usize| format!("[providers.p{n}]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\n");
+    let most: String = (0..crate::config::MAX_PROVIDERS).map(table).collect();
+    assert!(parse(&most).is_ok());
+    let e = parse(&(most + &table(999))).unwrap_err();
+    assert!(e.message.starts_with("65 providers are configured: at most 64"), "{e}");
+}

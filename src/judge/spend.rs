@@ -21,11 +21,14 @@ pub struct JudgeSpend {
 }
 
 /// The judge pass's spend per provider, in name order: the named judge priced as `run`
-/// recorded it, a peer as the run's reviewers were. Only the records of those count, as
-/// only theirs are verdicts: a record naming any other provider is no judge's.
+/// recorded it, a peer as the run's reviewers were. Only the records of those count (the
+/// reviewers' only in `peers` mode), as only theirs are verdicts or peer checks: a record
+/// naming any other provider is no judge's.
 pub fn spend(records: &[ResponseRecord], run: &JudgeRun, providers: &[ProviderMeta]) -> Vec<JudgeSpend> {
     let mut by_provider: std::collections::BTreeMap<&str, JudgeSpend> = Default::default();
-    let judged_by = |r: &&ResponseRecord| r.provider == run.provider || providers.iter().any(|p| p.name == r.provider);
+    let peers = run.mode == "peers";
+    let judged_by =
+        |r: &&ResponseRecord| r.provider == run.provider || (peers && providers.iter().any(|p| p.name == r.provider));
     for record in records.iter().filter(|r| !r.kind.is_review()).filter(judged_by) {
         let spent = by_provider.entry(&record.provider).or_insert_with(|| JudgeSpend {
             provider: record.provider.clone(),

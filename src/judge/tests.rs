@@ -464,8 +464,14 @@ fn only_the_judge_and_the_runs_reviewers_spend_for_the_judge_pass() {
         record("gemma", verdict),
         record("evil\n| forged |", verdict),
     ];
-    let spent = spend(&records, &run("peers"), &[peer]);
+    let spent = spend(&records, &run("peers"), std::slice::from_ref(&peer));
     let names: Vec<&str> = spent.iter().map(|s| s.provider.as_str()).collect();
     assert_eq!(names, ["gemma", "judge"]);
     assert!(spent.iter().all(|s| s.requests == 1));
+    // In single mode a reviewer's judge record is no verdict, and spent nothing for it.
+    let single = spend(&records, &run("single"), &[peer]);
+    assert_eq!(
+        single.iter().map(|s| s.provider.as_str()).collect::<Vec<_>>(),
+        ["judge"]
+    );
 }

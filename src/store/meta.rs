@@ -168,6 +168,13 @@ impl RunMeta {
                 crate::normalize::finding::shortened(bad, 80)
             ));
         }
+        if self.providers.len() > crate::config::MAX_PROVIDERS {
+            return Err(format!(
+                "{} providers, more than a configuration may have ({})",
+                self.providers.len(),
+                crate::config::MAX_PROVIDERS
+            ));
+        }
         // Each finding carries its provider's model and family.
         let models = self.providers.iter().flat_map(|p| [&p.model, &p.family]);
         if models
@@ -189,12 +196,23 @@ impl RunMeta {
             ));
         }
         let paths = self.files.iter().map(|f| &f.path).chain(&self.selection);
+        // Each finding carries its file's path: no longer than a system opens.
+        if let Some(p) = paths.clone().find(|p| p.chars().count() > MAX_PATH_CHARS) {
+            return Err(format!(
+                "file path {:?} is longer than {MAX_PATH_CHARS} characters",
+                crate::normalize::finding::shortened(p, 80)
+            ));
+        }
         match paths.into_iter().find(|p| !is_plain_relative(p)) {
             Some(p) => Err(format!("file path {p:?} leaves the review root")),
             None => Ok(()),
         }
     }
 }
+
+/// The longest file path a run.json may name: Linux's `PATH_MAX`, so no run Quorum wrote
+/// is refused.
+const MAX_PATH_CHARS: usize = 4096;
 
 /// Whether `text` is a time as [`now_rfc3339`](crate::store::now_rfc3339) writes it (`2026-12-01T08:46:18Z`, or with
 /// fractional seconds or an offset): reports print it as it is, so nothing else may pass.
