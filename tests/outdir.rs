@@ -718,4 +718,24 @@ async fn a_run_json_holding_what_no_configuration_could_is_refused_before_it_cos
     planted_run(&dir.path().join("run5"), meta);
     let out = run(dir.path(), &["aggregate", "run5", "--out", "run-out", "--quiet"]).await;
     assert!(refused(&out).contains("is longer than 4096 characters"));
+    // Folders of 30 providers each are fine alone; three together are more than a run has.
+    for n in 0..3 {
+        let mut meta = run_json(".", "2026-12-01T08:46:18Z", json!([]));
+        meta["run_id"] = json!(format!("run{n}"));
+        let providers: Vec<Value> = (0..30)
+            .map(|k| json!({"name": format!("p{n}x{k}"), "kind": "openai", "model": "m", "family": "f"}))
+            .collect();
+        meta["providers"] = json!(providers);
+        planted_run(&dir.path().join(format!("part{n}")), meta);
+    }
+    let alone = run(dir.path(), &["aggregate", "part0", "--out", "one-out", "--quiet"]).await;
+    assert_ne!(alone.status.code(), Some(2), "{}", support::stderr(&alone));
+    let out = run(
+        dir.path(),
+        &["aggregate", "part0", "part1", "part2", "--out", "run-out", "--quiet"],
+    )
+    .await;
+    assert!(
+        refused(&out).contains("the run folders together name 90 providers, more than a configuration may have (64)")
+    );
 }

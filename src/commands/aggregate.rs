@@ -113,6 +113,17 @@ fn merge_metas(metas: Vec<RunMeta>) -> Result<RunMeta> {
         merged.stopped_early = merged.stopped_early.or(m.stopped_early);
         merged.checks.extend(m.checks);
     }
+    // Each folder has at most a configuration's providers; together they may not have
+    // more (the comparison of models is made pair by pair, and the merged folder must
+    // stay readable).
+    if merged.providers.len() > crate::config::MAX_PROVIDERS {
+        bail!(
+            "the run folders together name {} providers, more than a configuration may have ({}): \
+             aggregate fewer folders at once",
+            merged.providers.len(),
+            crate::config::MAX_PROVIDERS
+        );
+    }
     merged.run_id = crate::hash::sha256_hex(ids.join(",").as_bytes())[..RUN_ID_LEN].to_string();
     merged.files = files.into_values().collect();
     merged.skipped = skipped.into_values().collect();

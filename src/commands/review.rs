@@ -239,7 +239,7 @@ fn begin(plan: &mut Plan) -> Result<(RunMeta, StoreWriter, RunMac)> {
     meta.since = plan.since.clone();
     meta.selection = start.selection.as_ref().map(|s| s.paths()).unwrap_or_default();
     match &start.previous {
-        Some(previous) => meta::continue_run(&mut meta, previous),
+        Some(previous) => meta::continue_run(&mut meta, previous)?,
         None => plan.folder.set_aside_previous_run()?,
     }
     let mut writer = plan.folder.append_records()?;

@@ -71,13 +71,51 @@ fn file_meta(f: &SourceFile) -> FileMeta {
 }
 
 /// Makes `meta` the description of the run it resumes: same id and start, and the
-/// providers of the first run that this resume leaves out keep their answers.
-pub(super) fn continue_run(meta: &mut RunMeta, previous: &RunMeta) {
+/// providers of the first run that this resume leaves out keep their answers. Together
+/// they may not be more than a configuration may have (the run could not be read again).
+pub(super) fn continue_run(meta: &mut RunMeta, previous: &RunMeta) -> anyhow::Result<()> {
     meta.run_id = previous.run_id.clone();
     meta.started_at = previous.started_at.clone();
     for p in &previous.providers {
         if !meta.providers.iter().any(|q| q.name == p.name) {
             meta.providers.push(p.clone());
         }
+    }
+    if meta.providers.len() > crate::config::MAX_PROVIDERS {
+        anyhow::bail!(
+            "with the providers of the run it resumes, this run would have {} providers, more than a \
+             configuration may have ({}): resume with the run's own providers, or review into a new --out",
+            meta.providers.len(),
+            crate::config::MAX_PROVIDERS
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run description with providers `names`.
+    fn with_providers(names: impl Iterator<Item = String>) -> RunMeta {
+        let providers: Vec<serde_json::Value> = names
+            .map(|name| serde_json::json!({"name": name, "kind": "openai", "model": "m", "family": "f"}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "run_id": "r", "root": ".", "started_at": "2026-01-01T00:00:00Z",
+            "providers": providers, "files": [], "skipped": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_resume_keeps_the_earlier_providers_up_to_what_a_configuration_may_have() {
+        let previous = with_providers((0..40).map(|n| format!("a{n}")));
+        let mut some = with_providers((0..24).map(|n| format!("b{n}")));
+        continue_run(&mut some, &previous).unwrap();
+        assert_eq!(some.providers.len(), crate::config::MAX_PROVIDERS);
+        let mut more = with_providers((0..25).map(|n| format!("b{n}")));
+        let e = continue_run(&mut more, &previous).unwrap_err().to_string();
+        assert!(e.contains("this run would have 65 providers"), "{e}");
     }
 }
