@@ -119,7 +119,7 @@ fn merge_metas(metas: Vec<RunMeta>) -> Result<RunMeta> {
     if merged.providers.len() > crate::config::MAX_PROVIDERS {
         bail!(
             "the run folders together name {} providers, more than a configuration may have ({}): \
-             aggregate fewer folders at once",
+             name fewer run folders at once",
             merged.providers.len(),
             crate::config::MAX_PROVIDERS
         );
