@@ -11,7 +11,7 @@ use std::process::Output;
 
 use serde_json::{json, Value};
 use support::chat::{chat_completion, openai_error, NO_FINDINGS};
-use support::fixture::{self, demo_review, openai_provider};
+use support::fixture::{self, demo_review};
 use support::server::chat_server;
 use support::{ok, stderr};
 use wiremock::{MockServer, ResponseTemplate};
@@ -147,10 +147,11 @@ const BAD_GO: &str = "package p\n\nfunc lookup() { db.Query(\"SELECT \" + id) }\
 /// `repo/bad.go` and `repo/flaky.go`, and a configuration naming `alpha` and `beta` on
 /// `server`.
 fn project(server: &MockServer) -> tempfile::TempDir {
-    let providers: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &format!("{}/v1", server.uri()), name, "context_tokens = 32000"))
-        .collect();
+    let providers = fixture::providers(
+        &["alpha", "beta"],
+        &format!("{}/v1", server.uri()),
+        "context_tokens = 32000",
+    );
     fixture::project(
         &[
             ("repo/bad.go", BAD_GO),

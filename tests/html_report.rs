@@ -13,7 +13,7 @@ use std::process::Output;
 
 use serde_json::json;
 use support::chat::{chat_completion, openai_error, NO_FINDINGS};
-use support::fixture::{self, openai_provider};
+use support::fixture;
 use support::server::chat_server;
 use support::{ok, stderr};
 use wiremock::{MockServer, ResponseTemplate};
@@ -48,10 +48,11 @@ async fn models(flaky: bool) -> MockServer {
 
 /// `files` under `repo/`, and `alpha` and `beta` on `server`.
 fn project(server: &MockServer, files: &[(&str, &str)]) -> tempfile::TempDir {
-    let providers: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &format!("{}/v1", server.uri()), name, "context_tokens = 32000"))
-        .collect();
+    let providers = fixture::providers(
+        &["alpha", "beta"],
+        &format!("{}/v1", server.uri()),
+        "context_tokens = 32000",
+    );
     let files: Vec<(String, &str)> = files.iter().map(|(p, t)| (format!("repo/{p}"), *t)).collect();
     let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
     fixture::project(&files, &providers)

@@ -77,10 +77,7 @@ async fn server(trap: Trap, fixed: Arc<AtomicBool>) -> (MockServer, Seen) {
 /// The project: `app.go` and a configuration with the two reviewers and the judge.
 fn project(server: &MockServer) -> tempfile::TempDir {
     let url = format!("{}/v1", server.uri());
-    let mut config: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
-        .collect();
+    let mut config = fixture::providers(&["alpha", "beta"], &url, "context_tokens = 32000");
     config.push_str(&openai_provider(
         "judge",
         &url,
@@ -538,10 +535,7 @@ async fn the_judge_gets_only_the_budget_the_review_left() {
     // (the 10 the server reports): the review spends $0.20 of $2.15, which leaves room for
     // no judge request, though a budget of its own would have taken both.
     let priced = "max_output_tokens = 200\nprice_input_per_mtok = 0\nprice_output_per_mtok = 10000";
-    let mut config: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &url, name, &format!("context_tokens = 32000\n{priced}")))
-        .collect();
+    let mut config = fixture::providers(&["alpha", "beta"], &url, &format!("context_tokens = 32000\n{priced}"));
     config.push_str(&openai_provider(
         "judge",
         &url,

@@ -215,10 +215,7 @@ async fn split_server(beta_fails: bool) -> (MockServer, Seen) {
 /// `alpha` and `beta` reviewing, then `judge_table` (and the judge-only `judge` with it).
 fn split_config(server: &MockServer, judge_table: &str) -> String {
     let url = format!("{}/v1", server.uri());
-    let mut config: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000\nmax_attempts = 1"))
-        .collect();
+    let mut config = fixture::providers(&["alpha", "beta"], &url, "context_tokens = 32000\nmax_attempts = 1");
     if judge_table.contains("provider = \"judge\"") {
         config.push_str(&openai_provider("judge", &url, "judge", "review = false"));
     }

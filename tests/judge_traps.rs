@@ -114,10 +114,7 @@ async fn traps_server() -> (MockServer, Seen) {
 async fn the_judge_sees_what_makes_each_trap_safe_and_the_traps_sink_below_the_true_issue() {
     let (server, seen) = traps_server().await;
     let url = format!("{}/v1", server.uri());
-    let mut config: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &url, name, "context_tokens = 32000"))
-        .collect();
+    let mut config = fixture::providers(&["alpha", "beta"], &url, "context_tokens = 32000");
     config.push_str(&openai_provider(
         "judge",
         &url,

@@ -307,10 +307,8 @@ async fn a_key_body_above_a_related_function_reaches_no_redacting_prompt_nor_jud
     })
     .await;
     let base = format!("{}/v1", server.uri());
-    let mut config: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| support::fixture::openai_provider(name, &base, name, "context = \"related\"\nredact = \"always\""))
-        .collect();
+    let mut config: String =
+        support::fixture::providers(&["alpha", "beta"], &base, "context = \"related\"\nredact = \"always\"");
     config += &support::fixture::openai_provider("judge", &base, "judge", "review = false\nredact = \"always\"");
     config += "[judge]\nprovider = \"judge\"\ntop = 5\n";
     let dir = support::fixture::project(&[("keys.py", KEYS_PY), ("main.py", MAIN_PY)], &config);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use support::chat::{chat_completion, prompt_line};
-use support::fixture::{self, openai_provider};
+use support::fixture;
 use support::server::{chat_server, Seen};
 use support::{ok, refused};
 use wiremock::{MockServer, ResponseTemplate};
@@ -82,10 +82,11 @@ async fn models() -> (MockServer, Seen, Arc<AtomicBool>) {
 /// A git repository `repo/` holding `src/app.go`, and a configuration beside it naming
 /// two models of different families on `server`.
 fn project(server: &MockServer, code: &str) -> tempfile::TempDir {
-    let providers: String = ["alpha", "beta"]
-        .iter()
-        .map(|name| openai_provider(name, &format!("{}/v1", server.uri()), name, "context_tokens = 32000"))
-        .collect();
+    let providers = fixture::providers(
+        &["alpha", "beta"],
+        &format!("{}/v1", server.uri()),
+        "context_tokens = 32000",
+    );
     let dir = fixture::project(&[("repo/src/app.go", code)], &providers);
     if !fixture::git(&dir.path().join("repo"), &["init", "-q"]) {
         eprintln!("git is not installed: the suppressions file goes to the reviewed folder");

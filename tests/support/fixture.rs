@@ -35,6 +35,15 @@ pub fn openai_provider(name: &str, base_url: &str, model: &str, extra: &str) -> 
     format!("[providers.{name}]\nkind = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"{model}\"\n{extra}\n")
 }
 
+/// An OpenAI-protocol provider table for each of `names` at `base_url`, each serving a
+/// model of its own name (so each is a family of its own), with `extra` lines.
+pub fn providers(names: &[&str], base_url: &str, extra: &str) -> String {
+    names
+        .iter()
+        .map(|name| openai_provider(name, base_url, name, extra))
+        .collect()
+}
+
 /// The JSON file at `path`.
 pub fn load(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
