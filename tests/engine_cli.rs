@@ -561,12 +561,7 @@ async fn ctrl_c_stops_dispatch_writes_reports_and_resume_finishes() {
     let (server, seen) =
         chat_server(|ask| answer(&one_finding(&ask.file, 4)).set_delay(Duration::from_millis(200))).await;
     let project = Project::new(15, &provider("slow", &server, "max_concurrency = 1"));
-    let child = support::quorum_cmd(project.path())
-        .args(["review", "src", "--no-cache"])
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_review(&project);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while project.records("quorum-report").len() < 3 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -663,12 +658,7 @@ async fn an_answer_from_a_different_model_is_not_counted_or_cached() {
 async fn a_second_ctrl_c_quits_with_130_without_waiting_for_answers() {
     let (server, seen) = chat_server(|ask| answer(&one_finding(&ask.file, 4)).set_delay(Duration::from_secs(30))).await;
     let project = Project::new(3, &provider("slow", &server, "max_concurrency = 1"));
-    let child = support::quorum_cmd(project.path())
-        .args(["review", "src", "--no-cache"])
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_review(&project);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while seen.count() < 1 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -689,4 +679,16 @@ async fn a_second_ctrl_c_quits_with_130_without_waiting_for_answers() {
         project.records("quorum-report").is_empty(),
         "no answer came back to record"
     );
+}
+
+/// `quorum review src --no-cache` started in `project`, its output piped: for the tests
+/// that interrupt it.
+#[cfg(unix)]
+fn spawn_review(project: &Project) -> std::process::Child {
+    support::quorum_cmd(project.path())
+        .args(["review", "src", "--no-cache"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
